@@ -1,0 +1,167 @@
+"""Composition root: build the Application and register every handler, in one ordered place."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+from telegram.warnings import PTBUserWarning
+
+from bot.config import Settings
+from bot.services.container import Services
+from bot.tg.commands import set_admin_commands, set_default_commands
+from bot.tg.context import BotContext, ThiduaApplication
+from bot.tg.errors import on_error
+from bot.tg.persistence import SQLitePersistence
+from bot.tg.processor import KeyedUpdateProcessor
+from bot.tg.ratelimit import RetryingRateLimiter
+from handlers import admin, forget, language, menu, onboarding
+from handlers.common import identify
+
+log = logging.getLogger(__name__)
+
+PROCESSED_UPDATES_KEPT = timedelta(days=8)  # Telegram redelivers for at most a day or so
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    """Every handler of the bot, in order. Order matters: within a group the first match wins."""
+    # -10: before anything else, record the person and pick their language.
+    app.add_handler(TypeHandler(Update, identify), group=-10)
+
+    with warnings.catch_warnings():
+        # CallbackQueryHandlers inside per-chat conversations are what we want here.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        # 0: the flows (persistent conversations). Their entry points only open when the person
+        # is in no other flow; while in one, its fallbacks answer every other command.
+        app.add_handler(onboarding.build(services))  # /start, deep links, onboarding, /profile
+        app.add_handler(language.build(services))  # /language
+        app.add_handler(forget.build(services))  # /forget_me
+
+    # 0: single-step commands.
+    app.add_handler(CommandHandler("menu", menu.menu_command))
+    app.add_handler(CommandHandler("help", menu.help_command))
+    app.add_handler(CallbackQueryHandler(menu.help_button, pattern=r"^menu:help$"))
+    app.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & menu.MenuChoice(services.translator, "help"),
+            menu.help_command,
+        )
+    )
+    app.add_handler(CommandHandler("cancel", menu.cancel_outside))
+    app.add_handler(CommandHandler("grant", admin.grant))  # admins only (checked inside)
+    app.add_handler(CommandHandler("revoke", admin.revoke))
+
+    # 0, last: whatever nothing above handled (same group, so they run only then).
+    app.add_handler(MessageHandler(filters.COMMAND, menu.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT, menu.unknown_text))
+    app.add_handler(CallbackQueryHandler(menu.stale_button))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, menu.unexpected_message))
+
+    app.add_error_handler(on_error)
+
+
+async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Open resources and connect the update processor's hooks (runs after ``initialize``)."""
+    assert isinstance(app, ThiduaApplication)
+    services = app.services
+    await services.open()
+
+    processor = app.update_processor
+    if isinstance(processor, KeyedUpdateProcessor):
+        flows = services.flows
+
+        async def before(update: Update) -> bool:
+            return not await flows.is_processed(update.update_id)
+
+        async def after(update: Update) -> None:
+            await flows.mark_processed(update.update_id)
+            await app.update_persistence()
+
+        processor.before, processor.after = before, after
+
+    translator = services.translator
+    await set_default_commands(app, translator, services.settings.default_language)
+    admins = []
+    for user_id in await services.users.admin_ids():
+        user = await services.users.get(user_id)
+        admins.append(
+            (user_id, (user.language if user else None) or services.settings.default_language)
+        )
+    await set_admin_commands(app, translator, admins)
+
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _prune, interval=timedelta(hours=6), first=60, name="prune-processed-updates"
+        )
+    log.info("bot ready: database %s", services.settings.database_path)
+
+
+async def _prune(context: BotContext) -> None:
+    cutoff = (datetime.now(UTC) - PROCESSED_UPDATES_KEPT).isoformat(timespec="seconds")
+    removed = await context.services.flows.prune(cutoff)
+    log.info("pruned %d processed-update ids", removed)
+
+
+async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    assert isinstance(app, ThiduaApplication)
+    await app.services.close()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> ThiduaApplication:
+    """The bot's Application; ``request``/``updates_request`` replace HTTP (terminal, tests)."""
+    services = services or Services.build(settings)
+    token = settings.token or "0:local-terminal-chat"
+    builder = (
+        ApplicationBuilder()
+        .application_class(ThiduaApplication, kwargs={"services": services})
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.base_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .persistence(SQLitePersistence(services.db, services.states))
+        .concurrent_updates(KeyedUpdateProcessor())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    else:
+        builder = builder.request(
+            HTTPXRequest(
+                connection_pool_size=64,
+                connect_timeout=10,
+                read_timeout=15,
+                write_timeout=20,
+                pool_timeout=5,
+            )
+        ).get_updates_request(HTTPXRequest(connect_timeout=10, read_timeout=40))
+    if rate_limiter:
+        builder = builder.rate_limiter(RetryingRateLimiter())  # type: ignore[arg-type]
+    app = builder.build()
+    assert isinstance(app, ThiduaApplication)
+    register_handlers(app, services)
+    return app

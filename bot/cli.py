@@ -1,0 +1,140 @@
+"""The ``thidua-bot`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.tg.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thidua-bot",
+        description="Chatbot for the emulation campaigns of the Department of Science and "
+        "Technology. Without TELEGRAM_BOT_TOKEN it opens a local chat in the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"thidua-bot {__version__}")
+    parser.add_argument("--env-file", default=".env", help="optional .env file (default: .env)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (Telegram with a token, else the terminal chat)")
+    sub.add_parser("chat", help="open the local terminal chat even if a token is configured")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="apply pending migrations")
+    backup = db_sub.add_parser("backup", help="online backup of the database (safe while running)")
+    backup.add_argument("path", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env_file if Path(args.env_file).exists() else None)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    if command == "db":
+        setup_logging(settings.log_level, [settings.token or ""])
+        return _db(settings, args)
+    if command == "chat" or settings.token is None:
+        return _terminal(settings)
+    setup_logging(settings.log_level, [settings.token or ""])
+    return _telegram(settings)
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.db import Database, backup
+
+    if args.db_command == "migrate":
+
+        async def migrate() -> int:
+            db = Database(settings.database_path)
+            await db.open()
+            version = await db.user_version()
+            await db.close()
+            return version
+
+        version = asyncio.run(migrate())
+        print(f"{settings.database_path}: schema version {version}")
+        return 0
+    if not settings.database_path.exists():
+        print(f"No database at {settings.database_path}", file=sys.stderr)
+        return 1
+    pages = backup(settings.database_path, args.path)
+    print(f"Backed up {settings.database_path} to {args.path} ({pages} pages)")
+    return 0
+
+
+def _telegram(settings: Settings) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    app = build_application(settings)
+    if settings.webhook_url:
+        path = urlparse(settings.webhook_url).path.lstrip("/")
+        log.info(
+            "starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port
+        )
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=(
+                settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            ),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("starting in long-polling mode")
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _terminal(settings: Settings) -> int:
+    from bot.app import build_application
+    from bot.services.container import Services
+    from bot.tg.stub_api import BotAPIStub
+    from bot.tg.stub_request import StubRequest
+    from bot.tg.terminal import TerminalChat, start_input_thread
+
+    setup_logging(settings.log_level, [settings.token or ""], quiet_console=True)
+    services = Services.build(settings)
+    stub = BotAPIStub()
+    chat = TerminalChat(stub, services.translator, settings.default_language)
+    app = build_application(
+        settings,
+        services=services,
+        request=StubRequest(stub),
+        updates_request=StubRequest(stub),
+    )
+    original_post_init = app.post_init
+
+    async def post_init(application: Any) -> None:
+        if original_post_init is not None:
+            await original_post_init(application)
+        loop = asyncio.get_running_loop()
+        chat._print(chat.t("terminal.banner", db=str(settings.database_path), user_id=chat.user.id))
+
+        def stop() -> None:
+            loop.call_soon_threadsafe(application.stop_running)
+
+        start_input_thread(chat, sys.stdin, stop)
+
+    app.post_init = post_init
+    app.run_polling(poll_interval=0.0, timeout=5, close_loop=False)
+    chat._print(chat.t("terminal.bye"))
+    return 0

@@ -1,0 +1,1 @@
+"""Framework-free domain: models, parsing and validation rules (no Telegram, no SQL)."""

@@ -1,0 +1,65 @@
+"""Typed fallbacks for buttons: every choice offered by a button also accepts its number or label.
+
+Zalo has no buttons and people type anyway, so a step that shows options resolves free text with
+:func:`match_choice` before treating it as anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.text import fold
+
+FUZZY_CUTOFF = 85.0
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    labels: Sequence[str]  # every label it may be typed as, in every language
+    aliases: Sequence[str] = field(default_factory=tuple)
+
+
+def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
+    """Return the value of the choice ``text`` designates, or ``None``.
+
+    ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared
+    without accents or case to every label and alias, exactly first, then fuzzily when one
+    choice is clearly the best.
+    """
+    folded = fold(text)
+    if not folded:
+        return None
+    if folded.isdigit():
+        index = int(folded)
+        return choices[index - 1].value if 1 <= index <= len(choices) else None
+    candidates: list[tuple[str, str]] = []
+    for choice in choices:
+        for label in (*choice.labels, *choice.aliases):
+            key = fold(label)
+            if key == folded:
+                return choice.value
+            if key:
+                candidates.append((key, choice.value))
+    if len(folded) < 3:
+        return None
+    # Whole-string similarity (typos, word order), never partial: "chuyên viên" must not pick
+    # "Phòng Quản lý chuyên ngành" because one word is shared.
+    scored = process.extract(
+        folded,
+        [k for k, _ in candidates],
+        scorer=fuzz.token_sort_ratio,
+        limit=None,
+        score_cutoff=FUZZY_CUTOFF,
+    )
+    if not scored:
+        return None
+    best_value = candidates[scored[0][2]][1]
+    # Ambiguous when another choice scores as high as the best one.
+    for _, score, index in scored[1:]:
+        if candidates[index][1] != best_value and score >= scored[0][1]:
+            return None
+    return best_value

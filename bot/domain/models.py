@@ -1,0 +1,65 @@
+"""Domain models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+LANGUAGES = ("vi", "en")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"  # everyone who is not something more
+
+    @classmethod
+    def grantable(cls) -> tuple[Role, ...]:
+        return (cls.ADMIN,)
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    full_name: str | None = None
+    unit: str | None = None
+    position: str | None = None
+    phone: str | None = None
+
+
+class User(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str | None = None
+    tg_language: str | None = None
+    language: str | None = None
+    profile: Profile = Profile()
+    registered_at: datetime | None = None
+    roles: frozenset[str] = frozenset()
+    is_admin: bool = False
+
+    @property
+    def registered(self) -> bool:
+        return self.registered_at is not None
+
+    @property
+    def display_name(self) -> str:
+        if self.profile.full_name:
+            return self.profile.full_name
+        names = " ".join(n for n in (self.first_name, self.last_name) if n)
+        return names or (f"@{self.username}" if self.username else str(self.user_id))
+
+
+def resolve_locale(stored: str | None, telegram_code: str | None, default: str) -> str:
+    """Stored preference, else Telegram's ``language_code``, else the default (Vietnamese)."""
+    if stored in LANGUAGES:
+        return stored
+    if telegram_code:
+        base = telegram_code.split("-")[0].split("_")[0].lower()
+        if base in LANGUAGES:
+            return base
+    return default if default in LANGUAGES else "vi"

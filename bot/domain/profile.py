@@ -1,0 +1,69 @@
+"""Parsing and validation of the profile a person gives in onboarding.
+
+Each parser returns the cleaned value or raises :class:`InvalidInput` whose ``code`` names the
+localized message the chat shows (``error.<code>`` in the catalogs).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.text import clean
+
+NAME_MAX = 80
+POSITION_MAX = 100
+UNIT_MAX = 150
+_NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ .'\-][^\W\d_]+)*\.?$")
+_PHONE_CHARS = re.compile(r"^[+\d][\d .\-()]*$")
+
+
+class InvalidInput(ValueError):
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def parse_full_name(text: str) -> str:
+    value = clean(text)
+    if len(value) < 2:
+        raise InvalidInput("name_short")
+    if len(value) > NAME_MAX:
+        raise InvalidInput("too_long", limit=NAME_MAX)
+    if not _NAME_CHARS.match(value):
+        raise InvalidInput("name_chars")
+    if value.islower() or value.isupper():
+        value = " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
+    return value
+
+
+def _free_text(text: str, limit: int) -> str:
+    value = clean(text)
+    if len(value) < 2 or not any(ch.isalpha() for ch in value):
+        raise InvalidInput("text_short")
+    if len(value) > limit:
+        raise InvalidInput("too_long", limit=limit)
+    return value
+
+
+def parse_position(text: str) -> str:
+    return _free_text(text, POSITION_MAX)
+
+
+def parse_unit(text: str) -> str:
+    return _free_text(text, UNIT_MAX)
+
+
+def parse_phone(text: str) -> str:
+    """Vietnamese phone numbers: 0xxxxxxxxx (10 digits) or landlines of 11, or +84/84 forms."""
+    value = clean(text)
+    if not _PHONE_CHARS.match(value):
+        raise InvalidInput("phone")
+    digits = re.sub(r"\D", "", value)
+    if value.startswith("+") and not digits.startswith("84"):
+        raise InvalidInput("phone")
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    if not (digits.startswith("0") and len(digits) in (10, 11)):
+        raise InvalidInput("phone")
+    return digits

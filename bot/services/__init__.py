@@ -1,0 +1,1 @@
+"""Use cases as plain async Python over ``storage`` (no Telegram imports)."""

@@ -1,0 +1,50 @@
+"""The services of one running bot, built in the entrypoint and opened in ``post_init``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.domain.units import load_units
+from bot.i18n import Translator
+from bot.services.flows import FlowService, FlowStates
+from bot.services.profile import ProfileService
+from bot.services.users import UserService
+from storage import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    translator: Translator
+    states: FlowStates
+    flows: FlowService
+    users: UserService
+    profile: ProfileService
+    units: tuple[str, ...]
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database | None = None) -> Services:
+        """Wire the services; nothing is opened here (see :meth:`open`)."""
+        db = db or Database(settings.database_path)
+        states = FlowStates()
+        flows = FlowService(db, states)
+        users = UserService(db, flows, settings.admin_ids)
+        return cls(
+            settings=settings,
+            db=db,
+            translator=Translator.load(default=settings.default_language),
+            states=states,
+            flows=flows,
+            users=users,
+            profile=ProfileService(flows, users),
+            units=load_units(settings.units_file),
+        )
+
+    async def open(self) -> None:
+        await self.db.open()
+        await self.states.load(self.db)
+
+    async def close(self) -> None:
+        await self.db.close()

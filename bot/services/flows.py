@@ -1,0 +1,137 @@
+"""Steps of multi-message flows, saved before the bot replies.
+
+A step writes, in *one* transaction: the person's answer (the caller's statements), the
+conversation's next state, and the id of the update that caused it. So
+
+* a ``kill -9`` right after the reply loses nothing: the answer and the state are on disk;
+* an update Telegram delivers again after a crash is recognised (its id is recorded with its
+  effect) and is never applied twice nor read as the answer to the next question.
+
+:class:`FlowStates` mirrors the conversation states in memory so that filters can ask "is this
+person in the middle of a flow?" without a query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from storage import Database
+from storage import flows as flow_sql
+from storage import persistence as persistence_sql
+
+ConversationKey = tuple[int | str, ...]
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: object = _Keep()  # "the conversation stays where it is"
+
+
+@dataclass(frozen=True)
+class StepRef:
+    """The update being applied and the conversation key (chat, user) it belongs to."""
+
+    update_id: int
+    key: ConversationKey
+
+
+@dataclass
+class Step:
+    """An open flow step: run statements on ``conn``; set ``state`` to move the conversation
+    (``None`` ends it, :data:`KEEP` leaves it)."""
+
+    conn: aiosqlite.Connection
+    state: object | None = KEEP
+
+
+class FlowStates:
+    """In-memory mirror of every persisted conversation state."""
+
+    def __init__(self) -> None:
+        self._states: dict[ConversationKey, dict[str, object]] = {}
+
+    def set(self, name: str, key: ConversationKey, state: object | None) -> None:
+        key = tuple(key)
+        if state is None:
+            per_key = self._states.get(key)
+            if per_key is not None:
+                per_key.pop(name, None)
+                if not per_key:
+                    del self._states[key]
+        else:
+            self._states.setdefault(key, {})[name] = state
+
+    def get(self, name: str, key: ConversationKey) -> object | None:
+        return self._states.get(tuple(key), {}).get(name)
+
+    def active(self, key: ConversationKey) -> str | None:
+        """The name of a flow this key is in, if any."""
+        per_key = self._states.get(tuple(key))
+        return next(iter(per_key)) if per_key else None
+
+    def drop_user(self, user_id: int) -> None:
+        for key in [k for k in self._states if k and k[-1] == user_id]:
+            del self._states[key]
+
+    async def load(self, db: Database) -> None:
+        self._states.clear()
+        for name, key_json, state in await persistence_sql.all_conversation_states(db.reader):
+            self.set(name, tuple(json.loads(key_json)), state)
+
+
+class FlowService:
+    def __init__(self, db: Database, states: FlowStates) -> None:
+        self.db = db
+        self.states = states
+        # updates recorded by a step; the update processor need not record them again
+        self.recently_marked: set[int] = set()
+
+    @asynccontextmanager
+    async def step(
+        self, ref: StepRef, conversation: str, state: object | None = KEEP
+    ) -> AsyncIterator[Step]:
+        """A transaction that also records the update and the conversation's next state.
+
+        Raises :class:`storage.DuplicateUpdateError` (and changes nothing) when the update was
+        already applied.
+        """
+        async with self.db.transaction() as conn:
+            await flow_sql.mark_processed(conn, ref.update_id)
+            step = Step(conn, state)
+            yield step
+            if step.state is not KEEP:
+                await flow_sql.set_state(conn, conversation, ref.key, step.state)
+        self.recently_marked.add(ref.update_id)
+        if step.state is not KEEP:
+            self.states.set(conversation, ref.key, step.state)
+
+    async def move(self, ref: StepRef, conversation: str, state: object | None) -> None:
+        """A step that only moves the conversation (``None`` ends it)."""
+        async with self.step(ref, conversation, state):
+            pass
+
+    async def draft(self, user_id: int, flow: str) -> dict[str, Any] | None:
+        return await flow_sql.get_draft(self.db.reader, user_id, flow)
+
+    async def is_processed(self, update_id: int) -> bool:
+        return await flow_sql.is_processed(self.db.reader, update_id)
+
+    async def mark_processed(self, update_id: int) -> None:
+        if update_id in self.recently_marked:
+            self.recently_marked.discard(update_id)
+            return
+        async with self.db.transaction() as conn:
+            await flow_sql.mark_processed_quietly(conn, update_id)
+
+    async def prune(self, older_than_iso: str) -> int:
+        async with self.db.transaction() as conn:
+            return await flow_sql.prune_processed(conn, older_than_iso)

@@ -1,0 +1,155 @@
+"""People: first contact, language, roles, consent and the right to be forgotten."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from bot.domain.models import LANGUAGES, Profile, Role, User
+from bot.services.flows import KEEP, FlowService, StepRef
+from storage import Database
+from storage import users as user_sql
+
+CONSENT_NOTICE_VERSION = "nd13-2023-v1"
+
+
+class UnknownUserError(LookupError):
+    pass
+
+
+def _to_user(row: dict[str, Any], roles: set[str], config_admins: frozenset[int]) -> User:
+    registered = row.get("registered_at")
+    is_admin = row["user_id"] in config_admins or Role.ADMIN in roles
+    return User(
+        user_id=row["user_id"],
+        first_name=row.get("first_name"),
+        last_name=row.get("last_name"),
+        username=row.get("username"),
+        tg_language=row.get("tg_language"),
+        language=row.get("language"),
+        profile=Profile(
+            full_name=row.get("full_name"),
+            unit=row.get("unit"),
+            position=row.get("position"),
+            phone=row.get("phone"),
+        ),
+        registered_at=datetime.fromisoformat(registered) if registered else None,
+        roles=frozenset(roles | ({Role.ADMIN.value} if is_admin else set())),
+        is_admin=is_admin,
+    )
+
+
+class UserService:
+    """Reads are cached per person; every write goes through one transaction and refreshes it."""
+
+    def __init__(self, db: Database, flows: FlowService, config_admins: Iterable[int]) -> None:
+        self.db = db
+        self.flows = flows
+        self.config_admins = frozenset(config_admins)
+        self._cache: dict[int, User] = {}
+
+    async def _load(self, user_id: int) -> User | None:
+        row = await user_sql.get(self.db.reader, user_id)
+        if row is None:
+            self._cache.pop(user_id, None)
+            return None
+        roles = await user_sql.roles(self.db.reader, user_id)
+        user = _to_user(row, roles, self.config_admins)
+        self._cache[user_id] = user
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        cached = self._cache.get(user_id)
+        return cached if cached is not None else await self._load(user_id)
+
+    async def require(self, user_id: int) -> User:
+        user = await self.get(user_id)
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
+
+    async def seen(
+        self,
+        user_id: int,
+        first_name: str | None,
+        last_name: str | None,
+        username: str | None,
+        tg_language: str | None,
+    ) -> User:
+        """Record a person on first contact, or refresh their Telegram names when they change."""
+        user = await self.get(user_id)
+        if user is not None and (
+            user.first_name,
+            user.last_name,
+            user.username,
+            user.tg_language,
+        ) == (first_name, last_name, username, tg_language):
+            return user
+        async with self.db.transaction() as conn:
+            await user_sql.upsert_contact(
+                conn, user_id, first_name, last_name, username, tg_language
+            )
+        return await self._reload(user_id)
+
+    async def _reload(self, user_id: int) -> User:
+        user = await self._load(user_id)
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
+
+    async def set_language(
+        self,
+        ref: StepRef,
+        conversation: str,
+        user_id: int,
+        language: str,
+        state: object | None = KEEP,
+    ) -> User:
+        """Store the person's language as a flow step (``state`` is the conversation's next)."""
+        if language not in LANGUAGES:
+            raise ValueError(language)
+        async with self.flows.step(ref, conversation, state) as step:
+            await user_sql.set_language(step.conn, user_id, language)
+        return await self._reload(user_id)
+
+    async def find(self, reference: str) -> User | None:
+        """A person by numeric id or ``@username``."""
+        reference = reference.strip()
+        if reference.lstrip("-").isdigit():
+            return await self.get(int(reference))
+        row = await user_sql.find_by_username(self.db.reader, reference.lstrip("@"))
+        return await self.get(int(row["user_id"])) if row else None
+
+    async def grant(self, actor_id: int, target_id: int, role: Role) -> bool:
+        async with self.db.transaction() as conn:
+            changed = await user_sql.grant(conn, target_id, role.value, actor_id)
+        await self._reload(target_id)
+        return changed
+
+    async def revoke(self, target_id: int, role: Role) -> bool:
+        async with self.db.transaction() as conn:
+            changed = await user_sql.revoke(conn, target_id, role.value)
+        await self._reload(target_id)
+        return changed
+
+    async def admin_ids(self) -> list[int]:
+        granted = await user_sql.users_with_role(self.db.reader, Role.ADMIN.value)
+        return sorted(self.config_admins | set(granted))
+
+    async def has_consented(self, user_id: int) -> bool:
+        consent = await user_sql.latest_consent(self.db.reader, user_id)
+        return bool(
+            consent and consent["accepted"] and consent["notice_version"] == CONSENT_NOTICE_VERSION
+        )
+
+    async def forget(self, ref: StepRef, user_id: int) -> None:
+        """Delete the person's personal data: profile, Telegram names, language, roles, consent
+        records, drafts and stored conversation data (every flow of theirs ends)."""
+        async with self.flows.step(ref, "forget") as step:
+            await user_sql.erase(step.conn, user_id)
+        self.flows.states.drop_user(user_id)
+        self._cache.pop(user_id, None)
+
+    def invalidate(self, user_id: int) -> None:
+        self._cache.pop(user_id, None)

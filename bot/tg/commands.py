@@ -1,0 +1,81 @@
+"""The command menu shown by Telegram clients, per language and role.
+
+Everyone sees the staff commands in their client's language (default scope with
+``language_code``); admins additionally get a chat-scoped list with the admin commands, and a
+person who picked a language in the bot gets a chat-scoped list in that language.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.domain.models import User
+from bot.i18n import N_, Translator
+from bot.tg.context import BotContext
+
+log = logging.getLogger(__name__)
+
+STAFF_COMMANDS = (
+    ("start", N_("cmd.start")),
+    ("menu", N_("cmd.menu")),
+    ("profile", N_("cmd.profile")),
+    ("language", N_("cmd.language")),
+    ("help", N_("cmd.help")),
+    ("cancel", N_("cmd.cancel")),
+    ("forget_me", N_("cmd.forget_me")),
+)
+ADMIN_COMMANDS = (
+    ("grant", N_("cmd.grant")),
+    ("revoke", N_("cmd.revoke")),
+)
+
+
+def command_list(translator: Translator, locale: str, *, admin: bool) -> list[BotCommand]:
+    pairs = STAFF_COMMANDS + (ADMIN_COMMANDS if admin else ())
+    return [BotCommand(name, translator(locale, key)) for name, key in pairs]
+
+
+async def set_default_commands(
+    app: Application[Any, Any, Any, Any, Any, Any], translator: Translator, default: str
+) -> None:
+    bot = app.bot
+    await bot.set_my_commands(
+        command_list(translator, default, admin=False), scope=BotCommandScopeDefault()
+    )
+    for lang in translator.languages:
+        await bot.set_my_commands(
+            command_list(translator, lang, admin=False),
+            scope=BotCommandScopeDefault(),
+            language_code=lang,
+        )
+
+
+async def set_commands_for(context: BotContext, user: User) -> None:
+    """Chat-scoped commands for one person, in their language, with admin commands if admin."""
+    locale = user.language or context.locale
+    try:
+        await context.bot.set_my_commands(
+            command_list(context.services.translator, locale, admin=user.is_admin),
+            scope=BotCommandScopeChat(user.user_id),
+        )
+    except TelegramError as exc:  # e.g. the person never opened a chat with the bot
+        log.info("could not set commands for %s: %s", user.user_id, exc)
+
+
+async def set_admin_commands(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    translator: Translator,
+    admins: list[tuple[int, str]],
+) -> None:
+    for user_id, locale in admins:
+        try:
+            await app.bot.set_my_commands(
+                command_list(translator, locale, admin=True), scope=BotCommandScopeChat(user_id)
+            )
+        except TelegramError as exc:
+            log.info("could not set admin commands for %s: %s", user_id, exc)

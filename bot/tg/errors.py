@@ -1,0 +1,61 @@
+"""The one error handler: log with context, reassure the person, report to the office
+(throttled)."""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot.tg.context import BotContext, ThiduaApplication
+from storage import DuplicateUpdateError
+
+log = logging.getLogger(__name__)
+
+REPORT_MAX_CHARS = 3500
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    if isinstance(error, DuplicateUpdateError):
+        log.info("update %s was already applied; ignored", error.args[0] if error.args else "?")
+        return
+    where = ""
+    if isinstance(update, Update):
+        user = update.effective_user
+        where = f"update {update.update_id} from user {user.id if user else '-'}"
+    log.error("error while handling %s", where or "a job", exc_info=error)
+
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, context.t("error.generic"))
+        except TelegramError as exc:
+            log.warning("could not tell the person about the error: %s", exc)
+
+    services = context.services
+    office = services.settings.office_chat_id
+    app = context.application
+    assert isinstance(app, ThiduaApplication)
+    reporter = app.error_reporter
+    if office is None or not reporter.allow():
+        return
+    if isinstance(error, Forbidden):
+        return
+    held_back, reporter.suppressed = reporter.suppressed, 0
+    trace = "".join(traceback.format_exception(None, error, error.__traceback__ if error else None))
+    text = (
+        services.translator(
+            services.settings.default_language,
+            "error.report",
+            where=where or "job",
+            held_back=held_back,
+        )
+        + f"\n<pre>{html.escape(trace[-REPORT_MAX_CHARS:])}</pre>"
+    )
+    try:
+        await context.bot.send_message(office, text)
+    except TelegramError as exc:
+        log.warning("could not report the error to the office chat: %s", exc)

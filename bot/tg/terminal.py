@@ -1,0 +1,163 @@
+"""The local terminal chat: the real Application, handlers and database, talking to a local
+stand-in for the Bot API instead of Telegram.
+
+Messages from the bot are printed; buttons appear as numbered options, and a typed number or
+button text presses the button. Anything else is sent as a message. Lines starting with ``:``
+are for the terminal itself (``:help``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.domain.text import fold
+from bot.i18n import Translator
+from bot.tg.stub_api import JSON, BotAPIStub, StubUser
+
+LOCAL_USER_ID = 100001
+_TAG = re.compile(r"<[^>]+>")
+_BOLD = re.compile(r"</?(b|strong)>")
+
+
+def render_html(text: str, *, color: bool) -> str:
+    if color:
+        text = _BOLD.sub(lambda m: "\x1b[0m" if m.group(0).startswith("</") else "\x1b[1m", text)
+    return html.unescape(_TAG.sub("", text))
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        stub: BotAPIStub,
+        translator: Translator,
+        locale: str,
+        *,
+        out: TextIO | None = None,
+        files_dir: Path = Path("data/terminal-files"),
+    ) -> None:
+        self.stub = stub
+        self.translator = translator
+        self.locale = locale
+        self.out = out or sys.stdout
+        self.color = bool(getattr(self.out, "isatty", lambda: False)())
+        self.files_dir = files_dir
+        self.user = StubUser(LOCAL_USER_ID, first_name="Bạn", language_code=locale)
+        self.keyboards: dict[int, tuple[JSON, list[tuple[str, str]]]] = {}
+        self.lock = threading.Lock()
+        stub.listeners.append(self.on_bot)
+
+    def t(self, key: str, **params: object) -> str:
+        return self.translator(self.locale, key, **params)
+
+    # --- what the bot sends ---------------------------------------------------------------
+
+    def _print(self, text: str) -> None:
+        with self.lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def on_bot(self, method: str, params: JSON, result: Any) -> None:
+        if method != "answerCallbackQuery" and str(params.get("chat_id")) != str(self.user.id):
+            return
+        if method == "sendMessage":
+            self._show(result, str(params.get("text", "")))
+        elif method == "editMessageText":
+            self._show(result, str(params.get("text", "")), edited=True)
+        elif method == "editMessageReplyMarkup":
+            if not params.get("reply_markup"):
+                self.keyboards.pop(int(params["message_id"]), None)
+        elif method == "answerCallbackQuery" and params.get("text"):
+            self._print("ℹ️  " + str(params["text"]))
+        elif method in ("sendDocument", "sendPhoto"):
+            self._file(params, result)
+
+    def _show(self, message: JSON, text: str, *, edited: bool = False) -> None:
+        prefix = "🤖 " + (self.t("terminal.edited") + " " if edited else "")
+        lines = [prefix + render_html(text, color=self.color)]
+        markup = message.get("reply_markup") or {}
+        buttons = [
+            (b.get("text", ""), b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+            if b.get("callback_data")
+        ]
+        if buttons:
+            self.keyboards[int(message["message_id"])] = (message, buttons)
+            lines += [f"   [{i}] {label}" for i, (label, _) in enumerate(buttons, 1)]
+        self._print("\n".join(lines))
+
+    def _file(self, params: JSON, message: JSON) -> None:
+        name = Path(str(params.get("_filename") or "file")).name
+        data = params.get("_bytes")
+        path = self.files_dir / name
+        if isinstance(data, bytes | bytearray):
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        caption = render_html(str(params.get("caption") or ""), color=self.color)
+        self._print(f"🤖 📎 {path}" + (f"\n{caption}" if caption else ""))
+
+    # --- what the person types ------------------------------------------------------------
+
+    def _active_keyboard(self) -> tuple[JSON, list[tuple[str, str]]] | None:
+        if not self.keyboards:
+            return None
+        return self.keyboards[max(self.keyboards)]
+
+    def submit(self, line: str, stop: Callable[[], None]) -> None:
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            return
+        if line.startswith(":"):
+            self._terminal_command(line[1:].strip(), stop)
+            return
+        active = self._active_keyboard()
+        if active is not None:
+            message, buttons = active
+            data = self._match(line.strip(), buttons)
+            if data is not None:
+                self.keyboards.pop(int(message["message_id"]), None)
+                self.stub.user_press(self.user, message, data)
+                return
+        self.stub.user_message(self.user, line)
+
+    @staticmethod
+    def _match(text: str, buttons: list[tuple[str, str]]) -> str | None:
+        if text.isdigit() and 1 <= int(text) <= len(buttons):
+            return buttons[int(text) - 1][1]
+        folded = fold(text)
+        for label, data in buttons:
+            if folded and fold(label) == folded:
+                return data
+        return None
+
+    def _terminal_command(self, command: str, stop: Callable[[], None]) -> None:
+        name, _, arg = command.partition(" ")
+        if name in ("q", "quit", "exit"):
+            stop()
+        elif name == "user" and arg.strip().isdigit():
+            self.user = StubUser(
+                int(arg), first_name=f"Người dùng {arg}", language_code=self.user.language_code
+            )
+            self.keyboards.clear()
+            self._print(self.t("terminal.switched", user_id=arg))
+        else:
+            self._print(self.t("terminal.help"))
+
+    def read_input(self, stream: TextIO, stop: Callable[[], None]) -> None:
+        """Blocking loop for a thread: one line, one message."""
+        for line in stream:
+            self.submit(line, stop)
+        stop()
+
+
+def start_input_thread(chat: TerminalChat, stream: TextIO, stop: Callable[[], None]) -> None:
+    thread = threading.Thread(
+        target=chat.read_input, args=(stream, stop), daemon=True, name="terminal-input"
+    )
+    thread.start()

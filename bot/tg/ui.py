@@ -1,0 +1,86 @@
+"""Replying: HTML messages within Telegram's limits, inline keyboards with safe callback data."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, TelegramError
+
+from bot.tg.context import BotContext
+
+log = logging.getLogger(__name__)
+
+CALLBACK_DATA_MAX = 64  # bytes
+
+
+def button(label: str, data: str) -> InlineKeyboardButton:
+    if len(data.encode("utf-8")) > CALLBACK_DATA_MAX:
+        raise ValueError(f"callback data over {CALLBACK_DATA_MAX} bytes: {data!r}")
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(label, data) for label, data in row] for row in rows])
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split at line breaks so that no part exceeds Telegram's limit."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def send(
+    update: Update,
+    context: BotContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send ``text`` (HTML) to the chat of ``update``; the keyboard goes with the last part."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_text(text)
+    message = None
+    for index, part in enumerate(parts):
+        message = await context.bot.send_message(
+            chat.id, part, reply_markup=markup if index == len(parts) - 1 else None
+        )
+    return message
+
+
+async def acknowledge(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press and take the keyboard off the message it came from, so that an
+    old button cannot be pressed twice."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as exc:
+        log.debug("answerCallbackQuery failed: %s", exc)
+    if text is None and isinstance(query.message, Message) and query.message.reply_markup:
+        try:
+            await query.message.edit_reply_markup(None)
+        except BadRequest as exc:
+            log.debug("could not remove keyboard: %s", exc)

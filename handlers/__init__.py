@@ -1,0 +1,1 @@
+"""Thin Telegram handlers, one module per flow. Registration order lives in ``bot.app``."""

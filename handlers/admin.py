@@ -1,0 +1,75 @@
+"""Admin commands: ``/grant`` and ``/revoke`` roles."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.domain.models import Role
+from bot.tg.commands import set_commands_for
+from bot.tg.context import BotContext
+from bot.tg.ui import send
+
+log = logging.getLogger(__name__)
+
+
+async def _target(update: Update, context: BotContext, usage_key: str) -> tuple[str, Role] | None:
+    """Parse ``<user id | @username> [role]``; answers the person itself when it cannot."""
+    if context.user is None or not context.user.is_admin:
+        await send(update, context, context.t("admin.denied"))
+        return None
+    args = context.args or []
+    role_name = args[1].lower() if len(args) > 1 else Role.ADMIN.value
+    grantable = {role.value: role for role in Role.grantable()}
+    if not args or len(args) > 2 or role_name not in grantable:
+        await send(update, context, context.t(usage_key, roles=", ".join(grantable)))
+        return None
+    return args[0], grantable[role_name]
+
+
+async def grant(update: Update, context: BotContext) -> None:
+    parsed = await _target(update, context, "admin.grant_usage")
+    if parsed is None:
+        return
+    reference, role = parsed
+    users = context.services.users
+    target = await users.find(reference)
+    if target is None:
+        await send(update, context, context.t("admin.user_unknown", who=reference))
+        return
+    changed = await users.grant(context.user_id, target.user_id, role)
+    key = "admin.granted" if changed else "admin.already"
+    await send(update, context, context.t(key, who=target.display_name, role=role.value))
+    if changed:
+        target = await users.require(target.user_id)
+        await set_commands_for(context, target)
+        locale = target.language or context.services.settings.default_language
+        try:
+            await context.bot.send_message(
+                target.user_id,
+                context.services.translator(locale, "admin.you_were_granted", role=role.value),
+            )
+        except TelegramError as exc:
+            log.info("could not notify %s: %s", target.user_id, exc)
+
+
+async def revoke(update: Update, context: BotContext) -> None:
+    parsed = await _target(update, context, "admin.revoke_usage")
+    if parsed is None:
+        return
+    reference, role = parsed
+    users = context.services.users
+    target = await users.find(reference)
+    if target is None:
+        await send(update, context, context.t("admin.user_unknown", who=reference))
+        return
+    if role is Role.ADMIN and target.user_id in users.config_admins:
+        await send(update, context, context.t("admin.config_admin", who=target.display_name))
+        return
+    changed = await users.revoke(target.user_id, role)
+    key = "admin.revoked" if changed else "admin.not_granted"
+    await send(update, context, context.t(key, who=target.display_name, role=role.value))
+    if changed:
+        await set_commands_for(context, await users.require(target.user_id))

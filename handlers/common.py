@@ -1,0 +1,191 @@
+"""Shared pieces of the handlers: identifying the person, flow steps, guards and fallbacks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain.choices import Choice, match_choice
+from bot.domain.models import resolve_locale
+from bot.services.flows import KEEP, FlowStates, StepRef
+from bot.tg.commands import set_commands_for
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+
+log = logging.getLogger(__name__)
+
+END = ConversationHandler.END
+TEXT = filters.TEXT & ~filters.COMMAND
+Prompt = Callable[[Update, BotContext, str], Awaitable[None]]
+
+LANGUAGE_CHOICES = (
+    Choice("vi", ("Tiếng Việt",), aliases=("vi", "viet", "vietnamese", "tieng viet")),
+    Choice("en", ("English",), aliases=("en", "eng", "tieng anh", "anh")),
+)
+
+
+async def identify(update: Update, context: BotContext) -> None:
+    """First handler of every update: record the person and pick their language."""
+    tg_user = update.effective_user
+    if tg_user is None or tg_user.is_bot:
+        return
+    services = context.services
+    user = await services.users.seen(
+        tg_user.id,
+        tg_user.first_name,
+        tg_user.last_name,
+        tg_user.username,
+        tg_user.language_code,
+    )
+    context.user = user
+    context.locale = resolve_locale(
+        user.language, tg_user.language_code, services.settings.default_language
+    )
+
+
+def ref(update: Update) -> StepRef:
+    """This update as a flow step of the person's conversation."""
+    return StepRef(update.update_id, BotContext.key_of(update))
+
+
+def current_state(update: Update, context: BotContext, conversation: str) -> str | None:
+    state = context.services.states.get(conversation, BotContext.key_of(update))
+    return str(state) if state is not None else None
+
+
+class NotInFlow(filters.UpdateFilter):
+    """Passes updates from people who are not in the middle of any flow.
+
+    Guards the entry points so that one flow never starts on top of another: a person finishes
+    or cancels what they are doing first.
+    """
+
+    def __init__(self, states: FlowStates) -> None:
+        super().__init__(name="NotInFlow")
+        self.states = states
+
+    def filter(self, update: Update) -> bool:
+        if update.effective_chat is None or update.effective_user is None:
+            return True
+        return self.states.active(BotContext.key_of(update)) is None
+
+
+def text_of(update: Update) -> str:
+    message = update.effective_message
+    return message.text or "" if message is not None else ""
+
+
+def pick(text: str, choices: Sequence[Choice]) -> str | None:
+    return match_choice(text, choices)
+
+
+def language_markup(context: BotContext) -> InlineKeyboardMarkup:
+    return keyboard([[(choice.labels[0], f"lang:{choice.value}") for choice in LANGUAGE_CHOICES]])
+
+
+async def switch_language(
+    update: Update,
+    context: BotContext,
+    language: str,
+    conversation: str,
+    state: object | None = KEEP,
+) -> None:
+    """Store the person's language (a flow step) and refresh their command menu."""
+    user = await context.services.users.set_language(
+        ref(update), conversation, context.user_id, language, state
+    )
+    context.user = user
+    context.locale = language
+    await set_commands_for(context, user)
+
+
+# --- fallbacks shared by every flow --------------------------------------------------------
+
+
+def flow_fallbacks(
+    conversation: str,
+    prompt: Prompt,
+    on_cancel: Callable[[Update, BotContext], Awaitable[None]],
+    *,
+    resume_commands: Sequence[str] = (),
+) -> list[BaseHandler[Update, BotContext, object]]:
+    """Handlers every flow shares while it is open.
+
+    ``/cancel`` leaves it; ``/language`` and ``/help`` are served without leaving and the
+    current question is asked again; the flow's own entry commands (``resume_commands``) resume
+    it; any other command, a stale button or an unexpected kind of message gets a short
+    explanation and the question again. The step never changes except by ``/cancel``.
+    """
+
+    async def cancel(update: Update, context: BotContext) -> int:
+        await acknowledge(update)
+        await on_cancel(update, context)
+        await send(update, context, context.t("flow.cancelled"))
+        return END
+
+    async def reask(update: Update, context: BotContext) -> None:
+        state = current_state(update, context, conversation)
+        if state is not None:
+            await prompt(update, context, state)
+
+    async def language(update: Update, context: BotContext) -> None:
+        args = context.args or []
+        choice = pick(" ".join(args), LANGUAGE_CHOICES) if args else None
+        if choice is None:
+            await send(update, context, context.t("language.ask"), language_markup(context))
+            return
+        await _set_language(update, context, choice)
+
+    async def language_button(update: Update, context: BotContext) -> None:
+        await acknowledge(update)
+        data = update.callback_query.data if update.callback_query else None
+        await _set_language(update, context, (data or "lang:vi").split(":", 1)[1])
+
+    async def _set_language(update: Update, context: BotContext, choice: str) -> None:
+        await switch_language(update, context, choice, conversation)
+        await send(update, context, context.t("language.changed"))
+        await reask(update, context)
+
+    async def help_(update: Update, context: BotContext) -> None:
+        await send(update, context, context.t("flow.help_inside"))
+        await reask(update, context)
+
+    async def resume(update: Update, context: BotContext) -> None:
+        await send(update, context, context.t("flow.resumed"))
+        await reask(update, context)
+
+    async def other_command(update: Update, context: BotContext) -> None:
+        await send(update, context, context.t("flow.busy"))
+        await reask(update, context)
+
+    async def stale_button(update: Update, context: BotContext) -> None:
+        await acknowledge(update, context.t("button.stale"), alert=False)
+
+    async def wrong_kind(update: Update, context: BotContext) -> None:
+        await send(update, context, context.t("error.expect_text"))
+        await reask(update, context)
+
+    handlers: list[BaseHandler[Update, BotContext, object]] = [
+        CommandHandler("cancel", cancel),
+        CommandHandler("language", language),
+        CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
+        CommandHandler("help", help_),
+    ]
+    if resume_commands:
+        handlers.append(CommandHandler(list(resume_commands), resume))
+    handlers += [
+        MessageHandler(filters.COMMAND, other_command),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.ALL, wrong_kind),
+    ]
+    return handlers

@@ -1,0 +1,80 @@
+"""``/forget_me``: delete the person's personal data after an explicit confirmation."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+
+from bot.domain.choices import Choice
+from bot.services.container import Services
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, pick, ref, text_of
+
+FLOW = "forget"
+CONFIRM = "confirm"
+
+
+async def prompt(update: Update, context: BotContext, state: str) -> None:
+    rows = [[(context.t("forget.yes"), "fg:yes")], [(context.t("forget.no"), "fg:no")]]
+    await send(update, context, context.t("forget.ask"), keyboard(rows))
+
+
+async def begin(update: Update, context: BotContext) -> str:
+    await context.services.flows.move(ref(update), FLOW, CONFIRM)
+    await prompt(update, context, CONFIRM)
+    return CONFIRM
+
+
+async def on_answer(update: Update, context: BotContext) -> int | None:
+    if update.callback_query is not None:
+        await acknowledge(update)
+        erase = update.callback_query.data == "fg:yes"
+    else:
+        choice = pick(
+            text_of(update),
+            [
+                Choice(
+                    "yes", context.labels("forget.yes"), aliases=("xoa", "dong y", "yes", "delete")
+                ),
+                Choice(
+                    "no", context.labels("forget.no"), aliases=("khong", "no", "giu lai", "keep")
+                ),
+            ],
+        )
+        if choice is None:
+            await send(update, context, context.t("error.choose_button"))
+            return None
+        erase = choice == "yes"
+    if not erase:
+        await context.services.flows.move(ref(update), FLOW, None)
+        await send(update, context, context.t("forget.kept"))
+        return END
+    user_id = context.user_id
+    await context.services.users.forget(ref(update), user_id)
+    # Drop the framework's in-memory copies too (their rows are already deleted).
+    context.application.drop_user_data(user_id)
+    if update.effective_chat is not None:
+        context.application.drop_chat_data(update.effective_chat.id)
+    context.user = None
+    await send(update, context, context.t("forget.done"))
+    return END
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    await context.services.flows.move(ref(update), FLOW, None)
+
+
+def build(services: Services) -> ConversationHandler[BotContext]:
+    return ConversationHandler(
+        name=FLOW,
+        persistent=True,
+        entry_points=[CommandHandler("forget_me", begin, filters=NotInFlow(services.states))],
+        states={
+            CONFIRM: [
+                CallbackQueryHandler(on_answer, pattern=r"^fg:(yes|no)$"),
+                MessageHandler(TEXT, on_answer),
+            ],
+        },
+        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel),
+    )

@@ -1,0 +1,86 @@
+"""``/language``: Tiếng Việt or English (buttons, typed number/name, or ``/language en``)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+
+from bot.services.container import Services
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, send
+from handlers.common import (
+    END,
+    LANGUAGE_CHOICES,
+    TEXT,
+    NotInFlow,
+    flow_fallbacks,
+    language_markup,
+    pick,
+    ref,
+    switch_language,
+    text_of,
+)
+from handlers.menu import MenuChoice
+
+FLOW = "language"
+CHOOSE = "choose"
+
+
+async def prompt(update: Update, context: BotContext, state: str) -> None:
+    await send(update, context, context.t("language.ask"), language_markup(context))
+
+
+async def begin(update: Update, context: BotContext) -> str | int:
+    if update.callback_query is not None:
+        if context.services.states.active(BotContext.key_of(update)) is not None:
+            await acknowledge(update, context.t("flow.busy_short"), alert=True)
+            return END
+        await acknowledge(update)
+    args = context.args or []
+    choice = pick(" ".join(args), LANGUAGE_CHOICES) if args else None
+    if choice is not None:
+        await switch_language(update, context, choice, FLOW, None)
+        await send(update, context, context.t("language.changed"))
+        return END
+    await context.services.flows.move(ref(update), FLOW, CHOOSE)
+    await prompt(update, context, CHOOSE)
+    return CHOOSE
+
+
+async def on_choice(update: Update, context: BotContext) -> str | int | None:
+    if update.callback_query is not None:
+        await acknowledge(update)
+        choice: str | None = (update.callback_query.data or "lang:vi").split(":", 1)[1]
+    else:
+        choice = pick(text_of(update), LANGUAGE_CHOICES)
+        if choice is None:
+            await send(update, context, context.t("error.choose_button"))
+            return None
+    assert choice is not None
+    await switch_language(update, context, choice, FLOW, None)
+    await send(update, context, context.t("language.changed"))
+    return END
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    await context.services.flows.move(ref(update), FLOW, None)
+
+
+def build(services: Services) -> ConversationHandler[BotContext]:
+    guard = NotInFlow(services.states)
+    return ConversationHandler(
+        name=FLOW,
+        persistent=True,
+        entry_points=[
+            CommandHandler("language", begin, filters=guard),
+            CallbackQueryHandler(begin, pattern=r"^menu:language$"),
+            MessageHandler(TEXT & guard & MenuChoice(services.translator, "language"), begin),
+        ],
+        states={
+            CHOOSE: [
+                CallbackQueryHandler(on_choice, pattern=r"^lang:(vi|en)$"),
+                MessageHandler(TEXT, on_choice),
+            ],
+        },
+        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel),
+    )

@@ -1,0 +1,84 @@
+"""Main menu, help, and the catch-alls for anything no flow handled."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import filters
+
+from bot.domain.choices import Choice, match_choice
+from bot.i18n import N_, Translator
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+
+# Only flows that exist appear here. (value, label key)
+MENU_ITEMS = (
+    ("profile", N_("menu.profile")),
+    ("language", N_("menu.language")),
+    ("help", N_("menu.help")),
+)
+
+
+def menu_choices(translator: Translator) -> list[Choice]:
+    return [Choice(value, translator.all(key)) for value, key in MENU_ITEMS]
+
+
+class MenuChoice(filters.MessageFilter):
+    """A typed menu choice ("1", "hồ sơ", "profile"...) for the item ``value``."""
+
+    def __init__(self, translator: Translator, value: str) -> None:
+        super().__init__(name=f"MenuChoice({value})")
+        self.choices = menu_choices(translator)
+        self.value = value
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and match_choice(message.text or "", self.choices) == self.value
+
+
+async def show_menu(update: Update, context: BotContext) -> None:
+    rows = [[(context.t(key), f"menu:{value}")] for value, key in MENU_ITEMS]
+    text = context.t("menu.title")
+    if context.user is not None and context.user.is_admin:
+        text += "\n\n" + context.t("menu.admin_hint")
+    await send(update, context, text, keyboard(rows))
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    text = context.t("help.staff")
+    if context.user is not None and context.user.is_admin:
+        text += "\n\n" + context.t("help.admin")
+    await send(update, context, text)
+
+
+async def menu_command(update: Update, context: BotContext) -> None:
+    await show_menu(update, context)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await show_help(update, context)
+
+
+async def help_button(update: Update, context: BotContext) -> None:
+    await acknowledge(update)
+    await show_help(update, context)
+
+
+async def cancel_outside(update: Update, context: BotContext) -> None:
+    await send(update, context, context.t("flow.nothing_to_cancel"))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    await send(update, context, context.t("fallback.unknown_command"))
+
+
+async def unknown_text(update: Update, context: BotContext) -> None:
+    await send(update, context, context.t("fallback.text"))
+    await show_menu(update, context)
+
+
+async def unexpected_message(update: Update, context: BotContext) -> None:
+    """A sticker, photo, voice note... outside any flow."""
+    await send(update, context, context.t("fallback.non_text"))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    await acknowledge(update, context.t("button.stale"))

@@ -1,0 +1,331 @@
+"""``/start`` (with deep-link payloads), onboarding and ``/profile``: one persistent conversation.
+
+States are the steps of :mod:`bot.services.profile`; every answer is saved (draft + state +
+update id, one transaction) before the bot replies.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+
+from bot.domain import profile as rules
+from bot.domain.choices import Choice
+from bot.services import profile as flow
+from bot.services.container import Services
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, pick, ref, text_of
+from handlers.menu import MenuChoice, show_help, show_menu
+
+PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a deep link
+KNOWN_PAYLOADS = frozenset({"profile", "help", "menu"})
+FIELD_LABELS = {
+    "full_name": "profile.edit_full_name",
+    "unit": "profile.edit_unit",
+    "position": "profile.edit_position",
+    "phone": "profile.edit_phone",
+}
+FIELD_PARSERS = {
+    "full_name": rules.parse_full_name,
+    "unit": rules.parse_unit,
+    "position": rules.parse_position,
+    "phone": rules.parse_phone,
+}
+
+
+# --- prompts ---------------------------------------------------------------------------------
+
+
+def _field_choices(context: BotContext, last: tuple[str, str]) -> list[Choice]:
+    """[Confirm|Done] first, then one choice per field, as the buttons are laid out."""
+    value, key = last
+    choices = [Choice(value, context.labels(key))]
+    choices += [Choice(f"edit:{name}", context.labels(key)) for name, key in FIELD_LABELS.items()]
+    return choices
+
+
+def _field_rows(context: BotContext, last: tuple[str, str]) -> list[list[tuple[str, str]]]:
+    value, key = last
+    rows = [[(context.t(key), f"pf:{value}")]]
+    rows += [[(context.t(label), f"pf:edit:{name}")] for name, label in FIELD_LABELS.items()]
+    return rows
+
+
+def _summary(context: BotContext, values: dict[str, str | None]) -> str:
+    none = context.t("profile.none")
+    return context.t(
+        "profile.summary",
+        full_name=values.get("full_name") or none,
+        unit=values.get("unit") or none,
+        position=values.get("position") or none,
+        phone=values.get("phone") or none,
+    )
+
+
+async def prompt(update: Update, context: BotContext, state: str) -> None:
+    services = context.services
+    if state == flow.CONSENT:
+        rows = [
+            [(context.t("onboarding.consent_yes"), "pf:yes")],
+            [(context.t("onboarding.consent_no"), "pf:no")],
+        ]
+        await send(update, context, context.t("onboarding.consent"), keyboard(rows))
+    elif state == "full_name":
+        await send(update, context, context.t("onboarding.ask_full_name"))
+    elif state == "unit":
+        rows = [[(unit, f"pf:unit:{i}")] for i, unit in enumerate(services.units)]
+        await send(update, context, context.t("onboarding.ask_unit"), keyboard(rows))
+    elif state == "position":
+        await send(update, context, context.t("onboarding.ask_position"))
+    elif state == "phone":
+        rows = [[(context.t("onboarding.skip"), "pf:skip")]]
+        await send(update, context, context.t("onboarding.ask_phone"), keyboard(rows))
+    elif state == flow.CONFIRM:
+        draft = await services.profile.draft(context.user_id)
+        text = context.t("onboarding.confirm") + "\n\n" + _summary(context, draft)
+        await send(update, context, text, keyboard(_field_rows(context, ("ok", "profile.confirm"))))
+    elif state == flow.EDIT:
+        user = await services.users.require(context.user_id)
+        text = context.t("profile.title") + "\n\n" + _summary(context, user.profile.model_dump())
+        text += "\n\n" + context.t("profile.edit_hint")
+        await send(update, context, text, keyboard(_field_rows(context, ("done", "profile.done"))))
+
+
+async def _go(update: Update, context: BotContext, state: str | None) -> str | int:
+    if state is None:
+        return END
+    await prompt(update, context, state)
+    return state
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> str | int:
+    """``/start`` and ``/start <payload>`` (deep links)."""
+    payload = context.args[0] if context.args else ""
+    registered = context.user is not None and context.user.registered
+    if payload == "profile":
+        return await open_profile(update, context)
+    if payload == "help":
+        await show_help(update, context)
+        return END
+    if payload and (payload not in KNOWN_PAYLOADS or not PAYLOAD.match(payload)):
+        await send(update, context, context.t("link.invalid"))
+    if registered:
+        assert context.user is not None
+        await send(update, context, context.t("start.welcome_back", name=context.user.display_name))
+        await show_menu(update, context)
+        return END
+    await send(update, context, context.t("start.welcome"))
+    return await _go(
+        update,
+        context,
+        await context.services.profile.begin(ref(update), context.user_id, "onboarding"),
+    )
+
+
+async def open_profile(update: Update, context: BotContext) -> str | int:
+    """``/profile``, the menu item, or a typed "hồ sơ": the profile screen, or onboarding."""
+    if update.callback_query is not None:
+        if context.services.states.active(BotContext.key_of(update)) is not None:
+            await acknowledge(update, context.t("flow.busy_short"), alert=True)
+            return END
+        await acknowledge(update)
+    registered = context.user is not None and context.user.registered
+    mode: flow.Mode = "edit" if registered else "onboarding"
+    return await _go(
+        update, context, await context.services.profile.begin(ref(update), context.user_id, mode)
+    )
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+async def on_consent(update: Update, context: BotContext) -> str | int | None:
+    if update.callback_query is not None:
+        await acknowledge(update)
+        accepted = update.callback_query.data == "pf:yes"
+    else:
+        choice = pick(
+            text_of(update),
+            [
+                Choice(
+                    "yes",
+                    context.labels("onboarding.consent_yes"),
+                    aliases=("dong y", "co", "yes", "ok", "agree", "đồng ý"),
+                ),
+                Choice(
+                    "no",
+                    context.labels("onboarding.consent_no"),
+                    aliases=("khong", "khong dong y", "no", "disagree"),
+                ),
+            ],
+        )
+        if choice is None:
+            await send(update, context, context.t("error.choose_button"))
+            return None
+        accepted = choice == "yes"
+    state = await context.services.profile.consent(ref(update), context.user_id, accepted)
+    if state is None:
+        await send(update, context, context.t("onboarding.declined"))
+        return END
+    return await _go(update, context, state)
+
+
+async def _answer(update: Update, context: BotContext, field: str, value: str | None) -> str | int:
+    state = await context.services.profile.answer(ref(update), context.user_id, field, value)
+    return await _go(update, context, state)
+
+
+def _text_step(field: str):  # type: ignore[no-untyped-def]
+    parse = FIELD_PARSERS[field]
+
+    async def on_text(update: Update, context: BotContext) -> str | int | None:
+        try:
+            value = parse(text_of(update))
+        except rules.InvalidInput as exc:
+            await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+            return None
+        return await _answer(update, context, field, value)
+
+    on_text.__name__ = f"on_{field}"
+    return on_text
+
+
+async def on_unit(update: Update, context: BotContext) -> str | int | None:
+    units = context.services.units
+    if update.callback_query is not None:
+        await acknowledge(update)
+        index = int((update.callback_query.data or "").rsplit(":", 1)[1])
+        if not 0 <= index < len(units):
+            await send(update, context, context.t("button.stale"))
+            return None
+        return await _answer(update, context, "unit", units[index])
+    text = text_of(update)
+    choice = pick(text, [Choice(str(i), (unit,)) for i, unit in enumerate(units)])
+    if choice is not None:
+        return await _answer(update, context, "unit", units[int(choice)])
+    if text.strip().isdigit():
+        await send(update, context, context.t("error.choice_range", count=len(units)))
+        return None
+    try:
+        value = rules.parse_unit(text)
+    except rules.InvalidInput as exc:
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        return None
+    return await _answer(update, context, "unit", value)
+
+
+async def on_phone(update: Update, context: BotContext) -> str | int | None:
+    if update.callback_query is not None:
+        await acknowledge(update)
+        return await _answer(update, context, "phone", "")
+    text = text_of(update)
+    skip = Choice(
+        "skip",
+        context.labels("onboarding.skip"),
+        aliases=("bo qua", "khong co", "khong", "skip", "no", "-"),
+    )
+    if pick(text, [skip]) == "skip" and not any(ch.isdigit() for ch in text):
+        return await _answer(update, context, "phone", "")
+    try:
+        value = rules.parse_phone(text)
+    except rules.InvalidInput as exc:
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        return None
+    return await _answer(update, context, "phone", value)
+
+
+async def _field_menu(
+    update: Update, context: BotContext, last: tuple[str, str], on_last: str
+) -> str | int | None:
+    """The confirmation (onboarding) or profile (edit) screen: a button or its typed form."""
+    if update.callback_query is not None:
+        await acknowledge(update)
+        choice = (update.callback_query.data or "").removeprefix("pf:")
+    else:
+        picked = pick(text_of(update), _field_choices(context, last))
+        if picked is None:
+            await send(update, context, context.t("error.choose_button"))
+            return None
+        choice = picked
+    services = context.services
+    if choice == on_last == "ok":
+        user = await services.profile.complete(ref(update), context.user_id)
+        await send(update, context, context.t("onboarding.done", name=user.display_name))
+        context.user = user
+        await show_menu(update, context)
+        return END
+    if choice == on_last == "done":
+        await services.profile.finish(ref(update), context.user_id)
+        await send(update, context, context.t("profile.closed"))
+        return END
+    field = choice.removeprefix("edit:")
+    if field not in FIELD_LABELS:
+        await send(update, context, context.t("button.stale"))
+        return None
+    return await _go(
+        update, context, await services.profile.change(ref(update), context.user_id, field)
+    )
+
+
+async def on_confirm(update: Update, context: BotContext) -> str | int | None:
+    return await _field_menu(update, context, ("ok", "profile.confirm"), "ok")
+
+
+async def on_edit(update: Update, context: BotContext) -> str | int | None:
+    return await _field_menu(update, context, ("done", "profile.done"), "done")
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    await context.services.profile.finish(ref(update), context.user_id)
+
+
+def build(services: Services) -> ConversationHandler[BotContext]:
+    guard = NotInFlow(services.states)
+    return ConversationHandler(
+        name=flow.FLOW,
+        persistent=True,
+        entry_points=[
+            CommandHandler("start", start, filters=guard),
+            CommandHandler("profile", open_profile, filters=guard),
+            CallbackQueryHandler(open_profile, pattern=r"^menu:profile$"),
+            MessageHandler(TEXT & guard & MenuChoice(services.translator, "profile"), open_profile),
+        ],
+        states={
+            flow.CONSENT: [
+                CallbackQueryHandler(on_consent, pattern=r"^pf:(yes|no)$"),
+                MessageHandler(TEXT, on_consent),
+            ],
+            "full_name": [MessageHandler(TEXT, _text_step("full_name"))],
+            "unit": [
+                CallbackQueryHandler(on_unit, pattern=r"^pf:unit:\d+$"),
+                MessageHandler(TEXT, on_unit),
+            ],
+            "position": [MessageHandler(TEXT, _text_step("position"))],
+            "phone": [
+                CallbackQueryHandler(on_phone, pattern=r"^pf:skip$"),
+                MessageHandler(TEXT, on_phone),
+            ],
+            flow.CONFIRM: [
+                CallbackQueryHandler(on_confirm, pattern=r"^pf:(ok|edit:\w+)$"),
+                MessageHandler(TEXT, on_confirm),
+            ],
+            flow.EDIT: [
+                CallbackQueryHandler(on_edit, pattern=r"^pf:(done|edit:\w+)$"),
+                MessageHandler(TEXT, on_edit),
+            ],
+        },
+        fallbacks=flow_fallbacks(
+            flow.FLOW, prompt, on_cancel, resume_commands=("start", "profile")
+        ),
+    )

@@ -1,0 +1,170 @@
+"""The SQLite database: connections, pragmas, migrations and transactions.
+
+One writer connection guarded by an asyncio lock (SQLite has a single writer anyway, and the lock
+keeps concurrent tasks from interleaving statements inside each other's transactions) and one
+reader connection, which in WAL mode reads committed data without waiting for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DuplicateUpdateError(Exception):
+    """The update was already applied: its effect is in the database."""
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered migrations shipped in ``storage/migrations``, in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {numbers}")
+    return found
+
+
+def latest_version() -> int:
+    return len(migrations())
+
+
+async def _configure(conn: aiosqlite.Connection, *, writer: bool) -> None:
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    if writer:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+    else:
+        await conn.execute("PRAGMA query_only = ON")
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+    """Apply every migration above ``PRAGMA user_version``; each one in its own transaction."""
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    applied = []
+    for number, name, sql in migrations():
+        if number <= current:
+            continue
+        try:
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                await conn.rollback()
+            raise
+        log.info("applied migration %s", name)
+        applied.append(name)
+    return applied
+
+
+class Database:
+    """Owns the connections to one SQLite file. Open it once, share it, close it at shutdown."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    async def open(self) -> None:
+        """Open the connections and migrate; safe to call more than once."""
+        async with self._open_lock:
+            if self._writer is not None:
+                return
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            writer = await aiosqlite.connect(self.path, isolation_level=None)
+            writer.row_factory = aiosqlite.Row
+            await _configure(writer, writer=True)
+            await apply_migrations(writer)
+            reader = await aiosqlite.connect(self.path, isolation_level=None)
+            reader.row_factory = aiosqlite.Row
+            await _configure(reader, writer=False)
+            self._writer, self._reader = writer, reader
+
+    async def close(self) -> None:
+        async with self._open_lock:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    await conn.close()
+            self._writer = self._reader = None
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The connection for reads of committed data."""
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock first, then commit or
+        roll back as a whole."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.rollback()
+                raise
+            else:
+                await conn.commit()
+
+    async def user_version(self) -> int:
+        async with self.reader.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+def backup(source: Path | str, target: Path | str) -> int:
+    """Copy a live database with SQLite's online backup API (safe while the bot writes to it).
+
+    Returns the number of pages copied.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst, pages=256)
+            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return pages

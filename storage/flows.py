@@ -1,0 +1,93 @@
+"""SQL for unfinished flows: drafts, conversation states and the processed-update log.
+
+A flow step saves the person's answer, the conversation's next state and the id of the update
+that caused it in *one* transaction, before the bot replies (see ``bot.services.flows``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from storage.db import DuplicateUpdateError, utcnow
+
+
+def conversation_key(key: tuple[int | str, ...]) -> str:
+    return json.dumps(list(key), separators=(",", ":"))
+
+
+async def mark_processed(conn: aiosqlite.Connection, update_id: int) -> None:
+    """Record an update as applied; raises :class:`DuplicateUpdateError` if it already was."""
+    cur = await conn.execute(
+        "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (update_id, utcnow()),
+    )
+    if cur.rowcount == 0:
+        raise DuplicateUpdateError(update_id)
+
+
+async def mark_processed_quietly(conn: aiosqlite.Connection, update_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (update_id, utcnow()),
+    )
+
+
+async def is_processed(conn: aiosqlite.Connection, update_id: int) -> bool:
+    async with conn.execute(
+        "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def prune_processed(conn: aiosqlite.Connection, older_than_iso: str) -> int:
+    cur = await conn.execute(
+        "DELETE FROM processed_updates WHERE processed_at < ?", (older_than_iso,)
+    )
+    return cur.rowcount
+
+
+async def set_state(
+    conn: aiosqlite.Connection, name: str, key: tuple[int | str, ...], state: object | None
+) -> None:
+    if state is None:
+        await conn.execute(
+            "DELETE FROM conversations WHERE name = ? AND key = ?", (name, conversation_key(key))
+        )
+        return
+    await conn.execute(
+        """INSERT INTO conversations (name, key, state, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (name, key) DO UPDATE SET state = excluded.state,
+                                                 updated_at = excluded.updated_at""",
+        (name, conversation_key(key), json.dumps(state), utcnow()),
+    )
+
+
+async def get_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> dict[str, Any] | None:
+    async with conn.execute(
+        "SELECT data FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    data = json.loads(row[0])
+    return data if isinstance(data, dict) else None
+
+
+async def put_draft(
+    conn: aiosqlite.Connection, user_id: int, flow: str, data: dict[str, Any]
+) -> None:
+    await conn.execute(
+        """INSERT INTO drafts (user_id, flow, data, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (user_id, flow) DO UPDATE SET data = excluded.data,
+                                                     updated_at = excluded.updated_at""",
+        (user_id, flow, json.dumps(data, ensure_ascii=False), utcnow()),
+    )
+
+
+async def delete_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> None:
+    await conn.execute("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow))

@@ -1,0 +1,136 @@
+"""SQL for people: identity, profile, language, roles, consent and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from storage.db import utcnow
+
+_COLUMNS = (
+    "user_id, first_name, last_name, username, tg_language, language, full_name, unit, "
+    "position, phone, registered_at, created_at"
+)
+PROFILE_FIELDS = frozenset({"full_name", "unit", "position", "phone"})
+
+
+def _row(row: aiosqlite.Row | None) -> dict[str, Any] | None:
+    return dict(row) if row is not None else None
+
+
+async def get(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any] | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", (user_id,)) as cur:
+        return _row(await cur.fetchone())
+
+
+async def find_by_username(conn: aiosqlite.Connection, username: str) -> dict[str, Any] | None:
+    sql = f"SELECT {_COLUMNS} FROM users WHERE lower(username) = lower(?)"
+    async with conn.execute(sql, (username,)) as cur:
+        return _row(await cur.fetchone())
+
+
+async def upsert_contact(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    first_name: str | None,
+    last_name: str | None,
+    username: str | None,
+    tg_language: str | None,
+) -> None:
+    now = utcnow()
+    await conn.execute(
+        """INSERT INTO users (user_id, first_name, last_name, username, tg_language,
+                              created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET
+             first_name = excluded.first_name, last_name = excluded.last_name,
+             username = excluded.username, tg_language = excluded.tg_language,
+             updated_at = excluded.updated_at""",
+        (user_id, first_name, last_name, username, tg_language, now, now),
+    )
+
+
+async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) -> None:
+    await conn.execute(
+        "UPDATE users SET language = ?, updated_at = ? WHERE user_id = ?",
+        (language, utcnow(), user_id),
+    )
+
+
+async def set_profile(
+    conn: aiosqlite.Connection, user_id: int, fields: dict[str, str | None], *, complete: bool
+) -> None:
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    params: list[Any] = list(fields.values())
+    if complete:
+        assignments += ", registered_at = coalesce(registered_at, ?)"
+        params.append(utcnow())
+    await conn.execute(
+        f"UPDATE users SET {assignments}, updated_at = ? WHERE user_id = ?",
+        (*params, utcnow(), user_id),
+    )
+
+
+async def roles(conn: aiosqlite.Connection, user_id: int) -> set[str]:
+    async with conn.execute("SELECT role FROM user_roles WHERE user_id = ?", (user_id,)) as cur:
+        return {str(r[0]) for r in await cur.fetchall()}
+
+
+async def users_with_role(conn: aiosqlite.Connection, role: str) -> list[int]:
+    async with conn.execute(
+        "SELECT user_id FROM user_roles WHERE role = ? ORDER BY user_id", (role,)
+    ) as cur:
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def grant(conn: aiosqlite.Connection, user_id: int, role: str, granted_by: int) -> bool:
+    cur = await conn.execute(
+        """INSERT INTO user_roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT DO NOTHING""",
+        (user_id, role, granted_by, utcnow()),
+    )
+    return cur.rowcount > 0
+
+
+async def revoke(conn: aiosqlite.Connection, user_id: int, role: str) -> bool:
+    cur = await conn.execute(
+        "DELETE FROM user_roles WHERE user_id = ? AND role = ?", (user_id, role)
+    )
+    return cur.rowcount > 0
+
+
+async def record_consent(
+    conn: aiosqlite.Connection, user_id: int, notice_version: str, accepted: bool
+) -> None:
+    await conn.execute(
+        "INSERT INTO consents (user_id, notice_version, accepted, at) VALUES (?, ?, ?, ?)",
+        (user_id, notice_version, int(accepted), utcnow()),
+    )
+
+
+async def latest_consent(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any] | None:
+    async with conn.execute(
+        """SELECT notice_version, accepted, at FROM consents WHERE user_id = ?
+           ORDER BY id DESC LIMIT 1""",
+        (user_id,),
+    ) as cur:
+        return _row(await cur.fetchone())
+
+
+async def erase(conn: aiosqlite.Connection, user_id: int) -> None:
+    """Delete everything stored about one person (roles, consents and drafts cascade)."""
+    key_prefix = "[%," + str(user_id) + "]"
+    await conn.execute("DELETE FROM conversations WHERE key LIKE ?", (key_prefix,))
+    await conn.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+    await conn.execute("DELETE FROM chat_data WHERE chat_id = ?", (user_id,))
+    await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+
+
+async def count(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT count(*) FROM users") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
