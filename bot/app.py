@@ -100,9 +100,8 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     admins = []
     for user_id in await services.users.admin_ids():
         user = await services.users.get(user_id)
-        admins.append(
-            (user_id, (user.language if user else None) or services.settings.default_language)
-        )
+        default = services.settings.default_language
+        admins.append((user_id, user.locale(default) if user else default))
     await set_admin_commands(app, translator, admins)
 
     if app.job_queue is not None:

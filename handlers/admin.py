@@ -45,7 +45,7 @@ async def grant(update: Update, context: BotContext) -> None:
     if changed:
         target = await users.require(target.user_id)
         await set_commands_for(context, target)
-        locale = target.language or context.services.settings.default_language
+        locale = target.locale(context.services.settings.default_language)
         try:
             await context.bot.send_message(
                 target.user_id,

@@ -16,7 +16,6 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, match_choice
-from bot.domain.models import resolve_locale
 from bot.services.flows import KEEP, FlowStates, StepRef
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
@@ -48,9 +47,7 @@ async def identify(update: Update, context: BotContext) -> None:
         tg_user.language_code,
     )
     context.user = user
-    context.locale = resolve_locale(
-        user.language, tg_user.language_code, services.settings.default_language
-    )
+    context.locale = user.locale(services.settings.default_language)
 
 
 def ref(update: Update) -> StepRef:

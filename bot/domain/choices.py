@@ -27,8 +27,8 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     """Return the value of the choice ``text`` designates, or ``None``.
 
     ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared
-    without accents or case to every label and alias, exactly first, then fuzzily when one
-    choice is clearly the best.
+    without accents or case to every label and alias: exactly first, then as the first words of
+    exactly one label, then fuzzily (typos, word order) when one choice is clearly the best.
     """
     folded = fold(text)
     if not folded:
@@ -46,6 +46,10 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
                 candidates.append((key, choice.value))
     if len(folded) < 3:
         return None
+    # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi".
+    prefixed = {value for key, value in candidates if key.startswith(folded + " ")}
+    if len(prefixed) == 1:
+        return prefixed.pop()
     # Whole-string similarity (typos, word order), never partial: "chuyên viên" must not pick
     # "Phòng Quản lý chuyên ngành" because one word is shared.
     scored = process.extract(

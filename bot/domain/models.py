@@ -46,6 +46,9 @@ class User(BaseModel):
     def registered(self) -> bool:
         return self.registered_at is not None
 
+    def locale(self, default: str) -> str:
+        return resolve_locale(self.language, self.tg_language, default)
+
     @property
     def display_name(self) -> str:
         if self.profile.full_name:

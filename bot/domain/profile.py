@@ -32,9 +32,8 @@ def parse_full_name(text: str) -> str:
         raise InvalidInput("too_long", limit=NAME_MAX)
     if not _NAME_CHARS.match(value):
         raise InvalidInput("name_chars")
-    if value.islower() or value.isupper():
-        value = " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
-    return value
+    # Vietnamese names capitalise every syllable: "nguyễn thị LAN" -> "Nguyễn Thị Lan".
+    return " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
 
 
 def _free_text(text: str, limit: int) -> str:

@@ -57,7 +57,7 @@ async def set_default_commands(
 
 async def set_commands_for(context: BotContext, user: User) -> None:
     """Chat-scoped commands for one person, in their language, with admin commands if admin."""
-    locale = user.language or context.locale
+    locale = user.locale(context.services.settings.default_language)
     try:
         await context.bot.set_my_commands(
             command_list(context.services.translator, locale, admin=user.is_admin),

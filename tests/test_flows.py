@@ -1,0 +1,485 @@
+"""Offline flow tests: real handlers and database, a recording request in place of Telegram."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.tg.stub_api import StubUser
+from tests.harness import ADMIN_ID, Harness
+
+
+async def register(bot: Harness, user: StubUser, name: str = "Trần Văn Bình") -> None:
+    await bot.say(user, "/start")
+    await bot.press(user, "pf:yes")
+    await bot.say(user, name)
+    await bot.press(user, "pf:unit:0")
+    await bot.say(user, "Chuyên viên")
+    await bot.press(user, "pf:skip")
+    await bot.press(user, "pf:ok")
+
+
+async def to_step(bot: Harness, user: StubUser, step: str) -> None:
+    """Bring a new person to one step of onboarding."""
+    await bot.say(user, "/start")
+    answers = [
+        ("consent", lambda: bot.press(user, "pf:yes")),
+        ("full_name", lambda: bot.say(user, "Lê Thị Hoa")),
+        ("unit", lambda: bot.say(user, "2")),
+        ("position", lambda: bot.say(user, "Phó phòng")),
+        ("phone", lambda: bot.say(user, "0987654321")),
+    ]
+    for name, answer in answers:
+        if step == name:
+            break
+        await answer()
+    assert await bot.state(user, "profile") == step
+
+
+# --- onboarding ------------------------------------------------------------------------------
+
+
+async def test_start_welcomes_in_vietnamese_and_asks_consent(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/start")
+    texts = bot.texts(alice.id)
+    assert texts[0] == bot.t("start.welcome")
+    assert texts[1] == bot.t("onboarding.consent")
+    assert [d for _, d in bot.buttons(alice.id)] == ["pf:yes", "pf:no"]
+    assert await bot.state(alice, "profile") == "consent"
+
+
+async def test_onboarding_with_typed_answers_only(bot: Harness, alice: StubUser) -> None:
+    """Zalo has no buttons: every step works by typing the number or the label."""
+    await bot.say(alice, "/start")
+    await bot.say(alice, "dong y")
+    await bot.say(alice, "  nguyễn   thị LAN ")
+    assert await bot.state(alice, "profile") == "unit"
+    await bot.say(alice, "thanh tra so")  # label without diacritics
+    await bot.say(alice, "Trưởng phòng")
+    await bot.say(alice, "+84 912 345 678")
+    assert await bot.state(alice, "profile") == "confirm"
+    summary = bot.last_text(alice.id)
+    assert "Nguyễn Thị Lan" in summary and "Thanh tra Sở" in summary and "0912345678" in summary
+    await bot.say(alice, "1")  # Xác nhận
+    row = await bot.db_row(
+        "SELECT full_name, unit, position, phone FROM users WHERE user_id=?", alice.id
+    )
+    assert row == {
+        "full_name": "Nguyễn Thị Lan",
+        "unit": "Thanh tra Sở",
+        "position": "Trưởng phòng",
+        "phone": "0912345678",
+    }
+    consent = await bot.db_row(
+        "SELECT accepted, notice_version FROM consents WHERE user_id=?", alice.id
+    )
+    assert consent is not None and consent["accepted"] == 1
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+
+
+async def test_unit_not_in_list_is_typed(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "unit")
+    await bot.say(alice, "Trường THPT Chuyên Hưng Yên")
+    assert await bot.state(alice, "profile") == "position"
+    draft = await bot.services.profile.draft(alice.id)
+    assert draft["unit"] == "Trường THPT Chuyên Hưng Yên"
+
+
+async def test_unit_number_out_of_range_keeps_step(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "unit")
+    await bot.say(alice, "99")
+    assert bot.last_text(alice.id) == bot.t("error.choice_range", count=len(bot.services.units))
+    assert await bot.state(alice, "profile") == "unit"
+
+
+@pytest.mark.parametrize(
+    ("step", "bad", "error"),
+    [
+        ("full_name", "A", "error.name_short"),
+        ("full_name", "Nguyễn Văn 3", "error.name_chars"),
+        ("full_name", "x" * 81, "error.too_long"),
+        ("position", "!!", "error.text_short"),
+        ("phone", "12345", "error.phone"),
+        ("phone", "abc0912345678", "error.phone"),
+        ("consent", "có lẽ", "error.choose_button"),
+    ],
+)
+async def test_bad_input_gets_a_clear_message_and_keeps_the_step(
+    bot: Harness, alice: StubUser, step: str, bad: str, error: str
+) -> None:
+    await to_step(bot, alice, step)
+    await bot.say(alice, bad)
+    assert bot.last_text(alice.id).startswith(bot.t(error, limit=80).split("{")[0][:20])
+    assert await bot.state(alice, "profile") == step
+
+
+async def test_user_text_is_escaped_when_echoed(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "unit")
+    await bot.say(alice, "<b>Phòng</b> & <i>Ban</i>")
+    await bot.say(alice, "<script>alert</script> Cán bộ")
+    await bot.press(alice, "pf:skip")
+    summary = bot.last_text(alice.id)
+    assert "&lt;b&gt;Phòng&lt;/b&gt; &amp; &lt;i&gt;Ban&lt;/i&gt;" in summary
+    assert "<script>" not in summary
+
+
+async def test_non_text_at_a_text_step_keeps_the_step(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "full_name")
+    await bot.send_raw(
+        alice,
+        {
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u1",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        },
+    )
+    assert bot.texts(alice.id)[-2] == bot.t("error.expect_text")
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_full_name")
+    assert await bot.state(alice, "profile") == "full_name"
+
+
+async def test_declining_consent_keeps_no_profile(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/start")
+    await bot.press(alice, "pf:no")
+    assert bot.last_text(alice.id) == bot.t("onboarding.declined")
+    assert await bot.state(alice, "profile") is None
+    assert await bot.db_value("SELECT accepted FROM consents WHERE user_id=?", alice.id) == 0
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+
+
+async def test_edit_from_confirmation(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "phone")
+    await bot.press(alice, "pf:skip")
+    await bot.press(alice, "pf:edit:position")
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_position")
+    await bot.say(alice, "Chánh Văn phòng")
+    assert await bot.state(alice, "profile") == "confirm"  # the other answers are kept
+    assert "Chánh Văn phòng" in bot.last_text(alice.id)
+    assert "Lê Thị Hoa" in bot.last_text(alice.id)
+
+
+async def test_registered_person_gets_menu_on_start(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    mark = bot.mark()
+    await bot.say(alice, "/start")
+    texts = bot.texts_since(mark, alice.id)
+    assert texts[0] == bot.t("start.welcome_back", name="Trần Văn Bình")
+    assert texts[1].startswith(bot.t("menu.title"))
+    assert [d for _, d in bot.buttons(alice.id)] == ["menu:profile", "menu:language", "menu:help"]
+
+
+async def test_profile_edit_saves_at_once(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "/profile")
+    assert await bot.state(alice, "profile") == "edit"
+    await bot.say(alice, "sửa số điện thoại")
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_phone")
+    await bot.say(alice, "0912.000.111")
+    assert await bot.db_value("SELECT phone FROM users WHERE user_id=?", alice.id) == "0912000111"
+    assert await bot.state(alice, "profile") == "edit"
+    await bot.press(alice, "pf:done")
+    assert await bot.state(alice, "profile") is None
+
+
+async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "ho so")
+    assert await bot.state(alice, "profile") == "edit"
+    await bot.say(alice, "xong")
+    await bot.say(alice, "1")
+    assert await bot.state(alice, "profile") == "edit"
+
+
+# --- /cancel ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", ["consent", "full_name", "unit", "position", "phone"])
+async def test_cancel_from_every_onboarding_step(bot: Harness, alice: StubUser, step: str) -> None:
+    await to_step(bot, alice, step)
+    await bot.say(alice, "/cancel")
+    assert bot.last_text(alice.id) == bot.t("flow.cancelled")
+    assert await bot.state(alice, "profile") is None
+    assert await bot.db_value("SELECT count(*) FROM conversations") == 0
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+
+
+async def test_cancel_from_confirm_edit_language_and_forget(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "phone")
+    await bot.press(alice, "pf:skip")
+    await bot.say(alice, "/cancel")
+    assert await bot.state(alice, "profile") is None
+    await register(bot, alice)
+    for command, flow in (
+        ("/profile", "profile"),
+        ("/language", "language"),
+        ("/forget_me", "forget"),
+    ):
+        await bot.say(alice, command)
+        assert await bot.state(alice, flow) is not None
+        await bot.say(alice, "/cancel")
+        assert await bot.state(alice, flow) is None
+        assert bot.last_text(alice.id) == bot.t("flow.cancelled")
+    assert await bot.db_value("SELECT count(*) FROM conversations") == 0
+
+
+async def test_cancel_outside_a_flow(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/cancel")
+    assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
+
+
+# --- one flow at a time ----------------------------------------------------------------------
+
+
+async def test_other_commands_inside_a_flow_keep_it(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "position")
+    mark = bot.mark()
+    await bot.say(alice, "/forget_me")
+    texts = bot.texts_since(mark, alice.id)
+    assert texts == [bot.t("flow.busy"), bot.t("onboarding.ask_position")]
+    assert await bot.state(alice, "forget") is None
+    await bot.say(alice, "/start")  # resumes
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_position")
+    await bot.say(alice, "/help")
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_position")
+    assert await bot.state(alice, "profile") == "position"
+
+
+async def test_stale_button_is_refused(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "unit")
+    consent_message = next(
+        c.result
+        for c in bot.stub.sent(alice.id, "sendMessage")
+        if "pf:yes" in str(c.params.get("reply_markup"))
+    )
+    await bot.press(alice, "pf:yes", message=consent_message)
+    answers = bot.stub.sent(method="answerCallbackQuery")
+    assert answers[-1].params.get("text") == bot.t("button.stale")
+    assert await bot.state(alice, "profile") == "unit"
+
+
+async def test_stale_button_outside_a_flow(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    message = bot.last_keyboard_message(alice.id)
+    await bot.press(alice, "pf:unit:3", message=message)
+    assert bot.stub.sent(method="answerCallbackQuery")[-1].params.get("text") == bot.t(
+        "button.stale"
+    )
+
+
+# --- language ----------------------------------------------------------------------------------
+
+
+async def test_language_switch_by_button_and_typed(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/language")
+    await bot.press(alice, "lang:en")
+    assert bot.last_text(alice.id) == bot.t("language.changed", "en")
+    assert await bot.db_value("SELECT language FROM users WHERE user_id=?", alice.id) == "en"
+    await bot.say(alice, "/language")
+    await bot.say(alice, "tieng viet")
+    assert bot.last_text(alice.id) == bot.t("language.changed", "vi")
+    await bot.say(alice, "/language en")
+    assert await bot.db_value("SELECT language FROM users WHERE user_id=?", alice.id) == "en"
+    await bot.say(alice, "/help")
+    assert bot.last_text(alice.id) == bot.t("help.staff", "en")
+    commands = bot.stub.sent(method="setMyCommands")[-1]
+    assert commands.params["scope"] == {"type": "chat", "chat_id": alice.id}
+    assert commands.params["commands"][0]["description"] == bot.t("cmd.start", "en")
+
+
+async def test_language_comes_from_telegram_when_not_chosen(bot: Harness, bob: StubUser) -> None:
+    await bot.say(bob, "/start")
+    assert bot.texts(bob.id)[0] == bot.t("start.welcome", "en")
+    other = StubUser(1003, first_name="Hans", language_code="de")
+    await bot.say(other, "/start")
+    assert bot.texts(other.id)[0] == bot.t("start.welcome", "vi")  # default
+
+
+async def test_language_switch_inside_a_flow_asks_again(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "position")
+    mark = bot.mark()
+    await bot.say(alice, "/language en")
+    assert bot.texts_since(mark, alice.id) == [
+        bot.t("language.changed", "en"),
+        bot.t("onboarding.ask_position", "en"),
+    ]
+    assert await bot.state(alice, "profile") == "position"
+    await bot.say(alice, "/language")
+    await bot.press(alice, "lang:vi")
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_position", "vi")
+
+
+# --- roles, help and menus ---------------------------------------------------------------------
+
+
+async def test_help_and_menu_are_role_aware(bot: Harness, alice: StubUser, admin: StubUser) -> None:
+    await bot.say(alice, "/help")
+    assert bot.t("help.admin") not in bot.last_text(alice.id)
+    await bot.say(admin, "/help")
+    assert bot.t("help.admin") in bot.last_text(admin.id)
+    await bot.say(alice, "/menu")
+    assert bot.t("menu.admin_hint") not in bot.last_text(alice.id)
+    await bot.say(admin, "/menu")
+    assert bot.t("menu.admin_hint") in bot.last_text(admin.id)
+
+
+async def test_commands_registered_per_language_and_for_admins(bot: Harness) -> None:
+    calls = bot.stub.sent(method="setMyCommands")
+    scopes = [(c.params["scope"]["type"], c.params.get("language_code")) for c in calls]
+    assert ("default", None) in scopes and ("default", "vi") in scopes
+    assert ("default", "en") in scopes
+    admin_call = next(c for c in calls if c.params["scope"].get("chat_id") == ADMIN_ID)
+    names = [c["command"] for c in admin_call.params["commands"]]
+    assert "grant" in names
+    default_names = [c["command"] for c in calls[0].params["commands"]]
+    assert "grant" not in default_names
+
+
+async def test_non_admin_cannot_grant(bot: Harness, alice: StubUser, bob: StubUser) -> None:
+    await bot.say(bob, "/start")
+    await bot.say(alice, f"/grant {bob.id}")
+    assert bot.last_text(alice.id) == bot.t("admin.denied")
+    assert await bot.db_value("SELECT count(*) FROM user_roles") == 0
+
+
+async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: StubUser) -> None:
+    await bot.say(bob, "/start")
+    await bot.say(bob, "/cancel")
+    await bot.say(admin, "/grant @bob")
+    assert bot.last_text(admin.id) == bot.t("admin.granted", who="Bob", role="admin")
+    assert bot.last_text(bob.id) == bot.t("admin.you_were_granted", "en", role="admin")
+    await bot.say(bob, "/help")
+    assert bot.t("help.admin", "en") in bot.last_text(bob.id)
+    await bot.say(admin, f"/revoke {bob.id}")
+    assert await bot.db_value("SELECT count(*) FROM user_roles") == 0
+    await bot.say(admin, "/grant")
+    assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles="admin")
+    await bot.say(admin, "/grant @nobody")
+    assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="@nobody")
+    await bot.say(admin, f"/revoke {ADMIN_ID}")
+    assert bot.last_text(admin.id).endswith(bot.t("admin.config_admin", who="x")[1:][-30:])
+
+
+# --- deep links --------------------------------------------------------------------------------
+
+
+async def test_deep_links(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/start help")
+    assert bot.last_text(alice.id) == bot.t("help.staff")
+    await bot.say(alice, "/start profile")  # not registered yet: onboarding
+    assert await bot.state(alice, "profile") == "consent"
+    await bot.say(alice, "/cancel")
+    for garbage in ("rsvp_doesnotexist", "%%%", "x" * 300):
+        mark = bot.mark()
+        await bot.say(alice, f"/start {garbage}")
+        assert bot.texts_since(mark, alice.id)[0] == bot.t("link.invalid")
+        await bot.say(alice, "/cancel")
+    await register(bot, alice)
+    mark = bot.mark()
+    await bot.say(alice, "/start nonsense")
+    texts = bot.texts_since(mark, alice.id)
+    assert texts[0] == bot.t("link.invalid")
+    assert texts[-1].startswith(bot.t("menu.title"))
+    await bot.say(alice, "/start profile")
+    assert await bot.state(alice, "profile") == "edit"
+
+
+# --- unknown input outside flows ---------------------------------------------------------------
+
+
+async def test_unknown_command_and_text(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/nonexistent")
+    assert bot.last_text(alice.id) == bot.t("fallback.unknown_command")
+    await bot.say(alice, "xin chào")
+    assert bot.texts(alice.id)[-2] == bot.t("fallback.text")
+
+
+# --- forget me ---------------------------------------------------------------------------------
+
+
+async def test_forget_me_deletes_personal_data(
+    bot: Harness,
+    alice: StubUser,
+    admin: StubUser,
+) -> None:
+    await register(bot, alice)
+    await bot.say(admin, f"/grant {alice.id}")
+    await bot.say(alice, "/language en")
+    await bot.say(alice, "/forget_me")
+    await bot.say(alice, "no")
+    assert bot.last_text(alice.id) == bot.t("forget.kept", "en")
+    assert await bot.db_value("SELECT count(*) FROM users WHERE user_id=?", alice.id) == 1
+    await bot.say(alice, "/forget_me")
+    await bot.press(alice, "fg:yes")
+    assert bot.last_text(alice.id) == bot.t("forget.done", "en")
+    for table in ("users", "user_roles", "consents", "drafts", "user_data"):
+        assert await bot.db_value(f"SELECT count(*) FROM {table} WHERE user_id=?", alice.id) == 0, (
+            table
+        )
+    assert await bot.db_value("SELECT count(*) FROM conversations") == 0
+    # Talking again starts from scratch, in Telegram's language.
+    await bot.say(alice, "/start")
+    assert bot.texts(alice.id)[-2] == bot.t("start.welcome")
+
+
+# --- restarts, crashes and redelivery ----------------------------------------------------------
+
+
+async def test_restart_resumes_at_the_same_step(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "position")
+    await bot.restart(crash=True)
+    assert await bot.state(alice, "profile") == "position"
+    await bot.say(alice, "Kế toán")
+    assert await bot.state(alice, "profile") == "phone"
+    await bot.press(alice, "pf:skip")
+    summary = bot.last_text(alice.id)
+    assert "Lê Thị Hoa" in summary and "Kế toán" in summary
+
+
+async def test_answer_saved_before_the_reply(bot: Harness, alice: StubUser) -> None:
+    """A crash right after the bot replied loses nothing, even without a persistence flush."""
+    await to_step(bot, alice, "unit")
+    failures: list[str] = []
+
+    def crash_on_reply(method: str, params: dict[str, object], result: object) -> None:
+        if method == "sendMessage":
+            failures.append(str(params.get("text")))
+            raise SystemExit("kill -9")  # the process dies while replying
+
+    bot.stub.listeners.append(crash_on_reply)
+    with pytest.raises(BaseException):  # noqa: B017 - the crash itself
+        await bot.say(alice, "3")
+    bot.stub.listeners.remove(crash_on_reply)
+    await bot.restart(crash=True)
+    assert await bot.state(alice, "profile") == "position"
+    draft = await bot.services.profile.draft(alice.id)
+    assert draft["unit"] == bot.services.units[2]
+
+
+async def test_redelivered_update_is_not_applied_twice(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "full_name")
+    update = await bot.say(alice, "Phạm Minh Tuấn")
+    assert await bot.state(alice, "profile") == "unit"
+    await bot.restart(crash=True)
+    mark = bot.mark()
+    await bot.feed(update)  # Telegram delivers it again after the crash
+    assert bot.texts_since(mark, alice.id) == []
+    assert await bot.state(alice, "profile") == "unit"
+    draft = await bot.services.profile.draft(alice.id)
+    assert draft["full_name"] == "Phạm Minh Tuấn"
+
+
+async def test_different_people_are_processed_concurrently(bot: Harness) -> None:
+    import asyncio
+
+    people = [StubUser(5000 + i, first_name=f"U{i}") for i in range(20)]
+    await asyncio.gather(*(bot.say(p, "/start") for p in people))
+    await asyncio.gather(*(bot.press(p, "pf:yes") for p in people))
+    await asyncio.gather(*(bot.say(p, f"Người Số {chr(65 + i)}") for i, p in enumerate(people)))
+    for p in people:
+        assert await bot.state(p, "profile") == "unit"
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 20
