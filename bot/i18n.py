@@ -42,11 +42,14 @@ class MissingMessageError(KeyError):
 
 
 class Translator:
-    def __init__(self, catalogs: dict[str, gettext.GNUTranslations], default: str) -> None:
+    def __init__(
+        self, catalogs: dict[str, gettext.GNUTranslations], default: str, *, strict: bool = False
+    ) -> None:
         if default not in catalogs:
             raise ValueError(f"no catalog for the default language {default!r}")
         self.catalogs = catalogs
         self.default = default
+        self.strict = strict  # tests: a missing message raises instead of showing its key
 
     @classmethod
     def load(cls, languages: Iterable[str] = ("vi", "en"), default: str = "vi") -> Translator:
@@ -69,10 +72,10 @@ class Translator:
     def raw(self, locale: str, key: str) -> str:
         """The catalog text for ``key`` (the key itself if it is missing: tests catch that)."""
         catalog = self.catalogs.get(locale) or self.catalogs[self.default]
-        return catalog.gettext(key)
-
-    def has(self, locale: str, key: str) -> bool:
-        return self.raw(locale, key) != key
+        text = catalog.gettext(key)
+        if self.strict and text == key:
+            raise MissingMessageError(f"{locale}: no message {key!r}")
+        return text
 
     def __call__(self, locale: str, key: str, /, **params: object) -> str:
         text = self.raw(locale, key)

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.domain.models import Role
+from bot.i18n import N_
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
 from bot.tg.ui import send
@@ -30,7 +31,7 @@ async def _target(update: Update, context: BotContext, usage_key: str) -> tuple[
 
 
 async def grant(update: Update, context: BotContext) -> None:
-    parsed = await _target(update, context, "admin.grant_usage")
+    parsed = await _target(update, context, N_("admin.grant_usage"))
     if parsed is None:
         return
     reference, role = parsed
@@ -40,7 +41,7 @@ async def grant(update: Update, context: BotContext) -> None:
         await send(update, context, context.t("admin.user_unknown", who=reference))
         return
     changed = await users.grant(context.user_id, target.user_id, role)
-    key = "admin.granted" if changed else "admin.already"
+    key = N_("admin.granted") if changed else N_("admin.already")
     await send(update, context, context.t(key, who=target.display_name, role=role.value))
     if changed:
         target = await users.require(target.user_id)
@@ -56,7 +57,7 @@ async def grant(update: Update, context: BotContext) -> None:
 
 
 async def revoke(update: Update, context: BotContext) -> None:
-    parsed = await _target(update, context, "admin.revoke_usage")
+    parsed = await _target(update, context, N_("admin.revoke_usage"))
     if parsed is None:
         return
     reference, role = parsed
@@ -69,7 +70,7 @@ async def revoke(update: Update, context: BotContext) -> None:
         await send(update, context, context.t("admin.config_admin", who=target.display_name))
         return
     changed = await users.revoke(target.user_id, role)
-    key = "admin.revoked" if changed else "admin.not_granted"
+    key = N_("admin.revoked") if changed else N_("admin.not_granted")
     await send(update, context, context.t(key, who=target.display_name, role=role.value))
     if changed:
         await set_commands_for(context, await users.require(target.user_id))

@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot.domain import profile as rules
 from bot.domain.choices import Choice
+from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
 from bot.tg.context import BotContext
@@ -28,11 +29,13 @@ from handlers.menu import MenuChoice, show_help, show_menu
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a deep link
 KNOWN_PAYLOADS = frozenset({"profile", "help", "menu"})
 FIELD_LABELS = {
-    "full_name": "profile.edit_full_name",
-    "unit": "profile.edit_unit",
-    "position": "profile.edit_position",
-    "phone": "profile.edit_phone",
+    "full_name": N_("profile.edit_full_name"),
+    "unit": N_("profile.edit_unit"),
+    "position": N_("profile.edit_position"),
+    "phone": N_("profile.edit_phone"),
 }
+CONFIRM_ACTION = ("ok", N_("profile.confirm"))  # the last button of the confirmation screen
+DONE_ACTION = ("done", N_("profile.done"))  # the last button of the profile screen
 FIELD_PARSERS = {
     "full_name": rules.parse_full_name,
     "unit": rules.parse_unit,
@@ -91,12 +94,12 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
     elif state == flow.CONFIRM:
         draft = await services.profile.draft(context.user_id)
         text = context.t("onboarding.confirm") + "\n\n" + _summary(context, draft)
-        await send(update, context, text, keyboard(_field_rows(context, ("ok", "profile.confirm"))))
+        await send(update, context, text, keyboard(_field_rows(context, CONFIRM_ACTION)))
     elif state == flow.EDIT:
         user = await services.users.require(context.user_id)
         text = context.t("profile.title") + "\n\n" + _summary(context, user.profile.model_dump())
         text += "\n\n" + context.t("profile.edit_hint")
-        await send(update, context, text, keyboard(_field_rows(context, ("done", "profile.done"))))
+        await send(update, context, text, keyboard(_field_rows(context, DONE_ACTION)))
 
 
 async def _go(update: Update, context: BotContext, state: str | None) -> str | int:
@@ -279,11 +282,11 @@ async def _field_menu(
 
 
 async def on_confirm(update: Update, context: BotContext) -> str | int | None:
-    return await _field_menu(update, context, ("ok", "profile.confirm"), "ok")
+    return await _field_menu(update, context, CONFIRM_ACTION, "ok")
 
 
 async def on_edit(update: Update, context: BotContext) -> str | int | None:
-    return await _field_menu(update, context, ("done", "profile.done"), "done")
+    return await _field_menu(update, context, DONE_ACTION, "done")
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ class Harness:
             updates_request=StubRequest(self.stub),
             rate_limiter=False,
         )
+        self.app.services.translator.strict = True  # a missing message fails the test
         await self.app.initialize()
         await post_init(self.app)
         return self
@@ -151,11 +151,3 @@ class Harness:
     async def db_value(self, sql: str, *params: object) -> Any:
         row = await self.db_row(sql, *params)
         return next(iter(row.values())) if row else None
-
-
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)

@@ -9,6 +9,7 @@ import traceback
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot.tg.context import BotContext, ThiduaApplication
 from storage import DuplicateUpdateError
@@ -19,6 +20,15 @@ REPORT_MAX_CHARS = 3500
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """Handle the error, then stop: no other handler runs for an update that failed."""
+    try:
+        await _handle(update, context)
+    finally:
+        if isinstance(update, Update):
+            raise ApplicationHandlerStop
+
+
+async def _handle(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, DuplicateUpdateError):
         log.info("update %s was already applied; ignored", error.args[0] if error.args else "?")

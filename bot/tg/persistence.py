@@ -73,7 +73,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     ) -> None:
         if self.states.get(name, key) == new_state:
             return  # a flow step already wrote it
-        async with self.db.transaction() as conn:
+        async with (await self._open()).transaction() as conn:
             await flow_sql.set_state(conn, name, key, new_state)
         self.states.set(name, key, new_state)
 
@@ -81,7 +81,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         encoded = _dumps(data)
         if self._written.get((kind, ident)) == encoded:
             return
-        async with self.db.transaction() as conn:
+        async with (await self._open()).transaction() as conn:
             if kind == "bot":
                 await sql.save_singleton(conn, "bot_data", encoded)
             else:
@@ -105,12 +105,12 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         return None  # callback data is plain strings; nothing arbitrary to persist
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        async with self.db.transaction() as conn:
+        async with (await self._open()).transaction() as conn:
             await sql.drop_data(conn, "chat", chat_id)
         self._written.pop(("chat", chat_id), None)
 
     async def drop_user_data(self, user_id: int) -> None:
-        async with self.db.transaction() as conn:
+        async with (await self._open()).transaction() as conn:
             await sql.drop_data(conn, "user", user_id)
         self._written.pop(("user", user_id), None)
 
