@@ -56,17 +56,13 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     units_file: Path | None = None
 
-    @field_validator(
-        "telegram_bot_token",
-        "webhook_secret",
-        "office_chat_id",
-        "webhook_url",
-        "units_file",
-        mode="before",
-    )
+    @model_validator(mode="before")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _blank_is_unset(cls, values: object) -> object:
+        """``NAME=`` (as in .env.example) means "not set": the default applies."""
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        return values
 
     @field_validator("telegram_bot_token")
     @classmethod
