@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from bot.services.container import Services
 from bot.tg.commands import set_admin_commands, set_default_commands
 from bot.tg.context import BotContext, ThiduaApplication
 from bot.tg.errors import on_error
+from bot.tg.inbox import DurableUpdateQueue
 from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
@@ -36,7 +38,9 @@ from handlers.common import identify
 
 log = logging.getLogger(__name__)
 
-PROCESSED_UPDATES_KEPT = timedelta(days=8)  # Telegram redelivers for at most a day or so
+# Ids of processed updates are kept this long to recognise a delivery seen before (webhook
+# retries, an inbox replay racing a redelivery); Telegram restarts numbering after a week idle.
+PROCESSED_UPDATES_KEPT = timedelta(days=8)
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
@@ -95,6 +99,17 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
         processor.before, processor.after = before, after
 
+    queue = app.update_queue
+    if isinstance(queue, DurableUpdateQueue):
+        flows = services.flows
+
+        async def store(update: Update) -> None:
+            await flows.receive(update.update_id, update.to_json())
+
+        queue.store = store
+        pending = [Update.de_json(json.loads(data), app.bot) for data in await flows.unprocessed()]
+        await queue.replay([u for u in pending if u is not None])
+
     translator = services.translator
     await set_default_commands(app, translator, services.settings.default_language)
     admins = []
@@ -143,6 +158,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(SQLitePersistence(services.db, services.states))
         .concurrent_updates(KeyedUpdateProcessor())
+        .update_queue(DurableUpdateQueue())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -1,4 +1,5 @@
-"""SQL for unfinished flows: drafts, conversation states and the processed-update log.
+"""SQL for unfinished flows: drafts, conversation states, the inbox of received updates and the
+processed-update log.
 
 A flow step saves the person's answer, the conversation's next state and the id of the update
 that caused it in *one* transaction, before the bot replies (see ``bot.services.flows``).
@@ -27,6 +28,7 @@ async def mark_processed(conn: aiosqlite.Connection, update_id: int) -> None:
     )
     if cur.rowcount == 0:
         raise DuplicateUpdateError(update_id)
+    await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
 
 
 async def mark_processed_quietly(conn: aiosqlite.Connection, update_id: int) -> None:
@@ -35,6 +37,25 @@ async def mark_processed_quietly(conn: aiosqlite.Connection, update_id: int) -> 
         "ON CONFLICT DO NOTHING",
         (update_id, utcnow()),
     )
+    await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
+
+async def receive(conn: aiosqlite.Connection, update_id: int, data: str) -> None:
+    """Keep an update that arrived until it is processed."""
+    await conn.execute(
+        "INSERT INTO inbox (update_id, data, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (update_id, data, utcnow()),
+    )
+
+
+async def unprocessed(conn: aiosqlite.Connection) -> list[str]:
+    """Updates received and never processed (a crash came in between), oldest first."""
+    async with conn.execute(
+        """SELECT data FROM inbox
+           WHERE update_id NOT IN (SELECT update_id FROM processed_updates)
+           ORDER BY update_id"""
+    ) as cur:
+        return [str(row[0]) for row in await cur.fetchall()]
 
 
 async def is_processed(conn: aiosqlite.Connection, update_id: int) -> bool:

@@ -110,3 +110,28 @@ def test_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
         logger.removeHandler(handler)
     text = " ".join(r.getMessage() + (r.exc_text or "") for r in records)
     assert token not in text and "<redacted>" in text
+
+
+async def test_received_updates_survive_a_crash_before_processing(
+    bot: Harness, alice: StubUser
+) -> None:
+    """Updates are stored as they arrive (before Telegram counts them delivered) and the ones
+    a crash left unprocessed are queued again at the next start."""
+    assert bot.app is not None
+    update_json = bot.stub.user_message(alice, "/help")
+    update = Update.de_json(update_json, bot.app.bot)
+    await bot.app.update_queue.put(update)  # what the poller or the webhook server does
+    assert await bot.db_value("SELECT count(*) FROM inbox") == 1
+    await bot.restart(crash=True)  # never processed
+    assert bot.app is not None
+    queued = bot.app.update_queue.get_nowait()
+    assert isinstance(queued, Update) and queued.update_id == update.update_id
+    await bot.feed(update_json)
+    assert bot.last_text(alice.id) == bot.t("help.staff")
+    assert await bot.db_value("SELECT count(*) FROM inbox") == 0
+    assert (
+        await bot.db_value(
+            "SELECT count(*) FROM processed_updates WHERE update_id=?", update.update_id
+        )
+        == 1
+    )

@@ -132,6 +132,14 @@ class FlowService:
         async with self.db.transaction() as conn:
             await flow_sql.mark_processed_quietly(conn, update_id)
 
+    async def receive(self, update_id: int, data: str) -> None:
+        """Store an update as it arrives, before Telegram considers it delivered."""
+        async with self.db.transaction() as conn:
+            await flow_sql.receive(conn, update_id, data)
+
+    async def unprocessed(self) -> list[str]:
+        return await flow_sql.unprocessed(self.db.reader)
+
     async def prune(self, older_than_iso: str) -> int:
         async with self.db.transaction() as conn:
             return await flow_sql.prune_processed(conn, older_than_iso)
