@@ -34,7 +34,7 @@ from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
 from handlers import admin, forget, language, menu, onboarding
-from handlers.common import identify
+from handlers.common import gate, identify
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,10 @@ PROCESSED_UPDATES_KEPT = timedelta(days=8)
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
     """Every handler of the bot, in order. Order matters: within a group the first match wins."""
-    # -10: before anything else, record the person and pick their language.
+    # -20: ignore edits and channel posts; in groups, only point to the private chat.
+    # (Features for the office group chat will register before this gate.)
+    app.add_handler(TypeHandler(Update, gate), group=-20)
+    # -10: record the person and pick their language.
     app.add_handler(TypeHandler(Update, identify), group=-10)
 
     with warnings.catch_warnings():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import (
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -31,6 +33,25 @@ LANGUAGE_CHOICES = (
     Choice("vi", ("Tiếng Việt",), aliases=("vi", "viet", "vietnamese", "tieng viet")),
     Choice("en", ("English",), aliases=("en", "eng", "tieng anh", "anh")),
 )
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """First of all: edits and channel posts are ignored (an edited message must never be read
+    as the answer to the next question); in groups the bot only points to the private chat,
+    where the flows run (personal data stays out of groups)."""
+    if update.edited_message or update.channel_post or update.edited_channel_post:
+        raise ApplicationHandlerStop
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    message = update.message
+    if message is not None and message.text and message.text.startswith("/"):
+        link = f"https://t.me/{context.bot.username}?start=menu"
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(context.t("group.open"), url=link)]])
+        await send(update, context, context.t("group.private_only"), markup)
+    elif update.callback_query is not None:
+        await acknowledge(update, context.t("button.stale"))
+    raise ApplicationHandlerStop
 
 
 async def identify(update: Update, context: BotContext) -> None:

@@ -1,8 +1,11 @@
 """The SQLite database: connections, pragmas, migrations and transactions.
 
 One writer connection guarded by an asyncio lock (SQLite has a single writer anyway, and the lock
-keeps concurrent tasks from interleaving statements inside each other's transactions) and one
-reader connection, which in WAL mode reads committed data without waiting for the writer.
+keeps concurrent tasks from interleaving statements inside each other's transactions) and a small
+pool of reader connections, which in WAL mode read committed data without waiting for the
+writer. A reader is lent to one task at a time: two tasks interleaving statements on one
+connection would share one read snapshot, and the later one could miss a write committed in
+between.
 """
 
 from __future__ import annotations
@@ -86,10 +89,12 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
 class Database:
     """Owns the connections to one SQLite file. Open it once, share it, close it at shutdown."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, readers: int = 4) -> None:
         self.path = Path(path)
+        self.readers = readers
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._idle_readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
 
@@ -108,24 +113,33 @@ class Database:
             writer.row_factory = aiosqlite.Row
             await _configure(writer, writer=True)
             await apply_migrations(writer)
-            reader = await aiosqlite.connect(self.path, isolation_level=None)
-            reader.row_factory = aiosqlite.Row
-            await _configure(reader, writer=False)
-            self._writer, self._reader = writer, reader
+            for _ in range(self.readers):
+                reader = await aiosqlite.connect(self.path, isolation_level=None)
+                reader.row_factory = aiosqlite.Row
+                await _configure(reader, writer=False)
+                self._all_readers.append(reader)
+                self._idle_readers.put_nowait(reader)
+            self._writer = writer
 
     async def close(self) -> None:
         async with self._open_lock:
-            for conn in (self._reader, self._writer):
+            for conn in (*self._all_readers, self._writer):
                 if conn is not None:
                     await conn.close()
-            self._writer = self._reader = None
+            self._writer = None
+            self._all_readers = []
+            self._idle_readers = asyncio.Queue()
 
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        """The connection for reads of committed data."""
-        if self._reader is None:
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A reader connection, for this task alone while the block runs."""
+        if self._writer is None:
             raise RuntimeError("database is not open")
-        return self._reader
+        conn = await self._idle_readers.get()
+        try:
+            yield conn
+        finally:
+            self._idle_readers.put_nowait(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -145,7 +159,7 @@ class Database:
                 await conn.commit()
 
     async def user_version(self) -> int:
-        async with self.reader.execute("PRAGMA user_version") as cur:
+        async with self.read() as conn, conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 

@@ -144,7 +144,7 @@ class Harness:
         return self.services.states.get(conversation, (user.id, user.id))
 
     async def db_row(self, sql: str, *params: object) -> dict[str, Any] | None:
-        async with self.services.db.reader.execute(sql, params) as cur:
+        async with self.services.db.read() as conn, conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return dict(row) if row is not None else None
 

@@ -474,12 +474,53 @@ async def test_redelivered_update_is_not_applied_twice(bot: Harness, alice: Stub
 
 
 async def test_different_people_are_processed_concurrently(bot: Harness) -> None:
+    """50 people register at once: every answer lands in the right draft, every profile is
+    complete (reads never see a stale snapshot of another task's write)."""
     import asyncio
 
-    people = [StubUser(5000 + i, first_name=f"U{i}") for i in range(20)]
-    await asyncio.gather(*(bot.say(p, "/start") for p in people))
-    await asyncio.gather(*(bot.press(p, "pf:yes") for p in people))
-    await asyncio.gather(*(bot.say(p, f"Người Số {chr(65 + i)}") for i, p in enumerate(people)))
-    for p in people:
-        assert await bot.state(p, "profile") == "unit"
-    assert await bot.db_value("SELECT count(*) FROM drafts") == 20
+    people = [StubUser(5000 + i, first_name=f"U{i}") for i in range(50)]
+
+    async def one(i: int, person: StubUser) -> None:
+        await bot.say(person, "/start")
+        await bot.press(person, "pf:yes")
+        await bot.say(person, f"Người Thứ {chr(65 + i % 26)}{chr(97 + i // 26)}")
+        await bot.say(person, str(1 + i % 5))
+        await bot.say(person, "Chuyên viên")
+        await bot.say(person, "bỏ qua")
+        await bot.say(person, "xác nhận")
+
+    await asyncio.gather(*(one(i, p) for i, p in enumerate(people)))
+    assert await bot.db_value("SELECT count(*) FROM users WHERE registered_at IS NOT NULL") == 50
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+    assert await bot.db_value("SELECT count(*) FROM conversations") == 0
+    unit = await bot.db_value("SELECT unit FROM users WHERE user_id = ?", 5007)
+    assert unit == bot.services.units[7 % 5]
+    for person in people:
+        assert bot.texts(person.id)[-1].startswith(bot.t("menu.title"))
+
+
+# --- groups and edits ------------------------------------------------------------------------
+
+
+async def test_in_a_group_the_bot_points_to_the_private_chat(bot: Harness, alice: StubUser) -> None:
+    group = -100777
+    await bot.say(alice, "/start", chat_id=group)
+    assert bot.last_text(group) == bot.t("group.private_only")
+    markup = bot.stub.sent(group, "sendMessage")[-1].params["reply_markup"]
+    assert markup["inline_keyboard"][0][0]["url"].endswith("?start=menu")
+    mark = bot.mark()
+    await bot.say(alice, "xin chào cả nhà", chat_id=group)  # plain chatter: silence
+    assert bot.texts_since(mark, group) == []
+    assert await bot.db_value("SELECT count(*) FROM conversations") == 0
+
+
+async def test_an_edited_message_is_not_an_answer(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "full_name")
+    message = bot.stub.user_message(alice, "Đặng Thu Hà")["message"]
+    edited = bot.stub.user_message(alice, None)  # a fresh update id
+    edited.pop("message")
+    edited["edited_message"] = {**message, "text": "Đặng Thu Hằng", "edit_date": 1}
+    mark = bot.mark()
+    await bot.feed(edited)
+    assert bot.texts_since(mark, alice.id) == []
+    assert await bot.state(alice, "profile") == "full_name"

@@ -19,8 +19,13 @@ async def test_every_migration_applies_to_a_fresh_database(tmp_path: Path) -> No
     await db.open()
     try:
         assert await db.user_version() == latest_version() == len(migrations())
-        async with db.reader.execute("SELECT name FROM sqlite_master WHERE type='table'") as cur:
-            tables = {row[0] for row in await cur.fetchall()}
+        async with db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE type='table'")
+            pragmas = {
+                name: (await conn.execute_fetchall(f"PRAGMA {name}"))[0][0]
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            }
+        tables = {row[0] for row in rows}
         assert {
             "users",
             "user_roles",
@@ -31,13 +36,11 @@ async def test_every_migration_applies_to_a_fresh_database(tmp_path: Path) -> No
             "chat_data",
             "bot_data",
             "processed_updates",
+            "inbox",
         } <= tables
-        async with db.reader.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone())[0] == "wal"
-        async with db.reader.execute("PRAGMA foreign_keys") as cur:
-            assert (await cur.fetchone())[0] == 1
-        async with db.reader.execute("PRAGMA busy_timeout") as cur:
-            assert (await cur.fetchone())[0] >= 5000
+        assert pragmas["journal_mode"] == "wal"
+        assert pragmas["foreign_keys"] == 1
+        assert pragmas["busy_timeout"] >= 5000
     finally:
         await db.close()
     # Opening again applies nothing and keeps the data.
@@ -60,7 +63,8 @@ async def test_transaction_rolls_back_as_a_whole(tmp_path: Path) -> None:
             await flow_sql.mark_processed(conn, 1)
             # foreign keys are enforced: no draft for an unknown person
             await flow_sql.put_draft(conn, 424242, "profile", {"a": 1})
-    assert not await flow_sql.is_processed(db.reader, 1)
+    async with db.read() as conn:
+        assert not await flow_sql.is_processed(conn, 1)
     async with db.transaction() as conn:
         await flow_sql.mark_processed(conn, 2)
     with pytest.raises(DuplicateUpdateError):

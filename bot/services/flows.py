@@ -84,7 +84,9 @@ class FlowStates:
 
     async def load(self, db: Database) -> None:
         self._states.clear()
-        for name, key_json, state in await persistence_sql.all_conversation_states(db.reader):
+        async with db.read() as conn:
+            rows = await persistence_sql.all_conversation_states(conn)
+        for name, key_json, state in rows:
             self.set(name, tuple(json.loads(key_json)), state)
 
 
@@ -120,10 +122,12 @@ class FlowService:
             pass
 
     async def draft(self, user_id: int, flow: str) -> dict[str, Any] | None:
-        return await flow_sql.get_draft(self.db.reader, user_id, flow)
+        async with self.db.read() as conn:
+            return await flow_sql.get_draft(conn, user_id, flow)
 
     async def is_processed(self, update_id: int) -> bool:
-        return await flow_sql.is_processed(self.db.reader, update_id)
+        async with self.db.read() as conn:
+            return await flow_sql.is_processed(conn, update_id)
 
     async def mark_processed(self, update_id: int) -> None:
         if update_id in self.recently_marked:
@@ -138,7 +142,8 @@ class FlowService:
             await flow_sql.receive(conn, update_id, data)
 
     async def unprocessed(self) -> list[str]:
-        return await flow_sql.unprocessed(self.db.reader)
+        async with self.db.read() as conn:
+            return await flow_sql.unprocessed(conn)
 
     async def prune(self, older_than_iso: str) -> int:
         async with self.db.transaction() as conn:

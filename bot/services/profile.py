@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from bot.domain.models import User
 from bot.services.flows import FlowService, StepRef
-from bot.services.users import CONSENT_NOTICE_VERSION, UserService
+from bot.services.users import CONSENT_NOTICE_VERSION, UnknownUserError, UserService
 from storage import flows as flow_sql
 from storage import users as user_sql
 
@@ -84,7 +84,8 @@ class ProfileService:
                 draft[field] = value
             await flow_sql.put_draft(step.conn, user_id, FLOW, draft)
             step.state = next_step(draft)
-        self.users.invalidate(user_id)
+            user = await self.users.refresh(step.conn, user_id)
+        self.users.remember(user_id, user)
         return str(step.state)
 
     async def change(self, ref: StepRef, user_id: int, field: str) -> str:
@@ -108,8 +109,11 @@ class ProfileService:
             fields = {name: draft.get(name) or None for name in FIELDS}
             await user_sql.set_profile(step.conn, user_id, fields, complete=True)
             await flow_sql.delete_draft(step.conn, user_id, FLOW)
-        self.users.invalidate(user_id)
-        return await self.users.require(user_id)
+            user = await self.users.refresh(step.conn, user_id)
+        self.users.remember(user_id, user)
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
 
     async def finish(self, ref: StepRef, user_id: int) -> None:
         """Leave the flow (cancel, or done editing): the draft is discarded."""

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from bot.domain.models import LANGUAGES, Profile, Role, User
 from bot.services.flows import KEEP, FlowService, StepRef
 from storage import Database
@@ -41,27 +43,50 @@ def _to_user(row: dict[str, Any], roles: set[str], config_admins: frozenset[int]
 
 
 class UserService:
-    """Reads are cached per person; every write goes through one transaction and refreshes it."""
+    """People, cached in memory.
+
+    Every write reads the person back inside its own transaction and caches that; a read that
+    misses the cache caches its result only if no write for that person happened meanwhile.
+    """
 
     def __init__(self, db: Database, flows: FlowService, config_admins: Iterable[int]) -> None:
         self.db = db
         self.flows = flows
         self.config_admins = frozenset(config_admins)
         self._cache: dict[int, User] = {}
+        self._writes: dict[int, int] = {}  # write count per person, to detect racing reads
 
-    async def _load(self, user_id: int) -> User | None:
-        row = await user_sql.get(self.db.reader, user_id)
+    async def _read(self, conn: aiosqlite.Connection, user_id: int) -> User | None:
+        row = await user_sql.get(conn, user_id)
         if row is None:
-            self._cache.pop(user_id, None)
             return None
-        roles = await user_sql.roles(self.db.reader, user_id)
-        user = _to_user(row, roles, self.config_admins)
-        self._cache[user_id] = user
-        return user
+        return _to_user(row, await user_sql.roles(conn, user_id), self.config_admins)
+
+    def _store(self, user_id: int, user: User | None) -> None:
+        self._writes[user_id] = self._writes.get(user_id, 0) + 1
+        if user is None:
+            self._cache.pop(user_id, None)
+        else:
+            self._cache[user_id] = user
+
+    async def refresh(self, conn: aiosqlite.Connection, user_id: int) -> User | None:
+        """Read a person back inside a write transaction; cache it once that commits (callers
+        pass the result to :meth:`remember`)."""
+        return await self._read(conn, user_id)
+
+    def remember(self, user_id: int, user: User | None) -> None:
+        self._store(user_id, user)
 
     async def get(self, user_id: int) -> User | None:
         cached = self._cache.get(user_id)
-        return cached if cached is not None else await self._load(user_id)
+        if cached is not None:
+            return cached
+        writes = self._writes.get(user_id, 0)
+        async with self.db.read() as conn:
+            user = await self._read(conn, user_id)
+        if user is not None and self._writes.get(user_id, 0) == writes:
+            self._cache[user_id] = user
+        return user
 
     async def require(self, user_id: int) -> User:
         user = await self.get(user_id)
@@ -90,12 +115,9 @@ class UserService:
             await user_sql.upsert_contact(
                 conn, user_id, first_name, last_name, username, tg_language
             )
-        return await self._reload(user_id)
-
-    async def _reload(self, user_id: int) -> User:
-        user = await self._load(user_id)
-        if user is None:
-            raise UnknownUserError(user_id)
+            user = await self._read(conn, user_id)
+        self._store(user_id, user)
+        assert user is not None
         return user
 
     async def set_language(
@@ -111,34 +133,43 @@ class UserService:
             raise ValueError(language)
         async with self.flows.step(ref, conversation, state) as step:
             await user_sql.set_language(step.conn, user_id, language)
-        return await self._reload(user_id)
+            user = await self._read(step.conn, user_id)
+        self._store(user_id, user)
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
 
     async def find(self, reference: str) -> User | None:
         """A person by numeric id or ``@username``."""
         reference = reference.strip()
         if reference.lstrip("-").isdigit():
             return await self.get(int(reference))
-        row = await user_sql.find_by_username(self.db.reader, reference.lstrip("@"))
+        async with self.db.read() as conn:
+            row = await user_sql.find_by_username(conn, reference.lstrip("@"))
         return await self.get(int(row["user_id"])) if row else None
 
     async def grant(self, actor_id: int, target_id: int, role: Role) -> bool:
         async with self.db.transaction() as conn:
             changed = await user_sql.grant(conn, target_id, role.value, actor_id)
-        await self._reload(target_id)
+            user = await self._read(conn, target_id)
+        self._store(target_id, user)
         return changed
 
     async def revoke(self, target_id: int, role: Role) -> bool:
         async with self.db.transaction() as conn:
             changed = await user_sql.revoke(conn, target_id, role.value)
-        await self._reload(target_id)
+            user = await self._read(conn, target_id)
+        self._store(target_id, user)
         return changed
 
     async def admin_ids(self) -> list[int]:
-        granted = await user_sql.users_with_role(self.db.reader, Role.ADMIN.value)
+        async with self.db.read() as conn:
+            granted = await user_sql.users_with_role(conn, Role.ADMIN.value)
         return sorted(self.config_admins | set(granted))
 
     async def has_consented(self, user_id: int) -> bool:
-        consent = await user_sql.latest_consent(self.db.reader, user_id)
+        async with self.db.read() as conn:
+            consent = await user_sql.latest_consent(conn, user_id)
         return bool(
             consent and consent["accepted"] and consent["notice_version"] == CONSENT_NOTICE_VERSION
         )
@@ -149,7 +180,4 @@ class UserService:
         async with self.flows.step(ref, "forget") as step:
             await user_sql.erase(step.conn, user_id)
         self.flows.states.drop_user(user_id)
-        self._cache.pop(user_id, None)
-
-    def invalidate(self, user_id: int) -> None:
-        self._cache.pop(user_id, None)
+        self._store(user_id, None)

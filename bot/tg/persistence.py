@@ -41,7 +41,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
     async def _load(self, kind: str) -> dict[int, dict[Any, Any]]:
         db = await self._open()
-        data = await sql.load_data(db.reader, kind)
+        async with db.read() as conn:
+            data = await sql.load_data(conn, kind)
         for ident, value in data.items():
             self._written[(kind, ident)] = _dumps(value)
         return {ident: value if isinstance(value, dict) else {} for ident, value in data.items()}
@@ -54,7 +55,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
     async def get_bot_data(self) -> dict[Any, Any]:
         db = await self._open()
-        data = await sql.load_singleton(db.reader, "bot_data")
+        async with db.read() as conn:
+            data = await sql.load_singleton(conn, "bot_data")
         self._written[("bot", 0)] = _dumps(data or {})
         return data if isinstance(data, dict) else {}
 
@@ -63,7 +65,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
     async def get_conversations(self, name: str) -> ConversationDict:
         db = await self._open()
-        conversations = await sql.load_conversations(db.reader, name)
+        async with db.read() as conn:
+            conversations = await sql.load_conversations(conn, name)
         for key, state in conversations.items():
             self.states.set(name, key, state)
         return conversations

@@ -33,6 +33,12 @@ def update_key(update: object) -> int | None:
     return None
 
 
+def _close(coroutine: Awaitable[Any]) -> None:
+    """Drop a coroutine that will not run (without a "never awaited" warning)."""
+    if isinstance(coroutine, Coroutine):
+        coroutine.close()
+
+
 class KeyedUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 512) -> None:
         super().__init__(max_concurrent_updates)
@@ -67,10 +73,19 @@ class KeyedUpdateProcessor(BaseUpdateProcessor):
             self._release(key)
 
     async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if isinstance(update, Update) and self.before is not None and not await self.before(update):
+        try:
+            skip = (
+                isinstance(update, Update)
+                and self.before is not None
+                and not await self.before(update)
+            )
+        except BaseException:
+            _close(coroutine)
+            raise
+        if skip:
+            assert isinstance(update, Update)
             log.info("skipping update %s: already processed", update.update_id)
-            if isinstance(coroutine, Coroutine):
-                coroutine.close()
+            _close(coroutine)
             return
         try:
             await coroutine
