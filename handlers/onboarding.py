@@ -7,6 +7,8 @@ update id, one transaction) before the bot replies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
@@ -189,7 +191,11 @@ async def _answer(update: Update, context: BotContext, field: str, value: str | 
     return await _go(update, context, state)
 
 
-def _text_step(field: str):  # type: ignore[no-untyped-def]
+StepCallback = Callable[[Update, BotContext], Coroutine[Any, Any, str | int | None]]
+
+
+def _text_step(field: str) -> StepCallback:
+    """The handler of a step that takes free text, validated by the field's parser."""
     parse = FIELD_PARSERS[field]
 
     async def on_text(update: Update, context: BotContext) -> str | int | None:

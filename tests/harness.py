@@ -30,9 +30,12 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 class Harness:
     """Drive the bot like Telegram would, and look at what it answered."""
 
-    def __init__(self, settings: Settings, stub: BotAPIStub | None = None) -> None:
+    def __init__(
+        self, settings: Settings, stub: BotAPIStub | None = None, *, rate_limiter: bool = False
+    ) -> None:
         self.settings = settings
         self.stub = stub or BotAPIStub()
+        self.rate_limiter = rate_limiter
         self.app: ThiduaApplication | None = None
 
     @property
@@ -45,7 +48,7 @@ class Harness:
             self.settings,
             request=StubRequest(self.stub),
             updates_request=StubRequest(self.stub),
-            rate_limiter=False,
+            rate_limiter=self.rate_limiter,
         )
         self.app.services.translator.strict = True  # a missing message fails the test
         await self.app.initialize()

@@ -135,3 +135,18 @@ async def test_received_updates_survive_a_crash_before_processing(
         )
         == 1
     )
+
+
+async def test_flood_limits_and_network_errors_are_retried(tmp_path: Path, alice: StubUser) -> None:
+    harness = await Harness(make_settings(tmp_path), rate_limiter=True).start()
+    try:
+        harness.stub.failures["sendMessage"] = [
+            (429, "Too Many Requests: retry after 0", {"retry_after": 0}),
+            (502, "Bad Gateway", None),
+        ]
+        await harness.say(alice, "/help")
+        attempts = [c for c in harness.stub.calls if c.method == "sendMessage"]
+        assert len(attempts) == 3  # 429, 502, then delivered
+        assert harness.last_text(alice.id) == harness.t("help.staff")
+    finally:
+        await harness.stop()
