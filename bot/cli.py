@@ -55,6 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
+    """``db migrate`` / ``db backup``: one line of outcome; errors as one line, status 1."""
+    import sqlite3
+
+    try:
+        return _db_command(settings, args)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"Database error ({settings.database_path}): {exc}", file=sys.stderr)
+        return 1
+
+
+def _db_command(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import Database, backup
 
     if args.db_command == "migrate":
@@ -69,10 +80,14 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
         version = asyncio.run(migrate())
         print(f"{settings.database_path}: schema version {version}")
         return 0
-    if not settings.database_path.exists():
+    if not settings.database_path.is_file():
         print(f"No database at {settings.database_path}", file=sys.stderr)
         return 1
-    pages = backup(settings.database_path, args.path)
+    target = Path(args.path)
+    if target.exists() and target.resolve() == settings.database_path.resolve():
+        print("The backup must go to another file than the database itself", file=sys.stderr)
+        return 1
+    pages = backup(settings.database_path, target)
     print(f"Backed up {settings.database_path} to {args.path} ({pages} pages)")
     return 0
 

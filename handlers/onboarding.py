@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain import profile as rules
-from bot.domain.choices import Choice
+from bot.domain.choices import Choice, is_number
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -223,7 +223,7 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
     choice = pick(text, [Choice(str(i), (unit,)) for i, unit in enumerate(units)])
     if choice is not None:
         return await _answer(update, context, "unit", units[int(choice)])
-    if text.strip().isdigit():
+    if is_number(text.strip()):
         await send(update, context, context.t("error.choice_range", count=len(units)))
         return None
     try:

@@ -175,7 +175,9 @@ def backup(source: Path | str, target: Path | str) -> int:
     try:
         dst = sqlite3.connect(target)
         try:
-            src.backup(dst, pages=256)
+            # In one step: a stepwise copy restarts whenever the bot writes in between, and
+            # may never finish on a busy database. WAL readers do not block the writer.
+            src.backup(dst)
             pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
         finally:
             dst.close()

@@ -23,6 +23,11 @@ class Choice:
     aliases: Sequence[str] = field(default_factory=tuple)
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only: ``"²"`` or ``"١"`` pass ``str.isdigit`` but ``int()`` rejects them."""
+    return text.isascii() and text.isdecimal()
+
+
 def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     """Return the value of the choice ``text`` designates, or ``None``.
 
@@ -33,7 +38,7 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     folded = fold(text)
     if not folded:
         return None
-    if folded.isdigit():
+    if is_number(folded):
         index = int(folded)
         return choices[index - 1].value if 1 <= index <= len(choices) else None
     candidates: list[tuple[str, str]] = []

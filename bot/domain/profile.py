@@ -7,6 +7,7 @@ localized message the chat shows (``error.<code>`` in the catalogs).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.domain.text import clean
 
@@ -14,7 +15,7 @@ NAME_MAX = 80
 POSITION_MAX = 100
 UNIT_MAX = 150
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ .'\-][^\W\d_]+)*\.?$")
-_PHONE_CHARS = re.compile(r"^[+\d][\d .\-()]*$")
+_PHONE_CHARS = re.compile(r"^[+0-9][0-9 .\-()]*$")
 
 
 class InvalidInput(ValueError):
@@ -33,7 +34,13 @@ def parse_full_name(text: str) -> str:
     if not _NAME_CHARS.match(value):
         raise InvalidInput("name_chars")
     # Vietnamese names capitalise every syllable: "nguyễn thị LAN" -> "Nguyễn Thị Lan".
-    return " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
+    titled = unicodedata.normalize(
+        "NFC", " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
+    )
+    # Some letters change length or shape when cased (ß -> SS, ǰ -> J + caron): keep as typed.
+    if len(titled) != len(value) or not _NAME_CHARS.match(titled):
+        return value
+    return titled
 
 
 def _free_text(text: str, limit: int) -> str:
@@ -55,10 +62,10 @@ def parse_unit(text: str) -> str:
 
 def parse_phone(text: str) -> str:
     """Vietnamese phone numbers: 0xxxxxxxxx (10 digits) or landlines of 11, or +84/84 forms."""
-    value = clean(text)
+    value = unicodedata.normalize("NFKC", clean(text))  # full-width ０９１２ -> 0912
     if not _PHONE_CHARS.match(value):
         raise InvalidInput("phone")
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"[^0-9]", "", value)
     if value.startswith("+") and not digits.startswith("84"):
         raise InvalidInput("phone")
     if digits.startswith("84") and len(digits) in (11, 12):

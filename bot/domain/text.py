@@ -6,15 +6,20 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (C0, DEL, C1) except whitespace, and invisible format characters that only
+# hide or reorder text (zero-width, BOM, bidirectional overrides).
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+)
 # Unicode does not decompose đ/Đ, so NFD + dropping marks leaves them: map them explicitly.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 
 
 def clean(text: str) -> str:
-    """NFC, control characters removed, whitespace runs folded to one space, trimmed."""
-    text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub("", text)
+    """Invisible characters removed, NFC, whitespace runs folded to one space, trimmed.
+
+    Removal comes first so that what it joins is composed too (idempotent)."""
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     return _SPACES.sub(" ", text).strip()
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.domain.choices import is_number
 from bot.domain.text import fold
 from bot.i18n import Translator
 from bot.tg.stub_api import JSON, BotAPIStub, StubUser
@@ -128,7 +129,7 @@ class TerminalChat:
 
     @staticmethod
     def _match(text: str, buttons: list[tuple[str, str]]) -> str | None:
-        if text.isdigit() and 1 <= int(text) <= len(buttons):
+        if is_number(text) and 1 <= int(text) <= len(buttons):
             return buttons[int(text) - 1][1]
         folded = fold(text)
         for label, data in buttons:
@@ -140,7 +141,7 @@ class TerminalChat:
         name, _, arg = command.partition(" ")
         if name in ("q", "quit", "exit"):
             stop()
-        elif name == "user" and arg.strip().isdigit():
+        elif name == "user" and is_number(arg.strip()):
             self.user = StubUser(
                 int(arg), first_name=f"Người dùng {arg}", language_code=self.user.language_code
             )

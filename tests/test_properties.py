@@ -1,0 +1,492 @@
+"""Property tests (hypothesis) for the text helpers, the profile parsers, typed choices and every
+step of the onboarding conversation.
+
+The regression tests at the end pin the inputs these properties once found (non-decimal digits,
+C1 controls, casing that changes length, non-ASCII phone digits).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import string
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from bot.domain.choices import Choice, match_choice
+from bot.domain.profile import (
+    NAME_MAX,
+    POSITION_MAX,
+    UNIT_MAX,
+    InvalidInput,
+    parse_full_name,
+    parse_phone,
+    parse_position,
+    parse_unit,
+)
+from bot.domain.text import clean, fold
+from bot.domain.units import load_units
+from bot.tg.stub_api import StubUser
+from tests.harness import Harness
+
+# --- strategies ------------------------------------------------------------------------------
+
+TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # huyền sắc hỏi ngã nặng
+VI_VOWELS = "aăâeêioôơuưy"
+VI_LOWER = sorted(
+    {unicodedata.normalize("NFC", v + tone) for v in VI_VOWELS for tone in TONES}
+    | set("bcdđghklmnpqrstvx")
+)
+VI_LETTERS = "".join(VI_LOWER) + "".join(ch.upper() for ch in VI_LOWER)
+
+# Code points people rarely type but the bot may still receive: controls (C0, C1), format
+# characters, combining marks, odd digits and spaces, emoji.
+AWKWARD = (
+    "\x00\x07\x08\t\n\r\x0b\x0c\x1b\x1f\x7f\x80\x85\x9f\xa0\u00ad\u0301\u0323\u200b\u200d"
+    "\u2028\u202e\u3000\ufeff\ufffd²①٣０߀🙂👍🏽👨‍👩‍👧🇻🇳"
+)
+
+
+def messy_text(max_size: int = 5000) -> st.SearchStrategy[str]:
+    """Arbitrary text with extra weight on controls, marks, emoji and Vietnamese letters."""
+    return st.one_of(
+        st.text(max_size=max_size),
+        st.text(st.sampled_from(AWKWARD + VI_LETTERS + " .-'"), max_size=200),
+        st.text(st.characters(categories=["Cc", "Cf", "Zs", "Mn", "So"]), max_size=50),
+        st.text(st.sampled_from(VI_LETTERS + " "), min_size=max_size // 2, max_size=max_size),
+    )
+
+
+# --- fold and clean --------------------------------------------------------------------------
+
+
+@given(messy_text())
+@example("Đường Hoà Thuý")
+@example("İstanbul ǅemal ß ﬀ ŉ")
+def test_fold_is_idempotent_and_plain(text: str) -> None:
+    folded = fold(text)
+    assert fold(folded) == folded
+    assert not any(unicodedata.category(ch).startswith("M") for ch in folded)
+    assert not any(unicodedata.combining(ch) for ch in folded)
+    assert "đ" not in folded
+    assert "Đ" not in folded
+    assert folded.lower() == folded  # nothing left with a lower-case form
+    assert "  " not in folded
+    assert folded == folded.strip()
+
+
+@given(messy_text())
+def test_fold_ignores_normal_form(text: str) -> None:
+    nfc = unicodedata.normalize("NFC", text)
+    nfd = unicodedata.normalize("NFD", text)
+    assert fold(nfc) == fold(nfd) == fold(text)
+
+
+def test_fold_examples() -> None:
+    assert fold("Đường Hoà Thuý") == fold("duong hoa thuy") == "duong hoa thuy"
+    assert fold("Hội nghị  Đại biểu!") == "hoi nghi dai bieu"
+    assert fold("  ") == ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("hoà", "hòa"), ("thuý", "thúy"), ("Hoà Bình", "Hòa Bình"), ("khoẻ", "khỏe"), ("Uỷ", "Ủy")],
+)
+def test_fold_old_and_new_tone_placement(old: str, new: str) -> None:
+    assert fold(old) == fold(new)
+    for a in (old, new):
+        for form in ("NFC", "NFD"):
+            assert fold(unicodedata.normalize(form, a)) == fold(new)
+
+
+@given(st.text(st.sampled_from(VI_LETTERS + " "), max_size=60))
+def test_fold_matches_plain_ascii_for_vietnamese(text: str) -> None:
+    plain = "".join(
+        ch
+        for ch in unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+        if not unicodedata.combining(ch)
+    )
+    assert fold(text) == " ".join(plain.lower().split())
+    assert fold(text).isascii()
+
+
+@given(messy_text())
+def test_clean_is_idempotent_nfc_without_controls(text: str) -> None:
+    cleaned = clean(text)
+    assert clean(cleaned) == cleaned
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert not any(unicodedata.category(ch) == "Cc" for ch in cleaned)
+    assert "  " not in cleaned
+    assert cleaned == cleaned.strip()
+
+
+# --- parsers ---------------------------------------------------------------------------------
+
+Parser = Callable[[str], str]
+PARSERS: list[tuple[Parser, int]] = [
+    (parse_full_name, NAME_MAX),
+    (parse_position, POSITION_MAX),
+    (parse_unit, UNIT_MAX),
+    (parse_phone, 11),
+]
+
+
+@pytest.mark.parametrize(("parser", "limit"), PARSERS, ids=[p.__name__ for p, _ in PARSERS])
+@given(text=messy_text())
+@example(text="")
+@example(text="   ")
+@example(text="nguyễn thị lan")
+@example(text="NGUYỄN VĂN AN")
+@example(text="Chuyên viên")
+@example(text="0912 345 678")
+@example(text="a" * 5000)
+@settings(max_examples=150)
+def test_parser_returns_bounded_value_or_invalid_input(
+    parser: Parser, limit: int, text: str
+) -> None:
+    try:
+        value = parser(text)
+    except InvalidInput as exc:
+        assert exc.code in {"name_short", "name_chars", "too_long", "text_short", "phone"}
+        return
+    assert isinstance(value, str)
+    assert 0 < len(value) <= limit
+    assert value == clean(value)
+    assert parser(value) == value
+    if parser is parse_phone:
+        assert re.fullmatch(r"0[0-9]{9,10}", value, flags=re.ASCII)
+
+
+MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
+
+
+@given(
+    prefix=st.sampled_from(MOBILE_PREFIXES),
+    rest=st.text(string.digits, min_size=8, max_size=8),
+    style=st.sampled_from(["plain", "spaces", "dots", "plus84", "84spaces", "dashes"]),
+)
+def test_parse_phone_accepts_vietnamese_formats(prefix: str, rest: str, style: str) -> None:
+    local = prefix + rest  # 10 digits, 0xxxxxxxxx
+    formatted = {
+        "plain": local,
+        "spaces": f"{local[:4]} {local[4:7]} {local[7:]}",
+        "dots": f"{local[:4]}.{local[4:7]}.{local[7:]}",
+        "plus84": "+84" + local[1:],
+        "84spaces": f"84 {local[1:4]} {local[4:7]} {local[7:]}",
+        "dashes": f"{local[:4]}-{local[4:7]}-{local[7:]}",
+    }[style]
+    assert parse_phone(formatted) == local
+    assert parse_phone(f"  {formatted}  ") == local
+
+
+@pytest.mark.parametrize(
+    "text", ["0912345678", "0912 345 678", "0912.345.678", "+84912345678", "84 912 345 678"]
+)
+def test_parse_phone_examples(text: str) -> None:
+    assert parse_phone(text) == "0912345678"
+
+
+@pytest.mark.parametrize("text", ["12345", "091234567", "+1 912 345 678", "abc", "09123456789012"])
+def test_parse_phone_rejects(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_phone(text)
+
+
+# --- match_choice ----------------------------------------------------------------------------
+
+_LABEL = st.text(min_size=1, max_size=30)
+_VI_LABEL = st.text(st.sampled_from(VI_LETTERS + " -,()"), min_size=1, max_size=40)
+
+
+def _choices(labels: list[str]) -> list[Choice]:
+    return [Choice(f"v{i}", (label,)) for i, label in enumerate(labels, 1)]
+
+
+def _strip_marks(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+@given(st.lists(_LABEL, min_size=1, max_size=20, unique=True), st.data())
+def test_match_choice_number_picks_that_choice(labels: list[str], data: st.DataObject) -> None:
+    choices = _choices(labels)
+    index = data.draw(st.integers(1, len(labels)))
+    typed = data.draw(st.sampled_from([str(index), f"{index}.", f"({index})", f" {index} "]))
+    assert match_choice(typed, choices) == f"v{index}"
+
+
+def _usable(labels: list[str]) -> bool:
+    keys = [fold(label) for label in labels]
+    return all(k and not k.isdigit() for k in keys) and len(set(keys)) == len(keys)
+
+
+@given(st.lists(_LABEL, min_size=1, max_size=20, unique=True), st.data())
+def test_match_choice_exact_label(labels: list[str], data: st.DataObject) -> None:
+    assume(_usable(labels))
+    index = data.draw(st.integers(0, len(labels) - 1))
+    assert match_choice(labels[index], _choices(labels)) == f"v{index + 1}"
+
+
+def _check_label(labels: list[str], index: int) -> None:
+    choices = _choices(labels)
+    label = labels[index]
+    nfd = unicodedata.normalize("NFD", label)
+    for typed in (label, label.upper(), label.lower(), label.swapcase(), _strip_marks(label), nfd):
+        assert match_choice(typed, choices) == f"v{index + 1}", typed
+
+
+@given(st.lists(_VI_LABEL, min_size=1, max_size=20, unique=True), st.data())
+def test_match_choice_label_any_case_and_diacritics(labels: list[str], data: st.DataObject) -> None:
+    assume(_usable(labels))
+    _check_label(labels, data.draw(st.integers(0, len(labels) - 1)))
+
+
+def test_match_choice_unit_labels() -> None:
+    labels = list(load_units())
+    assert _usable(labels)
+    for index in range(len(labels)):
+        _check_label(labels, index)
+
+
+@given(messy_text(300), st.lists(_LABEL, min_size=0, max_size=20))
+@example("²", ["a", "b"])
+@example("", [])
+def test_match_choice_never_raises(text: str, labels: list[str]) -> None:
+    result = match_choice(text, _choices(labels))
+    assert result is None or result in {f"v{i}" for i in range(1, len(labels) + 1)}
+
+
+# --- the onboarding conversation -------------------------------------------------------------
+
+BOT_USERNAME = "thidua_local_bot"
+NAME = "Nguyễn Văn An"
+FIELDS = ("full_name", "unit", "position", "phone")
+NEXT = {
+    "consent": {"consent", "full_name"},
+    "full_name": {"full_name", "unit"},
+    "unit": {"unit", "position"},
+    "position": {"position", "phone"},
+    "phone": {"phone", "confirm"},
+    "confirm": {"confirm", *FIELDS},
+}
+_user_ids = itertools.count(20_000_000)
+
+COMMANDS = [
+    "/cancel",
+    "/CANCEL",
+    f"/cancel@{BOT_USERNAME}",
+    "/cancel@other_bot",
+    "/cancel now",
+    "/start",
+    "/start profile",
+    "/start x" * 20,
+    "/profile",
+    "/help",
+    "/menu",
+    "/language",
+    "/language en",
+    "/language xx",
+    "/forget_me",
+    "/grant 1",
+    "/",
+    "/ ",
+    "//",
+    "/@",
+    "/cancel@",
+]
+TYPED = [
+    "1",
+    "2",
+    "0",
+    "99",
+    "-1",
+    "1.",
+    "(2)",
+    "Đồng ý",
+    "không",
+    "không đồng ý",
+    "ok",
+    "bỏ qua",
+    "Bỏ qua",
+    "-",
+    "xác nhận",
+    "sửa họ và tên",
+    "Sửa số điện thoại",
+    "Văn phòng Sở",
+    "van phong so",
+    "Nguyễn Thị Lan",
+    "12345",
+    "0912 345 678",
+    "+84 912 345 678",
+    "Hồ sơ của tôi",
+    "<b>x</b> & <i>",
+    "a" * 4096,
+    "🙂" * 100,
+]
+
+
+def message_text() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(COMMANDS + TYPED),
+        st.text(max_size=50).map(lambda s: "/" + s),
+        messy_text(),
+    ).filter(lambda s: s != "")  # Telegram never delivers an empty text message
+
+
+def is_cancel(text: str) -> bool:
+    """Whether PTB's ``CommandHandler("cancel")`` takes ``text`` (entity = first word)."""
+    if not text.startswith("/"):
+        return False
+    parts = text.split(maxsplit=1)[0][1:].split("@")
+    return parts[0].lower() == "cancel" and (len(parts) == 1 or parts[1].lower() == BOT_USERNAME)
+
+
+STEPS = list(NEXT)  # consent, full_name, unit, position, phone, confirm
+LEAVE = {"full_name": NAME, "unit": "1", "position": "Chuyên viên", "phone": "bỏ qua"}
+
+
+async def reach(bot: Harness, step: str) -> StubUser:
+    """A new person, brought to ``step`` of onboarding."""
+    user = StubUser(next(_user_ids), first_name="Người dùng", language_code="vi")
+    await bot.say(user, "/start")
+    if step != "consent":
+        await bot.press(user, "pf:yes")
+    for current in STEPS[1 : STEPS.index(step)]:
+        await bot.say(user, LEAVE[current])
+    assert await bot.state(user, "profile") == step
+    return user
+
+
+def generic_errors(bot: Harness) -> set[str]:
+    return {bot.t("error.generic", "vi"), bot.t("error.generic", "en")}
+
+
+async def check_step(bot: Harness, step: str, text: str) -> None:
+    user = await reach(bot, step)
+    mark = bot.mark()
+    await bot.say(user, text)
+    replies = bot.texts_since(mark, user.id)
+    assert replies, f"no reply to {text!r} at {step}"
+    assert not generic_errors(bot) & set(replies), f"generic error for {text!r} at {step}"
+    state = await bot.state(user, "profile")
+    if is_cancel(text):
+        assert state is None
+        assert bot.t("flow.cancelled") in replies
+        return
+    if state is None:
+        # Leaving without /cancel is fine only where the step itself ends the flow.
+        if step == "consent":
+            assert bot.t("onboarding.declined") in replies, (text, replies)
+        elif step == "confirm":
+            assert bot.t("onboarding.done", name=NAME) in replies, (text, replies)
+        else:
+            raise AssertionError(f"{text!r} dropped the conversation at {step}: {replies}")
+        return
+    assert state in NEXT[step], f"{text!r} at {step} led to {state!r}"
+
+
+STEP_SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("step", list(NEXT))
+@STEP_SETTINGS
+@given(text=message_text())
+@example(text="/cancel")
+@example(text="/start")
+@example(text="1")
+async def test_every_step_survives_any_text(bot: Harness, step: str, text: str) -> None:
+    await check_step(bot, step, text)
+
+
+STICKER = {
+    "sticker": {
+        "file_id": "CAACAgIAAxkBAAIBbGZ",
+        "file_unique_id": "AgADbGZ",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": "👍",
+    }
+}
+PHOTO = {
+    "photo": [
+        {"file_id": "AgACAgIAAx0", "file_unique_id": "AQADa", "width": 90, "height": 90},
+        {"file_id": "AgACAgIAAx1", "file_unique_id": "AQADb", "width": 800, "height": 800},
+    ],
+    "caption": "Nguyễn Văn An",
+}
+VOICE = {
+    "voice": {
+        "file_id": "AwACAgIAAxkBAAIB",
+        "file_unique_id": "AgADc",
+        "duration": 3,
+        "mime_type": "audio/ogg",
+    }
+}
+
+
+@pytest.mark.parametrize("step", list(NEXT))
+@pytest.mark.parametrize("extra", [STICKER, PHOTO, VOICE], ids=["sticker", "photo", "voice"])
+async def test_non_text_message_keeps_the_step(bot: Harness, step: str, extra: dict) -> None:
+    user = await reach(bot, step)
+    mark = bot.mark()
+    await bot.send_raw(user, extra)
+    replies = bot.texts_since(mark, user.id)
+    assert bot.t("error.expect_text") in replies
+    assert not generic_errors(bot) & set(replies)
+    assert await bot.state(user, "profile") == step
+
+
+# --- regressions: inputs the properties above once found -----------------------------------
+
+
+@pytest.mark.parametrize("text", ["²", "①", "1²"])
+def test_regression_match_choice_superscript_digit(text: str) -> None:
+    assert match_choice(text, [Choice("a", ("Một",)), Choice("b", ("Hai",))]) is None
+
+
+@pytest.mark.parametrize("step", ["consent", "unit", "phone", "confirm"])
+async def test_regression_superscript_digit_at_a_choice_step(bot: Harness, step: str) -> None:
+    await check_step(bot, step, "²")
+
+
+def test_regression_clean_keeps_c1_controls() -> None:
+    assert clean("a\x80b\x9fc") == "abc"
+
+
+def test_regression_clean_not_nfc_after_removing_a_control() -> None:
+    cleaned = clean("e\x00\u0301")  # the control sits between the letter and its accent
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert clean(cleaned) == cleaned
+
+
+def test_regression_full_name_title_case_over_limit() -> None:
+    text = " ".join(["ßa"] * 26) + " ab"  # 80 characters, all lower case
+    assert len(text) == NAME_MAX
+    value = parse_full_name(text)
+    assert len(value) <= NAME_MAX
+    assert parse_full_name(value) == value
+
+
+def test_regression_full_name_title_case_not_idempotent() -> None:
+    value = parse_full_name("ǰa")
+    assert parse_full_name(value) == value
+
+
+@pytest.mark.parametrize("text", ["0912345678٠", "0９１２３４５６７８"])
+def test_regression_phone_non_ascii_digits(text: str) -> None:
+    try:
+        value = parse_phone(text)
+    except InvalidInput:
+        return
+    assert re.fullmatch(r"0[0-9]{9,10}", value, flags=re.ASCII)
