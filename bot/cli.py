@@ -144,8 +144,15 @@ def _terminal(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         chat._print(chat.t("terminal.banner", db=str(settings.database_path), user_id=chat.user.id))
 
+        async def stop_when_running() -> None:
+            # End of input can come before the application has finished starting, and
+            # stop_running() does nothing until then.
+            while not application.running:
+                await asyncio.sleep(0.02)
+            application.stop_running()
+
         def stop() -> None:
-            loop.call_soon_threadsafe(application.stop_running)
+            loop.call_soon_threadsafe(lambda: loop.create_task(stop_when_running()))
 
         start_input_thread(chat, sys.stdin, stop)
 
