@@ -144,17 +144,14 @@ def _terminal(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         chat._print(chat.t("terminal.banner", db=str(settings.database_path), user_id=chat.user.id))
 
-        async def stop_when_running() -> None:
-            # End of input can come before the application has finished starting, and
-            # stop_running() does nothing until then.
-            while not application.running:
-                await asyncio.sleep(0.02)
-            application.stop_running()
-
         def stop() -> None:
-            loop.call_soon_threadsafe(lambda: loop.create_task(stop_when_running()))
+            loop.call_soon_threadsafe(application.stop_running)
 
-        start_input_thread(chat, sys.stdin, stop)
+        async def start_reading(_: object) -> None:
+            # A job runs once the application is running, when stop_running() takes effect.
+            start_input_thread(chat, sys.stdin, stop)
+
+        application.job_queue.run_once(start_reading, when=0)
 
     app.post_init = post_init
     app.run_polling(poll_interval=0.0, timeout=5, close_loop=False)
