@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.domain.models import Role
+from bot.domain.models import Role, User
 from bot.i18n import N_
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
@@ -16,8 +16,9 @@ from bot.tg.ui import send
 log = logging.getLogger(__name__)
 
 
-async def _target(update: Update, context: BotContext, usage_key: str) -> tuple[str, Role] | None:
-    """Parse ``<user id | @username> [role]``; answers the person itself when it cannot."""
+async def _resolve(update: Update, context: BotContext, usage_key: str) -> tuple[User, Role] | None:
+    """``<user id | @username> [role]`` of an admin's command; answers the admin itself (not an
+    admin, usage, unknown person) and returns ``None`` when it cannot go on."""
     if context.user is None or not context.user.is_admin:
         await send(update, context, context.t("admin.denied"))
         return None
@@ -27,19 +28,19 @@ async def _target(update: Update, context: BotContext, usage_key: str) -> tuple[
     if not args or len(args) > 2 or role_name not in grantable:
         await send(update, context, context.t(usage_key, roles=", ".join(grantable)))
         return None
-    return args[0], grantable[role_name]
+    target = await context.services.users.find(args[0])
+    if target is None:
+        await send(update, context, context.t("admin.user_unknown", who=args[0]))
+        return None
+    return target, grantable[role_name]
 
 
 async def grant(update: Update, context: BotContext) -> None:
-    parsed = await _target(update, context, N_("admin.grant_usage"))
-    if parsed is None:
+    resolved = await _resolve(update, context, N_("admin.grant_usage"))
+    if resolved is None:
         return
-    reference, role = parsed
+    target, role = resolved
     users = context.services.users
-    target = await users.find(reference)
-    if target is None:
-        await send(update, context, context.t("admin.user_unknown", who=reference))
-        return
     changed = await users.grant(context.user_id, target.user_id, role)
     key = N_("admin.granted") if changed else N_("admin.already")
     await send(update, context, context.t(key, who=target.display_name, role=role.value))
@@ -57,15 +58,11 @@ async def grant(update: Update, context: BotContext) -> None:
 
 
 async def revoke(update: Update, context: BotContext) -> None:
-    parsed = await _target(update, context, N_("admin.revoke_usage"))
-    if parsed is None:
+    resolved = await _resolve(update, context, N_("admin.revoke_usage"))
+    if resolved is None:
         return
-    reference, role = parsed
+    target, role = resolved
     users = context.services.users
-    target = await users.find(reference)
-    if target is None:
-        await send(update, context, context.t("admin.user_unknown", who=reference))
-        return
     if role is Role.ADMIN and target.user_id in users.config_admins:
         await send(update, context, context.t("admin.config_admin", who=target.display_name))
         return

@@ -107,6 +107,32 @@ def pick(text: str, choices: Sequence[Choice]) -> str | None:
     return match_choice(text, choices)
 
 
+async def choice_of(
+    update: Update, context: BotContext, choices: Sequence[Choice], prefix: str
+) -> str | None:
+    """The person's pick among ``choices``: the button pressed (callback data ``prefix`` +
+    value) or its typed number or label. Asks again (and returns ``None``) when it is neither."""
+    if update.callback_query is not None:
+        await acknowledge(update)
+        return (update.callback_query.data or "").removeprefix(prefix)
+    choice = pick(text_of(update), choices)
+    if choice is None:
+        await send(update, context, context.t("error.choose_button"))
+    return choice
+
+
+async def may_enter(update: Update, context: BotContext) -> bool:
+    """For an entry point reached by a button (an old menu, say): refuse while the person is
+    in another flow. Command and typed entry points are guarded by :class:`NotInFlow`."""
+    if update.callback_query is None:
+        return True
+    if context.services.states.active(BotContext.key_of(update)) is not None:
+        await acknowledge(update, context.t("flow.busy_short"), alert=True)
+        return False
+    await acknowledge(update)
+    return True
+
+
 def language_markup(context: BotContext) -> InlineKeyboardMarkup:
     return keyboard([[(choice.labels[0], f"lang:{choice.value}") for choice in LANGUAGE_CHOICES]])
 

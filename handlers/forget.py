@@ -8,8 +8,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.domain.choices import Choice
 from bot.services.container import Services
 from bot.tg.context import BotContext
-from bot.tg.ui import acknowledge, keyboard, send
-from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, pick, ref, text_of
+from bot.tg.ui import keyboard, send
+from handlers.common import END, TEXT, NotInFlow, choice_of, flow_fallbacks, ref
 
 FLOW = "forget"
 CONFIRM = "confirm"
@@ -27,25 +27,14 @@ async def begin(update: Update, context: BotContext) -> str:
 
 
 async def on_answer(update: Update, context: BotContext) -> int | None:
-    if update.callback_query is not None:
-        await acknowledge(update)
-        erase = update.callback_query.data == "fg:yes"
-    else:
-        choice = pick(
-            text_of(update),
-            [
-                Choice(
-                    "yes", context.labels("forget.yes"), aliases=("xoa", "dong y", "yes", "delete")
-                ),
-                Choice(
-                    "no", context.labels("forget.no"), aliases=("khong", "no", "giu lai", "keep")
-                ),
-            ],
-        )
-        if choice is None:
-            await send(update, context, context.t("error.choose_button"))
-            return None
-        erase = choice == "yes"
+    choices = [
+        Choice("yes", context.labels("forget.yes"), aliases=("xoa", "dong y", "yes", "delete")),
+        Choice("no", context.labels("forget.no"), aliases=("khong", "no", "giu lai", "keep")),
+    ]
+    choice = await choice_of(update, context, choices, "fg:")
+    if choice is None:
+        return None
+    erase = choice == "yes"
     if not erase:
         await context.services.flows.move(ref(update), FLOW, None)
         await send(update, context, context.t("forget.kept"))

@@ -7,18 +7,19 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.services.container import Services
 from bot.tg.context import BotContext
-from bot.tg.ui import acknowledge, send
+from bot.tg.ui import send
 from handlers.common import (
     END,
     LANGUAGE_CHOICES,
     TEXT,
     NotInFlow,
+    choice_of,
     flow_fallbacks,
     language_markup,
+    may_enter,
     pick,
     ref,
     switch_language,
-    text_of,
 )
 from handlers.menu import MenuChoice
 
@@ -31,11 +32,8 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
 
 
 async def begin(update: Update, context: BotContext) -> str | int:
-    if update.callback_query is not None:
-        if context.services.states.active(BotContext.key_of(update)) is not None:
-            await acknowledge(update, context.t("flow.busy_short"), alert=True)
-            return END
-        await acknowledge(update)
+    if not await may_enter(update, context):
+        return END
     args = context.args or []
     choice = pick(" ".join(args), LANGUAGE_CHOICES) if args else None
     if choice is not None:
@@ -48,15 +46,9 @@ async def begin(update: Update, context: BotContext) -> str | int:
 
 
 async def on_choice(update: Update, context: BotContext) -> str | int | None:
-    if update.callback_query is not None:
-        await acknowledge(update)
-        choice: str | None = (update.callback_query.data or "lang:vi").split(":", 1)[1]
-    else:
-        choice = pick(text_of(update), LANGUAGE_CHOICES)
-        if choice is None:
-            await send(update, context, context.t("error.choose_button"))
-            return None
-    assert choice is not None
+    choice = await choice_of(update, context, LANGUAGE_CHOICES, "lang:")
+    if choice is None:
+        return None
     await switch_language(update, context, choice, FLOW, None)
     await send(update, context, context.t("language.changed"))
     return END

@@ -25,7 +25,17 @@ from bot.services import profile as flow
 from bot.services.container import Services
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, pick, ref, text_of
+from handlers.common import (
+    END,
+    TEXT,
+    NotInFlow,
+    choice_of,
+    flow_fallbacks,
+    may_enter,
+    pick,
+    ref,
+    text_of,
+)
 from handlers.menu import MenuChoice, show_help, show_menu
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a deep link
@@ -140,11 +150,8 @@ async def start(update: Update, context: BotContext) -> str | int:
 
 async def open_profile(update: Update, context: BotContext) -> str | int:
     """``/profile``, the menu item, or a typed "hồ sơ": the profile screen, or onboarding."""
-    if update.callback_query is not None:
-        if context.services.states.active(BotContext.key_of(update)) is not None:
-            await acknowledge(update, context.t("flow.busy_short"), alert=True)
-            return END
-        await acknowledge(update)
+    if not await may_enter(update, context):
+        return END
     registered = context.user is not None and context.user.registered
     mode: flow.Mode = "edit" if registered else "onboarding"
     return await _go(
@@ -156,30 +163,22 @@ async def open_profile(update: Update, context: BotContext) -> str | int:
 
 
 async def on_consent(update: Update, context: BotContext) -> str | int | None:
-    if update.callback_query is not None:
-        await acknowledge(update)
-        accepted = update.callback_query.data == "pf:yes"
-    else:
-        choice = pick(
-            text_of(update),
-            [
-                Choice(
-                    "yes",
-                    context.labels("onboarding.consent_yes"),
-                    aliases=("dong y", "co", "yes", "ok", "agree", "đồng ý"),
-                ),
-                Choice(
-                    "no",
-                    context.labels("onboarding.consent_no"),
-                    aliases=("khong", "khong dong y", "no", "disagree"),
-                ),
-            ],
-        )
-        if choice is None:
-            await send(update, context, context.t("error.choose_button"))
-            return None
-        accepted = choice == "yes"
-    state = await context.services.profile.consent(ref(update), context.user_id, accepted)
+    choices = [
+        Choice(
+            "yes",
+            context.labels("onboarding.consent_yes"),
+            aliases=("dong y", "co", "yes", "ok", "agree"),
+        ),
+        Choice(
+            "no",
+            context.labels("onboarding.consent_no"),
+            aliases=("khong", "khong dong y", "no", "disagree"),
+        ),
+    ]
+    choice = await choice_of(update, context, choices, "pf:")
+    if choice is None:
+        return None
+    state = await context.services.profile.consent(ref(update), context.user_id, choice == "yes")
     if state is None:
         await send(update, context, context.t("onboarding.declined"))
         return END
@@ -258,15 +257,9 @@ async def _field_menu(
     update: Update, context: BotContext, last: tuple[str, str], on_last: str
 ) -> str | int | None:
     """The confirmation (onboarding) or profile (edit) screen: a button or its typed form."""
-    if update.callback_query is not None:
-        await acknowledge(update)
-        choice = (update.callback_query.data or "").removeprefix("pf:")
-    else:
-        picked = pick(text_of(update), _field_choices(context, last))
-        if picked is None:
-            await send(update, context, context.t("error.choose_button"))
-            return None
-        choice = picked
+    choice = await choice_of(update, context, _field_choices(context, last), "pf:")
+    if choice is None:
+        return None
     services = context.services
     if choice == on_last == "ok":
         user = await services.profile.complete(ref(update), context.user_id)
