@@ -243,7 +243,7 @@ async def on_phone(update: Update, context: BotContext) -> str | int | None:
         context.labels("onboarding.skip"),
         aliases=("bo qua", "khong co", "khong", "skip", "no", "-"),
     )
-    if pick(text, [skip]) == "skip" and not any(ch.isdigit() for ch in text):
+    if pick(text, [skip]) == "skip":  # also "1", the number of the button
         return await _answer(update, context, "phone", "")
     try:
         value = rules.parse_phone(text)
@@ -254,20 +254,20 @@ async def on_phone(update: Update, context: BotContext) -> str | int | None:
 
 
 async def _field_menu(
-    update: Update, context: BotContext, last: tuple[str, str], on_last: str
+    update: Update, context: BotContext, last: tuple[str, str]
 ) -> str | int | None:
     """The confirmation (onboarding) or profile (edit) screen: a button or its typed form."""
     choice = await choice_of(update, context, _field_choices(context, last), "pf:")
     if choice is None:
         return None
     services = context.services
-    if choice == on_last == "ok":
+    if choice == "ok":
         user = await services.profile.complete(ref(update), context.user_id)
         await send(update, context, context.t("onboarding.done", name=user.display_name))
         context.user = user
         await show_menu(update, context)
         return END
-    if choice == on_last == "done":
+    if choice == "done":
         await services.profile.finish(ref(update), context.user_id)
         await send(update, context, context.t("profile.closed"))
         return END
@@ -281,11 +281,11 @@ async def _field_menu(
 
 
 async def on_confirm(update: Update, context: BotContext) -> str | int | None:
-    return await _field_menu(update, context, CONFIRM_ACTION, "ok")
+    return await _field_menu(update, context, CONFIRM_ACTION)
 
 
 async def on_edit(update: Update, context: BotContext) -> str | int | None:
-    return await _field_menu(update, context, DONE_ACTION, "done")
+    return await _field_menu(update, context, DONE_ACTION)
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:

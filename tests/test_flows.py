@@ -524,3 +524,10 @@ async def test_an_edited_message_is_not_an_answer(bot: Harness, alice: StubUser)
     await bot.feed(edited)
     assert bot.texts_since(mark, alice.id) == []
     assert await bot.state(alice, "profile") == "full_name"
+
+
+async def test_typed_number_of_the_skip_button(bot: Harness, alice: StubUser) -> None:
+    await to_step(bot, alice, "phone")
+    await bot.say(alice, "1")  # [1] Bỏ qua
+    assert await bot.state(alice, "profile") == "confirm"
+    assert (await bot.services.profile.draft(alice.id))["phone"] == ""
