@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -18,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, match_choice
+from bot.i18n import N_
 from bot.services.flows import KEEP, FlowStates, StepRef
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
@@ -186,7 +188,9 @@ def flow_fallbacks(
         args = context.args or []
         choice = pick(" ".join(args), LANGUAGE_CHOICES) if args else None
         if choice is None:
-            await send(update, context, context.t("language.ask"), language_markup(context))
+            # Inside a flow a typed "2" answers the flow's question: the typed form here is
+            # "/language en".
+            await send(update, context, context.t("language.ask_inside"), language_markup(context))
             return
         await _set_language(update, context, choice)
 
@@ -200,36 +204,29 @@ def flow_fallbacks(
         await send(update, context, context.t("language.changed"))
         await reask(update, context)
 
-    async def help_(update: Update, context: BotContext) -> None:
-        await send(update, context, context.t("flow.help_inside"))
-        await reask(update, context)
+    def explain(key: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+        """A short explanation, then the current question again."""
 
-    async def resume(update: Update, context: BotContext) -> None:
-        await send(update, context, context.t("flow.resumed"))
-        await reask(update, context)
+        async def handler(update: Update, context: BotContext) -> None:
+            await send(update, context, context.t(key))
+            await reask(update, context)
 
-    async def other_command(update: Update, context: BotContext) -> None:
-        await send(update, context, context.t("flow.busy"))
-        await reask(update, context)
+        return handler
 
     async def stale_button(update: Update, context: BotContext) -> None:
         await acknowledge(update, context.t("button.stale"), alert=False)
-
-    async def wrong_kind(update: Update, context: BotContext) -> None:
-        await send(update, context, context.t("error.expect_text"))
-        await reask(update, context)
 
     handlers: list[BaseHandler[Update, BotContext, object]] = [
         CommandHandler("cancel", cancel),
         CommandHandler("language", language),
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
-        CommandHandler("help", help_),
+        CommandHandler("help", explain(N_("flow.help_inside"))),
     ]
     if resume_commands:
-        handlers.append(CommandHandler(list(resume_commands), resume))
+        handlers.append(CommandHandler(list(resume_commands), explain(N_("flow.resumed"))))
     handlers += [
-        MessageHandler(filters.COMMAND, other_command),
+        MessageHandler(filters.COMMAND, explain(N_("flow.busy"))),
         CallbackQueryHandler(stale_button),
-        MessageHandler(filters.ALL, wrong_kind),
+        MessageHandler(filters.ALL, explain(N_("error.expect_text"))),
     ]
     return handlers
