@@ -451,26 +451,26 @@ async def test_non_text_message_keeps_the_step(bot: Harness, step: str, extra: d
 
 
 @pytest.mark.parametrize("text", ["²", "①", "1²"])
-def test_regression_match_choice_superscript_digit(text: str) -> None:
+def test_regression_match_choice_non_decimal_digit_is_no_number(text: str) -> None:
     assert match_choice(text, [Choice("a", ("Một",)), Choice("b", ("Hai",))]) is None
 
 
 @pytest.mark.parametrize("step", ["consent", "unit", "phone", "confirm"])
-async def test_regression_superscript_digit_at_a_choice_step(bot: Harness, step: str) -> None:
+async def test_regression_non_decimal_digit_at_a_choice_step(bot: Harness, step: str) -> None:
     await check_step(bot, step, "²")
 
 
-def test_regression_clean_keeps_c1_controls() -> None:
+def test_regression_clean_removes_c1_controls() -> None:
     assert clean("a\x80b\x9fc") == "abc"
 
 
-def test_regression_clean_not_nfc_after_removing_a_control() -> None:
+def test_regression_clean_is_nfc_after_removing_a_control() -> None:
     cleaned = clean("e\x00\u0301")  # the control sits between the letter and its accent
     assert unicodedata.is_normalized("NFC", cleaned)
     assert clean(cleaned) == cleaned
 
 
-def test_regression_full_name_title_case_over_limit() -> None:
+def test_regression_full_name_casing_keeps_the_length() -> None:
     text = " ".join(["ßa"] * 26) + " ab"  # 80 characters, all lower case
     assert len(text) == NAME_MAX
     value = parse_full_name(text)
@@ -478,13 +478,13 @@ def test_regression_full_name_title_case_over_limit() -> None:
     assert parse_full_name(value) == value
 
 
-def test_regression_full_name_title_case_not_idempotent() -> None:
+def test_regression_full_name_casing_is_idempotent() -> None:
     value = parse_full_name("ǰa")
     assert parse_full_name(value) == value
 
 
 @pytest.mark.parametrize("text", ["0912345678٠", "0９１２３４５６７８"])
-def test_regression_phone_non_ascii_digits(text: str) -> None:
+def test_regression_phone_digits_are_ascii(text: str) -> None:
     try:
         value = parse_phone(text)
     except InvalidInput:
