@@ -1,0 +1,153 @@
+"""Plain text out of the files an office imports: .txt/.md, .docx (python-docx) and .pdf (pypdf).
+
+The text is what :func:`bot.kb.segment.segment` reads: one paragraph (or a piece of one) per
+line. Repairing extraction damage (wrapped lines, hyphenation) is the segmenter's job.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import Any
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a file sent to the bot
+MAX_FILE_BYTES = 50 * 1024 * 1024  # a file imported from the command line
+SUPPORTED = (".txt", ".md", ".docx", ".pdf")
+
+# Characters that never occur in a real text document (C0/C1 controls except whitespace).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+class KnowledgeError(ValueError):
+    """A document cannot be imported: ``code`` names the localized message
+    (``kb.error.<code>``): unsupported, too_large, unreadable, empty."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def extension(filename: str) -> str:
+    """``".docx"`` for ``"Kế hoạch.DOCX"``; raises ``unsupported`` for anything else."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise KnowledgeError("unsupported", f"{filename}: expected one of {', '.join(SUPPORTED)}")
+    return suffix
+
+
+def extract_text(filename: str, data: bytes, *, limit: int = MAX_UPLOAD_BYTES) -> str:
+    """The text of a document, NFC, one paragraph per line.
+
+    Raises :class:`KnowledgeError`: ``unsupported`` (extension), ``too_large`` (over ``limit``
+    bytes), ``unreadable`` (corrupt or not what the extension says), ``empty`` (no text)."""
+    suffix = extension(filename)
+    if len(data) > limit:
+        raise KnowledgeError("too_large", f"{filename}: {len(data)} bytes, at most {limit} bytes")
+    if not data.strip():
+        raise KnowledgeError("empty", f"{filename}: the file is empty")
+    if suffix == ".docx":
+        text = _docx_text(filename, data)
+    elif suffix == ".pdf":
+        text = _pdf_text(filename, data)
+    else:
+        text = _plain_text(filename, data)
+        if suffix == ".md":
+            text = _strip_markdown(text)
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise KnowledgeError("empty", f"{filename}: no text found")
+    return text
+
+
+# --- plain text --------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")  # Word's "Unicode text"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data.decode("utf-8-sig")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Legacy Vietnamese Windows files; cp1258 composes tones with combining marks (NFC later).
+        return data.decode("cp1258")
+
+
+def _plain_text(filename: str, data: bytes) -> str:
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError("unreadable", f"{filename}: not a text file ({exc.reason})") from exc
+    controls = len(_CONTROL.findall(text))
+    if controls > max(2, len(text) // 200):
+        raise KnowledgeError("unreadable", f"{filename}: binary data, not text")
+    return text
+
+
+def _strip_markdown(text: str) -> str:
+    """Markdown marks that would hide the structure from the segmenter: ``## II. NỘI DUNG``,
+    ``**bold**``; bullets ``*`` become ``-``."""
+    lines = []
+    for line in text.splitlines():
+        line = _MD_HEADING.sub("", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        if line.lstrip().startswith("* "):
+            line = line.replace("* ", "- ", 1)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# --- Word ----------------------------------------------------------------------------------------
+
+
+def _docx_text(filename: str, data: bytes) -> str:
+    try:
+        import docx  # python-docx
+
+        document = docx.Document(io.BytesIO(data))
+        return "\n".join(_docx_lines(document))
+    except Exception as exc:  # zip, XML and package errors of a damaged or fake .docx
+        raise KnowledgeError("unreadable", f"{filename}: not a readable .docx ({exc})") from exc
+
+
+def _docx_lines(container: Any) -> Iterator[str]:
+    """Paragraphs and tables in document order; a table cell by cell, row by row (header and
+    signature blocks are often laid out in tables), each merged cell once."""
+    from docx.table import Table
+
+    for block in container.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                seen: set[int] = set()
+                for cell in row.cells:
+                    if id(cell._tc) in seen:
+                        continue
+                    seen.add(id(cell._tc))
+                    yield from _docx_lines(cell)
+        else:
+            yield str(block.text)
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+def _pdf_text(filename: str, data: bytes) -> str:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            reader.decrypt("")  # PDFs "protected" with an empty user password open anyway
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        raise KnowledgeError("unreadable", f"{filename}: not a readable .pdf ({exc})") from exc
+    if not pages:
+        raise KnowledgeError("unreadable", f"{filename}: a .pdf without pages")
+    return "\n".join(pages)
