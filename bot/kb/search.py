@@ -48,9 +48,12 @@ NAMING_WEIGHT = 0.35  # section score of a question word that is in a document's
 DOCUMENT_CREDIT = 0.5  # coverage credit of a question word found only in the document's title
 HEADING_BOOST = 1.5  # "khi nào" and a "Thời gian..." heading, "bao nhiêu" and "Số lượng..."
 CANDIDATES = 40
-MIN_COVERAGE = 0.6  # share of the question's content a passage must hold
+MIN_COVERAGE = 0.55  # share of the question's content a passage must hold
 ALSO_RATIO = 0.8  # the other plan's passage is shown when it scores this close
 ALTERNATIVES = 3
+STRANGE_MIN_PAIRS = 3  # a question with at least this many pairs of known syllables...
+STRANGE_RATIO = 0.6  # ...of which this share never occurs in the documents...
+STRANGE_PENALTY = 0.75  # ...has its coverage reduced by this factor
 INTENT_BONUS = 1.0  # "ai ký" asks for the signature, "thay thế" for the closing note...
 
 # A point in time ("11/6/2023", "quý II/2025", "tháng 6"); a year or a period is weaker evidence
@@ -383,7 +386,13 @@ class SearchIndex:
         """Repair syllables the documents do not contain (typos, telex residue)."""
         fixed = list(tokens)
         for i, token in enumerate(tokens):
-            if token in self.vocabulary or token.isdigit() or len(token) < 2:
+            if (
+                token in self.vocabulary
+                or token.isdigit()
+                or len(token) < 2
+                or token in TYPE_WORDS
+                or token in self.lexicon.stopwords
+            ):
                 continue
             candidates: list[str] = []
             if token[-1] in _TELEX_TAIL and token[:-1] in self.vocabulary:
@@ -469,6 +478,19 @@ class SearchIndex:
                 concepts[" " + phrase + " "] = sum(weights) / len(weights)
         return concepts
 
+    def _strangeness(self, content: list[str]) -> float:
+        """1.0, or less when the question's words, though each is in the documents, do not
+        form the documents' phrases ("thời tiết", "giao ban"): another topic in their words."""
+        pairs = [
+            f"{a}_{b}"
+            for a, b in itertools.pairwise(content)
+            if a in self.vocabulary and b in self.vocabulary
+        ]
+        if len(pairs) < STRANGE_MIN_PAIRS:
+            return 1.0
+        unattested = sum(pair not in self.bigram_set for pair in pairs) / len(pairs)
+        return STRANGE_PENALTY if unattested >= STRANGE_RATIO else 1.0
+
     @staticmethod
     def _coverage(entry: _Entry, concepts: dict[str, float], total: float) -> tuple[float, float]:
         """Share of the question's concepts the section holds: (for ranking, for answering).
@@ -546,6 +568,7 @@ class SearchIndex:
             accent_key(t) for t in re.findall(r"\w+", question.lower()) if not t.isascii()
         }
         concepts = self._concepts(content, phrases)
+        strangeness = self._strangeness(content)
         total = sum(concepts.values()) or 1.0
         content_set = set(content)
         years = {int(t) for t in content if len(t) == 4 and t.isdigit() and 1900 < int(t) < 2100}
@@ -557,6 +580,7 @@ class SearchIndex:
                 continue
             entry = self.entries[int(i)]
             rank_coverage, coverage = self._coverage(entry, concepts, total)
+            coverage *= strangeness
             relevance = float(scores[i]) / best_raw
             accent = (
                 (len(query_accents & entry.accents) / len(query_accents)) if query_accents else 0

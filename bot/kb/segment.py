@@ -55,7 +55,7 @@ def _clean_line(line: str) -> str:
 
 
 def _is_part(line: str) -> bool:
-    """"II. NỘI DUNG, NHIỆM VỤ": a Roman numeral and an upper-case heading."""
+    """ "II. NỘI DUNG, NHIỆM VỤ": a Roman numeral and an upper-case heading."""
     match = ROMAN.match(line)
     return bool(match and _is_upper_heading(match.group("rest")))
 
