@@ -118,21 +118,40 @@ def _docx_text(filename: str, data: bytes) -> str:
 
 
 def _docx_lines(container: Any) -> Iterator[str]:
-    """Paragraphs and tables in document order; a table cell by cell, row by row (header and
-    signature blocks are often laid out in tables), each merged cell once."""
+    """Paragraphs and tables in document order.
+
+    A layout table (one row, or a cell holding several paragraphs: the header with the issuing
+    body and the date, recipients and signature side by side) gives its cells' paragraphs as
+    lines, row by row. A data table (award quotas...) gives one line per row,
+    ``- cell | cell``, so that rows stay apart. A merged cell counts once."""
     from docx.table import Table
 
     for block in container.iter_inner_content():
-        if isinstance(block, Table):
-            for row in block.rows:
-                seen: set[int] = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:
-                        continue
-                    seen.add(id(cell._tc))
-                    yield from _docx_lines(cell)
-        else:
+        if not isinstance(block, Table):
             yield str(block.text)
+            continue
+        rows = [_unique_cells(row) for row in block.rows]
+        layout = len(rows) == 1 or any(
+            sum(1 for p in cell.paragraphs if p.text.strip()) > 1 or cell.tables
+            for row in rows
+            for cell in row
+        )
+        for row in rows:
+            if layout:
+                for cell in row:
+                    yield from _docx_lines(cell)
+            else:
+                texts = [" ".join(cell.text.split()) for cell in row]
+                if any(texts):
+                    yield "- " + " | ".join(texts)
+
+
+def _unique_cells(row: Any) -> list[Any]:
+    cells: list[Any] = []
+    for cell in row.cells:
+        if not any(cell._tc is seen._tc for seen in cells):
+            cells.append(cell)
+    return cells
 
 
 # --- PDF ---------------------------------------------------------------------------------------

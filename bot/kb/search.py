@@ -51,6 +51,7 @@ CANDIDATES = 40
 MIN_COVERAGE = 0.55  # share of the question's content a passage must hold
 ALSO_RATIO = 0.8  # the other plan's passage is shown when it scores this close
 ALTERNATIVES = 3
+ACCENT_MISMATCH = 0.5  # coverage credit of a word matched only without the diacritics typed
 STRANGE_MIN_PAIRS = 3  # a question with at least this many pairs of known syllables...
 STRANGE_RATIO = 0.6  # ...of which this share never occurs in the documents...
 STRANGE_PENALTY = 0.75  # ...has its coverage reduced by this factor
@@ -76,6 +77,8 @@ ASKED_HEADINGS = {
     "period": ("thoi gian", "giai doan"),
     "duration": ("thoi gian",),
     "money": ("kinh phi", "muc thuong"),
+    "source": ("kinh phi", "nguon"),
+    "clock": ("thoi gian",),
     "number": ("so luong",),
     "place": ("dia diem", "dia chi"),
     "name": ("ten",),
@@ -118,6 +121,9 @@ ASKS_MONEY = (
 )
 ASKS_NUMBER = ("bao nhieu", "so luong", "how many", "how much", "may nguoi", "may tap the")
 ASKS_PLACE = ("o dau", "dia diem", "dia chi", "where", "noi nao", "cho nao")
+ASKS_CLOCK = ("may gio", "gio nao", "luc may gio", "what time")
+CLOCK = re.compile(r"\b\d{1,2}\s*(?:giờ|h)(?:\s*\d{2})?\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
+ASKS_SOURCE = ("lay o dau", "tu dau", "lay tu dau", "nguon nao", "nguon tu dau", "come from")
 ASKS_NAME = ("ten la gi", "ten gi", "ten la", "co ten", "what is the name", "called", "named")
 QUOTED = re.compile(r"[“\"«][^”\"»]{3,}[”\"»]")
 DOCUMENT_NUMBER = re.compile(r"\d+\s*/\s*\d*\s*[A-Za-zĐđ]")  # "1578/SNV", "98/2023/NĐ-CP"
@@ -335,7 +341,9 @@ class SearchIndex:
                         if section.parents
                         else ()
                     ),
-                    accents=frozenset(accented_tokens(section.text + " " + section.heading)),
+                    accents=frozenset(
+                        accented_tokens(" ".join([section.text, section.heading, *section.parents]))
+                    ),
                     is_heading_only=(
                         section.kind in ("part", "item")
                         and "\n" not in section.text
@@ -429,9 +437,13 @@ class SearchIndex:
         return fixed
 
     @staticmethod
-    def _asks(folded_question: str) -> str | None:
+    def _asks(folded_question: str) -> tuple[str | None, set[str]]:
+        """What kind of answer the question wants, and the words of the phrase that said so
+        ("lấy ở đâu": a source; these words are not content)."""
         padded = f" {folded_question} "
         for kind, words in (
+            ("clock", ASKS_CLOCK),
+            ("source", ASKS_SOURCE),
             ("money", ASKS_MONEY),
             ("duration", ASKS_DURATION),
             ("date", ASKS_DATE),
@@ -440,9 +452,10 @@ class SearchIndex:
             ("place", ASKS_PLACE),
             ("name", ASKS_NAME),
         ):
-            if any(f" {w} " in padded for w in words):
-                return kind
-        return None
+            for w in words:
+                if f" {w} " in padded:
+                    return kind, set(w.split())
+        return None, set()
 
     def _holds(self, entry: _Entry, asks: str | None) -> bool:
         text = entry.section.text
@@ -460,6 +473,10 @@ class SearchIndex:
             return any(word in entry.body for word in PLACE_WORDS)
         if asks == "name":
             return bool(QUOTED.search(text))
+        if asks == "source":
+            return " nguon " in f" {entry.body} "
+        if asks == "clock":
+            return bool(CLOCK.search(text))
         return True
 
     # --- search --------------------------------------------------------------------------
@@ -492,7 +509,9 @@ class SearchIndex:
         return STRANGE_PENALTY if unattested >= STRANGE_RATIO else 1.0
 
     @staticmethod
-    def _coverage(entry: _Entry, concepts: dict[str, float], total: float) -> tuple[float, float]:
+    def _coverage(
+        entry: _Entry, concepts: dict[str, float], total: float, typed: dict[str, str]
+    ) -> tuple[float, float]:
         """Share of the question's concepts the section holds: (for ranking, for answering).
 
         A concept found only in the document's title names the document rather than the
@@ -501,7 +520,9 @@ class SearchIndex:
         for concept, weight in concepts.items():
             phrase = concept.startswith(" ")
             if concept in entry.haystack if phrase else concept in entry.body_set:
-                own += weight
+                # typed with diacritics the passage does not have ("lương" is not "lượng")
+                mismatch = concept in typed and typed[concept] not in entry.accents
+                own += ACCENT_MISMATCH * weight if mismatch else weight
             elif concept in entry.doc_haystack if phrase else concept in entry.doc_set:
                 in_title += weight
         return (own + DOCUMENT_CREDIT * in_title) / total, (own + in_title) / total
@@ -522,20 +543,24 @@ class SearchIndex:
 
     def search(self, question: str) -> Answer:
         raw_folded = fold(question)
-        asks = self._asks(raw_folded)
+        asks, asking_words = self._asks(raw_folded)
         form, phrases = self.lexicon.question_form(question)
         intent = self.lexicon.intent(form)
         tokens = self._correct(form.split())
         stop = self.lexicon.stopwords
         if len(ENGLISH_MARKERS.intersection(raw_folded.split())) >= 2:
             stop = stop | self.lexicon.english_stopwords
-        content = [t for t in tokens if t not in stop and t not in TYPE_WORDS]
+        content = [
+            t for t in tokens if t not in stop and t not in TYPE_WORDS and t not in asking_words
+        ]
         if not content or not self.size:
             return Answer(question=question, abstained=True, reason="no content words")
         query_terms: Counter[str] = Counter(content)
         query_terms.update(_bigrams(tokens))
         if asks == "place" and " nguon " in f" {form} ":
-            asks = None  # "where does the money come from" asks for a source, not a place
+            asks = "source"  # "where does the money come from" asks for a source, not a place
+        if intent is not None:
+            asks = None  # "gửi những nơi nào" asks for the recipients block, not a place
         hint = {
             "date": "thoi gian",
             "period": "giai doan",
@@ -543,6 +568,8 @@ class SearchIndex:
             "number": "so luong",
             "place": "dia diem",
             "money": "kinh phi",
+            "source": "nguon",
+            "clock": "thoi gian",
         }.get(asks or "")
         scores = np.zeros(self.size, dtype=np.float32)
         for term, qtf in query_terms.items():
@@ -568,6 +595,11 @@ class SearchIndex:
             accent_key(t) for t in re.findall(r"\w+", question.lower()) if not t.isascii()
         }
         concepts = self._concepts(content, phrases)
+        typed = {
+            fold(word): accent_key(word)
+            for word in re.findall(r"\w+", unicodedata.normalize("NFC", question))
+            if not word.isascii()
+        }
         strangeness = self._strangeness(content)
         total = sum(concepts.values()) or 1.0
         content_set = set(content)
@@ -579,7 +611,7 @@ class SearchIndex:
             if scores[i] <= 0:
                 continue
             entry = self.entries[int(i)]
-            rank_coverage, coverage = self._coverage(entry, concepts, total)
+            rank_coverage, coverage = self._coverage(entry, concepts, total, typed)
             coverage *= strangeness
             relevance = float(scores[i]) / best_raw
             accent = (
