@@ -83,16 +83,17 @@ def _join(previous: str, line: str) -> str:
     return f"{previous} {line}"
 
 
-def logical_lines(text: str) -> list[str]:
+def logical_lines(text: str, *, wrapped: bool = True) -> list[str]:
     """Undo line wrapping: a physical line continues the previous one unless it starts a block
     (a marker, a bullet, the recipients, the signer) or the previous one ended a sentence and
-    this one starts like a new paragraph."""
+    this one starts like a new paragraph. ``wrapped=False`` (Word, Markdown: one paragraph per
+    line) keeps every line."""
     result: list[str] = []
     for raw in text.splitlines():
         line = _clean_line(raw)
         if not line:
             continue
-        if not result:
+        if not result or not wrapped:
             result.append(line)
             continue
         previous = result[-1]
@@ -142,8 +143,10 @@ def _title_case_heading(text: str) -> str:
     return " ".join([head[:1].upper() + head[1:], *words[upper:]])
 
 
-def segment(text: str) -> ParsedDocument:
-    lines = logical_lines(text)
+def segment(text: str, *, wrapped: bool = True) -> ParsedDocument:
+    """The document's sections. ``wrapped``: lines may be cut in the middle of sentences (text
+    extracted from a PDF); ``False`` when each line is a paragraph (Word, Markdown)."""
+    lines = logical_lines(text, wrapped=wrapped)
     sections: list[ParsedSection] = []
 
     # Tail blocks: recipients ("Nơi nhận") and the signature.
