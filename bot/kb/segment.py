@@ -72,6 +72,19 @@ def _starts_block(line: str) -> bool:
     )
 
 
+def _may_precede_bullet(previous: str) -> bool:
+    """A list can follow a clause end or a short heading ("b) Thành phần tham dự")."""
+    if previous.endswith((".", ":", ";", ",", "./.")) or BULLET.match(previous):
+        return True  # a clause ended, or a list goes on
+    return len(previous) <= HEADING_MAX and bool(
+        _is_part(previous)
+        or NUMBER.match(previous)
+        or SUBNUMBER.match(previous)
+        or LETTER.match(previous)
+        or _is_upper_heading(previous)
+    )
+
+
 def _is_upper_heading(text: str) -> bool:
     letters = [ch for ch in text if ch.isalpha()]
     return bool(letters) and sum(ch.isupper() for ch in letters) / len(letters) > 0.8
@@ -101,6 +114,10 @@ def logical_lines(text: str, *, wrapped: bool = True) -> list[str]:
             line[:1].isupper() or line[:1] == "(" or line[:1].isdigit()
         )
         heading_before = _is_upper_heading(previous) and len(previous) <= HEADING_MAX
+        if BULLET.match(line) and not _may_precede_bullet(previous):
+            # "gương người tốt / - việc tốt": a dash at the start of a wrapped line
+            result[-1] = _join(previous, line)
+            continue
         if (
             _starts_block(line)
             or new_paragraph
