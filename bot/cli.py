@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.tg.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.kb.models import Answer, Hit
+    from bot.services.knowledge import KnowledgeService
 
 log = logging.getLogger("bot")
 
@@ -34,6 +39,21 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("migrate", help="apply pending migrations")
     backup = db_sub.add_parser("backup", help="online backup of the database (safe while running)")
     backup.add_argument("path", type=Path)
+    kb = sub.add_parser("kb", help="the knowledge base of official documents")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_import = kb_sub.add_parser(
+        "import", help="import .txt, .md, .docx or .pdf files (a .toml next to one is its metadata)"
+    )
+    kb_import.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    kb_sub.add_parser("list", help="list the documents")
+    kb_remove = kb_sub.add_parser("remove", help="remove a document")
+    kb_remove.add_argument("document_id", metavar="ID")
+    kb_ask = kb_sub.add_parser(
+        "ask",
+        help="answer a question; without one, answer each line of standard input as JSON",
+    )
+    kb_ask.add_argument("question", nargs="*", help="the question (several words are joined)")
+    kb_ask.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -48,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "db":
         setup_logging(settings.log_level, [settings.token or ""])
         return _db(settings, args)
+    if command == "kb":
+        setup_logging(settings.log_level, [settings.token or ""], quiet_console=True)
+        return _kb(settings, args)
     if command == "chat" or settings.token is None:
         return _terminal(settings)
     setup_logging(settings.log_level, [settings.token or ""])
@@ -90,6 +113,127 @@ def _db_command(settings: Settings, args: argparse.Namespace) -> int:
     pages = backup(settings.database_path, target)
     print(f"Backed up {settings.database_path} to {args.path} ({pages} pages)")
     return 0
+
+
+def _kb(settings: Settings, args: argparse.Namespace) -> int:
+    """``kb import | list | remove | ask``; on a fresh database the shipped documents are
+    imported first. Errors are one line on stderr, status 1."""
+    import sqlite3
+
+    try:
+        return asyncio.run(_kb_command(settings, args))
+    except (sqlite3.Error, OSError) as exc:
+        print(f"Database error ({settings.database_path}): {exc}", file=sys.stderr)
+        return 1
+
+
+async def _kb_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.knowledge import KnowledgeService
+    from storage.db import Database
+
+    db = Database(settings.database_path, readers=1)
+    await db.open()
+    try:
+        knowledge = KnowledgeService(db, tz=settings.tz)
+        await knowledge.seed_if_empty()
+        if args.kb_command == "import":
+            return await _kb_import(knowledge, args.files)
+        if args.kb_command == "list":
+            counts = await knowledge.section_counts()
+            for meta in await knowledge.documents():
+                count = counts.get(meta.id, 0)
+                print(f"{meta.id}\t{meta.short_title}\t{count} sections\t{meta.title}")
+            return 0
+        if args.kb_command == "remove":
+            if await knowledge.remove(args.document_id):
+                print(f"Removed {args.document_id}")
+                return 0
+            print(f"No document {args.document_id!r} (see: thidua-bot kb list)", file=sys.stderr)
+            return 1
+        await knowledge.ensure_seeded()  # ask: load the index once
+        question = " ".join(args.question).strip()
+        if not question:
+            for line in sys.stdin:
+                answer = await knowledge.ask(line.strip())
+                print(json.dumps(_answer_json(answer), ensure_ascii=False), flush=True)
+            return 0
+        answer = await knowledge.ask(question)
+        if args.json:
+            print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        else:
+            print(_answer_text(answer))
+        return 0
+    finally:
+        await db.close()
+
+
+async def _kb_import(knowledge: KnowledgeService, files: list[Path]) -> int:
+    from bot.services.knowledge import KnowledgeError
+
+    status = 0
+    for path in files:
+        try:
+            meta = await knowledge.import_file(path)
+        except KnowledgeError as exc:
+            print(f"{path}: not imported ({exc})", file=sys.stderr)
+            status = 1
+            continue
+        count = (await knowledge.section_counts()).get(meta.id, 0)
+        print(f"{meta.id}\t{meta.title}\t{count} sections")
+    return status
+
+
+def _label(hit: Hit) -> str:
+    return f"{hit.section.path} {hit.section.heading}".strip()
+
+
+def _answer_json(answer: Answer) -> dict[str, Any]:
+    """``{"question","answer","document","section","score","abstained","alternatives"}``; the
+    other plan's passage (``also``) comes first among the alternatives."""
+    others = [*answer.also, *answer.alternatives]
+    alternatives = [
+        {"document": h.document.id, "section": _label(h), "score": h.score} for h in others
+    ]
+    result: dict[str, Any] = {
+        "question": answer.question,
+        "answer": None,
+        "document": None,
+        "section": None,
+        "score": 0.0,
+        "abstained": answer.abstained,
+        "alternatives": alternatives,
+    }
+    if answer.faq is not None:
+        result.update(
+            answer=answer.faq.answer, document="faq", section=answer.faq.source, score=1.0
+        )
+    elif answer.best is not None and not answer.abstained:
+        best = answer.best
+        result.update(
+            answer=best.section.text,
+            document=best.document.id,
+            section=_label(best),
+            score=best.score,
+        )
+    elif answer.best is not None:
+        result["score"] = answer.best.score  # how close the passage it turned down came
+    return result
+
+
+def _answer_text(answer: Answer) -> str:
+    if answer.faq is not None:
+        return f"Hỏi đáp #{answer.faq.id} › {answer.faq.source}\n{answer.faq.answer}"
+    if answer.abstained or answer.best is None:
+        return "No answer in the documents (Không tìm thấy câu trả lời trong tài liệu)."
+    blocks = [
+        f"{h.citation} ({h.score:.2f})\n{h.section.text}" for h in (answer.best, *answer.also)
+    ]
+    if answer.alternatives:
+        blocks.append(
+            "Xem thêm:\n"
+            + "\n".join(f"- {h.citation} ({h.score:.2f})" for h in answer.alternatives)
+        )
+    return "\n\n".join(blocks)
 
 
 def _telegram(settings: Settings) -> int:

@@ -16,11 +16,19 @@ from typing import Any
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a file sent to the bot
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a file imported from the command line
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
+# Formats whose lines may be cut in the middle of sentences (text extracted from a PDF); the
+# others give one paragraph per line (see ``bot.kb.segment.segment(wrapped=...)``).
+WRAPPED = (".txt", ".pdf")
 
 # Characters that never occur in a real text document (C0/C1 controls except whitespace).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_MD_BULLET = re.compile(r"^[*+] ")
+# Lines that start a block of their own: bullets, "1." "5.1." "a)" "đ)" "IV." items, recipients.
+_MD_BLOCK = re.compile(
+    r"^(?:[-–•*+] |\d{1,2}(?:\.\d{1,2})*[.)]\s|[a-zđ][.)]\s|[IVX]+\.\s|Nơi nhận)"
+)
 
 
 class KnowledgeError(ValueError):
@@ -41,6 +49,12 @@ def extension(filename: str) -> str:
     return suffix
 
 
+def is_wrapped(filename: str) -> bool:
+    """Whether the text of this file may have lines wrapped mid-sentence (.txt, .pdf) or has one
+    paragraph per line (.docx, .md after :func:`extract_text`)."""
+    return extension(filename) in WRAPPED
+
+
 def extract_text(filename: str, data: bytes, *, limit: int = MAX_UPLOAD_BYTES) -> str:
     """The text of a document, NFC, one paragraph per line.
 
@@ -58,7 +72,7 @@ def extract_text(filename: str, data: bytes, *, limit: int = MAX_UPLOAD_BYTES) -
     else:
         text = _plain_text(filename, data)
         if suffix == ".md":
-            text = _strip_markdown(text)
+            text = _markdown_paragraphs(text)
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise KnowledgeError("empty", f"{filename}: no text found")
@@ -91,17 +105,28 @@ def _plain_text(filename: str, data: bytes) -> str:
     return text
 
 
-def _strip_markdown(text: str) -> str:
-    """Markdown marks that would hide the structure from the segmenter: ``## II. NỘI DUNG``,
-    ``**bold**``; bullets ``*`` become ``-``."""
-    lines = []
-    for line in text.splitlines():
-        line = _MD_HEADING.sub("", line)
-        line = _MD_EMPHASIS.sub(r"\2", line)
-        if line.lstrip().startswith("* "):
-            line = line.replace("* ", "- ", 1)
-        lines.append(line)
-    return "\n".join(lines)
+def _markdown_paragraphs(text: str) -> str:
+    """One paragraph per line, without the Markdown marks that would hide the structure from the
+    segmenter: ``## II. NỘI DUNG`` -> ``II. NỘI DUNG``, ``**bold**`` -> ``bold``, bullets ``*``
+    and ``+`` -> ``-``. Lines of one paragraph (soft-wrapped source) are joined; a blank line, a
+    heading, a list item or a numbered/lettered item starts a new one."""
+    paragraphs: list[str] = []
+    joinable = False  # the last paragraph may continue on the next line
+    for raw in text.splitlines():
+        if not raw.strip():
+            joinable = False
+            continue
+        hard_break = raw.endswith(("  ", "\\"))
+        heading = bool(_MD_HEADING.match(raw))
+        line = _MD_EMPHASIS.sub(r"\2", _MD_HEADING.sub("", raw)).strip().rstrip("\\").strip()
+        if _MD_BULLET.match(line):
+            line = "- " + line[2:].lstrip()
+        if joinable and not heading and not _MD_BLOCK.match(line):
+            paragraphs[-1] += " " + line
+        else:
+            paragraphs.append(line)
+        joinable = not heading and not hard_break
+    return "\n".join(paragraphs)
 
 
 # --- Word ----------------------------------------------------------------------------------------

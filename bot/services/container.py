@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.domain.units import load_units
 from bot.i18n import Translator
 from bot.services.flows import FlowService, FlowStates
+from bot.services.knowledge import KnowledgeService
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
 from storage import Database
@@ -23,6 +24,7 @@ class Services:
     users: UserService
     profile: ProfileService
     units: tuple[str, ...]
+    knowledge: KnowledgeService
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Services:
@@ -40,11 +42,13 @@ class Services:
             users=users,
             profile=ProfileService(flows, users),
             units=load_units(settings.units_file),
+            knowledge=KnowledgeService(db, tz=settings.tz),
         )
 
     async def open(self) -> None:
         await self.db.open()
         await self.states.load(self.db)
+        await self.knowledge.ensure_seeded()
 
     async def close(self) -> None:
         await self.db.close()
