@@ -219,7 +219,7 @@ def test_recipients_and_signature_are_separate(
     assert len(lines) == 8
     assert "GIÁM ĐỐC" not in recipients.text and signer not in recipients.text
     assert signature.text == f"GIÁM ĐỐC\n{signer}"
-    assert signature.heading == "Giám đốc"
+    assert signature.heading == "Người ký: Giám đốc"
     # Nothing of the tail leaks into the body.
     body = [s for s in doc.sections if s.kind not in ("recipients", "signature")]
     assert not any("Nơi nhận" in s.text or signer in s.text for s in body)

@@ -28,6 +28,13 @@ SIGNER = re.compile(
 )
 SENTENCE_END = (".", ":", ";", "!", "?", ")", "./.")
 HEADING_MAX = 90
+# Citation labels of the parts that have no heading of their own.
+LABELS = {
+    "preamble": "Phần mở đầu",
+    "closing": "Đoạn kết",
+    "note": "Ghi chú cuối văn bản",
+    "signature": "Người ký:",
+}
 
 
 @dataclass
@@ -229,16 +236,16 @@ def segment(text: str, *, wrapped: bool = True) -> ParsedDocument:
             )
             continue
         if line.startswith("(") and line.rstrip(". ").endswith(")") and current is not None:
-            open_section("note", "", _heading_of(line.strip("() ")), line, [])
+            open_section("note", "", LABELS["note"], line, [])
             continue
         if line.endswith("./.") and roman:
-            open_section("closing", "", _heading_of(line), line, [])
+            open_section("closing", "", LABELS["closing"], line, [])
             continue
         if current is None:
-            open_section("preamble", "", _heading_of(line), line, [])
+            open_section("preamble", "", LABELS["preamble"], line, [])
             continue
         if current.kind in ("note", "closing"):
-            open_section("closing", "", _heading_of(line), line, [])
+            open_section("closing", "", LABELS["closing"], line, [])
             continue
         current.text += "\n" + line
 
@@ -249,6 +256,11 @@ def segment(text: str, *, wrapped: bool = True) -> ParsedDocument:
     if signer_start is not None:
         block = lines[signer_start:]
         sections.append(
-            ParsedSection("signature", "", _title_case_heading(block[0]), "\n".join(block))
+            ParsedSection(
+                "signature",
+                "",
+                f"{LABELS['signature']} {_title_case_heading(block[0])}",
+                "\n".join(block),
+            )
         )
     return ParsedDocument(title=title, sections=sections)
