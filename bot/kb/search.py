@@ -24,8 +24,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
 import tomllib
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -300,8 +302,11 @@ class SearchIndex:
         self.lexicon = lexicon
         self.documents = {d.id: d for d in documents}
         self.entries: list[_Entry] = []
-        weighted: list[defaultdict[str, float]] = []
-        lengths: list[float] = []
+        # Postings collected as compact arrays (term frequencies first; BM25 weights once the
+        # document frequencies are known): a thousand copies of the plans fit in memory.
+        raw_ids: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        raw_tfs: dict[str, array[float]] = defaultdict(lambda: array("f"))
+        lengths = array("f")
         doc_forms = {
             d.id: lexicon.document_form(" ".join([d.title, d.short_title, *d.relations]))
             for d in self.documents.values()
@@ -314,7 +319,8 @@ class SearchIndex:
             context = lexicon.document_form(" ".join([section.heading, *section.parents])) + (
                 " " + lexicon.kinds.get(section.kind, "")
             )
-            tokens, ctx_tokens = body.split(), context.split()
+            tokens = [sys.intern(t) for t in body.split()]
+            ctx_tokens = [sys.intern(t) for t in context.split()]
             doc_tokens = doc_forms[document.id].split()
             counts: defaultdict[str, float] = defaultdict(float)
             for toks, weight in ((tokens, 1.0), (ctx_tokens, CONTEXT_WEIGHT)):
@@ -322,7 +328,10 @@ class SearchIndex:
                     counts[term] += weight
                 for term in _bigrams(toks):
                     counts[term] += weight
-            weighted.append(counts)
+            position = len(self.entries)
+            for term, tf in counts.items():
+                raw_ids[term].append(position)
+                raw_tfs[term].append(tf)
             lengths.append(len(tokens) + CONTEXT_WEIGHT * len(ctx_tokens))
             first_line = section.text.split("\n", 1)[0]
             self.entries.append(
@@ -352,25 +361,20 @@ class SearchIndex:
                 )
             )
         self.size = len(self.entries)
-        avg = (sum(lengths) / self.size) if self.size else 1.0
-        df: Counter[str] = Counter()
-        for counts in weighted:
-            df.update(counts.keys())
+        df = {t: len(ids) for t, ids in raw_ids.items()}
         self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         self.vocabulary = {t for t in df if "_" not in t}
         self.bigram_set = {t for t in df if "_" in t}
         self.df = df
-        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-        for i, counts in enumerate(weighted):
-            norm = K1 * (1 - B + B * lengths[i] / avg)
-            for term, tf in counts.items():
-                ids, weights = postings[term]
-                ids.append(i)
-                weights.append(self.idf[term] * tf * (K1 + 1) / (tf + norm))
-        self.postings = {
-            t: (np.asarray(ids, dtype=np.int32), np.asarray(w, dtype=np.float32))
-            for t, (ids, w) in postings.items()
-        }
+        length = np.frombuffer(lengths, dtype=np.float32) if self.size else np.ones(1, np.float32)
+        norm = K1 * (1 - B + B * length / float(length.mean()))
+        self.postings: dict[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]] = {}
+        for term, id_array in raw_ids.items():
+            ids = np.frombuffer(id_array, dtype=np.int32)
+            freq = np.frombuffer(raw_tfs[term], dtype=np.float32)
+            weights = (self.idf[term] * freq * (K1 + 1) / (freq + norm[ids])).astype(np.float32)
+            self.postings[term] = (ids, weights)
+        del raw_ids, raw_tfs
         self._max_idf = max(self.idf.values(), default=1.0)
         # The document's title and relations count once per document, not per section (they
         # would make the document's own words look common), and are added to its sections.
