@@ -33,7 +33,7 @@ from bot.tg.inbox import DurableUpdateQueue
 from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
-from handlers import admin, forget, language, menu, onboarding
+from handlers import admin, ask, forget, language, menu, office, onboarding
 from handlers.common import gate, identify
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,36 @@ PROCESSED_UPDATES_KEPT = timedelta(days=8)
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
     """Every handler of the bot, in order. Order matters: within a group the first match wins."""
+    settings = services.settings
+    # -30: the office answers questions passed to it, by replying to the bot's message in the
+    # office group or an admin's private chat; its "save as FAQ" button; /reply and /questions
+    # typed in the office group. Before the gate (which stops group traffic): these identify
+    # the person themselves and stop the update once handled; other replies go on.
+    answering = filters.UpdateType.MESSAGE & filters.REPLY & filters.TEXT & ~filters.COMMAND
+    app.add_handler(
+        MessageHandler(answering & office.office_chats(settings), office.on_reply), group=-30
+    )
+    app.add_handler(CallbackQueryHandler(office.faq_button, pattern=r"^kb:faq:\d+$"), group=-30)
+    office_group = office.office_group(settings)
+    if office_group is not None:
+        for name, callback in (
+            ("reply", office.reply_command),
+            ("questions", office.questions_command),
+        ):
+            app.add_handler(
+                CommandHandler(name, office.in_office_group(callback), filters=office_group),
+                group=-30,
+            )
     # -20: ignore edits and channel posts; in groups, only point to the private chat.
-    # (Features for the office group chat will register before this gate.)
     app.add_handler(TypeHandler(Update, gate), group=-20)
     # -10: record the person and pick their language.
     app.add_handler(TypeHandler(Update, identify), group=-10)
+    # -8: right after an answer, a typed button number ("2"), "gửi" or "👍" means that button
+    # (before the main menu's typed numbers); any other message ends that.
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, ask.typed_pick),
+        group=-8,
+    )
 
     with warnings.catch_warnings():
         # CallbackQueryHandlers inside per-chat conversations are what we want here.
@@ -59,6 +84,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         app.add_handler(onboarding.build(services))  # /start, deep links, onboarding, /profile
         app.add_handler(language.build(services))  # /language
         app.add_handler(forget.build(services))  # /forget_me
+        app.add_handler(ask.build(services))  # /hoi, /ask (without a question: asks for it)
+        app.add_handler(office.build_faq(services))  # /faq_add (admins)
 
     # 0: single-step commands.
     app.add_handler(CommandHandler("menu", menu.menu_command))
@@ -74,9 +101,26 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(CommandHandler("grant", admin.grant))  # admins only (checked inside)
     app.add_handler(CommandHandler("revoke", admin.revoke))
 
-    # 0, last: whatever nothing above handled (same group, so they run only then).
+    # 0: rules Q&A. The menu item (how to ask); the buttons under an answer ("xem thêm",
+    # 👍/👎, "Gửi câu hỏi cho Văn phòng"); the office's commands (admins, checked inside).
+    app.add_handler(CallbackQueryHandler(ask.explain, pattern=r"^menu:ask$"))
+    app.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & menu.MenuChoice(services.translator, "ask"),
+            ask.explain,
+        )
+    )
+    for handler in ask.button_handlers():
+        app.add_handler(handler)
+    app.add_handler(CommandHandler("questions", office.questions_command))
+    app.add_handler(CommandHandler("reply", office.reply_command))
+    app.add_handler(CommandHandler("kb_add", office.kb_add))  # without a file: how to send one
+    app.add_handler(MessageHandler(office.kb_add_filter(), office.kb_add))  # caption /kb_add
+
+    # 0, last: whatever nothing above handled (same group, so they run only then). Free text
+    # is a question for the knowledge base (typed menu choices were taken above).
     app.add_handler(MessageHandler(filters.COMMAND, menu.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT, menu.unknown_text))
+    app.add_handler(MessageHandler(filters.TEXT, ask.free_text))
     app.add_handler(CallbackQueryHandler(menu.stale_button))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE, menu.unexpected_message))
 

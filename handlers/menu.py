@@ -1,4 +1,7 @@
-"""Main menu, help, and the catch-alls for anything no flow handled."""
+"""Main menu, help, and the catch-alls for anything no flow handled.
+
+(Free text outside any flow is a question for the knowledge base: :func:`handlers.ask.free_text`.)
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from bot.tg.ui import acknowledge, keyboard, send
 # Only flows that exist appear here. (value, label key)
 MENU_ITEMS = (
     ("profile", N_("menu.profile")),
+    ("ask", N_("menu.ask")),
     ("language", N_("menu.language")),
     ("help", N_("menu.help")),
 )
@@ -68,11 +72,6 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     await send(update, context, context.t("fallback.unknown_command"))
-
-
-async def unknown_text(update: Update, context: BotContext) -> None:
-    await send(update, context, context.t("fallback.text"))
-    await show_menu(update, context)
 
 
 async def unexpected_message(update: Update, context: BotContext) -> None:

@@ -170,7 +170,12 @@ async def test_registered_person_gets_menu_on_start(bot: Harness, alice: StubUse
     texts = bot.texts_since(mark, alice.id)
     assert texts[0] == bot.t("start.welcome_back", name="Trần Văn Bình")
     assert texts[1].startswith(bot.t("menu.title"))
-    assert [d for _, d in bot.buttons(alice.id)] == ["menu:profile", "menu:language", "menu:help"]
+    assert [d for _, d in bot.buttons(alice.id)] == [
+        "menu:profile",
+        "menu:ask",
+        "menu:language",
+        "menu:help",
+    ]
 
 
 async def test_profile_edit_saves_at_once(bot: Harness, alice: StubUser) -> None:

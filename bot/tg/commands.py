@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 STAFF_COMMANDS = (
     ("start", N_("cmd.start")),
     ("menu", N_("cmd.menu")),
+    ("hoi", N_("cmd.hoi")),
     ("profile", N_("cmd.profile")),
     ("language", N_("cmd.language")),
     ("help", N_("cmd.help")),
@@ -30,6 +31,10 @@ STAFF_COMMANDS = (
     ("forget_me", N_("cmd.forget_me")),
 )
 ADMIN_COMMANDS = (
+    ("questions", N_("cmd.questions")),
+    ("reply", N_("cmd.reply")),
+    ("faq_add", N_("cmd.faq_add")),
+    ("kb_add", N_("cmd.kb_add")),
     ("grant", N_("cmd.grant")),
     ("revoke", N_("cmd.revoke")),
 )

@@ -1,0 +1,444 @@
+"""The office's side of the rules Q&A: questions the documents do not answer go to
+``OFFICE_CHAT_ID`` (or to each admin); an office member answers by replying to that message (or
+``/reply ID text``); the bot relays the answer and offers to keep it as a curated entry.
+
+Also for admins: ``/questions`` (unanswered ones), ``/faq_add`` (a curated entry: a short
+conversation, or ``/faq_add question | answer | source``) and documents sent with the caption
+``/kb_add``.
+
+Replies in the office group arrive before :func:`handlers.common.gate` (which stops group
+traffic): the handlers registered there (group -30) identify the person themselves and stop the
+update once they have handled it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.domain.choices import Choice
+from bot.domain.text import clean, fold
+from bot.i18n import N_
+from bot.kb import readers
+from bot.services import knowledge as kb
+from bot.services.container import Services
+from bot.services.knowledge import OfficeQuestion
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, identify, pick, ref, text_of
+
+log = logging.getLogger(__name__)
+
+FAQ_FLOW = "faq_add"
+FAQ_STATES = ("question", "answer", "source")
+FAQ_DRAFT = "faq_draft"  # user_data key
+FAQ_LIMITS = {"question": 500, "answer": 3000, "source": 200}
+FAQ_PROMPTS = {
+    "question": N_("kb.faq.ask_question"),
+    "answer": N_("kb.faq.ask_answer"),
+    "source": N_("kb.faq.ask_source"),
+}
+MAX_UPLOAD_BYTES = readers.MAX_UPLOAD_BYTES
+IMPORT_ERRORS = {
+    "unsupported": N_("kb.error.unsupported"),
+    "too_large": N_("kb.error.too_large"),
+    "unreadable": N_("kb.error.unreadable"),
+    "empty": N_("kb.error.empty"),
+    "download": N_("kb.error.download"),
+}
+SAVE_ALIASES = ("luu", "lưu", "luu lai", "save", "faq")
+KB_ADD_CAPTION = r"^/kb_add(?:@\w+)?(?:\s|$)"
+
+
+def _is_admin(context: BotContext) -> bool:
+    return context.user is not None and context.user.is_admin
+
+
+async def _denied(update: Update, context: BotContext) -> bool:
+    """Refuse (and return ``True``) when the person is not an admin."""
+    if _is_admin(context):
+        return False
+    await send(update, context, context.t("admin.denied"))
+    return True
+
+
+def _name_of(context: BotContext) -> tuple[str, str]:
+    user = context.user
+    if user is None:
+        return str(context.user_id), context.t("profile.none")
+    return user.display_name, user.profile.unit or context.t("profile.none")
+
+
+# --- the asker's side: passing a question to the office ----------------------------------------
+
+
+async def send_to_office(update: Update, context: BotContext, question: str) -> None:
+    """Store the question, post it to the office chat (or to each admin) and tell the asker."""
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    stored = await services.knowledge.submit_question(context.user_id, chat.id, question)
+    name, unit = _name_of(context)
+    targets: list[tuple[int, str]] = []
+    default = services.settings.default_language
+    if services.settings.office_chat_id is not None:
+        targets.append((services.settings.office_chat_id, default))
+    else:
+        for admin_id in await services.users.admin_ids():
+            admin = await services.users.get(admin_id)
+            targets.append((admin_id, admin.locale(default) if admin else default))
+    posted = 0
+    for chat_id, locale in targets:
+        text = services.translator(
+            locale, "kb.office.new_question", id=stored.id, name=name, unit=unit, question=question
+        )
+        try:
+            message = await context.bot.send_message(chat_id, text)
+        except TelegramError as exc:  # the admin never opened the bot, the bot left the group
+            log.warning("could not post question %s to %s: %s", stored.id, chat_id, exc)
+            continue
+        await services.knowledge.link_office_message(stored.id, chat_id, message.message_id)
+        posted += 1
+    key = N_("kb.office.sent") if posted else N_("kb.office.saved_only")
+    await send(update, context, context.t(key, id=stored.id))
+
+
+# --- the office's side: answering --------------------------------------------------------------
+
+
+def office_chats(settings: Settings) -> filters.BaseFilter:
+    """Where office members answer: the office group, and admins' private chats."""
+    where: filters.BaseFilter = filters.ChatType.PRIVATE
+    if settings.office_chat_id is not None:
+        where = where | filters.Chat(settings.office_chat_id)
+    return where
+
+
+def office_group(settings: Settings) -> filters.BaseFilter | None:
+    if settings.office_chat_id is None:
+        return None
+    return filters.Chat(settings.office_chat_id) & filters.UpdateType.MESSAGE
+
+
+def _in_office_chat(update: Update, context: BotContext) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.id == context.services.settings.office_chat_id
+
+
+async def _may_answer(update: Update, context: BotContext) -> bool:
+    """Members of the office group, and admins anywhere."""
+    if _in_office_chat(update, context) or _is_admin(context):
+        return True
+    await send(update, context, context.t("admin.denied"))
+    return False
+
+
+async def on_reply(update: Update, context: BotContext) -> None:
+    """A reply to a question the bot posted (office group or an admin's private chat): the
+    answer to relay; a reply "lưu" to the bot's confirmation saves it as a curated entry.
+    Any other reply goes on to the usual handlers."""
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None or message.reply_to_message is None:
+        return
+    question = await context.services.knowledge.question_for_office_message(
+        chat.id, message.reply_to_message.message_id
+    )
+    if question is None:
+        return
+    await identify(update, context)
+    if await _may_answer(update, context):
+        text = (message.text or "").strip()
+        save = Choice("save", context.labels("kb.office.save_faq_button"), SAVE_ALIASES)
+        if question.answer is not None and pick(text, [save]) == "save":
+            await _save_faq(update, context, question.id)
+        else:
+            await _record_answer(update, context, question.id, text)
+    raise ApplicationHandlerStop
+
+
+async def reply_command(update: Update, context: BotContext) -> None:
+    """``/reply ID text`` (admins)."""
+    if await _denied(update, context):
+        return
+    message = update.effective_message
+    parts = (message.text or "").split(maxsplit=2) if message is not None else []
+    if len(parts) < 3 or not parts[1].lstrip("#").isdecimal() or not fold(parts[2]):
+        await send(update, context, context.t("kb.office.reply_usage"))
+        return
+    await _record_answer(update, context, int(parts[1].lstrip("#")), parts[2].strip())
+
+
+async def _record_answer(update: Update, context: BotContext, question_id: int, text: str) -> None:
+    services = context.services
+    if not fold(text):
+        await send(update, context, context.t("error.text_short"))
+        return
+    question = await services.knowledge.answer_question(question_id, context.user_id, text)
+    if question is None:
+        await send(update, context, context.t("kb.office.unknown", id=question_id))
+        return
+    if question.answered_by != context.user_id or question.answer != text:
+        await send(
+            update,
+            context,
+            context.t("kb.office.already_answered", id=question_id, answer=question.answer or ""),
+        )
+        return
+    delivered = await _relay(context, question)
+    asker = await services.users.get(question.user_id)
+    key = N_("kb.office.relayed") if delivered else N_("kb.office.not_delivered")
+    text = context.t(key, id=question.id, name=asker.display_name if asker else question.user_id)
+    markup = keyboard([[(context.t("kb.office.save_faq_button"), f"kb:faq:{question.id}")]])
+    sent = await send(update, context, text + "\n\n" + context.t("kb.office.save_hint"), markup)
+    if sent is not None:  # a reply "lưu" to it saves the entry (typed form of the button)
+        await services.knowledge.link_office_message(question.id, sent.chat_id, sent.message_id)
+
+
+async def _relay(context: BotContext, question: OfficeQuestion) -> bool:
+    """The office's answer to the asker, in the asker's language."""
+    services = context.services
+    asker = await services.users.get(question.user_id)
+    default = services.settings.default_language
+    locale = asker.locale(default) if asker else default
+    text = services.translator(
+        locale, "kb.office.relay", question=question.question, answer=question.answer or ""
+    )
+    try:
+        await context.bot.send_message(question.chat_id, text)
+    except TelegramError as exc:  # blocked the bot, deleted the account
+        log.info("could not relay the answer to question %s: %s", question.id, exc)
+        return False
+    return True
+
+
+async def faq_button(update: Update, context: BotContext) -> None:
+    """``kb:faq:<id>``: keep the office's answer as a curated entry."""
+    await identify(update, context)
+    query = update.callback_query
+    assert query is not None
+    if not (_in_office_chat(update, context) or _is_admin(context)):
+        await acknowledge(update, context.t("admin.denied"), alert=True)
+        raise ApplicationHandlerStop
+    await acknowledge(update)
+    await _save_faq(update, context, int((query.data or "").rsplit(":", 1)[1]))
+    raise ApplicationHandlerStop
+
+
+async def _save_faq(update: Update, context: BotContext, question_id: int) -> None:
+    entry = await context.services.knowledge.save_answer_as_faq(question_id, context.user_id)
+    if entry is None:
+        await send(update, context, context.t("kb.office.faq_failed", id=question_id))
+        return
+    await send(update, context, context.t("kb.office.faq_saved", id=entry.id))
+
+
+async def questions_command(update: Update, context: BotContext) -> None:
+    """``/questions`` (admins): the questions waiting for an answer."""
+    if await _denied(update, context):
+        return
+    services = context.services
+    pending = await services.knowledge.unanswered()
+    if not pending:
+        await send(update, context, context.t("kb.office.questions_none"))
+        return
+    lines = [context.t("kb.office.questions_title", count=len(pending))]
+    for question in pending:
+        asker = await services.users.get(question.user_id)
+        lines.append(
+            context.t(
+                "kb.office.questions_item",
+                id=question.id,
+                date=question.asked_at.astimezone(services.settings.tz).strftime("%d/%m %H:%M"),
+                name=asker.display_name if asker else question.user_id,
+                question=question.question[:300],
+            )
+        )
+    lines.append(context.t("kb.office.questions_hint"))
+    await send(update, context, "\n\n".join(lines))
+
+
+Callback = Callable[[Update, BotContext], Awaitable[None]]
+
+
+def in_office_group(
+    callback: Callback,
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """A command of the office group (runs before the gate): identify, answer, stop."""
+
+    async def handler(update: Update, context: BotContext) -> None:
+        await identify(update, context)
+        await callback(update, context)
+        raise ApplicationHandlerStop
+
+    handler.__name__ = f"office_{callback.__name__}"
+    return handler
+
+
+# --- /faq_add ----------------------------------------------------------------------------------
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    data = context.user_data
+    assert data is not None
+    draft = data.get(FAQ_DRAFT)
+    if not isinstance(draft, dict):
+        draft = data[FAQ_DRAFT] = {}
+    return draft
+
+
+async def faq_prompt(update: Update, context: BotContext, state: str) -> None:
+    await send(update, context, context.t(FAQ_PROMPTS.get(state, FAQ_PROMPTS["question"])))
+
+
+async def _add_faq(
+    update: Update, context: BotContext, question: str, answer: str, source: str
+) -> None:
+    entry = await context.services.knowledge.add_faq(question, answer, source, context.user_id)
+    await send(
+        update,
+        context,
+        context.t(
+            "kb.faq.added",
+            id=entry.id,
+            question=entry.question,
+            answer=entry.answer,
+            source=entry.source,
+        ),
+    )
+
+
+async def faq_begin(update: Update, context: BotContext) -> str | int:
+    """``/faq_add`` (admins), or ``/faq_add question | answer | source`` in one line."""
+    if await _denied(update, context):
+        return END
+    message = update.effective_message
+    parts = (message.text or "").split(maxsplit=1) if message is not None else []
+    if len(parts) > 1:
+        fields = [clean(field) for field in parts[1].split("|")]
+        if len(fields) != 3 or not all(fold(field) for field in fields):
+            await send(update, context, context.t("kb.faq.usage"))
+            return END
+        for name, value in zip(FAQ_STATES, fields, strict=True):
+            if len(value) > FAQ_LIMITS[name]:
+                await send(update, context, context.t("error.too_long", limit=FAQ_LIMITS[name]))
+                return END
+        await _add_faq(update, context, *fields)
+        return END
+    _draft(context).clear()
+    await context.services.flows.move(ref(update), FAQ_FLOW, "question")
+    await faq_prompt(update, context, "question")
+    return "question"
+
+
+def _faq_step(
+    field: str,
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, str | int | None]]:
+    following = {"question": "answer", "answer": "source"}
+
+    async def on_text(update: Update, context: BotContext) -> str | int | None:
+        value = clean(text_of(update))
+        if not fold(value):
+            await send(update, context, context.t("error.text_short"))
+            return None
+        if len(value) > FAQ_LIMITS[field]:
+            await send(update, context, context.t("error.too_long", limit=FAQ_LIMITS[field]))
+            return None
+        draft = _draft(context)
+        draft[field] = value
+        missing = next((name for name in FAQ_STATES[:2] if not draft.get(name)), None)
+        if missing is not None:
+            # The draft was lost (a crash before it was flushed): ask again from there.
+            await context.services.flows.move(ref(update), FAQ_FLOW, missing)
+            await faq_prompt(update, context, missing)
+            return missing
+        if field in following:
+            state = following[field]
+            await context.services.flows.move(ref(update), FAQ_FLOW, state)
+            await faq_prompt(update, context, state)
+            return state
+        await _add_faq(update, context, draft["question"], draft["answer"], value)
+        await context.services.flows.move(ref(update), FAQ_FLOW, None)
+        draft.clear()
+        return END
+
+    on_text.__name__ = f"on_faq_{field}"
+    return on_text
+
+
+async def faq_cancel(update: Update, context: BotContext) -> None:
+    _draft(context).clear()
+    await context.services.flows.move(ref(update), FAQ_FLOW, None)
+
+
+def build_faq(services: Services) -> ConversationHandler[BotContext]:
+    guard = NotInFlow(services.states)
+    return ConversationHandler(
+        name=FAQ_FLOW,
+        persistent=True,
+        entry_points=[CommandHandler("faq_add", faq_begin, filters=guard)],
+        states={name: [MessageHandler(TEXT, _faq_step(name))] for name in FAQ_STATES},
+        fallbacks=flow_fallbacks(FAQ_FLOW, faq_prompt, faq_cancel, resume_commands=("faq_add",)),
+    )
+
+
+# --- /kb_add: a document sent by an admin ------------------------------------------------------
+
+
+async def kb_add(update: Update, context: BotContext) -> None:
+    """A .docx/.txt/.pdf/.md with the caption ``/kb_add`` (admins): imported at once."""
+    if await _denied(update, context):
+        return
+    message = update.effective_message
+    document = message.document if message is not None else None
+    if document is None:
+        await send(update, context, context.t("kb.doc.how", limit=MAX_UPLOAD_BYTES // 2**20))
+        return
+    filename = document.file_name or "document"
+    limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+    try:
+        readers.extension(filename)
+        if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
+            raise kb.KnowledgeError("too_large", f"{document.file_size} bytes")
+        data = await _download(context, document.file_id)
+        meta = await context.services.knowledge.import_bytes(filename, data)
+    except kb.KnowledgeError as exc:
+        log.info("document %r refused: %s", filename, exc)
+        key = IMPORT_ERRORS.get(exc.code, IMPORT_ERRORS["unreadable"])
+        await send(update, context, context.t(key, limit=limit_mb))
+        return
+    sections = (await context.services.knowledge.section_counts()).get(meta.id, 0)
+    await send(update, context, context.t("kb.doc.added", title=meta.title, sections=sections))
+
+
+async def _download(context: BotContext, file_id: str) -> bytes:
+    try:
+        file = await context.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+    except BadRequest as exc:
+        if "too big" in str(exc).lower():
+            raise kb.KnowledgeError("too_large", str(exc)) from exc
+        raise kb.KnowledgeError("download", str(exc)) from exc
+    except TelegramError as exc:
+        raise kb.KnowledgeError("download", str(exc)) from exc
+
+
+def kb_add_filter() -> filters.BaseFilter:
+    return (
+        filters.ChatType.PRIVATE
+        & filters.UpdateType.MESSAGE
+        & filters.Document.ALL
+        & filters.CaptionRegex(KB_ADD_CAPTION)
+    )
