@@ -10,8 +10,8 @@ What the last answers showed is kept per person in ``user_data["kb"]`` (JSON):
 ``q`` the last question, ``opts`` the typed choices of the last answer (``s:<id>``, ``fb:1``,
 ``fb:0``, ``office``), ``live`` whether a typed number still means them, ``last`` the id of the
 last answer message, ``msgs`` {message id: {"q", "s"}} of recent answers (for 👍/👎 and the
-sections shown), ``hits`` {section id: Hit} of the sections offered as buttons, ``sent`` the
-questions already passed to the office.
+sections shown), ``sent`` the questions already passed to the office. Sections offered as
+buttons are looked up by id in the knowledge base when pressed.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ PASSAGE_LIMIT = 1200  # characters of a quoted passage
 MAX_ALTERNATIVES = 3
 LABEL_LIMIT = 48  # characters of a "xem thêm" button
 RECENT_MESSAGES = 6  # answers whose 👍/👎 and buttons still work
-RECENT_HITS = 12  # sections kept for their buttons
 
 # Typed forms of the fixed buttons (besides their labels in every language).
 EMOJI_OPTIONS = {"👍": "fb:1", "👎": "fb:0"}  # folding drops emoji: compared as typed
@@ -282,15 +281,6 @@ def _memory(context: BotContext) -> dict[str, Any]:
     return memory
 
 
-def _keep_hits(context: BotContext, hits: list[Hit]) -> None:
-    stored: dict[str, Any] = _memory(context).setdefault("hits", {})
-    for hit in hits:
-        stored.pop(str(hit.section.id), None)
-        stored[str(hit.section.id)] = hit.model_dump(mode="json")
-    for old in list(stored)[:-RECENT_HITS]:
-        del stored[old]
-
-
 def _remember(
     context: BotContext,
     message: Message | None,
@@ -319,9 +309,8 @@ def _about(context: BotContext, message_id: int | None) -> dict[str, Any] | None
     return about if isinstance(about, dict) else None
 
 
-def _hit(context: BotContext, section_id: int) -> Hit | None:
-    data = _memory(context).get("hits", {}).get(str(section_id))
-    return Hit.model_validate(data) if isinstance(data, dict) else None
+async def _hit(context: BotContext, section_id: int) -> Hit | None:
+    return await context.services.knowledge.section(section_id)
 
 
 # --- asking ------------------------------------------------------------------------------------
@@ -340,7 +329,6 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
     office = result.abstained or (result.best is None and result.faq is None)
     markup, options = _markup(context, office, alternatives, feedback=not office)
     message = await send(update, context, render_answer(context, result), markup)
-    _keep_hits(context, alternatives)
     about = {
         "q": question,
         "s": result.best.section.id if result.best is not None and not result.faq else None,
@@ -467,12 +455,13 @@ async def _show_section(
 ) -> None:
     """A "xem thêm" section, with the same buttons as the answer it came from (so that their
     numbers stay the same), 👍/👎 now about this section."""
-    hit = _hit(context, section_id)
+    hit = await _hit(context, section_id)
     if hit is None:
         await send(update, context, context.t("kb.section_gone"))
         return
     question = str(about.get("q") or _memory(context).get("q") or "")
-    alternatives = [alt for alt in (_hit(context, int(i)) for i in about.get("alts", [])) if alt]
+    found = [await _hit(context, int(i)) for i in about.get("alts", [])]
+    alternatives = [alt for alt in found if alt is not None]
     markup, options = _markup(context, bool(about.get("office")), alternatives, feedback=True)
     message = await send(update, context, render_section(context, hit, question), markup)
     shown = {

@@ -53,6 +53,7 @@ CANDIDATES = 40
 MIN_COVERAGE = 0.55  # share of the question's content a passage must hold
 ALSO_RATIO = 0.8  # the other plan's passage is shown when it scores this close
 ALTERNATIVES = 3
+MIN_CONTENT_WORDS = 2  # "gửi" alone is no question ("khẩu hiệu", "kinh phí" are)
 ACCENT_MISMATCH = 0.5  # coverage credit of a word matched only without the diacritics typed
 STRANGE_MIN_PAIRS = 3  # a question with at least this many pairs of known syllables...
 STRANGE_RATIO = 0.6  # ...of which this share never occurs in the documents...
@@ -361,6 +362,7 @@ class SearchIndex:
                 )
             )
         self.size = len(self.entries)
+        self._positions = {entry.section.id: i for i, entry in enumerate(self.entries)}
         df = {t: len(ids) for t, ids in raw_ids.items()}
         self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         self.vocabulary = {t for t in df if "_" not in t}
@@ -391,6 +393,14 @@ class SearchIndex:
             for term in terms:
                 doc_postings[term].extend(members[doc_id])
         self._doc_postings = {t: np.asarray(ids, dtype=np.int32) for t, ids in doc_postings.items()}
+
+    def hit(self, section_id: int) -> Hit | None:
+        """A section by its id, as a hit (for "xem thêm" buttons), or ``None`` if gone."""
+        position = self._positions.get(section_id)
+        if position is None:
+            return None
+        entry = self.entries[position]
+        return Hit(section=entry.section, document=entry.document, score=1.0)
 
     # --- question analysis ---------------------------------------------------------------
 
@@ -557,8 +567,8 @@ class SearchIndex:
         content = [
             t for t in tokens if t not in stop and t not in TYPE_WORDS and t not in asking_words
         ]
-        if not content or not self.size:
-            return Answer(question=question, abstained=True, reason="no content words")
+        if not self.size or len(set(content)) < MIN_CONTENT_WORDS:
+            return Answer(question=question, abstained=True, reason="too few content words")
         query_terms: Counter[str] = Counter(content)
         query_terms.update(_bigrams(tokens))
         if asks == "place" and " nguon " in f" {form} ":

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rapidfuzz import fuzz
 
 from bot.domain.text import clean, fold
-from bot.kb.models import Answer, DocumentMeta, FaqEntry, SectionRecord
+from bot.kb.models import Answer, DocumentMeta, FaqEntry, Hit, SectionRecord
 from bot.kb.readers import (
     MAX_FILE_BYTES,
     MAX_UPLOAD_BYTES,
@@ -388,6 +388,10 @@ class KnowledgeService:
         if self._index is None:
             return await self.rebuild_index()
         return self._index
+
+    async def section(self, section_id: int) -> Hit | None:
+        """A section of the current documents by id (``None`` once re-imported or removed)."""
+        return (await self.index()).hit(section_id)
 
     async def ask(self, question: str) -> Answer:
         """Curated entries first, then the documents."""
