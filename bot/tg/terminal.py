@@ -50,6 +50,7 @@ class TerminalChat:
         self.files_dir = files_dir
         self.user = StubUser(LOCAL_USER_ID, first_name="Bạn", language_code=locale)
         self.keyboards: dict[int, tuple[JSON, list[tuple[str, str]]]] = {}
+        self.quitting = False
         self.lock = threading.Lock()
         stub.listeners.append(self.on_bot)
 
@@ -140,6 +141,7 @@ class TerminalChat:
     def _terminal_command(self, command: str, stop: Callable[[], None]) -> None:
         name, _, arg = command.partition(" ")
         if name in ("q", "quit", "exit"):
+            self.quitting = True
             stop()
         elif name == "user" and is_number(arg.strip()):
             self.user = StubUser(
@@ -151,9 +153,13 @@ class TerminalChat:
             self._print(self.t("terminal.help"))
 
     def read_input(self, stream: TextIO, stop: Callable[[], None]) -> None:
-        """Blocking loop for a thread: one line, one message."""
+        """Blocking loop for a thread: one line, one message; ":q" or the end of input stops
+        the bot, once (a second stop during shutdown would break it)."""
         for line in stream:
             self.submit(line, stop)
+            if self.quitting:
+                return
+        self.quitting = True
         stop()
 
 
