@@ -478,7 +478,11 @@ async def _feedback(
 ) -> None:
     section = about.get("s")
     await context.services.knowledge.feedback(
-        context.user_id, question, int(section) if section is not None else None, helpful
+        context.user_id,
+        question,
+        int(section) if section is not None else None,
+        helpful,
+        update_id=update.update_id,
     )
     if update.callback_query is None:
         await send(update, context, context.t("kb.thanks"))

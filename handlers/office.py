@@ -89,7 +89,9 @@ async def send_to_office(update: Update, context: BotContext, question: str) -> 
     services = context.services
     chat = update.effective_chat
     assert chat is not None
-    stored = await services.knowledge.submit_question(context.user_id, chat.id, question)
+    stored = await services.knowledge.submit_question(
+        context.user_id, chat.id, question, update_id=update.update_id
+    )
     name, unit = _name_of(context)
     targets: list[tuple[int, str]] = []
     default = services.settings.default_language
@@ -306,7 +308,9 @@ async def faq_prompt(update: Update, context: BotContext, state: str) -> None:
 async def _add_faq(
     update: Update, context: BotContext, question: str, answer: str, source: str
 ) -> None:
-    entry = await context.services.knowledge.add_faq(question, answer, source, context.user_id)
+    entry = await context.services.knowledge.add_faq(
+        question, answer, source, context.user_id, update_id=update.update_id
+    )
     await send(
         update,
         context,
@@ -370,7 +374,8 @@ def _faq_step(
             await faq_prompt(update, context, state)
             return state
         await _add_faq(update, context, draft["question"], draft["answer"], value)
-        await context.services.flows.move(ref(update), FAQ_FLOW, None)
+        # add_faq recorded the update with its effect
+        await context.services.flows.move(ref(update), FAQ_FLOW, None, record=False)
         draft.clear()
         return END
 

@@ -99,7 +99,7 @@ class FlowService:
 
     @asynccontextmanager
     async def step(
-        self, ref: StepRef, conversation: str, state: object | None = KEEP
+        self, ref: StepRef, conversation: str, state: object | None = KEEP, *, record: bool = True
     ) -> AsyncIterator[Step]:
         """A transaction that also records the update and the conversation's next state.
 
@@ -107,18 +107,22 @@ class FlowService:
         already applied.
         """
         async with self.db.transaction() as conn:
-            await flow_sql.mark_processed(conn, ref.update_id)
+            if record:  # False when the update's effect already recorded it
+                await flow_sql.mark_processed(conn, ref.update_id)
             step = Step(conn, state)
             yield step
             if step.state is not KEEP:
                 await flow_sql.set_state(conn, conversation, ref.key, step.state)
-        self.recently_marked.add(ref.update_id)
+        if record:
+            self.recently_marked.add(ref.update_id)
         if step.state is not KEEP:
             self.states.set(conversation, ref.key, step.state)
 
-    async def move(self, ref: StepRef, conversation: str, state: object | None) -> None:
+    async def move(
+        self, ref: StepRef, conversation: str, state: object | None, *, record: bool = True
+    ) -> None:
         """A step that only moves the conversation (``None`` ends it)."""
-        async with self.step(ref, conversation, state):
+        async with self.step(ref, conversation, state, record=record):
             pass
 
     async def draft(self, user_id: int, flow: str) -> dict[str, Any] | None:

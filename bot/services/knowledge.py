@@ -36,6 +36,7 @@ from bot.kb.readers import (
 )
 from bot.kb.segment import ParsedDocument, segment
 from storage import Database
+from storage import flows as flow_sql
 from storage import knowledge as kb_sql
 
 if TYPE_CHECKING:
@@ -430,11 +431,22 @@ class KnowledgeService:
                 best = (score, entry)
         return best[1] if best else None
 
-    async def add_faq(self, question: str, answer: str, source: str, author_id: int) -> FaqEntry:
+    async def add_faq(
+        self,
+        question: str,
+        answer: str,
+        source: str,
+        author_id: int,
+        *,
+        update_id: int | None = None,
+    ) -> FaqEntry:
+        """``update_id``: the update that asked for it, recorded in the same transaction, so
+        that one delivered again after a crash adds nothing twice (see ``bot.services.flows``)."""
         question, answer, source = clean(question), answer.strip(), clean(source)
         if not question or not answer:
             raise ValueError("a curated entry needs a question and an answer")
         async with self.db.transaction() as conn:
+            await _record(conn, update_id)
             faq_id = await kb_sql.add_faq(conn, question, answer, source, author_id)
         await self._load_faq()
         return FaqEntry(id=faq_id, question=question, answer=answer, source=source)
@@ -451,10 +463,17 @@ class KnowledgeService:
     # --- feedback ------------------------------------------------------------------------------
 
     async def feedback(
-        self, user_id: int, question: str, section_id: int | None, helpful: bool
+        self,
+        user_id: int,
+        question: str,
+        section_id: int | None,
+        helpful: bool,
+        *,
+        update_id: int | None = None,
     ) -> None:
         """👍/👎 on an answer, stored for the office."""
         async with self.db.transaction() as conn:
+            await _record(conn, update_id)
             await kb_sql.add_feedback(conn, user_id, question, section_id, helpful)
 
     async def recent_feedback(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -463,8 +482,11 @@ class KnowledgeService:
 
     # --- questions passed to the office --------------------------------------------------------
 
-    async def submit_question(self, user_id: int, chat_id: int, question: str) -> OfficeQuestion:
+    async def submit_question(
+        self, user_id: int, chat_id: int, question: str, *, update_id: int | None = None
+    ) -> OfficeQuestion:
         async with self.db.transaction() as conn:
+            await _record(conn, update_id)
             row = await kb_sql.add_question(conn, user_id, chat_id, question)
         return _question(row)
 
@@ -524,3 +546,10 @@ class KnowledgeService:
         assert entry_row is not None
         await self._load_faq()
         return _faq(entry_row)
+
+
+async def _record(conn: Any, update_id: int | None) -> None:
+    """Record the update in the transaction of its effect (raises DuplicateUpdateError, and the
+    transaction rolls back, if it was applied before)."""
+    if update_id is not None:
+        await flow_sql.mark_processed(conn, update_id)
