@@ -51,8 +51,11 @@ DOCUMENT_CREDIT = 0.5  # coverage credit of a question word found only in the do
 HEADING_BOOST = 1.5  # "khi nào" and a "Thời gian..." heading, "bao nhiêu" and "Số lượng..."
 CANDIDATES = 40
 MIN_COVERAGE = 0.55  # share of the question's content a passage must hold
-ALSO_RATIO = 0.8  # the other plan's passage is shown when it scores this close
+ALSO_RATIO = 0.6  # the other plan's passage is shown when it scores this close...
+ALSO_COVERAGE_GAP = 0.1  # ...and covers the question about as well
 ALTERNATIVES = 3
+ALTERNATIVE_RATIO = 0.25  # a "xem thêm" section scores at least this share of the best...
+ALTERNATIVE_COVERAGE = 0.45  # ...and covers this much of the question
 MIN_CONTENT_WORDS = 2  # "gửi" alone is no question ("khẩu hiệu", "kinh phí" are)
 ACCENT_MISMATCH = 0.5  # coverage credit of a word matched only without the diacritics typed
 STRANGE_MIN_PAIRS = 3  # a question with at least this many pairs of known syllables...
@@ -555,7 +558,9 @@ class SearchIndex:
             for j, tok in enumerate(tokens)
         )
 
-    def search(self, question: str) -> Answer:
+    def search(self, question: str, trace: list[str] | None = None) -> Answer:
+        """Answer ``question``; ``trace`` (optional) receives one line per candidate considered,
+        for tuning and for explaining an answer."""
         raw_folded = fold(question)
         asks, asking_words = self._asks(raw_folded)
         form, phrases = self.lexicon.question_form(question)
@@ -621,6 +626,7 @@ class SearchIndex:
         cites_document = bool(DOCUMENT_NUMBER.search(question))
 
         ranked: list[tuple[float, float, int]] = []
+        own_coverage: dict[int, float] = {}  # without the credit of the document's title
         for i in top:
             if scores[i] <= 0:
                 continue
@@ -660,6 +666,12 @@ class SearchIndex:
                 final *= 0.3
                 coverage *= 0.5
             ranked.append((final, coverage, int(i)))
+            own_coverage[int(i)] = rank_coverage
+            if trace is not None:
+                trace.append(
+                    f"{final:.3f} coverage={coverage:.2f} relevance={relevance:.2f} "
+                    f"{entry.document.short_title} {entry.section.path} {entry.section.heading}"
+                )
         ranked.sort(reverse=True)
         if not ranked:
             return Answer(question=question, abstained=True, reason="no candidates")
@@ -674,7 +686,12 @@ class SearchIndex:
 
         best_final, best_cov, best_i = ranked[0]
         best = hit(*ranked[0])
-        alternatives = [hit(*r) for r in ranked[1:]][: ALTERNATIVES + 1]
+        # "xem thêm": the next sections, only when they are near the question too
+        alternatives = [
+            hit(*r)
+            for r in ranked[1:]
+            if r[0] >= ALTERNATIVE_RATIO * best_final and own_coverage[r[2]] >= ALTERNATIVE_COVERAGE
+        ][: ALTERNATIVES + 1]
         if best_cov < MIN_COVERAGE or not self._holds(self.entries[best_i], asks):
             return Answer(
                 question=question,
@@ -685,12 +702,14 @@ class SearchIndex:
         also: list[Hit] = []
         if not years:
             other = next(
-                (r for r in ranked[1:] if self.entries[r[2]].document.id != best.document.id), None
+                (r for r in ranked[1:] if self.entries[r[2]].document.id != best.document.id),
+                None,
             )
             if (
                 other is not None
                 and other[0] >= ALSO_RATIO * best_final
                 and other[1] >= MIN_COVERAGE
+                and own_coverage[other[2]] >= own_coverage[best_i] - ALSO_COVERAGE_GAP
             ):
                 also = [hit(*other)]
         shown = {best.section.id, *(h.section.id for h in also)}
