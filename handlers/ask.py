@@ -385,10 +385,6 @@ async def on_question(update: Update, context: BotContext) -> str | int | None:
     return END
 
 
-async def on_cancel(update: Update, context: BotContext) -> None:
-    await context.services.flows.move(ref(update), FLOW, None)
-
-
 def build(services: Services) -> ConversationHandler[BotContext]:
     guard = NotInFlow(services.states)
     return ConversationHandler(
@@ -396,7 +392,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         persistent=True,
         entry_points=[CommandHandler(["hoi", "ask"], begin, filters=guard)],
         states={QUESTION: [MessageHandler(TEXT, on_question)]},
-        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel, resume_commands=("hoi", "ask")),
+        fallbacks=flow_fallbacks(FLOW, prompt, resume_commands=("hoi", "ask")),
     )
 
 

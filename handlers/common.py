@@ -161,7 +161,7 @@ async def switch_language(
 def flow_fallbacks(
     conversation: str,
     prompt: Prompt,
-    on_cancel: Callable[[Update, BotContext], Awaitable[None]],
+    on_cancel: Callable[[Update, BotContext], Awaitable[None]] | None = None,
     *,
     resume_commands: Sequence[str] = (),
 ) -> list[BaseHandler[Update, BotContext, object]]:
@@ -175,7 +175,10 @@ def flow_fallbacks(
 
     async def cancel(update: Update, context: BotContext) -> int:
         await acknowledge(update)
-        await on_cancel(update, context)
+        if on_cancel is not None:  # the flow discards its draft, or whatever it keeps
+            await on_cancel(update, context)
+        else:
+            await context.services.flows.move(ref(update), conversation, None)
         await send(update, context, context.t("flow.cancelled"))
         return END
 

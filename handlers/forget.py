@@ -50,10 +50,6 @@ async def on_answer(update: Update, context: BotContext) -> int | None:
     return END
 
 
-async def on_cancel(update: Update, context: BotContext) -> None:
-    await context.services.flows.move(ref(update), FLOW, None)
-
-
 def build(services: Services) -> ConversationHandler[BotContext]:
     return ConversationHandler(
         name=FLOW,
@@ -65,5 +61,5 @@ def build(services: Services) -> ConversationHandler[BotContext]:
                 MessageHandler(TEXT, on_answer),
             ],
         },
-        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel),
+        fallbacks=flow_fallbacks(FLOW, prompt),
     )

@@ -54,10 +54,6 @@ async def on_choice(update: Update, context: BotContext) -> str | int | None:
     return END
 
 
-async def on_cancel(update: Update, context: BotContext) -> None:
-    await context.services.flows.move(ref(update), FLOW, None)
-
-
 def build(services: Services) -> ConversationHandler[BotContext]:
     guard = NotInFlow(services.states)
     return ConversationHandler(
@@ -74,5 +70,5 @@ def build(services: Services) -> ConversationHandler[BotContext]:
                 MessageHandler(TEXT, on_choice),
             ],
         },
-        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel),
+        fallbacks=flow_fallbacks(FLOW, prompt),
     )
