@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORK_FREE = [
     ROOT / "bot" / "domain",
     ROOT / "bot" / "services",
+    ROOT / "bot" / "kb",
     ROOT / "storage",
     ROOT / "bot" / "config.py",
     ROOT / "bot" / "i18n.py",
