@@ -104,6 +104,7 @@ class BotAPIStub:
         # Errors to return for the next calls of a method: method -> [(status, description)]
         self.failures: dict[str, list[tuple[int, str, JSON | None]]] = {}
         self.webhook: JSON | None = None
+        self.files: dict[str, bytes] = {}  # file_path -> bytes, for getFile and downloads
 
     # --- people's side --------------------------------------------------------------------
 
@@ -160,6 +161,34 @@ class BotAPIStub:
         with self._lock:
             self.messages[(chat["id"], message["message_id"])] = message
         return self._push({"message": message})
+
+    def user_document(
+        self,
+        user: StubUser,
+        filename: str,
+        data: bytes,
+        caption: str | None = None,
+        mime_type: str = "application/octet-stream",
+    ) -> JSON:
+        """Queue a file sent by ``user`` (a caption starting with a command gets its entity)."""
+        with self._lock:
+            file_id = f"doc-{len(self.files) + 1}"
+            self.files[f"documents/{file_id}"] = data
+        extra: JSON = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_name": filename,
+                "mime_type": mime_type,
+                "file_size": len(data),
+            }
+        }
+        if caption:
+            extra["caption"] = caption
+            if caption.startswith("/"):
+                length = len(caption.split(maxsplit=1)[0])
+                extra["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self.user_message(user, None, extra=extra)
 
     def user_press(self, user: StubUser, message: JSON, data: str) -> JSON:
         """Queue a button press on ``message`` (one the bot sent)."""
@@ -233,6 +262,16 @@ class BotAPIStub:
             return True
         if method == "getMyCommands":
             return []
+        if method == "getFile":
+            path = f"documents/{params['file_id']}"
+            if path not in self.files:
+                raise LookupError("wrong file_id or the file is temporarily unavailable")
+            return {
+                "file_id": params["file_id"],
+                "file_unique_id": f"u-{params['file_id']}",
+                "file_size": len(self.files[path]),
+                "file_path": path,
+            }
         if method == "getWebhookInfo":
             return {
                 "url": (self.webhook or {}).get("url", ""),

@@ -50,6 +50,10 @@ class StubRequest(BaseRequest):
         if self._wakeup is None:
             await self.initialize()
         assert self._wakeup is not None
+        if "/file/" in url:  # a download: the bytes of a file sent by a person
+            path = url.split("/file/", 1)[1].split("/", 1)[1]
+            data = self.stub.files.get(path)
+            return (200, data) if data is not None else (404, b"Not Found")
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         if request_data is not None and request_data.contains_files:

@@ -143,6 +143,8 @@ class TerminalChat:
         if name in ("q", "quit", "exit"):
             self.quitting = True
             stop()
+        elif name == "file" and arg.strip():
+            self._send_file(arg.strip())
         elif name == "user" and is_number(arg.strip()):
             self.user = StubUser(
                 int(arg), first_name=f"Người dùng {arg}", language_code=self.user.language_code
@@ -151,6 +153,17 @@ class TerminalChat:
             self._print(self.t("terminal.switched", user_id=arg))
         else:
             self._print(self.t("terminal.help"))
+
+    def _send_file(self, arg: str) -> None:
+        """``:file PATH [caption]``: send a file, as from the phone (e.g. caption ``/kb_add``)."""
+        path_text, _, caption = arg.partition(" ")
+        path = Path(path_text).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self._print(self.t("terminal.file_error", path=str(path), error=str(exc)))
+            return
+        self.stub.user_document(self.user, path.name, data, caption.strip() or None)
 
     def read_input(self, stream: TextIO, stop: Callable[[], None]) -> None:
         """Blocking loop for a thread: one line, one message; ":q" or the end of input stops
