@@ -137,3 +137,20 @@ def test_any_text_gets_an_answer_or_an_abstention(index: SearchIndex, text: str)
     assert answer.abstained or answer.best is not None
     if answer.best is not None:
         assert 0.0 <= answer.best.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("thoi gan thi dua", "01/01/2023"),  # a known syllable that fits no neighbour: "gian"
+        ("khau hiue thi dua la gi", "thi đua lập thành tích"),  # two letters swapped
+    ],
+)
+def test_typos_on_known_syllables_and_swaps(index: SearchIndex, question: str, fact: str) -> None:
+    answers(index, question, fact)
+
+
+def test_a_heading_alone_gives_way_to_its_items(index: SearchIndex) -> None:
+    answer = index.search("muc dich yeu cau cua hoi nghi")
+    assert answer.best is not None
+    assert answer.best.section.path.startswith("I.") and answer.best.section.path != "I"

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.domain.text import fold
 from bot.kb.models import Answer, DocumentMeta, Hit, SectionRecord
@@ -366,6 +366,14 @@ class SearchIndex:
             )
         self.size = len(self.entries)
         self._positions = {entry.section.id: i for i, entry in enumerate(self.entries)}
+        # Items under a heading-only part or item ("2. Yêu cầu" -> "a)", "b)"), by position.
+        by_path = {(e.document.id, e.section.path): i for i, e in enumerate(self.entries)}
+        self._children: dict[int, list[int]] = defaultdict(list)
+        for i, entry in enumerate(self.entries):
+            parent_path = entry.section.path.rpartition(".")[0]
+            parent = by_path.get((entry.document.id, parent_path)) if parent_path else None
+            if parent is not None and self.entries[parent].is_heading_only:
+                self._children[parent].append(i)
         df = {t: len(ids) for t, ids in raw_ids.items()}
         self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         self.vocabulary = {t for t in df if "_" not in t}
@@ -408,33 +416,16 @@ class SearchIndex:
     # --- question analysis ---------------------------------------------------------------
 
     def _correct(self, tokens: list[str]) -> list[str]:
-        """Repair syllables the documents do not contain (typos, telex residue)."""
+        """Repair syllables the documents do not contain (typos, telex residue), and known
+        syllables that fit neither neighbour when a close one does ("thoi gan" -> "thoi gian")."""
         fixed = list(tokens)
         for i, token in enumerate(tokens):
             if (
-                token in self.vocabulary
-                or token.isdigit()
+                token.isdigit()
                 or len(token) < 2
                 or token in TYPE_WORDS
                 or token in self.lexicon.stopwords
             ):
-                continue
-            candidates: list[str] = []
-            if token[-1] in _TELEX_TAIL and token[:-1] in self.vocabulary:
-                candidates.append(token[:-1])
-            collapsed = re.sub(r"([aeiouyd])\1", r"\1", re.sub(r"([aou])w", r"\1", token))
-            if collapsed in self.vocabulary:
-                candidates.append(collapsed)
-            if token.startswith("f") and "ph" + token[1:] in self.vocabulary:
-                candidates.append("ph" + token[1:])
-            by_rule = bool(candidates)
-            if not candidates and len(token) >= 2:
-                candidates = [
-                    v
-                    for v in self.vocabulary
-                    if abs(len(v) - len(token)) <= 1 and Levenshtein.distance(v, token) <= 1
-                ]
-            if not candidates:
                 continue
             prev = fixed[i - 1] if i else None
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -447,11 +438,38 @@ class SearchIndex:
                 )
                 return context, self.df.get(word, 0)
 
+            known = token in self.vocabulary
+            if known and (support(token)[0] > 0 or (prev is None and nxt is None)):
+                continue  # a syllable of the documents that fits its neighbours
+            candidates: list[str] = []
+            if not known:
+                if token[-1] in _TELEX_TAIL and token[:-1] in self.vocabulary:
+                    candidates.append(token[:-1])
+                collapsed = re.sub(r"([aeiouyd])\1", r"\1", re.sub(r"([aou])w", r"\1", token))
+                if collapsed in self.vocabulary:
+                    candidates.append(collapsed)
+                if token.startswith("f") and "ph" + token[1:] in self.vocabulary:
+                    candidates.append("ph" + token[1:])
+            by_rule = bool(candidates)
+            if not candidates:  # one slip: a letter missing, extra, wrong or two swapped
+                candidates = [v for v in self._near(token) if v != token]
+            if not candidates:
+                continue
             best = max(candidates, key=support)
             if not by_rule and support(best)[0] == 0:
-                continue  # a one-letter slip is only fixed when a neighbour confirms it
+                continue  # a slip is only fixed when a neighbour confirms it
+            if known and support(best)[1] < 2:
+                continue  # a known syllable is only replaced by a common one
             fixed[i] = best
         return fixed
+
+    def _near(self, token: str) -> list[str]:
+        """Syllables of the documents one edit away (OSA: a swap of two letters is one edit)."""
+        return [
+            v
+            for v in self.vocabulary
+            if abs(len(v) - len(token)) <= 1 and OSA.distance(v, token) <= 1
+        ]
 
     @staticmethod
     def _asks(folded_question: str) -> tuple[str | None, set[str]]:
@@ -627,7 +645,10 @@ class SearchIndex:
 
         ranked: list[tuple[float, float, int]] = []
         own_coverage: dict[int, float] = {}  # without the credit of the document's title
-        for i in top:
+        candidates = {int(i) for i in top}
+        for i in list(candidates):  # a heading alone quotes nothing: its items are candidates
+            candidates.update(self._children.get(i, ()))
+        for i in sorted(candidates):
             if scores[i] <= 0:
                 continue
             entry = self.entries[int(i)]
@@ -672,6 +693,11 @@ class SearchIndex:
                     f"{final:.3f} coverage={coverage:.2f} relevance={relevance:.2f} "
                     f"{entry.document.short_title} {entry.section.path} {entry.section.heading}"
                 )
+        # A heading-only section gives way to its items when one of them is a candidate.
+        items_of = {
+            i: [c for c in self._children.get(i, ()) if c in own_coverage] for _, _, i in ranked
+        }
+        ranked = [r for r in ranked if not items_of[r[2]]]
         ranked.sort(reverse=True)
         if not ranked:
             return Answer(question=question, abstained=True, reason="no candidates")
