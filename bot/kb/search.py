@@ -56,6 +56,7 @@ ALSO_COVERAGE_GAP = 0.1  # ...and covers the question about as well
 ALTERNATIVES = 3
 ALTERNATIVE_RATIO = 0.25  # a "xem thêm" section scores at least this share of the best...
 ALTERNATIVE_COVERAGE = 0.45  # ...and covers this much of the question
+NEAR_CACHE = 50_000  # syllables whose one-edit neighbours are remembered
 MIN_CONTENT_WORDS = 2  # "gửi" alone is no question ("khẩu hiệu", "kinh phí" are)
 ACCENT_MISMATCH = 0.5  # coverage credit of a word matched only without the diacritics typed
 STRANGE_MIN_PAIRS = 3  # a question with at least this many pairs of known syllables...
@@ -366,6 +367,7 @@ class SearchIndex:
             )
         self.size = len(self.entries)
         self._positions = {entry.section.id: i for i, entry in enumerate(self.entries)}
+        self._near_cache: dict[str, list[str]] = {}
         # Items under a heading-only part or item ("2. Yêu cầu" -> "a)", "b)"), by position.
         by_path = {(e.document.id, e.section.path): i for i, e in enumerate(self.entries)}
         self._children: dict[int, list[int]] = defaultdict(list)
@@ -464,12 +466,18 @@ class SearchIndex:
         return fixed
 
     def _near(self, token: str) -> list[str]:
-        """Syllables of the documents one edit away (OSA: a swap of two letters is one edit)."""
-        return [
-            v
-            for v in self.vocabulary
-            if abs(len(v) - len(token)) <= 1 and OSA.distance(v, token) <= 1
-        ]
+        """Syllables of the documents one edit away (OSA: a swap of two letters is one edit);
+        remembered, since people repeat their words."""
+        near = self._near_cache.get(token)
+        if near is None:
+            near = [
+                v
+                for v in self.vocabulary
+                if abs(len(v) - len(token)) <= 1 and OSA.distance(v, token) <= 1
+            ]
+            if len(self._near_cache) < NEAR_CACHE:
+                self._near_cache[token] = near
+        return near
 
     @staticmethod
     def _asks(folded_question: str) -> tuple[str | None, set[str]]:
