@@ -591,10 +591,13 @@ class SearchIndex:
         asks, asking_words = self._asks(raw_folded)
         form, phrases = self.lexicon.question_form(question)
         intent = self.lexicon.intent(form)
-        tokens = self._correct(form.split())
         stop = self.lexicon.stopwords
-        if len(ENGLISH_MARKERS.intersection(raw_folded.split())) >= 2:
+        english = len(ENGLISH_MARKERS.intersection(raw_folded.split())) >= 2
+        if english:  # English words are no Vietnamese typos: no repair
             stop = stop | self.lexicon.english_stopwords
+            tokens = form.split()
+        else:
+            tokens = self._correct(form.split())
         content = [
             t for t in tokens if t not in stop and t not in TYPE_WORDS and t not in asking_words
         ]
