@@ -39,7 +39,7 @@ from bot.services.container import Services
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import office
-from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, ref, text_of
+from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, ref, text_of, user_dict
 from handlers.menu import show_menu
 
 FLOW = "ask"
@@ -273,12 +273,7 @@ def _markup(
 
 
 def _memory(context: BotContext) -> dict[str, Any]:
-    data = context.user_data
-    assert data is not None
-    memory = data.get(KEY)
-    if not isinstance(memory, dict):
-        memory = data[KEY] = {}
-    return memory
+    return user_dict(context, KEY)
 
 
 def _remember(

@@ -100,6 +100,16 @@ class NotInFlow(filters.UpdateFilter):
         return self.states.active(BotContext.key_of(update)) is None
 
 
+def user_dict(context: BotContext, key: str) -> dict[str, Any]:
+    """A JSON-friendly dict kept in the person's ``user_data`` under ``key`` (created empty)."""
+    data = context.user_data
+    assert data is not None
+    value = data.get(key)
+    if not isinstance(value, dict):
+        value = data[key] = {}
+    return value
+
+
 def text_of(update: Update) -> str:
     message = update.effective_message
     return message.text or "" if message is not None else ""

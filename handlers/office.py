@@ -37,7 +37,17 @@ from bot.services.container import Services
 from bot.services.knowledge import OfficeQuestion
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, identify, pick, ref, text_of
+from handlers.common import (
+    END,
+    TEXT,
+    NotInFlow,
+    flow_fallbacks,
+    identify,
+    pick,
+    ref,
+    text_of,
+    user_dict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -293,12 +303,7 @@ def in_office_group(
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    data = context.user_data
-    assert data is not None
-    draft = data.get(FAQ_DRAFT)
-    if not isinstance(draft, dict):
-        draft = data[FAQ_DRAFT] = {}
-    return draft
+    return user_dict(context, FAQ_DRAFT)
 
 
 async def faq_prompt(update: Update, context: BotContext, state: str) -> None:
