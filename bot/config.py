@@ -30,6 +30,7 @@ EXPECTED: dict[str, str] = {
     "WEBHOOK_LISTEN": "the address to listen on, e.g. 0.0.0.0",
     "WEBHOOK_PORT": "a port number from 1 to 65535",
     "UNITS_FILE": "a path to a TOML file with the list of units",
+    "INITIATIVE_FORM_FILE": "a path to a TOML file defining the initiative form",
 }
 
 
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # a server listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     units_file: Path | None = None
+    initiative_form_file: Path | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -12,11 +12,12 @@ LANGUAGES = ("vi", "en")
 
 class Role(StrEnum):
     ADMIN = "admin"
+    REVIEWER = "reviewer"  # reviews initiatives (the office's council)
     STAFF = "staff"  # everyone who is not something more
 
     @classmethod
     def grantable(cls) -> tuple[Role, ...]:
-        return (cls.ADMIN,)
+        return (cls.ADMIN, cls.REVIEWER)
 
 
 class Profile(BaseModel):
@@ -41,6 +42,11 @@ class User(BaseModel):
     registered_at: datetime | None = None
     roles: frozenset[str] = frozenset()
     is_admin: bool = False
+
+    @property
+    def is_reviewer(self) -> bool:
+        """May review initiatives: admins and people granted the reviewer role."""
+        return self.is_admin or Role.REVIEWER.value in self.roles
 
     @property
     def registered(self) -> bool:

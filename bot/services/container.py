@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.domain.initiative import load_form
 from bot.domain.units import load_units
 from bot.i18n import Translator
 from bot.services.flows import FlowService, FlowStates
+from bot.services.initiatives import InitiativeService
 from bot.services.knowledge import KnowledgeService
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
@@ -25,6 +27,7 @@ class Services:
     profile: ProfileService
     units: tuple[str, ...]
     knowledge: KnowledgeService
+    initiatives: InitiativeService
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Services:
@@ -43,6 +46,9 @@ class Services:
             profile=ProfileService(flows, users),
             units=load_units(settings.units_file),
             knowledge=KnowledgeService(db, tz=settings.tz),
+            initiatives=InitiativeService(
+                db, flows, load_form(settings.initiative_form_file), tz=settings.tz
+            ),
         )
 
     async def open(self) -> None:

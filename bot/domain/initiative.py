@@ -1,0 +1,765 @@
+"""Initiatives ("sáng kiến"): the official form, its answers, and the review workflow.
+
+The form is data (``bot/data/initiative_form.toml``, see :func:`load_form`); this module is the
+engine that walks a person through it. A draft is a JSON-friendly dict::
+
+    {"draft_id": "...", "answers": {field: value}, "closed": [persons fields done],
+     "person": {"list": "authors", "data": {...}}  # a person being entered, if any
+     "editing": field,                             # a field asked again from the review
+     "initiative_id": 7}                           # when amending a returned initiative
+
+and the conversation's state is always :func:`next_state` of the draft. :func:`apply` takes one
+input (typed text, a picked option, a file, "done", "skip") for the current state and returns
+the new draft, or raises :class:`InvalidInput` naming the localized message to show. It is pure:
+no database, no Telegram, the clock passed in.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.domain.profile import InvalidInput, parse_full_name
+from bot.domain.text import clean, fold
+
+# --- the form definition ----------------------------------------------------------------------
+
+FieldKind = Literal["choice", "persons", "shares", "text", "long", "date", "yesno"]
+PERSON_FIELDS = ("full_name", "birth_date", "workplace", "position", "qualification", "task")
+REVIEW, COMMIT = "review", "commit"
+
+
+class FormField(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z_]{1,24}$")
+    kind: FieldKind
+    docx: str
+    docx_hint: str | None = None
+    optional: bool = False
+    free: bool = False  # choice: a typed value is accepted too
+    min: int = 2
+    max: int = 3000
+    files: bool = False  # long: photos and documents may come with the text
+    confidential: bool = False  # never in exports meant for circulation
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_authors: int = Field(default=10, ge=1, le=50)
+    max_appliers: int = Field(default=20, ge=0, le=100)
+    max_attachments: int = Field(default=10, ge=0, le=50)
+    max_file_mb: int = Field(default=20, ge=1, le=2000)
+    long_max_chars: int = Field(default=12000, ge=100, le=100_000)
+    long_max_parts: int = Field(default=30, ge=1, le=200)
+    similar_title_score: int = Field(default=85, ge=50, le=100)
+    draft_reminder_days: int = Field(default=3, ge=1, le=365)
+
+
+class FormDefinition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    title: str
+    commitment: str
+    place: str = ""
+    number_prefix: str = Field(default="SK", pattern=r"^[A-Z]{1,6}$")
+    limits: Limits = Limits()
+    options: dict[str, tuple[str, ...]] = {}
+    solution_type_docx: dict[str, str] = {}
+    person_fields: dict[str, tuple[str, ...]] = {}
+    person_docx: dict[str, str] = {}
+    fields: tuple[FormField, ...]
+
+    def model_post_init(self, __context: Any) -> None:
+        ids = [f.id for f in self.fields]
+        if len(ids) != len(set(ids)):
+            raise ValueError("initiative form: field ids must be unique")
+        for f in self.fields:
+            if f.kind == "choice" and not self.options.get(f.id):
+                raise ValueError(f"initiative form: choice field {f.id!r} has no options")
+            if f.kind == "persons":
+                subs = self.person_fields.get(f.id)
+                if not subs or subs[0] != "full_name" or not set(subs) <= set(PERSON_FIELDS):
+                    raise ValueError(f"initiative form: person_fields of {f.id!r}: {subs}")
+        if "authors" not in ids:
+            raise ValueError("initiative form: needs an 'authors' field")
+        if "title" not in ids:
+            raise ValueError("initiative form: needs a 'title' field")
+
+    def field(self, field_id: str) -> FormField:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    def has(self, field_id: str) -> bool:
+        return any(f.id == field_id for f in self.fields)
+
+    def max_people(self, list_id: str) -> int:
+        return self.limits.max_authors if list_id == "authors" else self.limits.max_appliers
+
+    def states(self) -> list[str]:
+        """Every conversation state this form can be in."""
+        states: list[str] = []
+        for f in self.fields:
+            if f.kind == "persons":
+                states += [f"{f.id}.{sub}" for sub in self.person_fields[f.id]]
+                states.append(f"{f.id}.more")
+            else:
+                states.append(f.id)
+        return [*states, REVIEW, COMMIT]
+
+
+def load_form(path: Path | None = None) -> FormDefinition:
+    """The form from ``path`` or the shipped ``bot/data/initiative_form.toml``."""
+    if path is None:
+        text = resources.files("bot.data").joinpath("initiative_form.toml").read_text("utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    try:
+        return FormDefinition.model_validate(tomllib.loads(text))
+    except ValidationError as exc:
+        raise ValueError(f"initiative form: {exc.errors()[0]['msg']}") from exc
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    full_name: str
+    birth_date: date | None = None
+    workplace: str = ""
+    position: str = ""
+    qualification: str = ""
+    share: float | None = None  # authors: % of the contribution
+    task: str | None = None  # appliers: what they did
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    file_unique_id: str = ""
+    name: str
+    mime: str = ""
+    size: int = 0
+    kind: Literal["photo", "document"] = "document"
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    REVIEWING = "reviewing"
+    NEEDS_CHANGES = "needs_changes"
+    RECOGNISED = "recognised"
+    NOT_RECOGNISED = "not_recognised"
+    WITHDRAWN = "withdrawn"
+
+
+# What a reviewer may do from each status, and whether a comment is required.
+REVIEW_MOVES: dict[Status, tuple[Status, ...]] = {
+    Status.SUBMITTED: (Status.REVIEWING, Status.NEEDS_CHANGES),
+    Status.REVIEWING: (Status.NEEDS_CHANGES, Status.RECOGNISED, Status.NOT_RECOGNISED),
+}
+COMMENT_REQUIRED = frozenset({Status.NEEDS_CHANGES, Status.NOT_RECOGNISED})
+WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.NEEDS_CHANGES})  # before the review starts
+FINAL = frozenset({Status.RECOGNISED, Status.NOT_RECOGNISED, Status.WITHDRAWN})
+COMMENT_MAX = 1000
+
+
+class Initiative(BaseModel):
+    """A submitted application. ``content`` holds the form's answers by field id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    number: str
+    submitter_id: int | None
+    status: Status
+    title: str
+    unit: str | None = None
+    form_version: str
+    content: dict[str, Any]
+    submitted_at: datetime
+    updated_at: datetime
+    last_comment: str | None = None
+
+    @property
+    def authors(self) -> list[Person]:
+        return people(self.content.get("authors"))
+
+    @property
+    def appliers(self) -> list[Person]:
+        return people(self.content.get("appliers"))
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        value = self.content.get("description")
+        files = value.get("files", []) if isinstance(value, dict) else []
+        return [Attachment.model_validate(f) for f in files]
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    initiative_id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    from_status: Status | None
+    to_status: Status
+    comment: str | None = None
+
+
+def people(value: object) -> list[Person]:
+    if not isinstance(value, list):
+        return []
+    return [Person.model_validate(p) for p in value if isinstance(p, dict)]
+
+
+def long_text(value: object) -> str:
+    """The text of a ``long`` answer (its messages joined by blank lines)."""
+    if isinstance(value, dict):
+        return "\n\n".join(str(p) for p in value.get("parts", []))
+    return str(value or "")
+
+
+def format_number(prefix: str, year: int, seq: int) -> str:
+    return f"{prefix}-{year}-{seq:04d}"
+
+
+# --- parsers ----------------------------------------------------------------------------------
+
+_DATE = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})$")
+_SHARE_SPLIT = re.compile(r"[;,\s]+|(?<=\d)\s*%")
+OLDEST_BIRTH_YEAR = 1920
+
+
+def parse_date(text: str, today: date) -> date:
+    """``1/3/2025``, ``01-03-2025``, ``1.3.2025`` (day first, as in Vietnam), ``1/3/25``."""
+    value = clean(text).removeprefix("ngày").removeprefix("ngay").strip()
+    match = _DATE.match(value)
+    if not match:
+        raise InvalidInput("date_format")
+    day, month, year = (int(g) for g in match.groups())
+    if year < 100:
+        year += 2000 if 2000 + year <= today.year else 1900
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise InvalidInput("date_invalid") from exc
+
+
+def parse_past_date(text: str, today: date) -> date:
+    value = parse_date(text, today)
+    if value > today:
+        raise InvalidInput("date_future")
+    if value.year < 1945:
+        raise InvalidInput("date_invalid")
+    return value
+
+
+def parse_birth_date(text: str, today: date) -> date:
+    value = parse_date(text, today)
+    if value > today:
+        raise InvalidInput("date_future")
+    if value.year < OLDEST_BIRTH_YEAR or (today - value).days < 15 * 365:
+        raise InvalidInput("birth_date_range")
+    return value
+
+
+def parse_text(text: str, minimum: int, maximum: int) -> str:
+    value = clean(text) if "\n" not in text else _clean_lines(text)
+    if len(value) < minimum or not any(ch.isalnum() for ch in value):
+        raise InvalidInput("text_short_min", minimum=minimum)
+    if len(value) > maximum:
+        raise InvalidInput("too_long", limit=maximum)
+    return value
+
+
+def _clean_lines(text: str) -> str:
+    """Free text keeping its line breaks (a list typed on several lines stays a list)."""
+    lines = [clean(line) for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def parse_shares(text: str, count: int) -> list[float]:
+    """One percentage per author, in order: ``"50 30 20"``, ``"50%, 30%, 20%"``, ``"60,5; 39,5"``
+    (a decimal comma works when parts are separated by ``;``). They must add up to 100."""
+    raw = clean(text).replace("%", " ")
+    if ";" in raw:
+        parts = [p.strip().replace(",", ".") for p in raw.split(";")]
+    else:
+        parts = [p for p in re.split(r"[,\s]+", raw)]
+    parts = [p.replace(" ", "") for p in parts if p.strip()]
+    values: list[float] = []
+    for part in parts:
+        if not re.fullmatch(r"\d{1,3}(?:\.\d{1,2})?", part):
+            raise InvalidInput("shares_number")
+        values.append(float(part))
+    if len(values) != count:
+        raise InvalidInput("shares_count", count=count, given=len(values))
+    if any(v <= 0 or v > 100 for v in values):
+        raise InvalidInput("shares_range")
+    total = round(sum(values), 2)
+    if abs(total - 100) > 0.001:
+        raise InvalidInput("shares_sum", total=_pct(total))
+    return values
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}"
+
+
+def format_share(value: float | None) -> str:
+    return "" if value is None else _pct(value)
+
+
+# --- options offered at a state (buttons, and what may be typed instead) ----------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice offered at a state: ``value`` goes in the button's callback data; the label is a
+    catalog ``key`` (with ``params``) or, for options that are data (unit names), ``text``."""
+
+    value: str
+    key: str | None = None
+    text: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+
+_YES = ("co", "yes", "y", "dung", "co su dung", "da dung")
+_NO = ("khong", "no", "n", "ko", "k", "khong su dung", "khong dung")
+_SKIP = ("bo qua", "skip", "khong co", "khong", "ko", "-", "no")
+_DONE = ("xong", "done", "hoan thanh", "het", "tiep tuc", "tiep", "continue", "next", "/xong")
+
+
+def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Option]:
+    """The choices shown at ``state``, in button order (typed numbers follow this order)."""
+    if state == REVIEW:
+        opts = [Option("submit", "initiative.btn.submit")]
+        opts += [
+            Option(f"edit:{f.id}", "initiative.btn.edit", params={"field": f.id})
+            for f in form.fields
+            if _editable(form, draft, f)
+        ]
+        return [*opts, Option("discard", "initiative.btn.discard")]
+    if state == COMMIT:
+        return [
+            Option("commit", "initiative.btn.commit", aliases=("toi cam doan", "cam doan", "gui")),
+            Option("back", "initiative.btn.back", aliases=("quay lai", "back", "sua")),
+        ]
+    if "." in state:
+        list_id, sub = state.split(".", 1)
+        if sub == "more":
+            count = len(draft.get("answers", {}).get(list_id) or [])
+            opts = []
+            if count < form.max_people(list_id):
+                opts.append(Option("add", f"initiative.btn.add_{list_id}"))
+            first_removable = 1 if list_id == "authors" else 0
+            opts += [
+                Option(f"rm:{i}", "initiative.btn.remove", params={"n": i + 1})
+                for i in range(first_removable, count)
+            ]
+            if count == 0 and form.field(list_id).optional:
+                opts.append(Option("done", "initiative.btn.skip", aliases=_SKIP))
+            elif count > 0:
+                opts.append(Option("done", "initiative.btn.done", aliases=_DONE))
+            return opts
+        if sub == "workplace":
+            return []  # typed; the handler may offer units
+        return []
+    if not form.has(state):
+        return []
+    f = form.field(state)
+    if f.kind == "choice":
+        values = form.options.get(f.id, ())
+        if f.id == "solution_type":
+            return [Option(f"c:{i}", f"initiative.type.{v}") for i, v in enumerate(values)]
+        return [Option(f"c:{i}", text=v) for i, v in enumerate(values)]
+    if f.kind == "yesno":
+        return [
+            Option("yes", "initiative.btn.yes", aliases=_YES),
+            Option("no", "initiative.btn.no", aliases=_NO),
+        ]
+    if f.kind == "long":
+        return [Option("done", "initiative.btn.done", aliases=_DONE)]
+    if f.optional:
+        return [Option("skip", "initiative.btn.skip", aliases=_SKIP)]
+    return []
+
+
+def _editable(form: FormDefinition, draft: dict[str, Any], f: FormField) -> bool:
+    if f.kind == "shares":
+        return len(draft.get("answers", {}).get("authors") or []) > 1
+    return True
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the person sent: ``text``; ``option`` (a button's value, or typed text that matched
+    an option); ``file``."""
+
+    kind: Literal["text", "option", "file"]
+    text: str = ""
+    option: str = ""
+    file: Attachment | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    draft: dict[str, Any]
+    notice: str | None = None  # a catalog key to say before the next question
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
+    """A fresh draft; the submitter is the first author, from their profile."""
+    me = {
+        "full_name": profile.get("full_name") or "",
+        "workplace": profile.get("unit") or "",
+        "position": profile.get("position") or "",
+    }
+    return {
+        "draft_id": uuid.uuid4().hex,
+        "answers": {},
+        "closed": [],
+        "me": {k: v for k, v in me.items() if v},
+    }
+
+
+def _pending_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
+    """The person being entered: the buffer, or the submitter (from their profile) when the
+    authors are reached and nobody is listed yet."""
+    person = draft.get("person")
+    if isinstance(person, dict) and person.get("list") == list_id:
+        return person
+    listed = draft.get("answers", {}).get("authors")
+    if list_id == "authors" and not listed and "authors" not in draft.get("closed", []):
+        return {"list": "authors", "data": dict(draft.get("me") or {})}
+    return None
+
+
+def next_state(form: FormDefinition, draft: dict[str, Any]) -> str:
+    """The question to ask: the person being entered, the field being edited, the first field
+    not answered, else the review."""
+    person = draft.get("person")
+    if isinstance(person, dict):
+        return _person_state(form, person)
+    editing = draft.get("editing")
+    if editing and form.has(editing):
+        return _field_state(form, draft, form.field(editing))
+    if draft.get("committing"):
+        return COMMIT
+    answers = draft.get("answers", {})
+    for f in form.fields:
+        if f.kind == "persons":
+            pending = _pending_person(draft, f.id)
+            if pending is not None:
+                return _person_state(form, pending)
+            if f.id not in draft.get("closed", []):
+                return f"{f.id}.more"
+        elif f.id not in answers or (f.kind == "long" and not _done(answers[f.id])):
+            if f.kind == "shares" and len(answers.get("authors") or []) <= 1:
+                continue
+            return f.id
+    return REVIEW
+
+
+def _done(value: object) -> bool:
+    return isinstance(value, dict) and bool(value.get("done"))
+
+
+def _person_state(form: FormDefinition, person: dict[str, Any]) -> str:
+    list_id = person["list"]
+    data = person.get("data", {})
+    for sub in form.person_fields[list_id]:
+        if sub not in data:
+            return f"{list_id}.{sub}"
+    return f"{list_id}.more"  # not reached: a complete person is appended at once
+
+
+def _field_state(form: FormDefinition, draft: dict[str, Any], f: FormField) -> str:
+    return f"{f.id}.more" if f.kind == "persons" else f.id
+
+
+def apply(
+    form: FormDefinition, draft: dict[str, Any], state: str, given: Input, today: date
+) -> Outcome:
+    """Apply ``given`` at ``state`` (which must be ``next_state(form, draft)``)."""
+    draft = copy.deepcopy(draft)
+    answers: dict[str, Any] = draft.setdefault("answers", {})
+    draft.setdefault("closed", [])
+    if given.kind == "option" and given.option not in {
+        o.value for o in options(form, draft, state)
+    }:
+        raise InvalidInput("stale_choice")
+
+    if state == REVIEW:
+        return _review(form, draft, given)
+    if state == COMMIT:
+        if given.kind != "option":
+            raise InvalidInput("choose_button")
+        draft.pop("committing", None)
+        return Outcome(draft, "initiative.commit_ready" if given.option == "commit" else None)
+
+    if "." in state:
+        list_id, sub = state.split(".", 1)
+        return _persons(form, draft, list_id, sub, given, today)
+
+    f = form.field(state)
+    if given.kind == "file" and not (f.kind == "long" and f.files):
+        raise InvalidInput("file_not_here")
+    if f.kind == "long":
+        return _long(form, draft, f, given)
+    if given.kind == "option" and given.option == "skip":
+        answers[f.id] = None
+    elif f.kind == "choice":
+        answers[f.id] = _choice(form, f, given)
+    elif f.kind == "yesno":
+        if given.kind != "option":
+            raise InvalidInput("choose_button")
+        answers[f.id] = given.option == "yes"
+    elif f.kind == "date":
+        answers[f.id] = parse_past_date(given.text, today).isoformat()
+    elif f.kind == "shares":
+        shares = parse_shares(given.text, len(answers.get("authors") or []))
+        for person, share in zip(answers["authors"], shares, strict=True):
+            person["share"] = share
+        answers[f.id] = shares
+    else:
+        if given.kind != "text":
+            raise InvalidInput("choose_button")
+        answers[f.id] = parse_text(given.text, f.min, f.max)
+    draft.pop("editing", None)
+    return Outcome(draft)
+
+
+def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
+    values = form.options[f.id]
+    if given.kind == "option" and given.option.startswith("c:"):
+        return values[int(given.option[2:])]
+    if f.free and given.kind == "text":
+        return parse_text(given.text, 2, f.max)
+    raise InvalidInput("choose_button")
+
+
+def _review(form: FormDefinition, draft: dict[str, Any], given: Input) -> Outcome:
+    if given.kind != "option":
+        raise InvalidInput("choose_button")
+    if given.option == "submit":
+        draft["committing"] = True
+        return Outcome(draft)
+    if given.option == "discard":
+        return Outcome(draft, "initiative.discard")
+    field_id = given.option.removeprefix("edit:")
+    f = form.field(field_id)
+    draft["editing"] = field_id
+    if f.kind == "persons":
+        draft["closed"] = [c for c in draft["closed"] if c != field_id]
+        draft.pop("editing")
+    elif f.kind == "long":
+        previous = draft["answers"].get(field_id) or {"parts": [], "files": []}
+        draft["previous"] = previous
+        draft["answers"][field_id] = {"parts": [], "files": previous.get("files", [])}
+    return Outcome(draft)
+
+
+def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Input) -> Outcome:
+    limits = form.limits
+    value = draft["answers"].setdefault(f.id, {"parts": [], "files": []})
+    parts: list[str] = value.setdefault("parts", [])
+    files: list[dict[str, Any]] = value.setdefault("files", [])
+    if given.kind == "option":  # "done"
+        previous = draft.pop("previous", None)
+        if not parts and previous and previous.get("parts"):
+            value["parts"] = previous["parts"]  # edited, nothing new typed: keep the old text
+            parts = value["parts"]
+        if sum(len(p) for p in parts) < f.min * 10:
+            raise InvalidInput("long_empty")
+        value["done"] = True
+        draft.pop("editing", None)
+        return Outcome(draft)
+    if given.kind == "file":
+        assert given.file is not None
+        if len(files) >= limits.max_attachments:
+            raise InvalidInput("files_too_many", limit=limits.max_attachments)
+        if given.file.size > limits.max_file_mb * 1024 * 1024:
+            raise InvalidInput("file_too_large", limit=limits.max_file_mb)
+        if any(
+            x.get("file_unique_id") == given.file.file_unique_id
+            for x in files
+            if given.file.file_unique_id
+        ):
+            raise InvalidInput("file_duplicate")
+        files.append(given.file.model_dump())
+        return Outcome(
+            draft,
+            "initiative.file_saved",
+            {"name": given.file.name, "count": len(files), "limit": limits.max_attachments},
+        )
+    text = _clean_lines(given.text)
+    if not text:
+        raise InvalidInput("expect_text")
+    total = sum(len(p) for p in parts) + len(text)
+    if total > limits.long_max_chars:
+        raise InvalidInput("long_too_long", limit=limits.long_max_chars, used=total - len(text))
+    if len(parts) >= limits.long_max_parts:
+        raise InvalidInput("long_too_many", limit=limits.long_max_parts)
+    parts.append(text)
+    return Outcome(draft, "initiative.part_saved", {"count": len(parts), "chars": total})
+
+
+def _persons(
+    form: FormDefinition,
+    draft: dict[str, Any],
+    list_id: str,
+    sub: str,
+    given: Input,
+    today: date,
+) -> Outcome:
+    answers = draft["answers"]
+    current: list[dict[str, Any]] = answers.setdefault(list_id, [])
+    if sub == "more":
+        if given.kind == "text":
+            removed = _typed_remove(given.text)
+            if removed is None:
+                raise InvalidInput("choose_button")
+            given = Input("option", option=f"rm:{removed - 1}")
+            if given.option not in {o.value for o in options(form, draft, f"{list_id}.more")}:
+                raise InvalidInput("stale_choice")
+        if given.option == "add":
+            draft["person"] = {"list": list_id, "data": {}}
+            return Outcome(draft)
+        if given.option.startswith("rm:"):
+            index = int(given.option[3:])
+            gone = current.pop(index)
+            if list_id == "authors":
+                _reset_shares(draft)
+            return Outcome(draft, "initiative.person_removed", {"name": gone["full_name"]})
+        # done
+        if list_id == "authors" and len(current) == 1:
+            current[0]["share"] = 100.0
+            answers["shares"] = [100.0]
+        if list_id not in draft["closed"]:
+            draft["closed"].append(list_id)
+        return Outcome(draft)
+
+    if given.kind != "text":
+        raise InvalidInput("expect_text")
+    person = _pending_person(draft, list_id) or {"list": list_id, "data": {}}
+    data: dict[str, Any] = person.setdefault("data", {})
+    text = given.text
+    if sub == "full_name":
+        data[sub] = parse_full_name(text)
+    elif sub == "birth_date":
+        data[sub] = parse_birth_date(text, today).isoformat()
+    elif sub == "task":
+        data[sub] = parse_text(text, 2, 500)
+    else:
+        data[sub] = parse_text(text, 2, 200)
+    missing = [s for s in form.person_fields[list_id] if s not in data]
+    if missing:
+        draft["person"] = person
+        return Outcome(draft)
+    draft.pop("person", None)
+    current.append(data)
+    if list_id == "authors":
+        _reset_shares(draft)
+    return Outcome(draft, "initiative.person_added", {"name": data["full_name"]})
+
+
+def _reset_shares(draft: dict[str, Any]) -> None:
+    answers = draft["answers"]
+    answers.pop("shares", None)
+    for person in answers.get("authors", []):
+        person.pop("share", None)
+
+
+_REMOVE = re.compile(r"^(?:xoa|bo|remove|delete|rm)\s*(?:so|tac gia|nguoi|number|no)?\s*(\d{1,3})$")
+
+
+def _typed_remove(text: str) -> int | None:
+    match = _REMOVE.match(fold(text))
+    return int(match.group(1)) if match else None
+
+
+# --- the finished draft -----------------------------------------------------------------------
+
+
+def is_complete(form: FormDefinition, draft: dict[str, Any]) -> bool:
+    return next_state(form, {**draft, "committing": False, "editing": None}) == REVIEW
+
+
+def content_of(form: FormDefinition, draft: dict[str, Any]) -> dict[str, Any]:
+    """The answers as stored with the submitted initiative."""
+    answers: dict[str, Any] = copy.deepcopy(draft.get("answers", {}))
+    for f in form.fields:
+        if f.kind == "persons":
+            answers.setdefault(f.id, [])
+        elif f.kind == "long":
+            value = answers.get(f.id) or {"parts": [], "files": []}
+            value.pop("done", None)
+            answers[f.id] = value
+        elif f.optional:
+            answers.setdefault(f.id, None)
+    return answers
+
+
+def draft_of(initiative: Initiative) -> dict[str, Any]:
+    """A draft to amend a returned initiative: everything answered, straight to the review."""
+    answers = copy.deepcopy(initiative.content)
+    if isinstance(answers.get("description"), dict):
+        answers["description"]["done"] = True
+    return {
+        "draft_id": uuid.uuid4().hex,
+        "initiative_id": initiative.id,
+        "answers": answers,
+        "closed": [k for k, v in answers.items() if isinstance(v, list) and k != "shares"],
+    }
+
+
+def title_key(title: str) -> str:
+    return fold(title)
+
+
+def similar_titles(
+    title: str, earlier: Sequence[tuple[str, str]], threshold: int, limit: int = 3
+) -> list[str]:
+    """Numbers of earlier initiatives whose titles look like ``title`` (folded, any order)."""
+    from rapidfuzz import fuzz, process
+
+    if not earlier:
+        return []
+    key = title_key(title)
+    hits = process.extract(
+        key,
+        [k for _, k in earlier],
+        scorer=fuzz.token_sort_ratio,
+        limit=limit,
+        score_cutoff=threshold,
+    )
+    return [earlier[index][0] for _, _, index in hits]

@@ -1,0 +1,371 @@
+"""Initiatives: the guided form (draft steps), submission, the review workflow and exports.
+
+Every step is a :meth:`FlowService.step`: the draft, the conversation's next state and the
+update id are written in one transaction before the bot replies. Submitting is idempotent: the
+draft's id is unique in ``initiatives``, so a double tap or a redelivered update finds the record
+the first one created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain import initiative as form_engine
+from bot.domain.initiative import (
+    COMMENT_MAX,
+    COMMENT_REQUIRED,
+    REVIEW_MOVES,
+    WITHDRAWABLE,
+    FormDefinition,
+    Initiative,
+    Input,
+    Status,
+    StatusChange,
+)
+from bot.domain.models import User
+from bot.domain.profile import InvalidInput
+from bot.domain.text import clean
+from bot.services.flows import FlowService, StepRef
+from storage import Database
+from storage import flows as flow_sql
+from storage import initiatives as sql
+
+FLOW = "initiative"
+
+
+class InitiativeError(Exception):
+    """A request the workflow refuses; ``code`` names the localized message."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Opened:
+    state: str
+    resumed: bool
+    amending: str | None = None  # the number of the initiative being amended
+
+
+@dataclass(frozen=True)
+class Stepped:
+    state: str | None  # None: the flow ended (draft discarded)
+    notice: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
+    similar: list[str] = field(default_factory=list)  # numbers of similar earlier titles
+
+
+@dataclass(frozen=True)
+class Submitted:
+    initiative: Initiative
+    created: bool  # False: this draft was already submitted (double tap, retry)
+    resubmitted: bool = False
+
+
+@dataclass(frozen=True)
+class Moved:
+    initiative: Initiative
+    change: StatusChange
+
+
+class InitiativeService:
+    def __init__(
+        self,
+        db: Database,
+        flows: FlowService,
+        form: FormDefinition,
+        *,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.flows = flows
+        self.form = form
+        self.tz = tz
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.tz).date()
+
+    # --- the draft ----------------------------------------------------------------------------
+
+    async def draft(self, user_id: int) -> dict[str, Any]:
+        return await self.flows.draft(user_id, FLOW) or {}
+
+    async def open(self, ref: StepRef, user: User) -> Opened:
+        """Start a draft, or resume the one in progress."""
+        async with self.flows.step(ref, FLOW) as step:
+            draft = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
+            resumed = draft is not None
+            if draft is None:
+                draft = form_engine.new_draft(user.profile.model_dump())
+                await flow_sql.put_draft(step.conn, user.user_id, FLOW, draft)
+            step.state = form_engine.next_state(self.form, draft)
+            amending = await self._number(step.conn, draft.get("initiative_id"))
+        return Opened(str(step.state), resumed, amending)
+
+    async def amend(self, ref: StepRef, user: User, initiative_id: int) -> Opened:
+        """Open a returned initiative ("needs changes") as a draft, at the review screen."""
+        async with self.flows.step(ref, FLOW) as step:
+            found = await sql.get(step.conn, initiative_id)
+            if found is None or found.submitter_id != user.user_id:
+                raise InitiativeError("initiative.not_found")
+            if found.status is not Status.NEEDS_CHANGES:
+                raise InitiativeError("initiative.not_amendable", status=found.status.value)
+            current = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
+            if current is not None and current.get("initiative_id") != initiative_id:
+                raise InitiativeError("initiative.other_draft")
+            draft = current or form_engine.draft_of(found)
+            await flow_sql.put_draft(step.conn, user.user_id, FLOW, draft)
+            step.state = form_engine.next_state(self.form, draft)
+        return Opened(str(step.state), current is not None, found.number)
+
+    async def _number(self, conn: Any, initiative_id: object) -> str | None:
+        if not isinstance(initiative_id, int):
+            return None
+        found = await sql.get(conn, initiative_id)
+        return found.number if found else None
+
+    async def step(self, ref: StepRef, user_id: int, given: Input) -> Stepped:
+        """Apply one input at the current step. Raises ``InvalidInput`` (nothing changes)."""
+        similar: list[str] = []
+        async with self.flows.step(ref, FLOW) as step:
+            draft = await flow_sql.get_draft(step.conn, user_id, FLOW)
+            if draft is None:
+                raise InvalidInput("draft_gone")
+            state = form_engine.next_state(self.form, draft)
+            outcome = form_engine.apply(self.form, draft, state, given, self.today())
+            if outcome.notice == "initiative.discard":
+                await flow_sql.delete_draft(step.conn, user_id, FLOW)
+                step.state = None
+                return Stepped(None, outcome.notice)
+            await flow_sql.put_draft(step.conn, user_id, FLOW, outcome.draft)
+            step.state = form_engine.next_state(self.form, outcome.draft)
+            if state == "title":
+                title = outcome.draft["answers"]["title"]
+                earlier = await sql.titles(step.conn, outcome.draft.get("initiative_id"))
+                similar = form_engine.similar_titles(
+                    title, earlier, self.form.limits.similar_title_score
+                )
+        return Stepped(str(step.state), outcome.notice, outcome.params, similar)
+
+    async def pause(self, ref: StepRef) -> None:
+        """Leave the flow; the draft stays for later (``/sangkien`` resumes it)."""
+        await self.flows.move(ref, FLOW, None)
+
+    async def discard(self, ref: StepRef, user_id: int) -> None:
+        async with self.flows.step(ref, FLOW, None) as step:
+            await flow_sql.delete_draft(step.conn, user_id, FLOW)
+
+    # --- submission ---------------------------------------------------------------------------
+
+    async def submit(self, ref: StepRef, user: User) -> Submitted:
+        """Turn the committed draft into an initiative (or update the one being amended)."""
+        async with self.flows.step(ref, FLOW, None) as step:
+            draft = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
+            if draft is None:
+                raise InvalidInput("draft_gone")
+            done = await sql.by_draft(step.conn, draft["draft_id"])
+            if done is not None:  # submitted already; the draft should be gone, make sure
+                await flow_sql.delete_draft(step.conn, user.user_id, FLOW)
+                return Submitted(done, created=False)
+            if not form_engine.is_complete(self.form, draft):
+                raise InvalidInput("draft_incomplete")
+            content = form_engine.content_of(self.form, draft)
+            authors = form_engine.people(content.get("authors"))
+            title = str(content["title"])
+            now = self.clock().astimezone(UTC)
+            at = now.isoformat(timespec="seconds")
+            amended = draft.get("initiative_id")
+            name = user.display_name
+            if isinstance(amended, int):
+                before = await sql.get(step.conn, amended)
+                if before is None or before.status is not Status.NEEDS_CHANGES:
+                    raise InitiativeError("initiative.not_amendable")
+                await sql.replace_content(
+                    step.conn,
+                    amended,
+                    draft_id=draft["draft_id"],
+                    title=title,
+                    title_key=form_engine.title_key(title),
+                    content=content,
+                    authors=authors,
+                    status=Status.SUBMITTED,
+                    at=at,
+                )
+                await sql.log_change(
+                    step.conn,
+                    amended,
+                    actor_id=user.user_id,
+                    actor_name=name,
+                    from_status=before.status,
+                    to_status=Status.SUBMITTED,
+                    comment=None,
+                    at=at,
+                )
+                initiative_id = amended
+            else:
+                year = now.astimezone(self.tz).year
+                seq = await sql.next_seq(step.conn, year)
+                initiative_id = await sql.insert(
+                    step.conn,
+                    number=form_engine.format_number(self.form.number_prefix, year, seq),
+                    year=year,
+                    seq=seq,
+                    submitter_id=user.user_id,
+                    draft_id=draft["draft_id"],
+                    title=title,
+                    title_key=form_engine.title_key(title),
+                    unit=user.profile.unit,
+                    form_version=self.form.version,
+                    content=content,
+                    authors=authors,
+                    at=at,
+                )
+                await sql.log_change(
+                    step.conn,
+                    initiative_id,
+                    actor_id=user.user_id,
+                    actor_name=name,
+                    from_status=None,
+                    to_status=Status.SUBMITTED,
+                    comment=None,
+                    at=at,
+                )
+            await flow_sql.delete_draft(step.conn, user.user_id, FLOW)
+            saved = await sql.get(step.conn, initiative_id)
+        assert saved is not None
+        return Submitted(saved, created=True, resubmitted=isinstance(amended, int))
+
+    # --- the person's initiatives -------------------------------------------------------------
+
+    async def mine(self, user_id: int) -> list[Initiative]:
+        async with self.db.read() as conn:
+            return await sql.listing(conn, submitter_id=user_id)
+
+    async def get(self, initiative_id: int) -> Initiative | None:
+        async with self.db.read() as conn:
+            return await sql.get(conn, initiative_id)
+
+    async def find(self, reference: str) -> Initiative | None:
+        """By id (``7``) or number (``SK-2025-0007``)."""
+        reference = clean(reference)
+        async with self.db.read() as conn:
+            if reference.isascii() and reference.isdecimal():
+                return await sql.get(conn, int(reference))
+            return await sql.by_number(conn, reference)
+
+    async def history(self, initiative_id: int) -> list[StatusChange]:
+        async with self.db.read() as conn:
+            return await sql.history(conn, initiative_id)
+
+    async def withdraw(self, ref: StepRef, user: User, initiative_id: int) -> Moved:
+        """The submitter takes it back, before the review starts."""
+        async with self.flows.step(ref, FLOW, record=True) as step:
+            found = await sql.get(step.conn, initiative_id)
+            if found is None or found.submitter_id != user.user_id:
+                raise InitiativeError("initiative.not_found")
+            if found.status not in WITHDRAWABLE:
+                raise InitiativeError("initiative.not_withdrawable", status=found.status.value)
+            moved = await self._move(step.conn, found, user, Status.WITHDRAWN, None)
+            draft = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
+            if draft is not None and draft.get("initiative_id") == initiative_id:
+                await flow_sql.delete_draft(step.conn, user.user_id, FLOW)
+        return moved
+
+    # --- review -------------------------------------------------------------------------------
+
+    async def queue(
+        self, statuses: list[Status] | None = None, unit: str | None = None
+    ) -> list[Initiative]:
+        async with self.db.read() as conn:
+            return await sql.listing(conn, statuses=statuses, unit=unit)
+
+    async def counts(self) -> dict[Status, int]:
+        async with self.db.read() as conn:
+            return await sql.count_by_status(conn)
+
+    async def units(self) -> list[str]:
+        async with self.db.read() as conn:
+            return await sql.units(conn)
+
+    async def review(
+        self,
+        ref: StepRef,
+        actor: User,
+        initiative_id: int,
+        to: Status,
+        comment: str | None = None,
+        *,
+        conversation: str | None = None,
+        state: object | None = None,
+    ) -> Moved:
+        """A reviewer's decision. ``conversation``/``state`` move the reviewer's own flow in
+        the same transaction (the comment step)."""
+        text = clean(comment) if comment else None
+        if text is not None and len(text) > COMMENT_MAX:
+            raise InvalidInput("too_long", limit=COMMENT_MAX)
+        if to in COMMENT_REQUIRED and not text:
+            raise InvalidInput("comment_required")
+        step_ctx = (
+            self.flows.step(ref, conversation, state)
+            if conversation is not None
+            else self.flows.step(ref, FLOW, record=True)
+        )
+        async with step_ctx as step:
+            found = await sql.get(step.conn, initiative_id)
+            if found is None:
+                raise InitiativeError("initiative.not_found")
+            if to not in REVIEW_MOVES.get(found.status, ()):
+                raise InitiativeError("review.bad_move", status=found.status.value, to=to.value)
+            moved = await self._move(step.conn, found, actor, to, text)
+        return moved
+
+    async def _move(
+        self, conn: Any, found: Initiative, actor: User, to: Status, comment: str | None
+    ) -> Moved:
+        at = self.clock().astimezone(UTC).isoformat(timespec="seconds")
+        await sql.set_status(conn, found.id, to, comment, at)
+        await sql.log_change(
+            conn,
+            found.id,
+            actor_id=actor.user_id,
+            actor_name=actor.display_name,
+            from_status=found.status,
+            to_status=to,
+            comment=comment,
+            at=at,
+        )
+        saved = await sql.get(conn, found.id)
+        assert saved is not None
+        change = StatusChange(
+            initiative_id=found.id,
+            at=datetime.fromisoformat(at),
+            actor_id=actor.user_id,
+            actor_name=actor.display_name,
+            from_status=found.status,
+            to_status=to,
+            comment=comment,
+        )
+        return Moved(saved, change)
+
+    # --- exports and reminders ----------------------------------------------------------------
+
+    async def export_data(self) -> tuple[list[Initiative], list[StatusChange]]:
+        async with self.db.read() as conn:
+            return await sql.listing(conn, limit=1_000_000), await sql.history(conn)
+
+    async def drafts_to_remind(self) -> list[int]:
+        """People with a draft untouched for ``draft_reminder_days``, not reminded yet; each is
+        marked reminded here (a reminder is sent at most once)."""
+        days = self.form.limits.draft_reminder_days
+        cutoff = (self.clock().astimezone(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+        async with self.db.transaction() as conn:
+            people = await sql.stale_drafts(conn, FLOW, cutoff)
+            return [p for p in people if await sql.mark_reminded(conn, p, FLOW)]
