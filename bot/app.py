@@ -33,7 +33,7 @@ from bot.tg.inbox import DurableUpdateQueue
 from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
-from handlers import admin, ask, forget, language, menu, office, onboarding
+from handlers import admin, ask, export, forget, language, menu, office, onboarding, review
 from handlers.common import gate, identify
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,13 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(CommandHandler("reply", office.reply_command))
     app.add_handler(CommandHandler("kb_add", office.kb_add))  # without a file: how to send one
     app.add_handler(MessageHandler(office.kb_add_filter(), office.kb_add))  # caption /kb_add
+
+    # 0: initiatives outside the form: /my_initiatives (details, withdraw), /review and its
+    # buttons (admins and reviewers, checked inside), /export_initiatives.
+    for handler in review.handlers(services):
+        app.add_handler(handler)
+    for handler in export.handlers(services):
+        app.add_handler(handler)
 
     # 0, last: whatever nothing above handled (same group, so they run only then). Free text
     # is a question for the knowledge base (typed menu choices were taken above).
