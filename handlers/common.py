@@ -174,13 +174,15 @@ def flow_fallbacks(
     on_cancel: Callable[[Update, BotContext], Awaitable[None]] | None = None,
     *,
     resume_commands: Sequence[str] = (),
+    cancelled_key: str = N_("flow.cancelled"),
 ) -> list[BaseHandler[Update, BotContext, object]]:
     """Handlers every flow shares while it is open.
 
-    ``/cancel`` leaves it; ``/language`` and ``/help`` are served without leaving and the
-    current question is asked again; the flow's own entry commands (``resume_commands``) resume
-    it; any other command, a stale button or an unexpected kind of message gets a short
-    explanation and the question again. The step never changes except by ``/cancel``.
+    ``/cancel`` leaves it (saying ``cancelled_key``); ``/language`` and ``/help`` are served
+    without leaving and the current question is asked again; the flow's own entry commands
+    (``resume_commands``) resume it; any other command, a stale button or an unexpected kind of
+    message gets a short explanation and the question again. The step never changes except by
+    ``/cancel``.
     """
 
     async def cancel(update: Update, context: BotContext) -> int:
@@ -189,7 +191,7 @@ def flow_fallbacks(
             await on_cancel(update, context)
         else:
             await context.services.flows.move(ref(update), conversation, None)
-        await send(update, context, context.t("flow.cancelled"))
+        await send(update, context, context.t(cancelled_key))
         return END
 
     async def reask(update: Update, context: BotContext) -> None:

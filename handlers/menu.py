@@ -15,8 +15,9 @@ from bot.tg.ui import acknowledge, keyboard, send
 
 # Only flows that exist appear here. (value, label key)
 MENU_ITEMS = (
-    ("profile", N_("menu.profile")),
+    ("initiative", N_("menu.initiative")),
     ("ask", N_("menu.ask")),
+    ("profile", N_("menu.profile")),
     ("language", N_("menu.language")),
     ("help", N_("menu.help")),
 )

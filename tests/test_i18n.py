@@ -10,6 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from bot.domain.initiative import load_form, message_keys
 from bot.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,9 +27,16 @@ def code_keys() -> set[str]:
         ):
             if isinstance(message, str) and KEY.match(message):
                 keys.add(message)
-    # Keys built at run time: error.<code> for every InvalidInput code in the domain.
-    domain = (ROOT / "bot" / "domain" / "profile.py").read_text(encoding="utf-8")
-    keys |= {f"error.{code}" for code in re.findall(r'InvalidInput\("([a-z_]+)"', domain)}
+    # Keys built at run time: error.<code> for every InvalidInput code of the domain and the
+    # services, the codes of InitiativeError (full keys), and what the initiative form needs.
+    for path in [
+        *(ROOT / "bot" / "domain").glob("*.py"),
+        *(ROOT / "bot" / "services").glob("*.py"),
+    ]:
+        source = path.read_text(encoding="utf-8")
+        keys |= {f"error.{code}" for code in re.findall(r'InvalidInput\(\s*"([a-z_]+)"', source)}
+        keys |= set(re.findall(r'InitiativeError\(\s*"([a-z_.]+)"', source))
+    keys |= message_keys(load_form())
     return keys
 
 

@@ -351,6 +351,12 @@ class Option:
 _YES = ("co", "yes", "y", "dung", "co su dung", "da dung")
 _NO = ("khong", "no", "n", "ko", "k", "khong su dung", "khong dung")
 _SKIP = ("bo qua", "skip", "khong co", "khong", "ko", "-", "no")
+_TYPE_ALIASES = {  # what people type for the four kinds of solution
+    "technical": ("ky thuat", "giai phap ky thuat", "technical"),
+    "management": ("quan ly", "giai phap quan ly", "management"),
+    "operational": ("tac nghiep", "giai phap tac nghiep", "operational"),
+    "application": ("ung dung", "ung dung tien bo ky thuat", "tien bo ky thuat", "application"),
+}
 _DONE = ("xong", "done", "hoan thanh", "het", "tiep tuc", "tiep", "continue", "next", "/xong")
 
 
@@ -395,7 +401,10 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
     if f.kind == "choice":
         values = form.options.get(f.id, ())
         if f.id == "solution_type":
-            return [Option(f"c:{i}", f"initiative.type.{v}") for i, v in enumerate(values)]
+            return [
+                Option(f"c:{i}", f"initiative.type.{v}", aliases=_TYPE_ALIASES.get(v, ()))
+                for i, v in enumerate(values)
+            ]
         return [Option(f"c:{i}", text=v) for i, v in enumerate(values)]
     if f.kind == "yesno":
         return [
@@ -407,6 +416,42 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
     if f.optional:
         return [Option("skip", "initiative.btn.skip", aliases=_SKIP)]
     return []
+
+
+def message_keys(form: FormDefinition) -> set[str]:
+    """Every catalog key the chat needs for this form: its questions, item names, option labels
+    and notices (a new field in the TOML needs its wording in ``locales/``; a test checks)."""
+    keys = {
+        "initiative.btn.submit",
+        "initiative.btn.discard",
+        "initiative.btn.commit",
+        "initiative.btn.back",
+        "initiative.btn.remove",
+        "initiative.btn.done",
+        "initiative.btn.skip",
+        "initiative.btn.yes",
+        "initiative.btn.no",
+        "initiative.btn.edit",
+        "initiative.person_added",
+        "initiative.person_removed",
+        "initiative.part_saved",
+        "initiative.file_saved",
+        "initiative.commit_ready",
+        "initiative.discard",
+    }
+    for f in form.fields:
+        keys.add(f"initiative.field.{f.id}")
+        if f.kind == "persons":
+            keys |= {
+                f"initiative.person_header.{f.id}",
+                f"initiative.ask.more.{f.id}",
+                f"initiative.btn.add_{f.id}",
+            }
+            keys |= {f"initiative.ask.person.{sub}" for sub in form.person_fields[f.id]}
+        else:
+            keys.add(f"initiative.ask.{f.id}")
+    keys |= {f"initiative.type.{v}" for v in form.options.get("solution_type", ())}
+    return keys
 
 
 def _editable(form: FormDefinition, draft: dict[str, Any], f: FormField) -> bool:

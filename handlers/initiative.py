@@ -1,0 +1,425 @@
+"""``/sangkien``: the initiative form, one question at a time, as a persistent conversation.
+
+The steps come from the form definition (``bot/data/initiative_form.toml``); which question is
+current is computed from the draft by :mod:`bot.domain.initiative`, so every state shares the
+same handlers: a button, typed text (a typed number or label picks a button), a photo or a
+document, ``/xong``. Each input is one call of :meth:`InitiativeService.step` (draft + state +
+update id in one transaction) before the reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from telegram import InputFile, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.documents.initiative_docx import render_form
+from bot.domain import initiative as engine
+from bot.domain.choices import Choice, match_choice
+from bot.domain.initiative import COMMIT, REVIEW, FormDefinition, Input, Option
+from bot.domain.profile import InvalidInput
+from bot.i18n import N_
+from bot.services.container import Services
+from bot.services.initiatives import FLOW, InitiativeError
+from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, may_enter, ref, text_of
+from handlers.menu import MenuChoice
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sk:"
+LABEL_MAX = 40  # characters of a data label (a campaign's name) on a button
+VALUE_MAX = 220  # characters of an answer shown on the review screen
+ENTRY_COMMANDS = ("sangkien", "initiative")
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _date(value: object) -> str:
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return ""
+
+
+def option_label(context: BotContext, option: Option) -> str:
+    if option.value.startswith("edit:"):
+        return "✏️ " + context.t(f"initiative.field.{option.value[5:]}")
+    if option.text is not None:
+        return _short(option.text, LABEL_MAX)
+    assert option.key is not None
+    return context.t(option.key, **option.params)
+
+
+def option_choices(context: BotContext, opts: list[Option]) -> list[Choice]:
+    """What may be typed instead of each button: its number, its label in any language."""
+    choices = []
+    for option in opts:
+        if option.text is not None:
+            labels: list[str] = [option.text]
+        elif option.value.startswith("edit:"):
+            labels = context.labels(f"initiative.field.{option.value[5:]}")
+        else:
+            assert option.key is not None
+            labels = [
+                context.services.translator(locale, option.key, **option.params)
+                for locale in ("vi", "en")
+            ]
+        choices.append(Choice(option.value, labels, option.aliases))
+    return choices
+
+
+def review_options(opts: list[Option]) -> list[Option]:
+    """The review screen's options with the edits first, so that a typed number N edits the
+    N-th item of the summary; "gửi" and the other actions are typed by name."""
+    edits = [o for o in opts if o.value.startswith("edit:")]
+    return edits + [o for o in opts if not o.value.startswith("edit:")]
+
+
+def render_value(context: BotContext, form: FormDefinition, field_id: str, value: Any) -> str:
+    """An answer as shown in the chat (escaped: it is user text)."""
+    from html import escape
+
+    none = context.t("initiative.none")
+    f = form.field(field_id)
+    if f.kind == "persons":
+        rows = []
+        for i, person in enumerate(engine.people(value), start=1):
+            bits = [person.full_name]
+            if person.birth_date:
+                bits.append(person.birth_date.strftime("%d/%m/%Y"))
+            bits += [b for b in (person.workplace, person.position, person.qualification) if b]
+            if person.task:
+                bits.append(person.task)
+            if person.share is not None:
+                bits.append(f"{engine.format_share(person.share)}%")
+            rows.append(f"{i}) " + escape(" – ".join(bits)))
+        return "\n".join(rows) or none
+    if f.kind == "shares":
+        return escape(" / ".join(f"{engine.format_share(v)}%" for v in value or [])) or none
+    if f.kind == "long":
+        text = engine.long_text(value)
+        files = value.get("files", []) if isinstance(value, dict) else []
+        out = escape(_short(text, VALUE_MAX)) if text else none
+        if files:
+            out += "\n" + context.t(
+                "initiative.files_list", names=", ".join(str(x.get("name")) for x in files)
+            )
+        return out
+    if value is None or value == "":
+        return none
+    if f.kind == "yesno":
+        return context.t("initiative.btn.yes") if value else context.t("initiative.btn.no")
+    if f.kind == "date":
+        return _date(value)
+    if field_id == "solution_type":
+        return context.t(f"initiative.type.{value}")
+    return escape(_short(str(value), VALUE_MAX))
+
+
+def summary(context: BotContext, form: FormDefinition, draft: dict[str, Any]) -> str:
+    """The review screen: every editable item, numbered as the typed numbers pick them."""
+    answers = draft.get("answers", {})
+    lines = []
+    edits = [o for o in engine.options(form, draft, REVIEW) if o.value.startswith("edit:")]
+    for number, option in enumerate(edits, start=1):
+        field_id = option.value[5:]
+        label = context.t(f"initiative.field.{field_id}")
+        value = render_value(context, form, field_id, answers.get(field_id))
+        sep = "\n" if "\n" in value else " "
+        lines.append(f"<b>{number}. {label}:</b>{sep}{value}")
+    return "\n".join(lines)
+
+
+def _person_header(context: BotContext, draft: dict[str, Any], list_id: str) -> str:
+    count = len(draft.get("answers", {}).get(list_id) or [])
+    return context.t(f"initiative.person_header.{list_id}", n=count + 1)
+
+
+async def prompt(update: Update, context: BotContext, state: str) -> None:
+    """Ask the question of ``state`` with its buttons."""
+    service = context.services.initiatives
+    form = service.form
+    draft = await service.draft(context.user_id)
+    opts = engine.options(form, draft, state)
+    if state == REVIEW:
+        text = context.t("initiative.review_title") + "\n\n" + summary(context, form, draft)
+        text += "\n\n" + context.t("initiative.review_hint")
+        edits = [o for o in opts if o.value.startswith("edit:")]
+        rows = [[(context.t("initiative.btn.submit"), PREFIX + "submit")]]
+        rows += [
+            [(f"✏️ {i + n + 1}", PREFIX + o.value) for n, o in enumerate(edits[i : i + 6])]
+            for i in range(0, len(edits), 6)
+        ]
+        rows.append([(context.t("initiative.btn.discard"), PREFIX + "discard")])
+        await send(update, context, text, keyboard(rows))
+        return
+    if state == COMMIT:
+        text = context.t("initiative.ask.commit", commitment=form.commitment)
+    elif "." in state:
+        list_id, sub = state.split(".", 1)
+        if sub == "more":
+            people = render_value(context, form, list_id, draft.get("answers", {}).get(list_id))
+            text = context.t(f"initiative.ask.more.{list_id}", people=people)
+        else:
+            text = (
+                _person_header(context, draft, list_id)
+                + "\n"
+                + context.t(f"initiative.ask.person.{sub}")
+            )
+    else:
+        text = context.t(f"initiative.ask.{state}")
+        f = form.field(state)
+        if f.kind == "choice" and any(o.text for o in opts):
+            text += "\n\n" + "\n".join(f"{i}. {o.text}" for i, o in enumerate(opts, start=1))
+        if f.kind == "shares":
+            names = [p.full_name for p in engine.people(draft.get("answers", {}).get("authors"))]
+            text += "\n" + "\n".join(f"{i}. {n}" for i, n in enumerate(names, start=1))
+        if draft.get("editing") == state:
+            current = draft.get("previous") if f.kind == "long" else None
+            value = current or draft.get("answers", {}).get(state)
+            text += (
+                "\n\n"
+                + context.t("initiative.current", value="")
+                + render_value(context, form, state, value)
+            )
+    rows = [[(option_label(context, o), PREFIX + o.value)] for o in opts]
+    await send(update, context, text, keyboard(rows) if rows else None)
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+async def _apply(update: Update, context: BotContext, given: Input) -> str | int | None:
+    service = context.services.initiatives
+    try:
+        result = await service.step(ref(update), context.user_id, given)
+    except InvalidInput as exc:
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        if exc.code in ("stale_choice", "choose_button"):
+            state = engine.next_state(service.form, await service.draft(context.user_id))
+            await prompt(update, context, state)
+        return None
+    if result.state is None:  # the draft was discarded
+        await send(update, context, context.t("initiative.discarded"))
+        return END
+    if result.notice:
+        await send(update, context, context.t(result.notice, **result.params))
+    if result.similar:
+        await send(
+            update, context, context.t("initiative.similar", numbers=", ".join(result.similar))
+        )
+    if result.notice in ("initiative.part_saved", "initiative.file_saved"):
+        return result.state  # the long answer goes on: no new question
+    await prompt(update, context, result.state)
+    return result.state
+
+
+async def _state(context: BotContext) -> str:
+    service = context.services.initiatives
+    return engine.next_state(service.form, await service.draft(context.user_id))
+
+
+async def on_button(update: Update, context: BotContext) -> str | int | None:
+    query = update.callback_query
+    assert query is not None
+    await acknowledge(update)
+    value = (query.data or "").removeprefix(PREFIX)
+    if value == "commit":
+        if await _state(context) != COMMIT:
+            await send(update, context, context.t("error.stale_choice"))
+            return None
+        return await submit(update, context)
+    return await _apply(update, context, Input("option", option=value))
+
+
+async def on_text(update: Update, context: BotContext) -> str | int | None:
+    service = context.services.initiatives
+    form = service.form
+    text = text_of(update)
+    draft = await service.draft(context.user_id)
+    state = engine.next_state(form, draft)
+    opts = engine.options(form, draft, state)
+    if state == REVIEW:
+        opts = review_options(opts)
+    picked = match_choice(text, option_choices(context, opts)) if opts else None
+    if picked == "commit":
+        return await submit(update, context)
+    if picked is not None:
+        return await _apply(update, context, Input("option", option=picked))
+    return await _apply(update, context, Input("text", text=text))
+
+
+async def on_done(update: Update, context: BotContext) -> str | int | None:
+    """``/xong``: finish the long answer (or the list of people) being entered."""
+    return await _apply(update, context, Input("option", option="done"))
+
+
+async def on_file(update: Update, context: BotContext) -> str | int | None:
+    message = update.effective_message
+    assert message is not None
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        attachment = engine.Attachment(
+            file_id=photo.file_id,
+            file_unique_id=photo.file_unique_id,
+            name=f"anh-{photo.file_unique_id[:8]}.jpg",
+            mime="image/jpeg",
+            size=photo.file_size or 0,
+            kind="photo",
+        )
+    else:
+        document = message.document
+        assert document is not None
+        attachment = engine.Attachment(
+            file_id=document.file_id,
+            file_unique_id=document.file_unique_id,
+            name=_short(document.file_name or "tep-dinh-kem", 120),
+            mime=document.mime_type or "",
+            size=document.file_size or 0,
+            kind="document",
+        )
+    return await _apply(update, context, Input("file", file=attachment))
+
+
+async def submit(update: Update, context: BotContext) -> str | int | None:
+    """The commitment accepted: create the initiative, send the receipt and the .docx."""
+    services = context.services
+    user = context.user
+    assert user is not None
+    try:
+        result = await services.initiatives.submit(ref(update), user)
+    except InvalidInput as exc:
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        return None
+    except InitiativeError as exc:
+        await send(update, context, context.t(exc.code, **exc.params))
+        return None
+    item = result.initiative
+    key = N_("initiative.resubmitted") if result.resubmitted else N_("initiative.submitted")
+    await send(update, context, context.t(key, number=item.number, title=item.title))
+    await send_form(update, context, item)
+    return END
+
+
+async def send_form(update: Update, context: BotContext, item: engine.Initiative) -> None:
+    """The filled application, ready to print and sign."""
+    chat = update.effective_chat
+    assert chat is not None
+    services = context.services
+    today = datetime.now(services.settings.tz).date()
+    data = render_form(services.initiatives.form, item, today=today)
+    try:
+        await context.bot.send_document(
+            chat.id,
+            InputFile(data, filename=f"{item.number}.docx"),
+            caption=context.t("initiative.form_caption", number=item.number),
+        )
+    except TelegramError as exc:  # the record exists; the person can ask for the form again
+        log.warning("could not send the form of %s: %s", item.number, exc)
+        await send(update, context, context.t("initiative.form_failed"))
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+async def open_form(update: Update, context: BotContext) -> str | int:
+    """``/sangkien``, the menu item or its typed label: start the form or resume the draft."""
+    if not await may_enter(update, context):
+        return END
+    user = context.user
+    if user is None or not user.registered:
+        await send(update, context, context.t("initiative.register_first"))
+        return END
+    opened = await context.services.initiatives.open(ref(update), user)
+    if opened.amending:
+        await send(update, context, context.t("initiative.amending", number=opened.amending))
+    elif opened.resumed:
+        await send(update, context, context.t("initiative.resumed"))
+    else:
+        await send(update, context, context.t("initiative.intro"))
+    await prompt(update, context, opened.state)
+    return opened.state
+
+
+async def amend(update: Update, context: BotContext) -> str | int:
+    """The "Sửa và nộp lại" button of an initiative returned for changes."""
+    if not await may_enter(update, context):
+        return END
+    user = context.user
+    assert user is not None and update.callback_query is not None
+    initiative_id = int((update.callback_query.data or "").rsplit(":", 1)[1])
+    try:
+        opened = await context.services.initiatives.amend(ref(update), user, initiative_id)
+    except InitiativeError as exc:
+        await send(update, context, context.t(exc.code, **exc.params))
+        return END
+    await send(update, context, context.t("initiative.amending", number=opened.amending))
+    await prompt(update, context, opened.state)
+    return opened.state
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    """``/cancel`` pauses: the draft stays for ``/sangkien``."""
+    await context.services.initiatives.pause(ref(update))
+
+
+async def remind_drafts(context: BotContext) -> None:
+    """A job: people whose draft has waited for days get one reminder."""
+    services = context.services
+    for user_id in await services.initiatives.drafts_to_remind():
+        user = await services.users.get(user_id)
+        locale = user.locale(services.settings.default_language) if user else "vi"
+        try:
+            await context.bot.send_message(
+                user_id, services.translator(locale, "initiative.draft_reminder")
+            )
+        except TelegramError as exc:
+            log.info("draft reminder to %s failed: %s", user_id, exc)
+
+
+def build(services: Services) -> ConversationHandler[BotContext]:
+    guard = NotInFlow(services.states)
+    steps: list[BaseHandler[Update, BotContext, object]] = [
+        CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),
+        CommandHandler("xong", on_done),
+        MessageHandler(TEXT, on_text),
+        MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
+    ]
+    return ConversationHandler(
+        name=FLOW,
+        persistent=True,
+        entry_points=[
+            CommandHandler(list(ENTRY_COMMANDS), open_form, filters=guard),
+            CallbackQueryHandler(open_form, pattern=r"^menu:initiative$"),
+            MessageHandler(TEXT & guard & MenuChoice(services.translator, "initiative"), open_form),
+            CallbackQueryHandler(amend, pattern=r"^ini:amend:\d+$"),
+        ],
+        states={state: steps for state in services.initiatives.form.states()},
+        fallbacks=flow_fallbacks(
+            FLOW,
+            prompt,
+            on_cancel,
+            resume_commands=ENTRY_COMMANDS,
+            cancelled_key=N_("initiative.paused"),
+        ),
+    )

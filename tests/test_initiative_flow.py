@@ -1,0 +1,399 @@
+"""The initiative form through the real application: every step, validations, edits, restarts,
+idempotent submission and the receipt (.docx read back)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from docx import Document
+
+from bot.tg.stub_api import StubUser
+from tests.harness import Harness
+
+CAMPAIGN_0 = "Phát huy sáng kiến, cải tiến kỹ thuật, giải pháp hữu ích"
+
+
+async def register(bot: Harness, user: StubUser, name: str = "Nguyễn Thị Lan") -> None:
+    await bot.say(user, "/start")
+    await bot.press(user, "pf:yes")
+    await bot.say(user, name)
+    await bot.say(user, "Phòng Quản lý khoa học")
+    await bot.say(user, "Chuyên viên")
+    await bot.press(user, "pf:skip")
+    await bot.press(user, "pf:ok")
+    assert await bot.db_value("SELECT registered_at FROM users WHERE user_id = ?", user.id)
+
+
+async def state(bot: Harness, user: StubUser) -> object | None:
+    return await bot.state(user, "initiative")
+
+
+async def draft(bot: Harness, user: StubUser) -> dict[str, Any]:
+    raw = await bot.db_value(
+        "SELECT data FROM drafts WHERE user_id = ? AND flow = 'initiative'", user.id
+    )
+    return json.loads(raw) if raw else {}
+
+
+async def fill_until_review(bot: Harness, user: StubUser, *, title: str) -> None:
+    """The whole form with two co-authors, typed answers and buttons mixed."""
+    await bot.say(user, "/sangkien")
+    assert await state(bot, user) == "recipient"
+    await bot.press(user, "sk:c:0")
+    assert await state(bot, user) == "authors.birth_date"  # name, unit, position: from profile
+    await bot.say(user, "15/8/1985")
+    await bot.say(user, "Thạc sĩ quản lý công")
+    assert await state(bot, user) == "authors.more"
+    for name, born, share_place in (
+        ("trần văn bình", "02-03-1980", "Văn phòng Sở"),
+        ("Lê Thị Cúc", "1.12.1990", "Trung tâm Thông tin"),
+    ):
+        await bot.say(user, "1")  # typed number of "Thêm đồng tác giả"
+        assert await state(bot, user) == "authors.full_name"
+        await bot.say(user, name)
+        await bot.say(user, born)
+        await bot.say(user, share_place)
+        await bot.say(user, "Chuyên viên")
+        await bot.say(user, "Kỹ sư")
+    await bot.press(user, "sk:done")
+    assert await state(bot, user) == "shares"
+    await bot.say(user, "50, 30, 20")
+    assert await state(bot, user) == "title"
+    await bot.say(user, title)
+    await bot.say(user, "quản lý")  # typed label of a button
+    assert await state(bot, user) == "campaign"
+    await bot.say(user, "1")
+    await bot.press(user, "sk:skip")  # investor
+    await bot.say(user, "có")  # State funds: typed
+    await bot.say(user, "Cải cách hành chính")
+    await bot.say(user, "Hồ sơ <b>chậm</b> & thất lạc")
+    await bot.say(user, "1/3/2025")
+    assert await state(bot, user) == "description"
+    await bot.say(user, "Phần một của mô tả: số hóa toàn bộ quy trình tiếp nhận hồ sơ.")
+    await bot.say(user, "Phần hai: tra cứu trực tuyến, nhắc hạn tự động.")
+    await bot.send_raw(
+        user,
+        {
+            "document": {
+                "file_id": "doc-A",
+                "file_unique_id": "u-doc-A",
+                "file_name": "so-do.pdf",
+                "mime_type": "application/pdf",
+                "file_size": 120_000,
+            }
+        },
+    )
+    await bot.say(user, "/xong")
+    assert await state(bot, user) == "confidential"
+    await bot.say(user, "Mã nguồn phần mềm")
+    await bot.say(user, "Máy tính kết nối mạng")
+    await bot.say(user, "Giảm 50% thời gian xử lý")
+    await bot.press(user, "sk:skip")  # benefit_others
+    assert await state(bot, user) == "appliers.more"
+    await bot.press(user, "sk:add")
+    await bot.say(user, "Phạm Văn Dũng")
+    await bot.say(user, "20/10/1975")
+    await bot.say(user, "Văn phòng Sở")
+    await bot.say(user, "Chánh Văn phòng")
+    await bot.say(user, "Cử nhân")
+    await bot.say(user, "Áp dụng thử tại bộ phận một cửa")
+    await bot.press(user, "sk:done")
+    assert await state(bot, user) == "review"
+
+
+async def test_happy_path_with_two_co_authors(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")
+    review = bot.last_text(alice.id)
+    assert "Hồ sơ &lt;b&gt;chậm&lt;/b&gt; &amp; thất lạc" in review  # echoed text escaped
+    assert "Trần Văn Bình" in review and "50%" in review and "so-do.pdf" in review
+    await bot.press(alice, "sk:submit")
+    assert await state(bot, alice) == "commit"
+    await bot.press(alice, "sk:commit")
+    assert await state(bot, alice) is None
+    row = await bot.db_row("SELECT * FROM initiatives")
+    assert row is not None
+    assert row["number"].startswith("SK-") and row["number"].endswith("-0001")
+    assert row["status"] == "submitted" and row["submitter_id"] == alice.id
+    assert row["unit"] == "Phòng Quản lý khoa học"
+    content = json.loads(row["content"])
+    assert [a["full_name"] for a in content["authors"]] == [
+        "Nguyễn Thị Lan",
+        "Trần Văn Bình",
+        "Lê Thị Cúc",
+    ]
+    assert [a["share"] for a in content["authors"]] == [50, 30, 20]
+    assert content["solution_type"] == "management"
+    assert content["state_funds"] is True and content["investor"] is None
+    assert content["first_applied"] == "2025-03-01"
+    assert len(content["description"]["parts"]) == 2
+    assert content["description"]["files"][0]["name"] == "so-do.pdf"
+    assert content["appliers"][0]["task"] == "Áp dụng thử tại bộ phận một cửa"
+    authors = await bot.db_value("SELECT count(*) FROM initiative_authors")
+    assert authors == 3
+    assert await bot.db_value("SELECT to_status FROM initiative_history") == "submitted"
+    assert await draft(bot, alice) == {}
+    # The receipt and the filled form.
+    assert row["number"] in bot.texts(alice.id)[-2]
+    sent = bot.stub.sent(alice.id, "sendDocument")[-1]
+    assert sent.params["_filename"] == f"{row['number']}.docx"
+    doc = Document(io.BytesIO(sent.params["_bytes"]))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert "Phần mềm quản lý hồ sơ một cửa" in text
+    assert "Trần Văn Bình" in cells and "02/03/1980" in cells
+    assert "cam đoan" in text
+
+
+async def test_double_tap_and_retried_update_create_one_record(
+    bot: Harness, alice: StubUser
+) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Sổ tay điện tử cho cán bộ")
+    await bot.press(alice, "sk:submit")
+    message = bot.last_keyboard_message(alice.id)
+    update = await bot.press(alice, "sk:commit", message=message)
+    await bot.press(alice, "sk:commit", message=message)  # a second tap on the same button
+    await bot.feed(update)  # Telegram delivers the first press again
+    assert await bot.db_value("SELECT count(*) FROM initiatives") == 1
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == 1
+
+
+async def test_restart_in_the_middle_keeps_every_answer(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:1")
+    await bot.say(alice, "15/8/1985")
+    await bot.restart()  # kill -9
+    assert await state(bot, alice) == "authors.qualification"
+    await bot.say(alice, "Kỹ sư")
+    assert await state(bot, alice) == "authors.more"
+    saved = await draft(bot, alice)
+    assert saved["answers"]["recipient"].startswith("Hội đồng sáng kiến")
+    assert saved["answers"]["authors"][0]["birth_date"] == "1985-08-15"
+    # /cancel pauses; /sangkien resumes at the same step.
+    await bot.say(alice, "/cancel")
+    assert await state(bot, alice) is None
+    assert bot.last_text(alice.id) == bot.t("initiative.paused")
+    await bot.restart(crash=False)
+    await bot.say(alice, "/sangkien")
+    assert bot.t("initiative.resumed") in bot.texts(alice.id)
+    assert await state(bot, alice) == "authors.more"
+
+
+async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    for bad, key, params in (
+        ("32/1/1990", "error.date_invalid", {}),
+        ("hôm qua", "error.date_format", {}),
+        ("1/1/2099", "error.date_future", {}),
+    ):
+        await bot.say(alice, bad)
+        assert bot.last_text(alice.id) == bot.t(key, **params)
+        assert await state(bot, alice) == "authors.birth_date"
+    await bot.send_raw(
+        alice,
+        {
+            "sticker": {
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
+    )
+    assert await state(bot, alice) == "authors.birth_date"
+    await bot.say(alice, "1/1/1980")
+    await bot.say(alice, "Kỹ sư")
+    await bot.press(alice, "sk:add")
+    await bot.say(alice, "Trần Bình")
+    await bot.say(alice, "1/1/1981")
+    await bot.say(alice, "Văn phòng Sở")
+    await bot.say(alice, "Chuyên viên")
+    await bot.say(alice, "Cử nhân")
+    await bot.press(alice, "sk:done")
+    for bad, key, params in (
+        ("năm mươi, năm mươi", "error.shares_number", {}),
+        ("60 30", "error.shares_sum", {"total": "90"}),
+        ("100", "error.shares_count", {"count": 2, "given": 1}),
+        ("120 -20", "error.shares_number", {}),
+    ):
+        await bot.say(alice, bad)
+        assert bot.last_text(alice.id) == bot.t(key, **params), bad
+        assert await state(bot, alice) == "shares"
+    await bot.say(alice, "60,5; 39,5")
+    assert await state(bot, alice) == "title"
+    await bot.say(alice, "x" * 301)
+    assert bot.last_text(alice.id) == bot.t("error.too_long", limit=300)
+    await bot.send_raw(
+        alice, {"photo": [{"file_id": "p", "file_unique_id": "p1", "width": 1, "height": 1}]}
+    )
+    assert bot.last_text(alice.id) == bot.t("error.file_not_here")
+    assert await state(bot, alice) == "title"
+    await bot.press(alice, "sk:c:0")  # a stale button from an earlier step
+    assert bot.t("error.stale_choice") in bot.texts(alice.id)
+    assert await state(bot, alice) == "title"
+    await bot.say(alice, "Tên sáng kiến hợp lệ")
+    assert await state(bot, alice) == "solution_type"
+    await bot.say(alice, "giải pháp gì đó")
+    assert bot.t("error.choose_button") in bot.texts(alice.id)
+    assert await state(bot, alice) == "solution_type"
+
+
+async def test_description_limits(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    form = bot.services.initiatives.form
+    limits = form.limits
+    await bot.say(alice, "/sangkien")
+    draft_now = await draft(bot, alice)
+    draft_now["answers"] = {"recipient": "Sở", "title": "Tên", "solution_type": "technical"}
+    # Jump to the description step: fill everything before it through the service engine.
+    from bot.domain import initiative as engine
+
+    answers = {
+        "recipient": "Sở Khoa học và Công nghệ",
+        "authors": [
+            {
+                "full_name": "Nguyễn Thị Lan",
+                "birth_date": "1985-08-15",
+                "workplace": "Văn phòng Sở",
+                "position": "Chuyên viên",
+                "qualification": "Kỹ sư",
+                "share": 100.0,
+            }
+        ],
+        "shares": [100.0],
+        "title": "Tên sáng kiến",
+        "solution_type": "technical",
+        "campaign": "Khác",
+        "investor": None,
+        "state_funds": False,
+        "domain": "Hành chính",
+        "problem": "Chậm",
+        "first_applied": "2025-01-01",
+    }
+    new = {**draft_now, "answers": answers, "closed": ["authors"]}
+    async with bot.services.db.transaction() as conn:
+        from storage import flows as flow_sql
+
+        await flow_sql.put_draft(conn, alice.id, "initiative", new)
+    assert engine.next_state(form, new) == "description"
+    await bot.restart()
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:done")  # nothing typed yet
+    assert bot.t("error.long_empty") in bot.texts(alice.id)
+    big = {
+        "document": {
+            "file_id": "big",
+            "file_unique_id": "u-big",
+            "file_name": "video.mp4",
+            "file_size": (limits.max_file_mb + 1) * 1024 * 1024,
+        }
+    }
+    await bot.send_raw(alice, big)
+    assert bot.last_text(alice.id) == bot.t("error.file_too_large", limit=limits.max_file_mb)
+    for i in range(limits.max_attachments):
+        doc = {"document": {"file_id": f"f{i}", "file_unique_id": f"u{i}", "file_name": f"{i}.pdf"}}
+        await bot.send_raw(alice, doc)
+    await bot.send_raw(
+        alice, {"document": {"file_id": "x", "file_unique_id": "ux", "file_name": "x"}}
+    )
+    assert bot.last_text(alice.id) == bot.t("error.files_too_many", limit=limits.max_attachments)
+    await bot.say(alice, "a" * (limits.long_max_chars + 1))
+    assert bot.last_text(alice.id) == bot.t(
+        "error.long_too_long", limit=limits.long_max_chars, used=0
+    )
+    await bot.say(alice, "Mô tả đủ dài về giải pháp và các bước thực hiện cụ thể.")
+    await bot.say(alice, "xong")
+    assert await state(bot, alice) == "confidential"
+    saved = await draft(bot, alice)
+    assert len(saved["answers"]["description"]["files"]) == limits.max_attachments
+
+
+async def test_edit_from_review(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Tên ban đầu của sáng kiến")
+    edits = [data for _, data in bot.buttons(alice.id) if data.startswith("sk:edit:")]
+    number = edits.index("sk:edit:title") + 1
+    await bot.say(alice, str(number))  # the typed number of ✏️ N
+    assert await state(bot, alice) == "title"
+    assert "Tên ban đầu của sáng kiến" in bot.last_text(alice.id)  # current value shown
+    await bot.say(alice, "Tên mới của sáng kiến")
+    assert await state(bot, alice) == "review"
+    assert "Tên mới của sáng kiến" in bot.last_text(alice.id)
+    # Authors: remove the third one; the shares are asked again, then back to the review.
+    await bot.press(alice, "sk:edit:authors")
+    assert await state(bot, alice) == "authors.more"
+    await bot.say(alice, "xóa 3")
+    assert bot.t("initiative.person_removed", name="Lê Thị Cúc") in bot.texts(alice.id)
+    await bot.press(alice, "sk:done")
+    assert await state(bot, alice) == "shares"
+    await bot.say(alice, "70 30")
+    assert await state(bot, alice) == "review"
+    # The description: "Xong" without new text keeps the old one.
+    await bot.press(alice, "sk:edit:description")
+    await bot.press(alice, "sk:done")
+    assert await state(bot, alice) == "review"
+    saved = await draft(bot, alice)
+    assert saved["answers"]["title"] == "Tên mới của sáng kiến"
+    assert [a["share"] for a in saved["answers"]["authors"]] == [70, 30]
+    assert len(saved["answers"]["description"]["parts"]) == 2
+    # The commitment's "Quay lại" returns to the review.
+    await bot.say(alice, "gửi đơn")
+    assert await state(bot, alice) == "commit"
+    await bot.say(alice, "quay lại")
+    assert await state(bot, alice) == "review"
+    await bot.press(alice, "sk:discard")
+    assert await state(bot, alice) is None
+    assert await draft(bot, alice) == {}
+
+
+async def test_similar_title_warns_without_blocking(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    number = await bot.db_value("SELECT number FROM initiatives")
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "1/1/1980")
+    await bot.say(alice, "Kỹ sư")
+    await bot.press(alice, "sk:done")
+    await bot.say(alice, "phan mem quan ly ho so mot cua")
+    assert bot.t("initiative.similar", numbers=number) in bot.texts(alice.id)
+    assert await state(bot, alice) == "solution_type"
+
+
+async def test_unregistered_person_is_sent_to_registration(bot: Harness, bob: StubUser) -> None:
+    await bot.say(bob, "/sangkien")
+    assert bot.last_text(bob.id) == bot.t("initiative.register_first", "en")
+    assert await state(bot, bob) is None
+
+
+async def test_old_draft_is_reminded_once(bot: Harness, alice: StubUser) -> None:
+    from handlers.initiative import remind_drafts
+
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    async with bot.services.db.transaction() as conn:
+        await conn.execute("UPDATE drafts SET updated_at = '2000-01-01T00:00:00+00:00'")
+
+    class Ctx:
+        services = bot.services
+        assert bot.app is not None
+        bot_ = bot.app.bot
+
+    ctx: Any = Ctx()
+    ctx.bot = ctx.bot_
+    before = len(bot.texts(alice.id))
+    await remind_drafts(ctx)
+    await remind_drafts(ctx)
+    reminders = [t for t in bot.texts(alice.id)[before:] if t == bot.t("initiative.draft_reminder")]
+    assert len(reminders) == 1

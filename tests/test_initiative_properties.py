@@ -1,0 +1,213 @@
+"""Property tests (hypothesis) for the initiative form: the date and share parsers, and every
+step of the form engine under any input (it answers with the next draft or a known InvalidInput,
+never anything else, and a refused input changes nothing)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain import initiative as engine
+from bot.domain.initiative import Input, load_form, parse_date, parse_past_date, parse_shares
+from bot.domain.profile import InvalidInput
+from bot.i18n import Translator
+
+FORM = load_form()
+TODAY = date(2026, 11, 21)
+CATALOG = Translator.load()
+CATALOG.strict = True  # a missing message raises
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)), st.sampled_from("/-."))
+def test_dates_in_every_accepted_shape(day: date, sep: str) -> None:
+    for text in (
+        f"{day.day}{sep}{day.month}{sep}{day.year}",
+        f"{day.day:02d}{sep}{day.month:02d}{sep}{day.year}",
+        f" {day.day} {sep} {day.month}{sep}{day.year} ",
+    ):
+        assert parse_date(text, TODAY) == day
+
+
+@given(st.dates(min_value=date(1946, 1, 1), max_value=date(2099, 12, 31)))
+def test_never_a_future_date(day: date) -> None:
+    text = f"{day.day}/{day.month}/{day.year}"
+    if day > TODAY:
+        with pytest.raises(InvalidInput) as exc:
+            parse_past_date(text, TODAY)
+        assert exc.value.code == "date_future"
+    else:
+        assert parse_past_date(text, TODAY) == day
+
+
+@given(st.text(max_size=40))
+def test_date_parser_answers_or_refuses(text: str) -> None:
+    try:
+        parsed = parse_date(text, TODAY)
+    except InvalidInput as exc:
+        assert exc.code in {"date_format", "date_invalid"}
+    else:
+        assert isinstance(parsed, date)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=10), st.data())
+def test_shares_that_add_up_are_accepted_in_any_separator(values: list[int], data: Any) -> None:
+    sep = data.draw(st.sampled_from([" ", ", ", ",", "; ", "% ", "%, "]))
+    text = sep.join(str(v) for v in values)
+    try:
+        parsed = parse_shares(text, len(values))
+    except InvalidInput as exc:
+        assert sum(values) != 100
+        assert exc.code == "shares_sum"
+    else:
+        assert sum(values) == 100 and parsed == [float(v) for v in values]
+
+
+@given(st.text(max_size=60), st.integers(min_value=1, max_value=5))
+def test_shares_parser_answers_or_refuses(text: str, count: int) -> None:
+    try:
+        parsed = parse_shares(text, count)
+    except InvalidInput as exc:
+        assert exc.code in {"shares_number", "shares_count", "shares_range", "shares_sum"}
+    else:
+        assert len(parsed) == count and abs(sum(parsed) - 100) < 0.001
+
+
+# --- the engine under any input at every state ---------------------------------------------------
+
+
+def _complete_draft() -> dict[str, Any]:
+    """A draft at the review, built by the engine itself."""
+    draft = engine.new_draft(
+        {"full_name": "Nguyễn Thị Lan", "unit": "Văn phòng Sở", "position": "CV"}
+    )
+    script: list[Input] = [
+        Input("option", option="c:0"),
+        Input("text", text="1/1/1980"),
+        Input("text", text="Kỹ sư"),
+        Input("option", option="done"),
+        Input("text", text="Tên sáng kiến"),
+        Input("option", option="c:0"),
+        Input("option", option="c:0"),
+        Input("option", option="skip"),
+        Input("option", option="no"),
+        Input("text", text="Hành chính"),
+        Input("text", text="Chậm"),
+        Input("text", text="1/1/2025"),
+        Input("text", text="Mô tả đủ dài cho phần mô tả bản chất của sáng kiến."),
+        Input("option", option="done"),
+        Input("option", option="skip"),
+        Input("text", text="Máy tính"),
+        Input("text", text="Nhanh hơn"),
+        Input("option", option="skip"),
+        Input("option", option="done"),
+    ]
+    for given_input in script:
+        state = engine.next_state(FORM, draft)
+        draft = engine.apply(FORM, draft, state, given_input, TODAY).draft
+    assert engine.next_state(FORM, draft) == engine.REVIEW
+    return draft
+
+
+COMPLETE = _complete_draft()
+ERROR_CODES = {
+    "date_format",
+    "date_invalid",
+    "date_future",
+    "birth_date_range",
+    "text_short_min",
+    "too_long",
+    "name_short",
+    "name_chars",
+    "shares_number",
+    "shares_count",
+    "shares_range",
+    "shares_sum",
+    "stale_choice",
+    "choose_button",
+    "file_not_here",
+    "long_empty",
+    "long_too_long",
+    "long_too_many",
+    "files_too_many",
+    "file_too_large",
+    "file_duplicate",
+    "expect_text",
+}
+
+
+def _drafts_at_every_state() -> list[dict[str, Any]]:
+    """One draft per reachable state: walk the complete draft's edits plus a fresh draft."""
+    drafts = [engine.new_draft({"full_name": "Lan"})]
+    for option in engine.options(FORM, COMPLETE, engine.REVIEW):
+        if option.value.startswith("edit:"):
+            out = engine.apply(
+                FORM, COMPLETE, engine.REVIEW, Input("option", option=option.value), TODAY
+            )
+            drafts.append(out.draft)
+    drafts.append({**copy.deepcopy(COMPLETE), "committing": True})
+    drafts.append(copy.deepcopy(COMPLETE))
+    return drafts
+
+
+DRAFTS = _drafts_at_every_state()
+
+inputs = st.one_of(
+    st.builds(Input, kind=st.just("text"), text=st.text(max_size=400)),
+    st.builds(
+        Input,
+        kind=st.just("option"),
+        option=st.sampled_from(["done", "skip", "add", "rm:0", "rm:5", "c:0", "c:99", "yes", "x"]),
+    ),
+    st.builds(
+        Input,
+        kind=st.just("file"),
+        file=st.builds(
+            engine.Attachment,
+            file_id=st.text(min_size=1, max_size=10),
+            name=st.text(min_size=1, max_size=20),
+            size=st.integers(min_value=0, max_value=10**9),
+        ),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(range(len(DRAFTS))), inputs)
+def test_every_step_answers_or_refuses_and_refusal_changes_nothing(
+    index: int, given_input: Input
+) -> None:
+    draft = DRAFTS[index]
+    before = copy.deepcopy(draft)
+    state = engine.next_state(FORM, draft)
+    try:
+        out = engine.apply(FORM, draft, state, given_input, TODAY)
+    except InvalidInput as exc:
+        assert exc.code in ERROR_CODES, exc.code
+    else:
+        assert engine.next_state(FORM, out.draft) in FORM.states()
+        if state not in (engine.REVIEW, engine.COMMIT) and given_input.kind == "text":
+            # an accepted text answer is stored clean and within the field's limit
+            assert len(str(out.draft)) < len(str(draft)) + 2 * len(given_input.text) + 200
+    assert draft == before  # apply never mutates its argument
+
+
+def test_every_form_key_is_in_the_catalogs() -> None:
+    for key in engine.message_keys(FORM):
+        for locale in ("vi", "en"):
+            assert CATALOG(locale, key, **_params(key)), key
+
+
+def _params(key: str) -> dict[str, object]:
+    return {"n": 1, "people": "", "commitment": "", "name": "", "count": 1, "chars": 1, "limit": 1}
+
+
+def test_dates_relative_to_today() -> None:
+    yesterday = TODAY - timedelta(days=1)
+    assert (
+        parse_past_date(f"{yesterday.day}/{yesterday.month}/{yesterday.year}", TODAY) == yesterday
+    )
