@@ -397,3 +397,65 @@ async def test_old_draft_is_reminded_once(bot: Harness, alice: StubUser) -> None
     await remind_drafts(ctx)
     reminders = [t for t in bot.texts(alice.id)[before:] if t == bot.t("initiative.draft_reminder")]
     assert len(reminders) == 1
+
+
+async def test_returned_initiative_is_amended_and_resubmitted(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    from bot.domain.initiative import Status
+    from bot.services.flows import StepRef
+
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Tên ban đầu của sáng kiến")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    row = await bot.db_row("SELECT id, number FROM initiatives")
+    assert row is not None
+    service = bot.services.initiatives
+    await bot.say(admin, "/start")  # the admin is known to the bot
+    reviewer = await bot.services.users.require(admin.id)
+    key = (admin.id, admin.id)
+    await service.review(StepRef(-1, key), reviewer, row["id"], Status.REVIEWING)
+    await service.review(
+        StepRef(-2, key), reviewer, row["id"], Status.NEEDS_CHANGES, "Bổ sung số liệu"
+    )
+    # The amend button (shown in /my_initiatives) opens the initiative at the review screen.
+    message = bot.stub.sent(alice.id, "sendMessage")[-1].result  # any message of the bot
+    await bot.press(alice, f"ini:amend:{row['id']}", message=message)
+    assert await state(bot, alice) == "review"
+    assert bot.t("initiative.amending", number=row["number"]) in bot.texts(alice.id)
+    await bot.press(alice, "sk:edit:title")
+    await bot.say(alice, "Tên đã bổ sung số liệu")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    after = await bot.db_row("SELECT * FROM initiatives")
+    assert after is not None
+    assert after["number"] == row["number"] and after["status"] == "submitted"
+    assert after["title"] == "Tên đã bổ sung số liệu"
+    assert await bot.db_value("SELECT count(*) FROM initiatives") == 1
+    history = await bot.db_value(
+        "SELECT group_concat(to_status, ',') FROM initiative_history ORDER BY id"
+    )
+    assert history == "submitted,reviewing,needs_changes,submitted"
+    assert bot.t("initiative.resubmitted", number=row["number"], title=after["title"]) in (
+        bot.texts(alice.id)
+    )
+    # Not amendable any more: the button is refused.
+    await bot.press(alice, f"ini:amend:{row['id']}", message=message)
+    assert bot.last_text(alice.id) == bot.t("initiative.not_amendable")
+
+
+async def test_forget_me_keeps_the_submitted_record_without_the_link(
+    bot: Harness, alice: StubUser
+) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Sáng kiến được giữ lại")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    await bot.say(alice, "/sangkien")  # a new draft, which goes with the person
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/forget_me")
+    await bot.press(alice, "fg:yes")
+    row = await bot.db_row("SELECT submitter_id, title FROM initiatives")
+    assert row == {"submitter_id": None, "title": "Sáng kiến được giữ lại"}
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 0
