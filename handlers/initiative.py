@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot.documents.initiative_docx import render_form
 from bot.domain import initiative as engine
 from bot.domain.choices import Choice, match_choice
-from bot.domain.initiative import COMMIT, REVIEW, FormDefinition, Input, Option
+from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
 from bot.i18n import N_
 from bot.services.container import Services
@@ -175,6 +175,8 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         return
     if state == COMMIT:
         text = context.t("initiative.ask.commit", commitment=form.commitment)
+    elif state == DISCARD:
+        text = context.t("initiative.ask.discard")
     elif "." in state:
         list_id, sub = state.split(".", 1)
         if sub == "more":

@@ -351,6 +351,11 @@ async def test_edit_from_review(bot: Harness, alice: StubUser) -> None:
     await bot.say(alice, "quay lại")
     assert await state(bot, alice) == "review"
     await bot.press(alice, "sk:discard")
+    assert await state(bot, alice) == "discard"  # asks first
+    await bot.say(alice, "2")  # "Quay lại"
+    assert await state(bot, alice) == "review"
+    await bot.press(alice, "sk:discard")
+    await bot.press(alice, "sk:discard_yes")
     assert await state(bot, alice) is None
     assert await draft(bot, alice) == {}
 

@@ -37,7 +37,7 @@ from bot.domain.text import clean, fold
 
 FieldKind = Literal["choice", "persons", "shares", "text", "long", "date", "yesno"]
 PERSON_FIELDS = ("full_name", "birth_date", "workplace", "position", "qualification", "task")
-REVIEW, COMMIT = "review", "commit"
+REVIEW, COMMIT, DISCARD = "review", "commit", "discard"
 
 
 class FormField(BaseModel):
@@ -120,7 +120,7 @@ class FormDefinition(BaseModel):
                 states.append(f"{f.id}.more")
             else:
                 states.append(f.id)
-        return [*states, REVIEW, COMMIT]
+        return [*states, REVIEW, COMMIT, DISCARD]
 
 
 def load_form(path: Path | None = None) -> FormDefinition:
@@ -370,6 +370,11 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
             if _editable(form, draft, f)
         ]
         return [*opts, Option("discard", "initiative.btn.discard")]
+    if state == DISCARD:
+        return [
+            Option("discard_yes", "initiative.btn.discard_yes", aliases=("xoa", "dong y", "yes")),
+            Option("back", "initiative.btn.back", aliases=("quay lai", "back", "khong", "no")),
+        ]
     if state == COMMIT:
         return [
             Option("commit", "initiative.btn.commit", aliases=("toi cam doan", "cam doan", "gui")),
@@ -426,6 +431,7 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.btn.discard",
         "initiative.btn.commit",
         "initiative.btn.back",
+        "initiative.btn.discard_yes",
         "initiative.btn.remove",
         "initiative.btn.done",
         "initiative.btn.skip",
@@ -519,6 +525,8 @@ def next_state(form: FormDefinition, draft: dict[str, Any]) -> str:
         return _field_state(form, draft, form.field(editing))
     if draft.get("committing"):
         return COMMIT
+    if draft.get("discarding"):
+        return DISCARD
     answers = draft.get("answers", {})
     for f in form.fields:
         if f.kind == "persons":
@@ -565,6 +573,11 @@ def apply(
 
     if state == REVIEW:
         return _review(form, draft, given)
+    if state == DISCARD:
+        if given.kind != "option":
+            raise InvalidInput("choose_button")
+        draft.pop("discarding", None)
+        return Outcome(draft, "initiative.discard" if given.option == "discard_yes" else None)
     if state == COMMIT:
         if given.kind != "option":
             raise InvalidInput("choose_button")
@@ -619,7 +632,8 @@ def _review(form: FormDefinition, draft: dict[str, Any], given: Input) -> Outcom
         draft["committing"] = True
         return Outcome(draft)
     if given.option == "discard":
-        return Outcome(draft, "initiative.discard")
+        draft["discarding"] = True
+        return Outcome(draft)
     field_id = given.option.removeprefix("edit:")
     f = form.field(field_id)
     draft["editing"] = field_id
@@ -756,7 +770,10 @@ def _typed_remove(text: str) -> int | None:
 
 
 def is_complete(form: FormDefinition, draft: dict[str, Any]) -> bool:
-    return next_state(form, {**draft, "committing": False, "editing": None}) == REVIEW
+    return (
+        next_state(form, {**draft, "committing": False, "discarding": False, "editing": None})
+        == REVIEW
+    )
 
 
 def content_of(form: FormDefinition, draft: dict[str, Any]) -> dict[str, Any]:
