@@ -54,6 +54,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     kb_ask.add_argument("question", nargs="*", help="the question (several words are joined)")
     kb_ask.add_argument("--json", action="store_true", help="print one JSON object")
+    export = sub.add_parser("export", help="export data for the office")
+    export_sub = export.add_subparsers(dest="export_command", required=True)
+    export_initiatives = export_sub.add_parser(
+        "initiatives", help="the initiatives, their authors and status history as an .xlsx file"
+    )
+    export_initiatives.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE.xlsx", help="the file to write"
+    )
+    export_initiatives.add_argument(
+        "--full",
+        action="store_true",
+        help="include the information the form marks confidential (keep such a file private)",
+    )
     return parser
 
 
@@ -71,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "kb":
         setup_logging(settings.log_level, [settings.token or ""], quiet_console=True)
         return _kb(settings, args)
+    if command == "export":
+        setup_logging(settings.log_level, [settings.token or ""], quiet_console=True)
+        return _export(settings, args)
     if command == "chat" or settings.token is None:
         return _terminal(settings)
     setup_logging(settings.log_level, [settings.token or ""])
@@ -181,6 +197,58 @@ async def _kb_import(knowledge: KnowledgeService, files: list[Path]) -> int:
         count = (await knowledge.section_counts()).get(meta.id, 0)
         print(f"{meta.id}\t{meta.title}\t{count} sections")
     return status
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    """``export initiatives -o FILE.xlsx [--full]``: one line of outcome; errors as one line,
+    status 1."""
+    import sqlite3
+
+    if not settings.database_path.is_file():
+        print(f"No database at {settings.database_path}", file=sys.stderr)
+        return 1
+    try:
+        count, data = asyncio.run(_export_initiatives(settings, full=args.full))
+    except sqlite3.Error as exc:
+        print(f"Database error ({settings.database_path}): {exc}", file=sys.stderr)
+        return 1
+    target = Path(args.output)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    scope = "with" if args.full else "without"
+    print(f"Exported {count} initiatives to {target} ({scope} confidential information)")
+    return 0
+
+
+async def _export_initiatives(settings: Settings, *, full: bool) -> tuple[int, bytes]:
+    """The workbook of every initiative; headers in the default language."""
+    from bot.documents import export_initiatives
+    from bot.domain.initiative import load_form
+    from bot.i18n import Translator
+    from bot.services.flows import FlowService, FlowStates
+    from bot.services.initiatives import InitiativeService
+    from storage.db import Database
+
+    translator = Translator.load(default=settings.default_language)
+    form = load_form(settings.initiative_form_file)
+    db = Database(settings.database_path, readers=1)
+    await db.open()  # migrates, as the other commands do
+    try:
+        service = InitiativeService(db, FlowService(db, FlowStates()), form, tz=settings.tz)
+        initiatives, history = await service.export_data()
+    finally:
+        await db.close()
+
+    def t(key: str) -> str:
+        return translator(settings.default_language, key)
+
+    data = export_initiatives(
+        form, initiatives, history, include_confidential=full, t=t, tz=settings.tz
+    )
+    return len(initiatives), data
 
 
 def _label(hit: Hit) -> str:

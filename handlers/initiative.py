@@ -165,11 +165,12 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         text = context.t("initiative.review_title") + "\n\n" + summary(context, form, draft)
         text += "\n\n" + context.t("initiative.review_hint")
         edits = [o for o in opts if o.value.startswith("edit:")]
-        rows = [[(context.t("initiative.btn.submit"), PREFIX + "submit")]]
-        rows += [
+        # Buttons in the order typed numbers pick them: ✏️ 1..N, then "Gửi đơn", "Xóa".
+        rows = [
             [(f"✏️ {i + n + 1}", PREFIX + o.value) for n, o in enumerate(edits[i : i + 6])]
             for i in range(0, len(edits), 6)
         ]
+        rows.append([(context.t("initiative.btn.submit"), PREFIX + "submit")])
         rows.append([(context.t("initiative.btn.discard"), PREFIX + "discard")])
         await send(update, context, text, keyboard(rows))
         return

@@ -10,6 +10,7 @@ FRAMEWORK_FREE = [
     ROOT / "bot" / "domain",
     ROOT / "bot" / "services",
     ROOT / "bot" / "kb",
+    ROOT / "bot" / "documents",
     ROOT / "storage",
     ROOT / "bot" / "config.py",
     ROOT / "bot" / "i18n.py",

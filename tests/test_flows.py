@@ -171,8 +171,9 @@ async def test_registered_person_gets_menu_on_start(bot: Harness, alice: StubUse
     assert texts[0] == bot.t("start.welcome_back", name="Trần Văn Bình")
     assert texts[1].startswith(bot.t("menu.title"))
     assert [d for _, d in bot.buttons(alice.id)] == [
-        "menu:profile",
+        "menu:initiative",
         "menu:ask",
+        "menu:profile",
         "menu:language",
         "menu:help",
     ]
@@ -196,7 +197,7 @@ async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) ->
     await bot.say(alice, "ho so")
     assert await bot.state(alice, "profile") == "edit"
     await bot.say(alice, "xong")
-    await bot.say(alice, "1")
+    await bot.say(alice, "3")  # the third item of the menu
     assert await bot.state(alice, "profile") == "edit"
 
 
