@@ -33,7 +33,18 @@ from bot.tg.inbox import DurableUpdateQueue
 from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
-from handlers import admin, ask, export, forget, language, menu, office, onboarding, review
+from handlers import (
+    admin,
+    ask,
+    export,
+    forget,
+    initiative,
+    language,
+    menu,
+    office,
+    onboarding,
+    review,
+)
 from handlers.common import gate, identify
 
 log = logging.getLogger(__name__)
@@ -85,7 +96,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         app.add_handler(language.build(services))  # /language
         app.add_handler(forget.build(services))  # /forget_me
         app.add_handler(ask.build(services))  # /hoi, /ask (without a question: asks for it)
+        app.add_handler(initiative.build(services))  # /sangkien: the form; "Sửa và nộp lại"
         app.add_handler(office.build_faq(services))  # /faq_add (admins)
+        app.add_handler(review.build(services))  # reviewer's comment: changes asked, refusal
 
     # 0: single-step commands.
     app.add_handler(CommandHandler("menu", menu.menu_command))
@@ -117,12 +130,12 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(CommandHandler("kb_add", office.kb_add))  # without a file: how to send one
     app.add_handler(MessageHandler(office.kb_add_filter(), office.kb_add))  # caption /kb_add
 
-    # 0: initiatives outside the form: /my_initiatives (details, withdraw), /review and its
-    # buttons (admins and reviewers, checked inside), /export_initiatives.
-    for handler in review.handlers(services):
-        app.add_handler(handler)
-    for handler in export.handlers(services):
-        app.add_handler(handler)
+    # 0: initiatives outside the form: the filled form again (its submitter, reviewers);
+    # /my_initiatives (details, withdraw), /review and its buttons (admins and reviewers,
+    # checked inside), /export_initiatives.
+    app.add_handler(CallbackQueryHandler(initiative.form_button, pattern=r"^ini:docx:\d+$"))
+    for initiative_handler in (*review.handlers(services), *export.handlers(services)):
+        app.add_handler(initiative_handler)
 
     # 0, last: whatever nothing above handled (same group, so they run only then). Free text
     # is a question for the knowledge base (typed menu choices were taken above).
@@ -176,6 +189,9 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _prune, interval=timedelta(hours=6), first=60, name="prune-processed-updates"
+        )
+        app.job_queue.run_repeating(
+            initiative.remind_drafts, interval=timedelta(hours=1), first=90, name="draft-reminders"
         )
     log.info("bot ready: database %s", services.settings.database_path)
 

@@ -324,13 +324,36 @@ async def submit(update: Update, context: BotContext) -> str | int | None:
     return END
 
 
-async def send_form(update: Update, context: BotContext, item: engine.Initiative) -> None:
+async def form_button(update: Update, context: BotContext) -> None:
+    """The "Tải đơn (.docx)" button of an initiative: its submitter or a reviewer gets the
+    filled form again (confidential information only for the submitter and admins)."""
+    await acknowledge(update)
+    assert update.callback_query is not None
+    initiative_id = int((update.callback_query.data or "").rsplit(":", 1)[1])
+    item = await context.services.initiatives.get(initiative_id)
+    user = context.user
+    own = item is not None and user is not None and item.submitter_id == user.user_id
+    if item is None or user is None or not (own or user.is_reviewer):
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    await send_form(update, context, item, include_confidential=own or user.is_admin)
+
+
+async def send_form(
+    update: Update,
+    context: BotContext,
+    item: engine.Initiative,
+    *,
+    include_confidential: bool = True,
+) -> None:
     """The filled application, ready to print and sign."""
     chat = update.effective_chat
     assert chat is not None
     services = context.services
     today = datetime.now(services.settings.tz).date()
-    data = render_form(services.initiatives.form, item, today=today)
+    data = render_form(
+        services.initiatives.form, item, today=today, include_confidential=include_confidential
+    )
     try:
         await context.bot.send_document(
             chat.id,

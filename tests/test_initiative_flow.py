@@ -464,3 +464,24 @@ async def test_forget_me_keeps_the_submitted_record_without_the_link(
     row = await bot.db_row("SELECT submitter_id, title FROM initiatives")
     assert row == {"submitter_id": None, "title": "Sáng kiến được giữ lại"}
     assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+
+
+async def test_form_again_for_its_submitter_only(
+    bot: Harness, alice: StubUser, bob: StubUser
+) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Sáng kiến có đơn tải lại")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    initiative_id = await bot.db_value("SELECT id FROM initiatives")
+    message = bot.stub.sent(alice.id, "sendMessage")[-1].result
+    await bot.press(alice, f"ini:docx:{initiative_id}", message=message)
+    docs = bot.stub.sent(alice.id, "sendDocument")
+    assert len(docs) == 2
+    text = "\n".join(p.text for p in Document(io.BytesIO(docs[-1].params["_bytes"])).paragraphs)
+    assert "Mã nguồn phần mềm" in text  # the submitter sees the confidential information
+    await bot.say(bob, "/help")
+    message = bot.stub.sent(bob.id, "sendMessage")[-1].result
+    await bot.press(bob, f"ini:docx:{initiative_id}", message=message)
+    assert bot.last_text(bob.id) == bot.t("initiative.not_found", "en")
+    assert not bot.stub.sent(bob.id, "sendDocument")
