@@ -86,6 +86,11 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, ask.typed_pick),
         group=-8,
     )
+    # -7: likewise right after a /my_initiatives or /review screen (its list numbers).
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, review.typed_number),
+        group=-7,
+    )
 
     with warnings.catch_warnings():
         # CallbackQueryHandlers inside per-chat conversations are what we want here.

@@ -51,6 +51,8 @@ async def show_help(update: Update, context: BotContext) -> None:
     text = context.t("help.staff")
     if context.user is not None and context.user.is_admin:
         text += "\n\n" + context.t("help.admin")
+    elif context.user is not None and context.user.is_reviewer:
+        text += "\n\n" + context.t("help.reviewer")
     await send(update, context, text)
 
 

@@ -1,14 +1,1155 @@
-"""Office review of initiatives (``/review``) and the person's own list (``/my_initiatives``)."""
+"""Office review of initiatives (``/review``) and the person's own list (``/my_initiatives``).
+
+``/my_initiatives``: the person's initiatives (number, title, status, date); one opened shows
+every field, the office's comment and the history; "Rút đơn" (then "Xác nhận rút") while the
+review has not started; "Sửa và nộp lại" (``ini:amend:<id>``, handled by the form's
+conversation in :mod:`handlers.initiative`) when the office asked for changes.
+
+``/review`` (admins and the ``reviewer`` role, checked on every command, button and typed
+choice): the queue (submitted, under review, needs changes by default; filters by status and by
+unit; pages of :data:`PAGE_SIZE`), one initiative with everything (the confidential field only
+for admins) and the moves :data:`REVIEW_MOVES` allows from its status. "Bắt đầu xét" and "Công
+nhận" apply at once; "Yêu cầu bổ sung" and "Không công nhận" ask for the comment in a short
+persistent conversation (:func:`build`): the decision and leaving the conversation are one
+transaction. The author is told of every change in their language (:func:`notify_author`).
+
+Callback data: ``my:l`` / ``my:p:<page>`` (the list), ``my:o:<id>`` (details), ``my:w:<id>``
+(withdraw?), ``my:wy:<id>`` (confirmed), ``my:wn:<id>`` (kept); ``rv:q`` / ``rv:p:<page>`` (the
+queue), ``rv:fs`` / ``rv:s:<open|all|status>`` (status filter), ``rv:fu`` / ``rv:u:<index|all>``
+(unit filter), ``rv:o:<id>`` (details), ``rv:m:<id>:<status>`` (a move), ``rv:a:<id>`` (the
+attachments). Both detail screens also carry ``ini:docx:<id>`` ("Tải đơn (.docx)", the filled
+form, handled by :func:`handlers.initiative.form_button`).
+
+Typed forms: what the last screen offered is kept in ``user_data["review"]["opts"]`` (button
+data, every label it may be typed as, its number). A typed label, an initiative number
+(``SK-2025-0007``) or a list number picks the same thing as the button. (Numbers that are also
+main-menu items are taken by the menu first: the menu's typed choices are registered before
+these handlers.) Typed text that is none of that goes on to the rules Q&A, as it would have.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler
+import logging
+import math
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.initiative import (
+    COMMENT_REQUIRED,
+    REVIEW_MOVES,
+    WITHDRAWABLE,
+    FormField,
+    Initiative,
+    Person,
+    Status,
+    StatusChange,
+    format_share,
+    long_text,
+    people,
+)
+from bot.domain.models import User
+from bot.domain.profile import InvalidInput
+from bot.domain.text import clean, fold
+from bot.i18n import N_, Safe, Translator, escape
 from bot.services.container import Services
+from bot.services.initiatives import InitiativeError, Moved
 from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers import ask
+from handlers import initiative as form_handlers
+from handlers.common import (
+    END,
+    TEXT,
+    NotInFlow,
+    flow_fallbacks,
+    may_enter,
+    ref,
+    text_of,
+    user_dict,
+)
+
+log = logging.getLogger(__name__)
+
+FLOW = "review"  # the reviewer's comment conversation
+COMMENT = "comment"
+MEMORY = "review"  # user_data key: last screen's options, queue filter, pending decision
+PAGE_SIZE = 10
+TITLE_MAX = 120  # characters of a title in a list
+MESSAGE_MAX = 4000  # a little under Telegram's 4096
+BLOCK_MAX = 3000  # characters of one piece of a long answer
+SCREEN_TTL = 30 * 60  # seconds a screen's typed choices stay valid
+NUMBER = re.compile(r"^[A-Za-z]{1,6}-\d{4}-\d{1,6}$")
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.SUBMITTED: N_("initiative.status.submitted"),
+    Status.REVIEWING: N_("initiative.status.reviewing"),
+    Status.NEEDS_CHANGES: N_("initiative.status.needs_changes"),
+    Status.RECOGNISED: N_("initiative.status.recognised"),
+    Status.NOT_RECOGNISED: N_("initiative.status.not_recognised"),
+    Status.WITHDRAWN: N_("initiative.status.withdrawn"),
+}
+MOVE_LABELS: dict[Status, str] = {
+    Status.REVIEWING: N_("review.btn.reviewing"),
+    Status.NEEDS_CHANGES: N_("review.btn.needs_changes"),
+    Status.RECOGNISED: N_("review.btn.recognised"),
+    Status.NOT_RECOGNISED: N_("review.btn.not_recognised"),
+}
+COMMENT_PROMPTS: dict[Status, str] = {
+    Status.NEEDS_CHANGES: N_("review.ask_comment"),
+    Status.NOT_RECOGNISED: N_("review.ask_reason"),
+}
+NOTIFY: dict[Status, str] = {
+    Status.REVIEWING: N_("review.notify.reviewing"),
+    Status.NEEDS_CHANGES: N_("review.notify.needs_changes"),
+    Status.RECOGNISED: N_("review.notify.recognised"),
+    Status.NOT_RECOGNISED: N_("review.notify.not_recognised"),
+}
+OPEN_STATUSES = (Status.SUBMITTED, Status.REVIEWING, Status.NEEDS_CHANGES)
+# Status filters of the queue: key in the callback data -> (label, statuses or None for all).
+STATUS_FILTERS: dict[str, tuple[str, tuple[Status, ...] | None]] = {
+    "open": (N_("review.btn.open_statuses"), OPEN_STATUSES),
+    **{status.value: (STATUS_LABELS[status], (status,)) for status in Status},
+    "all": (N_("review.btn.all_statuses"), None),
+}
+INPUT_ERRORS = {
+    "too_long": N_("error.too_long"),
+    "comment_required": N_("error.comment_required"),
+}
+# Typed forms of the fixed buttons, besides their labels in every language (compared folded).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "my.btn.withdraw": ("rut", "rut don", "rut ho so", "withdraw"),
+    "my.btn.confirm_withdraw": ("xac nhan", "xac nhan rut don", "confirm"),  # never a bare "có"
+    "my.btn.keep": ("khong", "khong rut", "giu", "giu lai", "no", "keep"),
+    "my.btn.back": ("danh sach", "quay lai", "back", "list"),
+    "review.btn.back": ("danh sach", "quay lai", "back", "queue", "list"),
+    "review.btn.prev": ("truoc", "trang truoc", "previous", "prev"),
+    "review.btn.next": ("tiep", "sau", "trang sau", "next", "more"),
+    "review.btn.reviewing": ("xet", "bat dau", "start"),
+    "review.btn.recognised": ("cong nhan", "recognise", "recognize", "approve"),
+    "review.btn.needs_changes": ("bo sung", "yeu cau sua", "request changes", "changes"),
+    "review.btn.not_recognised": ("khong cong nhan", "reject", "not recognised"),
+    "review.btn.files": ("tep", "tep dinh kem", "files", "attachments"),
+    "review.btn.docx": ("tai don", "docx", "word", "download the form"),
+}
+# Every fixed button label typed outside a flow (the single-step handlers look at these).
+TYPED_KEYS = (
+    N_("my.btn.withdraw"),
+    N_("my.btn.confirm_withdraw"),
+    N_("my.btn.keep"),
+    N_("my.btn.back"),
+    N_("review.btn.reviewing"),
+    N_("review.btn.recognised"),
+    N_("review.btn.open"),
+    N_("review.btn.files"),
+    N_("review.btn.docx"),
+    N_("review.btn.back"),
+    N_("review.btn.prev"),
+    N_("review.btn.next"),
+    N_("review.btn.filter_status"),
+    N_("review.btn.filter_unit"),
+    N_("review.btn.open_statuses"),
+    N_("review.btn.all_statuses"),
+    N_("review.btn.all_units"),
+    *STATUS_LABELS.values(),
+)
+COMMENT_MOVES = tuple(sorted(COMMENT_REQUIRED))
+COMMENT_MOVE_PATTERN = rf"^rv:m:\d+:({'|'.join(s.value for s in COMMENT_MOVES)})$"
+
+
+# --- screens: buttons and what may be typed instead ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    data: str
+    text: str
+    typed: tuple[str, ...] = ()  # what it may be typed as (labels in every language, aliases)
+    number: int | None = None  # its number in a list (else its position on the screen)
+
+
+def _button(context: BotContext, key: str, data: str, **params: object) -> Button:
+    typed = (*context.labels(key), *ALIASES.get(key, ()))
+    return Button(data, context.t(key, **params), typed)
+
+
+def _memory(context: BotContext) -> dict[str, Any]:
+    return user_dict(context, MEMORY)
+
+
+def _remember(context: BotContext, buttons: Sequence[Button], numbered: bool) -> None:
+    """What the screen just sent offers, for its typed forms."""
+    options = []
+    for position, button in enumerate(buttons, start=1):
+        if not button.data.startswith(("my:", "rv:", "ini:docx:")):
+            continue  # another conversation's button (``ini:amend``): pressed only
+        number = button.number if button.number is not None else (position if numbered else None)
+        options.append({"d": button.data, "t": list(button.typed), "n": number})
+    memory = _memory(context)
+    memory["opts"] = options
+    memory["at"] = time.time()
+    memory["live"] = True  # the next message may be a typed number of this screen
+
+
+def _live_options(context: BotContext) -> list[dict[str, Any]]:
+    memory = _memory(context)
+    if time.time() - float(memory.get("at") or 0) > SCREEN_TTL:
+        return []
+    options = memory.get("opts")
+    return [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
+
+
+def _pick(context: BotContext, text: str) -> str | None:
+    """The button of the last screen that ``text`` designates (its number or a label)."""
+    options = _live_options(context)
+    if not options:
+        return None
+    folded = fold(text)
+    if is_number(folded):
+        return next((str(o["d"]) for o in options if o.get("n") == int(folded)), None)
+    return match_choice(text, [Choice(str(o["d"]), list(o.get("t") or [])) for o in options])
+
+
+class TypedChoice(filters.MessageFilter):
+    """Text that may be a typed button of these screens: an initiative number, a number (when
+    ``numbers``), or one of the labels of ``keys`` (every language) or ``extra``. Whether it
+    means something on the person's last screen is decided by the handler."""
+
+    def __init__(
+        self,
+        translator: Translator,
+        keys: Iterable[str],
+        extra: Iterable[str] = (),
+        *,
+        numbers: bool,
+    ) -> None:
+        super().__init__(name="TypedChoice")
+        self.choices = [Choice(key, translator.all(key), ALIASES.get(key, ())) for key in keys]
+        self.choices += [Choice(f"x:{i}", (label,)) for i, label in enumerate(extra)]
+        self.numbers = numbers
+
+    def filter(self, message: Message) -> bool:
+        text = message.text or ""
+        if NUMBER.match(clean(text)):
+            return self.numbers
+        if is_number(fold(text)):
+            return self.numbers
+        return match_choice(text, self.choices) is not None
+
+
+def _pack(blocks: Iterable[str], limit: int = MESSAGE_MAX) -> list[str]:
+    """Blocks of HTML joined by blank lines into as few messages as fit."""
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}\n\n{block}" if current else block
+        if current and len(candidate) > limit:
+            parts.append(current)
+            current = block
+        else:
+            current = candidate
+    return [*parts, current] if current else parts or [""]
+
+
+async def _show(
+    update: Update,
+    context: BotContext,
+    blocks: Sequence[str],
+    rows: Sequence[Sequence[Button]] = (),
+    *,
+    numbered: bool = True,
+) -> None:
+    """Send a screen (several messages if long; the buttons go with the last) and remember
+    what it offers."""
+    parts = _pack(blocks)
+    markup = keyboard([[(b.text, b.data) for b in row] for row in rows]) if rows else None
+    for part in parts[:-1]:
+        await send(update, context, part)
+    await send(update, context, parts[-1], markup)
+    _remember(context, [b for row in rows for b in row], numbered)
+
+
+def _pairs(buttons: Sequence[Button], width: int = 2) -> list[list[Button]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int = TITLE_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _day(context: BotContext, moment: datetime) -> str:
+    return moment.astimezone(context.services.settings.tz).strftime("%d/%m/%Y")
+
+
+def _minute(context: BotContext, moment: datetime) -> str:
+    return moment.astimezone(context.services.settings.tz).strftime("%d/%m/%Y %H:%M")
+
+
+def status_label(context: BotContext, status: Status) -> str:
+    return context.t(STATUS_LABELS[status])
+
+
+def _known(context: BotContext, key: str) -> bool:
+    """Whether the catalog has ``key`` (labels of form fields are data-driven: a field added
+    to the form file may not have one yet)."""
+    catalog = context.services.translator.catalogs.get(context.locale)
+    return catalog is not None and catalog.gettext(key) != key
+
+
+def _field_label(context: BotContext, field: FormField) -> str:
+    key = f"initiative.field.{field.id}"
+    return context.t(key) if _known(context, key) else field.docx
+
+
+def _choice_text(context: BotContext, field: FormField, value: str) -> str:
+    if field.id == "solution_type":
+        key = f"initiative.type.{value}"
+        if _known(context, key):
+            return context.t(key)
+        return context.services.initiatives.form.solution_type_docx.get(value, value)
+    return value
+
+
+def _date_text(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _person(context: BotContext, number: int, person: Person) -> str:
+    """One person of a list, as escaped HTML."""
+    parts = [f"<b>{escape(person.full_name)}</b>"]
+    if person.birth_date is not None:
+        parts.append(escape(person.birth_date.strftime("%d/%m/%Y")))
+    parts += [escape(p) for p in (person.workplace, person.position, person.qualification) if p]
+    if person.share is not None:
+        parts.append(context.t("review.share", share=format_share(person.share)))
+    if person.task:
+        parts.append(context.t("review.task", task=person.task))
+    return f"{number}. " + "; ".join(parts)
+
+
+def _split_plain(text: str, limit: int = BLOCK_MAX) -> list[str]:
+    """Plain text in pieces of at most ``limit`` characters, cut at line breaks or spaces."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest] if rest else pieces
+
+
+def _field_blocks(context: BotContext, item: Initiative, *, confidential: bool) -> list[str]:
+    """Every answer of the form, as HTML blocks (a long one in several)."""
+    form = context.services.initiatives.form
+    none = context.t("review.none")
+    blocks: list[str] = []
+    for field in form.fields:
+        if field.kind == "shares":  # shown with the authors
+            continue
+        label = _field_label(context, field)
+        value = item.content.get(field.id)
+        if field.confidential and not confidential:
+            hidden = Safe(context.t("review.confidential_hidden"))
+            blocks.append(context.t("review.field", label=label, value=hidden))
+        elif field.kind == "persons":
+            listed = people(value)
+            lines = [_person(context, i, p) for i, p in enumerate(listed, start=1)]
+            shown = Safe("\n" + "\n".join(lines)) if lines else none
+            blocks.append(context.t("review.field", label=label, value=shown))
+        elif field.kind == "long":
+            pieces = _split_plain(long_text(value)) or [none]
+            blocks.append(context.t("review.field", label=label, value="\n" + pieces[0]))
+            blocks += [escape(piece) for piece in pieces[1:]]
+        else:
+            if value is None or value == "":
+                text = none
+            elif field.kind == "yesno":
+                text = context.t(N_("review.yes") if value else N_("review.no"))
+            elif field.kind == "date":
+                text = _date_text(value)
+            elif field.kind == "choice":
+                text = _choice_text(context, field, str(value))
+            else:
+                text = str(value)
+            pieces = _split_plain(text) or [none]
+            separator = "\n" if "\n" in text or len(pieces) > 1 else ""
+            blocks.append(context.t("review.field", label=label, value=separator + pieces[0]))
+            blocks += [escape(piece) for piece in pieces[1:]]
+    return blocks
+
+
+def _size(size: int) -> str:
+    if size <= 0:
+        return "?"
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _attachments_block(context: BotContext, item: Initiative) -> str:
+    files = item.attachments
+    if not files:
+        return context.t("review.attachments_none")
+    lines = [context.t("review.attachments", count=len(files))]
+    lines += [
+        context.t("review.attachment", n=i, name=f.name, size=_size(f.size))
+        for i, f in enumerate(files, start=1)
+    ]
+    return "\n".join(lines)
+
+
+def _history_block(context: BotContext, history: Sequence[StatusChange]) -> str:
+    lines = [context.t("review.history")]
+    for change in history:
+        params: dict[str, object] = {
+            "at": _minute(context, change.at),
+            "actor": change.actor_name,
+            "to_status": status_label(context, change.to_status),
+        }
+        if change.from_status is None:
+            lines.append(context.t("review.history_first", **params))
+        else:
+            from_status = status_label(context, change.from_status)
+            lines.append(context.t("review.history_item", from_status=from_status, **params))
+        if change.comment:
+            lines.append(context.t("review.history_comment", comment=change.comment))
+    return "\n".join(lines)
+
+
+def _comment_block(context: BotContext, item: Initiative) -> str | None:
+    """The office's last word. (Not once resubmitted: the comment of the earlier round stays
+    in ``last_comment`` but belongs to the history then.)"""
+    if not item.last_comment or item.status is Status.SUBMITTED:
+        return None
+    if item.status is Status.NEEDS_CHANGES:
+        return context.t("review.comment_changes", comment=item.last_comment)
+    if item.status is Status.NOT_RECOGNISED:
+        return context.t("review.comment_reason", comment=item.last_comment)
+    return context.t("review.comment", comment=item.last_comment)
+
+
+# --- the person's own initiatives: /my_initiatives ----------------------------------------------
+
+
+def _user(context: BotContext) -> User:
+    user = context.user
+    assert user is not None  # identify() ran first for every update with a person
+    return user
+
+
+async def _mine(context: BotContext) -> list[Initiative]:
+    """The person's initiatives, newest first (the order of the list and its numbers)."""
+    items = await context.services.initiatives.mine(context.user_id)
+    return sorted(items, key=lambda i: (i.submitted_at, i.id), reverse=True)
+
+
+async def my_list(update: Update, context: BotContext, page: int = 1) -> None:
+    items = await _mine(context)
+    if not items:
+        await _show(update, context, [context.t("my.none")])
+        return
+    pages = math.ceil(len(items) / PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    shown = list(enumerate(items, start=1))[start : start + PAGE_SIZE]
+    lines = [context.t("my.title", count=len(items))]
+    for n, item in shown:
+        lines.append(
+            context.t(
+                "my.item",
+                n=n,
+                number=item.number,
+                title=_short(item.title),
+                status=status_label(context, item.status),
+                date=_day(context, item.submitted_at),
+            )
+        )
+    blocks = ["\n\n".join(lines)]
+    if pages > 1:
+        blocks.append(context.t("review.page", page=page, pages=pages))
+    blocks.append(context.t("my.hint", example=shown[0][1].number))
+    buttons = [
+        Button(f"my:o:{item.id}", f"{n}. {item.number}", (item.number,), n) for n, item in shown
+    ]
+    rows = _pairs(buttons)
+    rows += _paging(context, "my:p", page, pages)
+    await _show(update, context, blocks, rows, numbered=False)
+
+
+def _paging(context: BotContext, prefix: str, page: int, pages: int) -> list[list[Button]]:
+    row = []
+    if page > 1:
+        row.append(_button(context, N_("review.btn.prev"), f"{prefix}:{page - 1}"))
+    if page < pages:
+        row.append(_button(context, N_("review.btn.next"), f"{prefix}:{page + 1}"))
+    return [row] if row else []
+
+
+async def _own(update: Update, context: BotContext, initiative_id: int) -> Initiative | None:
+    """The person's initiative ``initiative_id`` (someone else's is "not found")."""
+    item = await context.services.initiatives.get(initiative_id)
+    if item is None or item.submitter_id != context.user_id:
+        await send(update, context, context.t("initiative.not_found"))
+        return None
+    return item
+
+
+async def my_detail(update: Update, context: BotContext, initiative_id: int) -> None:
+    item = await _own(update, context, initiative_id)
+    if item is None:
+        return
+    head = context.t(
+        "my.detail_head",
+        number=item.number,
+        title=item.title,
+        status=status_label(context, item.status),
+        date=_day(context, item.submitted_at),
+    )
+    blocks = [head]
+    comment = _comment_block(context, item)
+    if comment is not None:
+        blocks.append(comment)
+    if item.status is Status.NEEDS_CHANGES:
+        blocks.append(context.t("my.amend_hint"))
+    blocks += _field_blocks(context, item, confidential=True)  # their own answers
+    blocks.append(_attachments_block(context, item))
+    blocks.append(_history_block(context, await context.services.initiatives.history(item.id)))
+    rows: list[list[Button]] = []
+    if item.status is Status.NEEDS_CHANGES:
+        rows.append([_button(context, N_("my.btn.amend"), f"ini:amend:{item.id}")])
+    if item.status in WITHDRAWABLE:
+        rows.append([_button(context, N_("my.btn.withdraw"), f"my:w:{item.id}")])
+    rows.append([_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")])
+    rows.append([_button(context, N_("my.btn.back"), "my:l")])
+    await _show(update, context, blocks, rows)
+
+
+async def my_withdraw_ask(update: Update, context: BotContext, initiative_id: int) -> None:
+    item = await _own(update, context, initiative_id)
+    if item is None:
+        return
+    if item.status not in WITHDRAWABLE:
+        await _not_withdrawable(update, context, item, item.status)
+        return
+    text = context.t("my.withdraw_confirm", number=item.number, title=_short(item.title))
+    rows = [
+        [_button(context, N_("my.btn.confirm_withdraw"), f"my:wy:{item.id}")],
+        [_button(context, N_("my.btn.keep"), f"my:wn:{item.id}")],
+    ]
+    await _show(update, context, [text], rows)
+
+
+async def my_withdraw(update: Update, context: BotContext, initiative_id: int) -> None:
+    item = await _own(update, context, initiative_id)
+    if item is None:
+        return
+    try:
+        await context.services.initiatives.withdraw(ref(update), _user(context), item.id)
+    except InitiativeError as exc:
+        if exc.code == "initiative.not_withdrawable":
+            current = await context.services.initiatives.get(item.id)
+            await _not_withdrawable(update, context, item, (current or item).status)
+        else:
+            await send(update, context, context.t("initiative.not_found"))
+        return
+    rows = [[_button(context, N_("my.btn.back"), "my:l")]]
+    await _show(update, context, [context.t("my.withdrawn", number=item.number)], rows)
+
+
+async def _not_withdrawable(
+    update: Update, context: BotContext, item: Initiative, status: Status
+) -> None:
+    text = context.t(
+        "my.not_withdrawable", number=item.number, status=status_label(context, status)
+    )
+    await _show(update, context, [text], [[_button(context, N_("my.btn.back"), "my:l")]])
+
+
+async def my_keep(update: Update, context: BotContext, initiative_id: int) -> None:
+    item = await _own(update, context, initiative_id)
+    if item is None:
+        return
+    rows = [[_button(context, N_("my.btn.back"), "my:l")]]
+    await _show(update, context, [context.t("my.kept", number=item.number)], rows)
+
+
+async def my_command(update: Update, context: BotContext) -> None:
+    """``/my_initiatives``; ``/my_initiatives 2`` (its number in the list) or
+    ``/my_initiatives SK-2025-0007`` opens one."""
+    reference = clean(" ".join(context.args or []))
+    if not reference:
+        await my_list(update, context)
+        return
+    if is_number(reference):
+        items = await _mine(context)
+        index = int(reference)
+        if 1 <= index <= len(items):
+            await my_detail(update, context, items[index - 1].id)
+            return
+    found = await context.services.initiatives.find(reference) if NUMBER.match(reference) else None
+    if found is None or found.submitter_id != context.user_id:
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    await my_detail(update, context, found.id)
+
+
+# --- the office: /review ------------------------------------------------------------------------
+
+
+def may_review(context: BotContext) -> bool:
+    return context.user is not None and context.user.is_reviewer
+
+
+def _filter(context: BotContext) -> tuple[str, str | None]:
+    memory = _memory(context)
+    current = memory.get("filter")
+    if not isinstance(current, dict):
+        return "open", None
+    key = str(current.get("s") or "open")
+    unit = current.get("u")
+    return (key if key in STATUS_FILTERS else "open"), (str(unit) if unit else None)
+
+
+def _set_filter(context: BotContext, key: str, unit: str | None) -> None:
+    _memory(context)["filter"] = {"s": key, "u": unit}
+
+
+async def review_queue(update: Update, context: BotContext, page: int = 1) -> None:
+    services = context.services
+    key, unit = _filter(context)
+    label_key, statuses = STATUS_FILTERS[key]
+    items = await services.initiatives.queue(list(statuses) if statuses else None, unit)
+    counts = await services.initiatives.counts()
+    summary = "; ".join(
+        f"{status_label(context, status)}: {counts[status]}"
+        for status in Status
+        if counts.get(status)
+    )
+    head = [
+        context.t(
+            "review.queue_title",
+            statuses=context.t(label_key),
+            unit=unit or context.t("review.btn.all_units"),
+        )
+    ]
+    if summary:
+        head.append(context.t("review.counts", summary=summary))
+    filters_row = [
+        _button(context, N_("review.btn.filter_status"), "rv:fs"),
+        _button(context, N_("review.btn.filter_unit"), "rv:fu"),
+    ]
+    if not items:
+        blocks = ["\n".join(head), context.t("review.queue_empty")]
+        await _show(update, context, blocks, [filters_row], numbered=False)
+        return
+    pages = math.ceil(len(items) / PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    shown = list(enumerate(items, start=1))[start : start + PAGE_SIZE]
+    lines = [
+        context.t(
+            "review.item",
+            n=n,
+            number=item.number,
+            title=_short(item.title),
+            status=status_label(context, item.status),
+            unit=item.unit or context.t("review.none"),
+            date=_day(context, item.submitted_at),
+        )
+        for n, item in shown
+    ]
+    blocks = ["\n".join(head), "\n\n".join(lines)]
+    if pages > 1:
+        blocks.append(context.t("review.page", page=page, pages=pages))
+    blocks.append(context.t("review.hint", example=shown[0][1].number))
+    buttons = [
+        Button(f"rv:o:{item.id}", f"{n}. {item.number}", (item.number,), n) for n, item in shown
+    ]
+    rows = [*_pairs(buttons), *_paging(context, "rv:p", page, pages), filters_row]
+    await _show(update, context, blocks, rows, numbered=False)
+
+
+async def review_status_filters(update: Update, context: BotContext) -> None:
+    buttons = [_button(context, label, f"rv:s:{key}") for key, (label, _) in STATUS_FILTERS.items()]
+    await _show(update, context, [context.t("review.filter_status_ask")], _pairs(buttons))
+
+
+async def review_unit_filters(update: Update, context: BotContext) -> None:
+    units = await context.services.initiatives.units()
+    _memory(context)["units"] = units
+    buttons = [Button(f"rv:u:{i}", unit, (unit,)) for i, unit in enumerate(units)]
+    buttons.append(_button(context, N_("review.btn.all_units"), "rv:u:all"))
+    text = context.t(N_("review.filter_unit_ask") if units else N_("review.no_units"))
+    await _show(update, context, [text], [[b] for b in buttons])
+
+
+async def review_detail(update: Update, context: BotContext, initiative_id: int) -> None:
+    services = context.services
+    item = await services.initiatives.get(initiative_id)
+    if item is None:
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    submitter = await services.users.get(item.submitter_id) if item.submitter_id else None
+    none = context.t("review.none")
+    head = context.t(
+        "review.detail_head",
+        number=item.number,
+        title=item.title,
+        status=status_label(context, item.status),
+        submitter=submitter.display_name if submitter else none,
+        unit=item.unit or none,
+        date=_day(context, item.submitted_at),
+    )
+    blocks = [head]
+    comment = _comment_block(context, item)
+    if comment is not None:
+        blocks.append(comment)
+    admin = _user(context).is_admin
+    blocks += _field_blocks(context, item, confidential=admin)
+    blocks.append(_attachments_block(context, item))
+    blocks.append(_history_block(context, await services.initiatives.history(item.id)))
+    rows = [
+        [_button(context, MOVE_LABELS[to], f"rv:m:{item.id}:{to.value}")]
+        for to in REVIEW_MOVES.get(item.status, ())
+    ]
+    if item.attachments:
+        rows.append([_button(context, N_("review.btn.files"), f"rv:a:{item.id}")])
+    rows.append([_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")])
+    rows.append([_button(context, N_("review.btn.back"), "rv:q")])
+    await _show(update, context, blocks, rows)
+
+
+async def review_files(update: Update, context: BotContext, initiative_id: int) -> None:
+    item = await context.services.initiatives.get(initiative_id)
+    if item is None:
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    if not item.attachments:
+        await send(update, context, context.t("review.files_none"))
+        return
+    for file in item.attachments:
+        try:
+            if file.kind == "photo":
+                await context.bot.send_photo(chat.id, file.file_id, caption=escape(file.name))
+            else:
+                await context.bot.send_document(chat.id, file.file_id, caption=escape(file.name))
+        except TelegramError as exc:
+            log.info("could not send attachment %s of %s: %s", file.name, item.number, exc)
+            await send(update, context, context.t("review.file_failed", name=file.name))
+
+
+async def review_move(update: Update, context: BotContext, initiative_id: int, to: Status) -> None:
+    """A move that needs no comment ("Bắt đầu xét", "Công nhận"), applied at once."""
+    services = context.services
+    item = await services.initiatives.get(initiative_id)
+    if item is None:
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    try:
+        moved = await services.initiatives.review(ref(update), _user(context), item.id, to)
+    except InvalidInput as exc:
+        await send(update, context, _input_error(context, exc))
+        return
+    except InitiativeError as exc:
+        await _refused(update, context, exc, item, to)
+        return
+    await _decided(update, context, moved)
+
+
+def _input_error(context: BotContext, exc: InvalidInput) -> str:
+    return context.t(INPUT_ERRORS.get(exc.code, N_("error.generic")), **exc.params)
+
+
+async def _refused(
+    update: Update, context: BotContext, exc: InitiativeError, item: Initiative, to: Status
+) -> None:
+    """The service refused the move: the initiative is gone, or its status changed since the
+    button was shown (someone else decided first)."""
+    if exc.code == "review.denied":  # the role was revoked meanwhile
+        await send(update, context, context.t("review.denied"))
+        return
+    if exc.code != "review.bad_move":
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    current = Status(str(exc.params.get("status", item.status.value)))
+    text = context.t(
+        "review.bad_move",
+        number=item.number,
+        status=status_label(context, current),
+        to=status_label(context, to),
+    )
+    rows = [[_button(context, N_("review.btn.open"), f"rv:o:{item.id}")]]
+    await _show(update, context, [text], rows)
+
+
+async def _decided(update: Update, context: BotContext, moved: Moved) -> None:
+    item = moved.initiative
+    delivered = await notify_author(context, item, moved.change)
+    text = context.t("review.moved", number=item.number, status=status_label(context, item.status))
+    text += "\n" + context.t(N_("review.notified") if delivered else N_("review.not_delivered"))
+    rows = [
+        [_button(context, N_("review.btn.open"), f"rv:o:{item.id}")],
+        [_button(context, N_("review.btn.back"), "rv:q")],
+    ]
+    await _show(update, context, [text], rows)
+
+
+async def notify_author(context: BotContext, initiative: Initiative, change: StatusChange) -> bool:
+    """Tell the submitter about a change of status, in their language. ``False`` when they
+    could not be reached (blocked the bot, erased their data)."""
+    services = context.services
+    key = NOTIFY.get(change.to_status)
+    if initiative.submitter_id is None or key is None:
+        return False
+    author = await services.users.get(initiative.submitter_id)
+    default = services.settings.default_language
+    locale = author.locale(default) if author else default
+    translate = services.translator
+    status = translate(locale, STATUS_LABELS[change.to_status])
+    comment = change.comment or ""
+    text = translate(
+        locale,
+        key,
+        number=initiative.number,
+        title=initiative.title,
+        status=status,
+        comment=comment,
+    )
+    if comment and change.to_status not in COMMENT_REQUIRED:
+        text += "\n" + translate(locale, N_("review.notify_comment"), comment=comment)
+    try:
+        await context.bot.send_message(chat_id=initiative.submitter_id, text=text)
+    except TelegramError as exc:  # Forbidden: blocked the bot; BadRequest: chat not found
+        log.info(
+            "could not notify %s about %s: %s", initiative.submitter_id, initiative.number, exc
+        )
+        return False
+    return True
+
+
+async def review_command(update: Update, context: BotContext) -> None:
+    """``/review`` (the queue), ``/review SK-2025-0007`` or ``/review 7`` (one initiative)."""
+    if not may_review(context):
+        await send(update, context, context.t("review.denied"))
+        return
+    reference = clean(" ".join(context.args or []))
+    if reference:
+        found = await context.services.initiatives.find(reference)
+        if found is None:
+            await send(update, context, context.t("initiative.not_found"))
+            return
+        await review_detail(update, context, found.id)
+        return
+    _set_filter(context, "open", None)
+    await review_queue(update, context)
+
+
+# --- buttons and their typed forms ---------------------------------------------------------------
+
+_MY = re.compile(r"^my:(l|p:\d+|o:\d+|w:\d+|wy:\d+|wn:\d+)$")
+_RV = re.compile(r"^rv:(q|fs|fu|p:\d+|s:\w+|u:(?:\d+|all)|o:\d+|a:\d+|m:\d+:\w+)$")
+
+
+async def _run(update: Update, context: BotContext, data: str) -> None:
+    """Do what the button ``data`` stands for (pressed, or typed)."""
+    if data.startswith("rv:"):
+        if not may_review(context):
+            await send(update, context, context.t("review.denied"))
+            return
+        await _run_review(update, context, data)
+    elif _MY.match(data):
+        await _run_mine(update, context, data)
+    elif re.match(r"^ini:docx:\d+$", data):
+        await _form_again(update, context, int(data.rsplit(":", 1)[1]))
+    else:
+        await send(update, context, context.t("button.stale"))
+
+
+async def _form_again(update: Update, context: BotContext, initiative_id: int) -> None:
+    """The typed form of "Tải đơn (.docx)" (the button itself is handled by
+    :func:`handlers.initiative.form_button`, with the same rule)."""
+    item = await context.services.initiatives.get(initiative_id)
+    user = _user(context)
+    own = item is not None and item.submitter_id == user.user_id
+    if item is None or not (own or user.is_reviewer):
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    await form_handlers.send_form(update, context, item, include_confidential=own or user.is_admin)
+
+
+async def _run_mine(update: Update, context: BotContext, data: str) -> None:
+    action, _, arg = data.removeprefix("my:").partition(":")
+    if action == "l":
+        await my_list(update, context)
+    elif action == "p":
+        await my_list(update, context, int(arg))
+    elif action == "o":
+        await my_detail(update, context, int(arg))
+    elif action == "w":
+        await my_withdraw_ask(update, context, int(arg))
+    elif action == "wy":
+        await my_withdraw(update, context, int(arg))
+    else:  # "wn"
+        await my_keep(update, context, int(arg))
+
+
+async def _run_review(update: Update, context: BotContext, data: str) -> None:
+    if not _RV.match(data):
+        await send(update, context, context.t("button.stale"))
+        return
+    action, _, arg = data.removeprefix("rv:").partition(":")
+    if action == "q":
+        await review_queue(update, context)
+    elif action == "p":
+        await review_queue(update, context, int(arg))
+    elif action == "fs":
+        await review_status_filters(update, context)
+    elif action == "fu":
+        await review_unit_filters(update, context)
+    elif action == "s" and arg in STATUS_FILTERS:
+        _set_filter(context, arg, _filter(context)[1])
+        await review_queue(update, context)
+    elif action == "u":
+        units = _memory(context).get("units") or []
+        if arg == "all":
+            _set_filter(context, _filter(context)[0], None)
+        elif int(arg) < len(units):
+            _set_filter(context, _filter(context)[0], str(units[int(arg)]))
+        else:
+            await send(update, context, context.t("button.stale"))
+            return
+        await review_queue(update, context)
+    elif action == "o":
+        await review_detail(update, context, int(arg))
+    elif action == "a":
+        await review_files(update, context, int(arg))
+    elif action == "m":
+        ident, _, target = arg.partition(":")
+        to = Status(target) if target in {s.value for s in Status} else None
+        if to is None or to in COMMENT_REQUIRED:  # those go through the comment conversation
+            await send(update, context, context.t("button.stale"))
+            return
+        await review_move(update, context, int(ident), to)
+    else:
+        await send(update, context, context.t("button.stale"))
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Every ``my:`` and ``rv:`` button (``rv:`` ones refused to whoever may not review)."""
+    query = update.callback_query
+    assert query is not None
+    data = query.data or ""
+    if data.startswith("rv:") and not may_review(context):
+        await acknowledge(update, context.t("review.denied"), alert=True)
+        return
+    await acknowledge(update)
+    await _run(update, context, data)
+
+
+async def typed_number(update: Update, context: BotContext) -> None:
+    """Group -7, before the main menu's typed numbers: right after one of these screens, a
+    typed number picks its button ("2" is the second initiative of the list, not the menu's
+    second item). Any other message ends that; labels keep working (see :func:`on_typed`)."""
+    user = update.effective_user
+    if user is None or update.effective_chat is None or update.message is None:
+        return
+    data = context.application.user_data.get(user.id)
+    memory = data.get(MEMORY) if data else None
+    if not isinstance(memory, dict) or not memory.get("live"):
+        return
+    memory["live"] = False
+    if context.services.states.active(BotContext.key_of(update)) is not None:
+        return
+    text = text_of(update)
+    if is_number(fold(text)) and _live_options(context):
+        memory["live"] = True  # "99" (out of range) is answered and the screen stays
+        await on_typed(update, context)
+        raise ApplicationHandlerStop
+
+
+async def on_typed(update: Update, context: BotContext) -> None:
+    """Typed text that may be a button of the last screen (its number or label) or an
+    initiative's number; anything else goes on to the rules Q&A."""
+    text = text_of(update)
+    data = _pick(context, text)
+    if data is not None:
+        await _run(update, context, data)
+        return
+    reference = clean(text)
+    if NUMBER.match(reference):
+        await _open_number(update, context, reference)
+        return
+    numbers = [int(o["n"]) for o in _live_options(context) if o.get("n") is not None]
+    if is_number(fold(text)) and numbers:
+        await send(
+            update, context, context.t("review.pick_range", low=min(numbers), high=max(numbers))
+        )
+        return
+    await ask.free_text(update, context)
+
+
+async def _open_number(update: Update, context: BotContext, reference: str) -> None:
+    """A typed initiative number: the person's own one, or any one for a reviewer."""
+    found = await context.services.initiatives.find(reference)
+    if found is not None and found.submitter_id == context.user_id:
+        await my_detail(update, context, found.id)
+    elif found is not None and may_review(context):
+        await review_detail(update, context, found.id)
+    else:
+        await send(update, context, context.t("initiative.not_found"))
 
 
 def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:
     """Single-step handlers (commands and buttons), registered by ``bot.app``."""
-    return []
+    typed = TypedChoice(services.translator, TYPED_KEYS, services.units, numbers=True)
+    return [
+        CommandHandler("my_initiatives", my_command),
+        CommandHandler("review", review_command),
+        CallbackQueryHandler(on_button, pattern=r"^(my|rv):"),
+        MessageHandler(TEXT & filters.ChatType.PRIVATE & typed, on_typed),
+    ]
+
+
+# --- the reviewer's comment (needs changes / not recognised): a persistent conversation ----------
+
+
+def _pending(context: BotContext) -> tuple[int, Status] | None:
+    pending = _memory(context).get("pending")
+    if not isinstance(pending, dict):
+        return None
+    try:
+        return int(pending["id"]), Status(pending["to"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+async def begin_comment(update: Update, context: BotContext) -> str | int:
+    """ "Yêu cầu bổ sung" / "Không công nhận" (the button, or its label typed): ask for the
+    comment."""
+    if update.callback_query is not None:
+        if not may_review(context):
+            await acknowledge(update, context.t("review.denied"), alert=True)
+            return END
+        data = update.callback_query.data or ""
+    else:
+        picked = _pick(context, text_of(update))
+        if picked is None or not re.match(COMMENT_MOVE_PATTERN, picked):
+            await on_typed(update, context)  # another choice of their screen, or just words
+            return END
+        if not may_review(context):
+            await send(update, context, context.t("review.denied"))
+            return END
+        data = picked
+    if not await may_enter(update, context):
+        return END
+    _, _, ident, target = data.split(":")
+    to = Status(target)
+    item = await context.services.initiatives.get(int(ident))
+    if item is None:
+        await send(update, context, context.t("initiative.not_found"))
+        return END
+    if to not in REVIEW_MOVES.get(item.status, ()):
+        await _refused(
+            update, context, InitiativeError("review.bad_move", status=item.status.value), item, to
+        )
+        return END
+    _memory(context)["pending"] = {"id": item.id, "to": to.value}
+    await context.services.flows.move(ref(update), FLOW, COMMENT)
+    await prompt(update, context, COMMENT)
+    return COMMENT
+
+
+async def prompt(update: Update, context: BotContext, state: str) -> None:
+    pending = _pending(context)
+    item = await context.services.initiatives.get(pending[0]) if pending else None
+    if pending is None or item is None:
+        await send(update, context, context.t("review.pending_lost"))
+        return
+    key = COMMENT_PROMPTS.get(pending[1], COMMENT_PROMPTS[Status.NEEDS_CHANGES])
+    await send(update, context, context.t(key, number=item.number, title=_short(item.title)))
+
+
+async def _leave(update: Update, context: BotContext) -> None:
+    _memory(context).pop("pending", None)
+    await context.services.flows.move(ref(update), FLOW, None)
+
+
+async def on_comment(update: Update, context: BotContext) -> str | int | None:
+    pending = _pending(context)
+    services = context.services
+    item = await services.initiatives.get(pending[0]) if pending else None
+    if pending is None or item is None or not may_review(context):
+        await _leave(update, context)
+        key = N_("review.pending_lost") if may_review(context) else N_("review.denied")
+        await send(update, context, context.t(key))
+        return END
+    to = pending[1]
+    try:
+        moved = await services.initiatives.review(
+            ref(update),
+            _user(context),
+            item.id,
+            to,
+            text_of(update),
+            conversation=FLOW,
+            state=None,
+        )
+    except InvalidInput as exc:  # empty, too long: the question stays
+        await send(update, context, _input_error(context, exc))
+        return None
+    except InitiativeError as exc:  # decided by someone else meanwhile
+        await _leave(update, context)
+        await _refused(update, context, exc, item, to)
+        return END
+    _memory(context).pop("pending", None)
+    await _decided(update, context, moved)
+    return END
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    await _leave(update, context)
+
+
+def build(services: Services) -> ConversationHandler[BotContext]:
+    guard = NotInFlow(services.states)
+    typed = TypedChoice(services.translator, [MOVE_LABELS[s] for s in COMMENT_MOVES], numbers=False)
+    return ConversationHandler(
+        name=FLOW,
+        persistent=True,
+        entry_points=[
+            CallbackQueryHandler(begin_comment, pattern=COMMENT_MOVE_PATTERN),
+            MessageHandler(TEXT & filters.ChatType.PRIVATE & guard & typed, begin_comment),
+        ],
+        states={COMMENT: [MessageHandler(TEXT, on_comment)]},
+        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel, resume_commands=("review",)),
+    )

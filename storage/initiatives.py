@@ -124,7 +124,7 @@ async def replace_content(
     """An amended initiative (resubmitted after "needs changes")."""
     await conn.execute(
         """UPDATE initiatives SET draft_id = ?, title = ?, title_key = ?, content = ?,
-               status = ?, updated_at = ? WHERE id = ?""",
+               status = ?, last_comment = NULL, updated_at = ? WHERE id = ?""",
         (
             draft_id,
             title,

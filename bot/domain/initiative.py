@@ -176,7 +176,8 @@ REVIEW_MOVES: dict[Status, tuple[Status, ...]] = {
     Status.REVIEWING: (Status.NEEDS_CHANGES, Status.RECOGNISED, Status.NOT_RECOGNISED),
 }
 COMMENT_REQUIRED = frozenset({Status.NEEDS_CHANGES, Status.NOT_RECOGNISED})
-WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.NEEDS_CHANGES})  # before the review starts
+# The author may take it back before the review starts, or instead of amending it.
+WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.NEEDS_CHANGES})
 FINAL = frozenset({Status.RECOGNISED, Status.NOT_RECOGNISED, Status.WITHDRAWN})
 COMMENT_MAX = 1000
 
@@ -283,7 +284,7 @@ def parse_birth_date(text: str, today: date) -> date:
 
 
 def parse_text(text: str, minimum: int, maximum: int) -> str:
-    value = clean(text) if "\n" not in text else _clean_lines(text)
+    value = clean(text) if "\n" not in text else clean_lines(text)
     if len(value) < minimum or not any(ch.isalnum() for ch in value):
         raise InvalidInput("text_short_min", minimum=minimum)
     if len(value) > maximum:
@@ -291,7 +292,7 @@ def parse_text(text: str, minimum: int, maximum: int) -> str:
     return value
 
 
-def _clean_lines(text: str) -> str:
+def clean_lines(text: str) -> str:
     """Free text keeping its line breaks (a list typed on several lines stays a list)."""
     lines = [clean(line) for line in text.splitlines()]
     out: list[str] = []
@@ -680,7 +681,7 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
             "initiative.file_saved",
             {"name": given.file.name, "count": len(files), "limit": limits.max_attachments},
         )
-    text = _clean_lines(given.text)
+    text = clean_lines(given.text)
     if not text:
         raise InvalidInput("expect_text")
     total = sum(len(p) for p in parts) + len(text)

@@ -247,7 +247,7 @@ class InitiativeService:
 
     async def mine(self, user_id: int) -> list[Initiative]:
         async with self.db.read() as conn:
-            return await sql.listing(conn, submitter_id=user_id)
+            return await sql.listing(conn, submitter_id=user_id, limit=1_000_000)
 
     async def get(self, initiative_id: int) -> Initiative | None:
         async with self.db.read() as conn:
@@ -285,7 +285,7 @@ class InitiativeService:
         self, statuses: list[Status] | None = None, unit: str | None = None
     ) -> list[Initiative]:
         async with self.db.read() as conn:
-            return await sql.listing(conn, statuses=statuses, unit=unit)
+            return await sql.listing(conn, statuses=statuses, unit=unit, limit=1_000_000)
 
     async def counts(self) -> dict[Status, int]:
         async with self.db.read() as conn:
@@ -308,7 +308,9 @@ class InitiativeService:
     ) -> Moved:
         """A reviewer's decision. ``conversation``/``state`` move the reviewer's own flow in
         the same transaction (the comment step)."""
-        text = clean(comment) if comment else None
+        if not actor.is_reviewer:  # the handlers check too; the rule lives here
+            raise InitiativeError("review.denied")
+        text = form_engine.clean_lines(comment) if comment else None
         if text is not None and len(text) > COMMENT_MAX:
             raise InvalidInput("too_long", limit=COMMENT_MAX)
         if to in COMMENT_REQUIRED and not text:

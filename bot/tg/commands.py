@@ -1,8 +1,9 @@
 """The command menu shown by Telegram clients, per language and role.
 
 Everyone sees the staff commands in their client's language (default scope with
-``language_code``); admins additionally get a chat-scoped list with the admin commands, and a
-person who picked a language in the bot gets a chat-scoped list in that language.
+``language_code``); admins additionally get a chat-scoped list with the review and admin
+commands, reviewers one with the review commands (set when the role is granted), and a person who
+picked a language in the bot gets a chat-scoped list in that language.
 """
 
 from __future__ import annotations
@@ -23,12 +24,19 @@ log = logging.getLogger(__name__)
 STAFF_COMMANDS = (
     ("start", N_("cmd.start")),
     ("menu", N_("cmd.menu")),
+    ("sangkien", N_("cmd.sangkien")),
+    ("my_initiatives", N_("cmd.my_initiatives")),
     ("hoi", N_("cmd.hoi")),
     ("profile", N_("cmd.profile")),
     ("language", N_("cmd.language")),
     ("help", N_("cmd.help")),
     ("cancel", N_("cmd.cancel")),
     ("forget_me", N_("cmd.forget_me")),
+)
+# Admins and people granted the reviewer role (initiatives).
+REVIEWER_COMMANDS = (
+    ("review", N_("cmd.review")),
+    ("export_initiatives", N_("cmd.export_initiatives")),
 )
 ADMIN_COMMANDS = (
     ("questions", N_("cmd.questions")),
@@ -40,8 +48,11 @@ ADMIN_COMMANDS = (
 )
 
 
-def command_list(translator: Translator, locale: str, *, admin: bool) -> list[BotCommand]:
-    pairs = STAFF_COMMANDS + (ADMIN_COMMANDS if admin else ())
+def command_list(
+    translator: Translator, locale: str, *, admin: bool, reviewer: bool = False
+) -> list[BotCommand]:
+    pairs = STAFF_COMMANDS + (REVIEWER_COMMANDS if admin or reviewer else ())
+    pairs += ADMIN_COMMANDS if admin else ()
     return [BotCommand(name, translator(locale, key)) for name, key in pairs]
 
 
@@ -61,11 +72,13 @@ async def set_default_commands(
 
 
 async def set_commands_for(context: BotContext, user: User) -> None:
-    """Chat-scoped commands for one person, in their language, with admin commands if admin."""
+    """Chat-scoped commands for one person, in their language, with the review commands if
+    reviewer and the admin commands if admin."""
     locale = user.locale(context.services.settings.default_language)
+    translator = context.services.translator
     try:
         await context.bot.set_my_commands(
-            command_list(context.services.translator, locale, admin=user.is_admin),
+            command_list(translator, locale, admin=user.is_admin, reviewer=user.is_reviewer),
             scope=BotCommandScopeChat(user.user_id),
         )
     except TelegramError as exc:  # e.g. the person never opened a chat with the bot

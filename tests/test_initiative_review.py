@@ -1,0 +1,658 @@
+"""The review side of initiatives (issue 4): ``/review`` for the office (admins and reviewers),
+the comment conversation, notifications to the author in their language, and the person's own
+``/my_initiatives`` (details, history, withdraw, the "Sửa và nộp lại" button)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from bot.domain.initiative import Initiative, Status
+from bot.tg.commands import command_list
+from bot.tg.stub_api import JSON, StubUser
+from handlers import menu
+from tests.harness import ADMIN_ID, Harness
+from tests.initiative_fixtures import CONFIDENTIAL, register, resubmit, submit_initiative
+
+STICKER: JSON = {
+    "sticker": {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
+}
+ADMIN_NAME = "Phạm Văn Quản"
+CAROL = StubUser(1003, first_name="Carol", language_code="vi")
+
+
+async def office(bot: Harness, admin: StubUser) -> None:
+    """The admin, registered (their name goes into the history)."""
+    await register(bot, admin, ADMIN_NAME, unit=0)
+
+
+def status(bot: Harness, value: Status, locale: str = "vi") -> str:
+    return bot.t(f"initiative.status.{value.value}", locale)
+
+
+async def row(bot: Harness, initiative_id: int) -> dict[str, Any] | None:
+    return await bot.db_row(
+        "SELECT status, last_comment FROM initiatives WHERE id = ?", initiative_id
+    )
+
+
+async def history(bot: Harness, initiative_id: int) -> list[tuple[Any, ...]]:
+    async with (
+        bot.services.db.read() as conn,
+        conn.execute(
+            "SELECT actor_id, actor_name, from_status, to_status, comment "
+            "FROM initiative_history WHERE initiative_id = ? ORDER BY id",
+            (initiative_id,),
+        ) as cur,
+    ):
+        return [tuple(r) for r in await cur.fetchall()]
+
+
+def data_of(bot: Harness, chat_id: int) -> list[str]:
+    return [data for _, data in bot.buttons(chat_id)]
+
+
+def notice(bot: Harness, key: str, item: Initiative, locale: str, comment: str = "") -> str:
+    return bot.t(
+        key,
+        locale,
+        number=item.number,
+        title=item.title,
+        status=status(bot, Status(key.rsplit(".", 1)[1]), locale),
+        comment=comment,
+    )
+
+
+async def shown(bot: Harness, chat_id: int, action: Awaitable[object]) -> str:
+    """Everything the bot sent to ``chat_id`` while ``action`` ran (a long screen may take
+    several messages)."""
+    mark = bot.mark()
+    await action
+    return "\n".join(bot.texts_since(mark, chat_id))
+
+
+def last_answer(bot: Harness) -> str:
+    """The text of the last answer to a button press (a toast or an alert)."""
+    return str(bot.stub.sent(method="answerCallbackQuery")[-1].params.get("text") or "")
+
+
+# --- the office's review ------------------------------------------------------------------------
+
+
+async def test_review_to_needs_changes_with_comment_and_english_notification(
+    bot: Harness, admin: StubUser, bob: StubUser
+) -> None:
+    item = await submit_initiative(bot, bob, title="Smart <meter> & dashboard", full_name="Bob An")
+    await office(bot, admin)
+
+    await bot.say(admin, "/review")
+    queue = bot.last_text(ADMIN_ID)
+    assert item.number in queue and "Smart &lt;meter&gt; &amp; dashboard" in queue
+    assert f"rv:o:{item.id}" in data_of(bot, ADMIN_ID)
+
+    detail = await shown(bot, ADMIN_ID, bot.press(admin, f"rv:o:{item.id}"))
+    assert CONFIDENTIAL in detail  # an admin sees the confidential field
+    assert "ban-ve-1.pdf" in detail and "Lê Văn Minh" in detail
+    assert data_of(bot, ADMIN_ID) == [
+        f"rv:m:{item.id}:reviewing",
+        f"rv:m:{item.id}:needs_changes",
+        f"rv:a:{item.id}",
+        f"ini:docx:{item.id}",
+        "rv:q",
+    ]
+
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    assert (await row(bot, item.id)) == {"status": "reviewing", "last_comment": None}
+    assert bot.last_text(bob.id) == notice(bot, "review.notify.reviewing", item, "en")
+    moved = bot.last_text(ADMIN_ID)
+    assert moved.startswith(
+        bot.t("review.moved", number=item.number, status=status(bot, Status.REVIEWING))
+    )
+    assert bot.t("review.notified") in moved
+
+    # "Yêu cầu bổ sung": the comment is asked; a sticker, an empty or a too long comment is
+    # refused and the question stays; /cancel leaves with nothing changed.
+    await bot.press(admin, f"rv:m:{item.id}:needs_changes")
+    assert await bot.state(admin, "review") == "comment"
+    ask = bot.t("review.ask_comment", number=item.number, title=item.title)
+    assert bot.last_text(ADMIN_ID) == ask
+    await bot.send_raw(admin, STICKER)
+    assert bot.texts(ADMIN_ID)[-2:] == [bot.t("error.expect_text"), ask]
+    await bot.say(admin, "   ")
+    assert bot.last_text(ADMIN_ID) == bot.t("error.comment_required")
+    await bot.say(admin, "quá dài " * 200)
+    assert bot.last_text(ADMIN_ID) == bot.t("error.too_long", limit=1000)
+    assert await bot.state(admin, "review") == "comment"
+    await bot.say(admin, "/review")  # its own command: the question again
+    assert bot.last_text(ADMIN_ID) == ask
+    await bot.say(admin, "/cancel")
+    assert bot.last_text(ADMIN_ID) == bot.t("flow.cancelled")
+    assert await bot.state(admin, "review") is None
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+    assert len(await history(bot, item.id)) == 2
+
+    await bot.press(admin, f"rv:m:{item.id}:needs_changes")
+    comment = "Bổ sung bảng số liệu <2024> & chữ ký của đơn vị."
+    await bot.say(admin, comment)
+    assert await bot.state(admin, "review") is None
+    assert await row(bot, item.id) == {"status": "needs_changes", "last_comment": comment}
+    english = notice(bot, "review.notify.needs_changes", item, "en", comment)
+    assert bot.last_text(bob.id) == english
+    assert "&lt;2024&gt; &amp;" in english and "/my_initiatives" in english
+    assert await history(bot, item.id) == [
+        (bob.id, "Bob An", None, "submitted", None),
+        (ADMIN_ID, ADMIN_NAME, "submitted", "reviewing", None),
+        (ADMIN_ID, ADMIN_NAME, "reviewing", "needs_changes", comment),
+    ]
+    # Nothing more can be decided from there: only the author's amendment moves it on.
+    await bot.press(admin, f"rv:o:{item.id}")
+    assert data_of(bot, ADMIN_ID) == [f"rv:a:{item.id}", f"ini:docx:{item.id}", "rv:q"]
+    assert "&lt;2024&gt;" in bot.last_text(ADMIN_ID)  # in the history
+
+
+async def test_recognised_and_not_recognised_with_reason(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    first = await submit_initiative(bot, alice, title="Sổ tay điện tử cho cán bộ một cửa")
+    second = await submit_initiative(bot, alice, title="Ứng dụng nhắc hạn hồ sơ")
+    await office(bot, admin)
+    for item in (first, second):
+        await bot.press(admin, f"rv:m:{item.id}:reviewing")
+
+    await bot.press(admin, f"rv:m:{first.id}:recognised")
+    assert (await row(bot, first.id))["status"] == "recognised"  # type: ignore[index]
+    assert bot.last_text(alice.id) == notice(bot, "review.notify.recognised", first, "vi")
+
+    await bot.press(admin, f"rv:m:{second.id}:not_recognised")
+    ask = bot.t("review.ask_reason", number=second.number, title=second.title)
+    assert bot.last_text(ADMIN_ID) == ask
+    await bot.say(admin, " \u200b ")  # nothing but blanks: a reason is required
+    assert bot.last_text(ADMIN_ID) == bot.t("error.comment_required")
+    reason = "Giải pháp đã được áp dụng rộng rãi từ năm 2020, không có tính mới."
+    await bot.say(admin, reason)
+    assert await row(bot, second.id) == {"status": "not_recognised", "last_comment": reason}
+    expected = notice(bot, "review.notify.not_recognised", second, "vi", reason)
+    assert bot.last_text(alice.id) == expected
+    assert (await history(bot, second.id))[-1] == (
+        ADMIN_ID,
+        ADMIN_NAME,
+        "reviewing",
+        "not_recognised",
+        reason,
+    )
+    # The author sees the reason in the details, and no button to amend or withdraw.
+    text = await shown(bot, alice.id, bot.say(alice, f"/my_initiatives {second.number}"))
+    assert bot.t("review.comment_reason", comment=reason) in text
+    assert data_of(bot, alice.id) == [f"ini:docx:{second.id}", "my:l"]
+
+
+async def test_a_stale_button_is_refused_and_changes_nothing(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{item.id}:recognised")  # not from "submitted"
+    assert bot.last_text(ADMIN_ID) == bot.t(
+        "review.bad_move",
+        number=item.number,
+        status=status(bot, Status.SUBMITTED),
+        to=status(bot, Status.RECOGNISED),
+    )
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    alice_texts = len(bot.texts(alice.id))
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")  # pressed twice (an old message)
+    assert bot.last_text(ADMIN_ID) == bot.t(
+        "review.bad_move",
+        number=item.number,
+        status=status(bot, Status.REVIEWING),
+        to=status(bot, Status.REVIEWING),
+    )
+    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    await bot.press(admin, f"rv:m:{item.id}:needs_changes")  # decided already: no question
+    assert await bot.state(admin, "review") is None
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t(
+            "review.bad_move",
+            number=item.number,
+            status=status(bot, Status.RECOGNISED),
+            to=status(bot, Status.NEEDS_CHANGES),
+        )
+    )
+    assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
+    assert [h[3] for h in await history(bot, item.id)] == ["submitted", "reviewing", "recognised"]
+    assert len(bot.texts(alice.id)) == alice_texts + 1  # told once, of "recognised"
+
+
+async def test_the_decision_is_taken_by_someone_else_while_commenting(
+    bot: Harness, admin: StubUser, alice: StubUser, bob: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.say(bob, "/help")  # known to the bot (not registered: no flow to finish)
+    await bot.say(admin, f"/grant {bob.id} reviewer")
+    await bot.say(bob, "/menu")  # a message with buttons in bob's chat, to press on
+    await bot.press(bob, f"rv:m:{item.id}:needs_changes")
+    assert await bot.state(bob, "review") == "comment"
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    await bot.say(bob, "Please add the data.")
+    assert await bot.state(bob, "review") is None
+    assert bot.last_text(bob.id).startswith(
+        bot.t(
+            "review.bad_move",
+            "en",
+            number=item.number,
+            status=status(bot, Status.RECOGNISED, "en"),
+            to=status(bot, Status.NEEDS_CHANGES, "en"),
+        )
+    )
+    assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
+    assert len(await history(bot, item.id)) == 3
+
+
+async def test_the_comment_step_survives_a_crash(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{item.id}:needs_changes")
+    await bot.restart()  # kill -9 right after the question
+    assert await bot.state(admin, "review") == "comment"
+    await bot.say(admin, "Thiếu xác nhận của cơ sở áp dụng.")
+    assert await row(bot, item.id) == {
+        "status": "needs_changes",
+        "last_comment": "Thiếu xác nhận của cơ sở áp dụng.",
+    }
+    assert await bot.state(admin, "review") is None
+
+
+async def test_unreachable_author_is_reported_to_the_reviewer(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    bot.stub.failures["sendMessage"] = [(403, "Forbidden: bot was blocked by the user", None)]
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+    assert bot.t("review.not_delivered") in bot.last_text(ADMIN_ID)
+
+
+async def test_people_who_may_not_review_see_and_change_nothing(
+    bot: Harness, alice: StubUser, bob: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice, title="Bí mật quốc gia về đo lường")
+    await bot.say(bob, "/menu")
+    menu = bot.last_keyboard_message(bob.id)
+    await bot.say(bob, "/review")
+    assert bot.last_text(bob.id) == bot.t("review.denied", "en")
+    await bot.say(bob, f"/review {item.number}")
+    assert bot.last_text(bob.id) == bot.t("review.denied", "en")
+    for data in (
+        f"rv:o:{item.id}",
+        f"rv:m:{item.id}:reviewing",
+        f"rv:m:{item.id}:needs_changes",
+        f"rv:a:{item.id}",
+        "rv:q",
+        "rv:fu",
+    ):
+        await bot.press(bob, data, message=menu)
+        assert last_answer(bot) == bot.t("review.denied", "en")
+    await bot.say(bob, item.number)  # typed: not theirs
+    assert bot.last_text(bob.id) == bot.t("initiative.not_found", "en")
+    await bot.say(bob, "/menu")
+    await bot.press(bob, f"my:o:{item.id}", message=menu)
+    assert bot.last_text(bob.id) == bot.t("initiative.not_found", "en")
+    assert await bot.state(bob, "review") is None
+    assert not any("Bí mật" in text for text in bot.texts(bob.id))
+    assert (await row(bot, item.id))["status"] == "submitted"  # type: ignore[index]
+    assert len(await history(bot, item.id)) == 1
+
+
+async def test_a_granted_reviewer_reviews_without_the_confidential_field(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await register(bot, CAROL, "Đỗ Thị Carol", unit=1)
+    await bot.say(CAROL, "/review")
+    assert bot.last_text(CAROL.id) == bot.t("review.denied")
+
+    await bot.say(admin, f"/grant {CAROL.id} reviewer")
+    commands = [
+        c
+        for c in bot.stub.sent(method="setMyCommands")
+        if c.params["scope"].get("chat_id") == CAROL.id
+    ][-1]
+    names = [c["command"] for c in commands.params["commands"]]
+    assert "review" in names and "export_initiatives" in names and "grant" not in names
+
+    detail = await shown(bot, CAROL.id, bot.say(CAROL, f"/review {item.number}"))
+    assert CONFIDENTIAL not in detail
+    assert bot.t("review.confidential_hidden") in detail
+    assert "ban-ve-1.pdf" in detail
+    assert CONFIDENTIAL in await shown(bot, ADMIN_ID, bot.say(admin, f"/review {item.id}"))
+
+    await bot.press(CAROL, f"rv:m:{item.id}:reviewing")
+    assert (await history(bot, item.id))[-1] == (
+        CAROL.id,
+        "Đỗ Thị Carol",
+        "submitted",
+        "reviewing",
+        None,
+    )
+    # The attachments are sent on request.
+    await bot.press(CAROL, f"rv:a:{item.id}")
+    sent = bot.stub.sent(CAROL.id, "sendDocument")
+    assert [c.params["document"] for c in sent] == ["test-file-1"]
+
+    await bot.say(admin, f"/revoke {CAROL.id} reviewer")
+    await bot.say(CAROL, "/review")
+    assert bot.last_text(CAROL.id) == bot.t("review.denied")
+
+
+async def test_filters_by_status_and_unit(
+    bot: Harness, admin: StubUser, alice: StubUser, bob: StubUser
+) -> None:
+    mine = await submit_initiative(bot, alice, title="Sáng kiến thứ nhất của Văn phòng", unit=0)
+    done = await submit_initiative(bot, alice, title="Sáng kiến thứ hai của Văn phòng")
+    other = await submit_initiative(
+        bot, bob, title="Inspection checklist app", full_name="Bob An", unit=1
+    )
+    units = bot.services.units
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{done.id}:reviewing")
+    await bot.press(admin, f"rv:m:{done.id}:recognised")
+
+    await bot.say(admin, "/review")  # default: the ones awaiting action
+    queue = bot.last_text(ADMIN_ID)
+    assert mine.number in queue and other.number in queue and done.number not in queue
+
+    await bot.press(admin, "rv:fs")
+    assert "rv:s:recognised" in data_of(bot, ADMIN_ID)
+    await bot.press(admin, "rv:s:recognised")
+    queue = bot.last_text(ADMIN_ID)
+    assert done.number in queue and mine.number not in queue and other.number not in queue
+
+    await bot.press(admin, "rv:fs")
+    await bot.say(admin, "tat ca trang thai")  # typed label of "Tất cả trạng thái"
+    queue = bot.last_text(ADMIN_ID)
+    assert all(i.number in queue for i in (mine, done, other))
+
+    await bot.press(admin, "rv:fu")
+    listed = sorted(units[:2])  # the units of the applications, in alphabetical order
+    assert bot.buttons(ADMIN_ID) == [
+        (listed[0], "rv:u:0"),
+        (listed[1], "rv:u:1"),
+        (bot.t("review.btn.all_units"), "rv:u:all"),
+    ]
+    await bot.press(admin, f"rv:u:{listed.index(units[1])}")
+    queue = bot.last_text(ADMIN_ID)
+    assert other.number in queue and mine.number not in queue and units[1] in queue
+    await bot.press(admin, "rv:fu")
+    await bot.say(admin, units[0])  # typed unit name
+    queue = bot.last_text(ADMIN_ID)
+    assert mine.number in queue and done.number in queue and other.number not in queue
+
+    await bot.press(admin, "rv:fs")
+    await bot.press(admin, "rv:s:withdrawn")
+    assert bot.t("review.queue_empty") in bot.last_text(ADMIN_ID)
+    assert data_of(bot, ADMIN_ID) == ["rv:fs", "rv:fu"]
+
+
+async def test_a_long_queue_comes_in_pages(bot: Harness, admin: StubUser, alice: StubUser) -> None:
+    items = [
+        await submit_initiative(bot, alice, title=f"Sáng kiến số {n} " + "rất dài " * 30)
+        for n in range(1, 13)
+    ]
+    await office(bot, admin)
+    await bot.say(admin, "/review")
+    first = bot.last_text(ADMIN_ID)
+    assert len(first) <= 4096
+    assert items[9].number in first and items[10].number not in first
+    assert bot.t("review.page", page=1, pages=2) in first
+    assert "rv:p:2" in data_of(bot, ADMIN_ID) and "rv:p:0" not in data_of(bot, ADMIN_ID)
+    await bot.press(admin, "rv:p:2")
+    second = bot.last_text(ADMIN_ID)
+    assert items[10].number in second and items[0].number not in second
+    assert "rv:p:1" in data_of(bot, ADMIN_ID)
+    detail = await shown(bot, ADMIN_ID, bot.say(admin, "12"))  # typed number of the list
+    assert detail.startswith(f"<b>{items[11].number}</b>")
+    await bot.say(admin, "/review")
+    await bot.say(admin, "trang sau")  # typed label of "Trang sau »"
+    assert items[11].number in bot.last_text(ADMIN_ID)
+
+
+async def test_review_typed_forms(bot: Harness, admin: StubUser, alice: StubUser) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.say(admin, "/review")
+    detail = await shown(bot, ADMIN_ID, bot.say(admin, item.number.lower()))  # typed number
+    assert detail.startswith(f"<b>{item.number}</b>")
+    await bot.say(admin, "bat dau xet")  # "Bắt đầu xét" typed without accents
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+    await bot.say(admin, "Xem hồ sơ")
+    await bot.say(admin, "yêu cầu bổ sung")
+    assert await bot.state(admin, "review") == "comment"
+    await bot.say(admin, "Ghi rõ số liệu tiết kiệm.")
+    assert await row(bot, item.id) == {
+        "status": "needs_changes",
+        "last_comment": "Ghi rõ số liệu tiết kiệm.",
+    }
+    # A label typed with no such button on the last screen is just a question.
+    await bot.say(admin, "công nhận")
+    assert (await row(bot, item.id))["status"] == "needs_changes"  # type: ignore[index]
+    await bot.say(admin, "khong cong nhan")
+    assert await bot.state(admin, "review") is None
+    assert (await row(bot, item.id))["status"] == "needs_changes"  # type: ignore[index]
+
+
+async def test_review_opens_by_number_or_id(bot: Harness, admin: StubUser, alice: StubUser) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    for reference in (item.number, str(item.id)):
+        detail = await shown(bot, ADMIN_ID, bot.say(admin, f"/review {reference}"))
+        assert detail.startswith(f"<b>{item.number}</b>")
+    await bot.say(admin, "/review SK-1999-0001")
+    assert bot.last_text(ADMIN_ID) == bot.t("initiative.not_found")
+
+
+# --- /my_initiatives ------------------------------------------------------------------------------
+
+
+async def test_my_initiatives_list_details_and_withdraw(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "/my_initiatives")
+    assert bot.last_text(alice.id) == bot.t("my.none")
+    first = await submit_initiative(bot, alice, title="Bảng điện tử <tra cứu> & hỏi đáp")
+    second = await submit_initiative(bot, alice, title="Ký số văn bản nội bộ", confidential=None)
+
+    await bot.say(alice, "/my_initiatives")
+    listing = bot.last_text(alice.id)
+    assert bot.t("my.title", count=2) in listing
+    assert listing.index(second.number) < listing.index(first.number)  # newest first
+    assert "Bảng điện tử &lt;tra cứu&gt; &amp; hỏi đáp" in listing
+    assert status(bot, Status.SUBMITTED) in listing
+    assert data_of(bot, alice.id) == [f"my:o:{second.id}", f"my:o:{first.id}"]
+
+    detail = await shown(bot, alice.id, bot.press(alice, f"my:o:{first.id}"))
+    assert CONFIDENTIAL in detail  # the submitter sees their own confidential answer
+    assert bot.t("initiative.field.description") in detail
+    assert bot.t("review.history") in detail and "Trần Thị Hoa" in detail
+    # "Rút đơn", "Tải đơn (.docx)"; no "Sửa và nộp lại"
+    assert data_of(bot, alice.id) == [f"my:w:{first.id}", f"ini:docx:{first.id}", "my:l"]
+
+    await bot.press(alice, f"my:w:{first.id}")
+    assert bot.last_text(alice.id) == bot.t(
+        "my.withdraw_confirm", number=first.number, title=first.title
+    )
+    assert data_of(bot, alice.id) == [f"my:wy:{first.id}", f"my:wn:{first.id}"]
+    await bot.press(alice, f"my:wn:{first.id}")
+    assert bot.last_text(alice.id) == bot.t("my.kept", number=first.number)
+    assert (await row(bot, first.id))["status"] == "submitted"  # type: ignore[index]
+
+    await bot.press(alice, f"my:w:{first.id}")
+    await bot.press(alice, f"my:wy:{first.id}")
+    assert bot.last_text(alice.id) == bot.t("my.withdrawn", number=first.number)
+    assert (await row(bot, first.id))["status"] == "withdrawn"  # type: ignore[index]
+    assert (await history(bot, first.id))[-1] == (
+        alice.id,
+        "Trần Thị Hoa",
+        "submitted",
+        "withdrawn",
+        None,
+    )
+    await bot.press(alice, f"my:wy:{first.id}")  # the confirmation pressed again
+    assert bot.last_text(alice.id) == bot.t(
+        "my.not_withdrawable", number=first.number, status=status(bot, Status.WITHDRAWN)
+    )
+    assert len(await history(bot, first.id)) == 2
+
+
+async def test_withdraw_is_refused_once_the_review_started(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.say(alice, "/my_initiatives 1")
+    withdraw_screen = bot.last_keyboard_message(alice.id)
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+
+    await bot.say(alice, "/my_initiatives 1")
+    assert data_of(bot, alice.id) == [f"ini:docx:{item.id}", "my:l"]  # no "Rút đơn" now
+    await bot.press(alice, f"my:w:{item.id}", message=withdraw_screen)
+    refused = bot.t("my.not_withdrawable", number=item.number, status=status(bot, Status.REVIEWING))
+    assert bot.last_text(alice.id) == refused
+    await bot.press(alice, f"my:wy:{item.id}", message=withdraw_screen)
+    assert bot.last_text(alice.id) == refused
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+
+
+async def test_my_initiatives_typed_forms(bot: Harness, alice: StubUser) -> None:
+    # Right after the list, typed numbers are its numbers, even those that are also main-menu
+    # items; initiative numbers and labels always work.
+    count = len(menu.MENU_ITEMS) + 1
+    items = [
+        await submit_initiative(bot, alice, title=f"Sáng kiến thử nghiệm số {n}")
+        for n in range(1, count + 1)
+    ]
+    await bot.say(alice, "/my_initiatives")
+    detail = await shown(bot, alice.id, bot.say(alice, str(count)))  # the last: newest first
+    assert detail.startswith(f"<b>{items[0].number}</b>")
+    await bot.say(alice, "quay lai danh sach")  # "« Quay lại danh sách"
+    assert bot.t("my.title", count=count) in bot.last_text(alice.id)
+    await bot.say(alice, "99")
+    assert bot.last_text(alice.id) == bot.t("review.pick_range", low=1, high=count)
+    detail = await shown(bot, alice.id, bot.say(alice, items[2].number))  # typed number
+    assert detail.startswith(f"<b>{items[2].number}</b>")
+    await bot.say(alice, "tải đơn")  # "Tải đơn (.docx)": the filled form again
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == 1
+    await bot.say(alice, items[2].number)
+    await bot.say(alice, "rút đơn")
+    assert bot.last_text(alice.id).startswith(
+        bot.t("my.withdraw_confirm", number=items[2].number, title=items[2].title)
+    )
+    await bot.say(alice, "xác nhận rút")
+    assert bot.last_text(alice.id) == bot.t("my.withdrawn", number=items[2].number)
+    assert (await row(bot, items[2].id))["status"] == "withdrawn"  # type: ignore[index]
+    # Words that are no choice on the last screen go on to the rules Q&A.
+    mark = bot.mark()
+    await bot.say(alice, "xác nhận rút")
+    answer = bot.texts_since(mark, alice.id)
+    assert answer and bot.t("my.withdrawn", number=items[2].number) not in answer
+    detail = await shown(bot, alice.id, bot.say(alice, f"/my_initiatives {items[4].number}"))
+    assert detail.startswith(f"<b>{items[4].number}</b>")
+    await bot.say(alice, "/my_initiatives SK-1999-0001")
+    assert bot.last_text(alice.id) == bot.t("initiative.not_found")
+
+
+async def test_amend_button_only_when_changes_are_requested(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.say(alice, f"/my_initiatives {item.number}")
+    assert f"ini:amend:{item.id}" not in data_of(bot, alice.id)
+
+    await bot.press(admin, f"rv:m:{item.id}:needs_changes")
+    await bot.say(admin, "Bổ sung ảnh chụp thực tế.")
+    detail = await shown(bot, alice.id, bot.say(alice, f"/my_initiatives {item.number}"))
+    assert bot.t("review.comment_changes", comment="Bổ sung ảnh chụp thực tế.") in detail
+    assert bot.t("my.amend_hint") in detail
+    assert bot.buttons(alice.id)[0] == (bot.t("my.btn.amend"), f"ini:amend:{item.id}")
+    assert data_of(bot, alice.id) == [
+        f"ini:amend:{item.id}",
+        f"my:w:{item.id}",
+        f"ini:docx:{item.id}",
+        "my:l",
+    ]
+    assert status(bot, Status.NEEDS_CHANGES) in detail
+
+    # Amended and resubmitted: back in the queue; the old comment is history now.
+    await resubmit(bot, alice, item.id)
+    detail = await shown(bot, alice.id, bot.say(alice, f"/my_initiatives {item.number}"))
+    assert bot.t("review.comment_changes", comment="Bổ sung ảnh chụp thực tế.") not in detail
+    assert bot.t("review.history_comment", comment="Bổ sung ảnh chụp thực tế.") in detail
+    assert f"ini:amend:{item.id}" not in data_of(bot, alice.id)
+    await bot.say(admin, "/review")
+    assert item.number in bot.last_text(ADMIN_ID)
+    assert [h[2:4] for h in await history(bot, item.id)] == [
+        (None, "submitted"),
+        ("submitted", "needs_changes"),
+        ("needs_changes", "submitted"),
+    ]
+
+
+def test_command_menus() -> None:
+    from bot.i18n import Translator
+
+    translator = Translator.load()
+    staff = [c.command for c in command_list(translator, "vi", admin=False)]
+    reviewer = [c.command for c in command_list(translator, "vi", admin=False, reviewer=True)]
+    admin = [c.command for c in command_list(translator, "vi", admin=True)]
+    assert "my_initiatives" in staff and "review" not in staff
+    assert {"review", "export_initiatives"} <= set(reviewer) and "grant" not in reviewer
+    assert {"review", "export_initiatives", "grant"} <= set(admin)
+
+
+async def test_a_typed_small_number_right_after_the_list_is_the_list_s(
+    bot: Harness, alice: StubUser
+) -> None:
+    items = [await submit_initiative(bot, alice, title=f"Sáng kiến nhỏ {n}") for n in (1, 2)]
+    await bot.say(alice, "/my_initiatives")
+    detail = await shown(bot, alice.id, bot.say(alice, "1"))  # not the menu's first item
+    assert detail.startswith(f"<b>{items[1].number}</b>")  # newest first
+    assert await bot.state(alice, "initiative") is None
+    await bot.say(alice, "xin chào")  # any other message ends it
+    await bot.say(alice, "1")  # now the main menu's first item: the initiative form
+    assert await bot.state(alice, "initiative") is not None
+
+
+async def test_reviewers_get_their_help_and_the_service_refuses_others(
+    bot: Harness, alice: StubUser, bob: StubUser, admin: StubUser
+) -> None:
+    import pytest
+
+    from bot.services.flows import StepRef
+    from bot.services.initiatives import InitiativeError
+
+    item = await submit_initiative(bot, alice, title="Sáng kiến cần quyền xét")
+    await bot.say(bob, "/start")
+    await bot.say(bob, "/cancel")
+    await bot.say(admin, f"/grant {bob.id} reviewer")
+    await bot.say(bob, "/help")
+    assert bot.t("help.reviewer", "en") in bot.last_text(bob.id)
+    assert bot.t("help.admin", "en") not in bot.last_text(bob.id)
+    staff = await bot.services.users.require(alice.id)
+    with pytest.raises(InitiativeError) as exc:
+        await bot.services.initiatives.review(
+            StepRef(-99, (alice.id, alice.id)), staff, item.id, Status.REVIEWING
+        )
+    assert exc.value.code == "review.denied"
+    assert (await row(bot, item.id))["status"] == "submitted"  # type: ignore[index]
