@@ -363,7 +363,7 @@ async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: Stub
     await bot.say(admin, f"/revoke {bob.id}")
     assert await bot.db_value("SELECT count(*) FROM user_roles") == 0
     await bot.say(admin, "/grant")
-    assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles="admin, reviewer")
+    assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles="admin, reviewer, checker")
     await bot.say(admin, "/grant @nobody")
     assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="@nobody")
     await bot.say(admin, f"/revoke {ADMIN_ID}")

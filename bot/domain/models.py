@@ -13,11 +13,12 @@ LANGUAGES = ("vi", "en")
 class Role(StrEnum):
     ADMIN = "admin"
     REVIEWER = "reviewer"  # reviews initiatives (the office's council)
+    CHECKER = "checker"  # checks delegates in at the conference door
     STAFF = "staff"  # everyone who is not something more
 
     @classmethod
     def grantable(cls) -> tuple[Role, ...]:
-        return (cls.ADMIN, cls.REVIEWER)
+        return (cls.ADMIN, cls.REVIEWER, cls.CHECKER)
 
 
 class Profile(BaseModel):
@@ -47,6 +48,11 @@ class User(BaseModel):
     def is_reviewer(self) -> bool:
         """May review initiatives: admins and people granted the reviewer role."""
         return self.is_admin or Role.REVIEWER.value in self.roles
+
+    @property
+    def is_checker(self) -> bool:
+        """May check delegates in: admins and people granted the checker role."""
+        return self.is_admin or Role.CHECKER.value in self.roles
 
     @property
     def registered(self) -> bool:

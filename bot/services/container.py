@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.domain.initiative import load_form
 from bot.domain.units import load_units
 from bot.i18n import Translator
+from bot.services.events import EventService
 from bot.services.flows import FlowService, FlowStates
 from bot.services.initiatives import InitiativeService
 from bot.services.knowledge import KnowledgeService
@@ -28,6 +29,7 @@ class Services:
     units: tuple[str, ...]
     knowledge: KnowledgeService
     initiatives: InitiativeService
+    events: EventService
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Services:
@@ -49,12 +51,14 @@ class Services:
             initiatives=InitiativeService(
                 db, flows, load_form(settings.initiative_form_file), tz=settings.tz
             ),
+            events=EventService(db, flows, tz=settings.tz),
         )
 
     async def open(self) -> None:
         await self.db.open()
         await self.states.load(self.db)
         await self.knowledge.ensure_seeded()
+        await self.events.ensure_seeded()
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,0 +1,207 @@
+"""Conference events, invitations and attendance (RSVP): models and the seat rule.
+
+An event has a capacity, optional seats reserved for delegate groups ("Thành phần tham dự"), a
+deadline for answers and a mode: ``invitation`` (only holders of a personal code) or ``open``
+(any registered person may ask for a seat; ``approval`` makes the office confirm each one).
+
+Seats: a "yes" is *confirmed* when a seat is free for the person's group, else *waitlisted* in
+order of answer. :func:`seat_available` is the whole rule: a group's reserved seats are for that
+group until they are filled; the other seats are for anyone.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+CODE_LENGTH = 8
+CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+NOTE_MAX = 500
+ALERT_THRESHOLDS = (50, 80, 100)  # % of capacity confirmed: the office is told once each
+
+
+class Group(BaseModel):
+    """A delegate group of the event, with seats reserved for it (0: none)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=2, max_length=300)
+    reserved: int = Field(default=0, ge=0)
+
+
+class AgendaItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=2, max_length=300)
+    time: str | None = Field(default=None, pattern=r"^\d{1,2}:\d{2}$")  # "08:30"
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    title: str = Field(min_length=3, max_length=300)
+    organiser: str = Field(min_length=2, max_length=200)
+    starts_at: datetime
+    duration_minutes: int = Field(ge=15, le=24 * 60)
+    venue: str = Field(min_length=2, max_length=300)
+    address: str = Field(default="", max_length=300)
+    map_url: str | None = Field(default=None, max_length=500)
+    rsvp_deadline: datetime
+    capacity: int = Field(ge=1, le=100_000)
+    mode: Literal["invitation", "open"] = "invitation"
+    approval: bool = False  # open mode: the office approves each request
+    reminders: tuple[int, ...] = (24 * 60, 120)  # minutes before the start
+    agenda: tuple[AgendaItem, ...] = ()
+    groups: tuple[Group, ...] = ()
+    note: str = Field(default="", max_length=1000)  # e.g. "date to be confirmed"
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("id: lowercase letters, digits and dashes (2-48)")
+        return value
+
+    @field_validator("starts_at", "rsvp_deadline")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("a date and time with its time zone (e.g. +07:00)")
+        return value
+
+    @field_validator("map_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("map_url: an http(s) link")
+        return value or None
+
+    @field_validator("reminders")
+    @classmethod
+    def _reminders(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(m < 5 or m > 60 * 24 * 30 for m in value):
+            raise ValueError("reminders: minutes before the start, between 5 and 43200")
+        return tuple(sorted(set(value), reverse=True))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Event:
+        ids = [g.id for g in self.groups]
+        if len(ids) != len(set(ids)):
+            raise ValueError("groups: ids must be unique")
+        if sum(g.reserved for g in self.groups) > self.capacity:
+            raise ValueError("groups: more reserved seats than the capacity")
+        if self.rsvp_deadline > self.starts_at:
+            raise ValueError("rsvp_deadline: before the start")
+        return self
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    def group(self, group_id: str | None) -> Group | None:
+        return next((g for g in self.groups if g.id == group_id), None)
+
+    def open_for_answers(self, now: datetime) -> bool:
+        return now <= self.rsvp_deadline
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"
+
+
+class Seat(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"  # open mode with approval: waiting for the office
+    NONE = "none"  # no / maybe
+
+
+class Invitee(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    event_id: str
+    code: str
+    full_name: str
+    unit: str = ""
+    position: str = ""
+    group_id: str | None = None
+    phone: str = ""
+    email: str = ""
+    user_id: int | None = None  # the Telegram account that redeemed the code
+    bound_at: datetime | None = None
+
+
+class Rsvp(BaseModel):
+    """A person's answer to an event and their seat."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    event_id: str
+    user_id: int
+    invitee_id: int | None
+    answer: Answer
+    seat: Seat
+    full_name: str
+    unit: str = ""
+    position: str = ""
+    group_id: str | None = None
+    note: str = ""
+    answered_at: datetime
+    queued_at: datetime | None = None  # place in the waitlist (time of the "yes")
+    checkin_code: str
+    checked_in_at: datetime | None = None
+    checked_in_by: int | None = None
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str | None:
+    """A code as typed or scanned: ``rsvp_ABCD2345``, ``abcd-2345``, ``ABCD 2345``."""
+    value = re.sub(r"[\s\-_]", "", text.strip().upper())
+    value = value.removeprefix("RSVP").removeprefix("CHECKIN")
+    return value if CODE_PATTERN.match(value) else None
+
+
+def seat_available(event: Event, confirmed: Mapping[str | None, int], group_id: str | None) -> bool:
+    """Whether one more person of ``group_id`` can be confirmed, given the confirmed count per
+    group (``None``: no group). Reserved seats of other groups stay free for them."""
+    total = sum(confirmed.values())
+    if total >= event.capacity:
+        return False
+    group = event.group(group_id)
+    if group is not None and confirmed.get(group.id, 0) < group.reserved:
+        return True  # one of the group's reserved seats
+    held_for_others = sum(
+        max(0, g.reserved - confirmed.get(g.id, 0)) for g in event.groups if g.id != group_id
+    )
+    return total + held_for_others < event.capacity
+
+
+def seats_left(event: Event, confirmed: Mapping[str | None, int]) -> int:
+    return max(0, event.capacity - sum(confirmed.values()))
+
+
+def crossed_thresholds(capacity: int, before: int, after: int) -> list[int]:
+    """The alert thresholds (% of capacity) crossed when confirmations go from before to after."""
+    return [t for t in ALERT_THRESHOLDS if before * 100 < t * capacity <= after * 100]
+
+
+def reminder_times(event: Event) -> list[tuple[int, datetime]]:
+    """(minutes before, when) for each reminder of the event."""
+    return [(m, event.starts_at - timedelta(minutes=m)) for m in event.reminders]

@@ -1,0 +1,558 @@
+"""Conference attendance: events, invitations, answers with seats and a waitlist, reminders,
+check-in and figures.
+
+Seat allocation is one write transaction (``BEGIN IMMEDIATE``: the write lock is taken before
+anything is read), so concurrent answers never oversubscribe: each one counts the confirmed
+seats, decides, writes and, when a seat was freed, promotes the first waitlisted people who fit,
+before the next answer is looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.domain import events as rules
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
+from bot.domain.models import User
+from bot.domain.profile import InvalidInput
+from bot.domain.text import clean
+from bot.services.flows import FlowService, StepRef
+from storage import Database
+from storage import events as sql
+
+FLOW = "rsvp"
+
+
+class EventError(Exception):
+    """A request refused; ``code`` is the catalog key of the message (``rsvp.*``)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+class Details(BaseModel):
+    """Who attends: from the invitation or the profile, confirmed by the person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    full_name: str = Field(min_length=1, max_length=120)
+    unit: str = Field(default="", max_length=200)
+    position: str = Field(default="", max_length=120)
+    group_id: str | None = None
+    note: str = Field(default="", max_length=rules.NOTE_MAX)
+
+
+class InviteeRow(BaseModel):
+    """One line of an invitee list (.xlsx/.csv)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    full_name: str = Field(min_length=2, max_length=120)
+    unit: str = Field(default="", max_length=200)
+    position: str = Field(default="", max_length=120)
+    group: str = Field(default="", max_length=300)  # a group id or name of the event
+    phone: str = Field(default="", max_length=30)
+    email: str = Field(default="", max_length=200)
+
+
+@dataclass(frozen=True)
+class Answered:
+    rsvp: Rsvp
+    previous: Seat | None
+    promoted: list[Rsvp] = field(default_factory=list)  # waitlisted people who got a seat
+    alerts: list[int] = field(default_factory=list)  # capacity thresholds just crossed (%)
+    confirmed: int = 0
+
+
+@dataclass(frozen=True)
+class Saved:
+    event: Event
+    created: bool
+    moved: bool  # the time or the place changed: people with a seat or waiting are told
+    affected: list[Rsvp] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: list[Invitee]
+    skipped: int  # already invited (same name and unit)
+    errors: list[tuple[int, str]]  # (line, reason code)
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    rsvp: Rsvp
+    first: bool  # False: already checked in (at rsvp.checked_in_at)
+    checked_in: int
+    confirmed: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    event: Event
+    by_answer: dict[str, int]
+    by_group: dict[str | None, dict[str, int]]  # group -> seat -> count
+    confirmed: int
+    waitlisted: int
+    pending: int
+    seats_left: int
+    checked_in: int
+
+
+def load_event_file(text: str) -> list[Event]:
+    """Events from YAML: one mapping, or a list of them, or ``{events: [...]}``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"YAML: {exc}") from exc
+    if isinstance(data, dict) and "events" in data:
+        data = data["events"]
+    items = data if isinstance(data, list) else [data]
+    events = []
+    for index, item in enumerate(items, start=1):
+        try:
+            events.append(Event.model_validate(item))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            raise ValueError(f"event {index}: {where}: {error.get('msg')}") from exc
+    return events
+
+
+def dump_events(events: Iterable[Event]) -> str:
+    data = [event.model_dump(mode="json", exclude_none=True) for event in events]
+    return yaml.safe_dump({"events": data}, allow_unicode=True, sort_keys=False, width=100)
+
+
+class EventService:
+    def __init__(
+        self,
+        db: Database,
+        flows: FlowService,
+        *,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.flows = flows
+        self.tz = tz
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    # --- events -------------------------------------------------------------------------------
+
+    async def ensure_seeded(self) -> None:
+        """The events shipped in ``bot/data/events`` on a database that has none yet."""
+        async with self.db.transaction() as conn:
+            if await sql.count_events(conn):
+                return
+            folder = resources.files("bot.data").joinpath("events")
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+                if entry.name.endswith(".yaml"):
+                    for event in load_event_file(entry.read_text(encoding="utf-8")):
+                        await sql.put_event(conn, event)
+
+    async def events(self) -> list[Event]:
+        async with self.db.read() as conn:
+            return await sql.list_events(conn)
+
+    async def get(self, event_id: str) -> Event | None:
+        async with self.db.read() as conn:
+            return await sql.get_event(conn, event_id)
+
+    async def save(self, event: Event, *, ref: StepRef | None = None) -> Saved:
+        """Create or replace an event. When its time or place changes, reminders are
+        re-armed and the people with a seat or waiting are returned, to be told."""
+        if ref is None:
+            async with self.db.transaction() as conn:
+                return await self._save(conn, event)
+        async with self.flows.step(ref, FLOW) as step:
+            return await self._save(step.conn, event)
+
+    async def _save(self, conn: aiosqlite.Connection, event: Event) -> Saved:
+        before = await sql.get_event(conn, event.id, deleted=True)
+        created = await sql.put_event(conn, event)
+        moved = before is not None and (
+            before.starts_at != event.starts_at
+            or before.venue != event.venue
+            or before.address != event.address
+        )
+        affected: list[Rsvp] = []
+        if before is not None:
+            await self._rearm(conn, event)
+            if moved:
+                affected = await sql.rsvps(conn, event.id, [Seat.CONFIRMED, Seat.WAITLISTED])
+        return Saved(event, created, moved, affected)
+
+    async def delete(self, event_id: str) -> bool:
+        async with self.db.transaction() as conn:
+            return await sql.delete_event(conn, event_id)
+
+    async def _rearm(self, conn: aiosqlite.Connection, event: Event) -> None:
+        await sql.drop_event_reminders(conn, event.id)
+        for rsvp in await sql.rsvps(conn, event.id, [Seat.CONFIRMED]):
+            await self._arm(conn, event, rsvp.id)
+
+    async def _arm(self, conn: aiosqlite.Connection, event: Event, rsvp_id: int) -> None:
+        now = self.now()
+        for minutes, when in rules.reminder_times(event):
+            if when > now:
+                await sql.arm_reminder(conn, rsvp_id, minutes, _iso(when))
+
+    # --- invitations --------------------------------------------------------------------------
+
+    async def invite(self, event_id: str, rows: Iterable[InviteeRow | dict[str, Any]]) -> Imported:
+        """Add invitees, each with a new personal code. Lines with errors are reported and
+        skipped; the same person (name and unit) twice is skipped."""
+        added: list[Invitee] = []
+        errors: list[tuple[int, str]] = []
+        skipped = 0
+        async with self.db.transaction() as conn:
+            event = await sql.get_event(conn, event_id)
+            if event is None:
+                raise EventError("rsvp.event_gone")
+            for line, raw in enumerate(rows, start=2):  # line 1: the header
+                try:
+                    row = raw if isinstance(raw, InviteeRow) else InviteeRow.model_validate(raw)
+                except ValidationError:
+                    errors.append((line, "invalid"))
+                    continue
+                group_id = _group_id(event, row.group)
+                if row.group and group_id is None:
+                    errors.append((line, "group"))
+                    continue
+                code = await self._new_code(conn)
+                invitee_id = await sql.add_invitee(
+                    conn,
+                    event.id,
+                    code,
+                    full_name=clean(row.full_name),
+                    unit=clean(row.unit),
+                    position=clean(row.position),
+                    group_id=group_id,
+                    phone=clean(row.phone),
+                    email=clean(row.email),
+                )
+                if invitee_id is None:
+                    skipped += 1
+                    continue
+                found = await sql.invitee(conn, invitee_id)
+                assert found is not None
+                added.append(found)
+        return Imported(added, skipped, errors)
+
+    async def _new_code(self, conn: aiosqlite.Connection) -> str:
+        while True:
+            code = rules.new_code()
+            if not await sql.code_exists(conn, code):
+                return code
+
+    async def invitees(self, event_id: str) -> list[Invitee]:
+        async with self.db.read() as conn:
+            return await sql.invitees(conn, event_id)
+
+    async def redeem(self, ref: StepRef, user: User, text: str) -> tuple[Event, Invitee]:
+        """Open an invitation by its code: bind it to this account (the first to redeem it)."""
+        code = rules.normalise_code(text)
+        if code is None:
+            raise EventError("rsvp.code_invalid")
+        async with self.flows.step(ref, FLOW) as step:
+            found = await sql.invitee_by_code(step.conn, code)
+            if found is None:
+                raise EventError("rsvp.code_unknown")
+            event = await sql.get_event(step.conn, found.event_id)
+            if event is None:
+                raise EventError("rsvp.event_gone")
+            if found.user_id is not None and found.user_id != user.user_id:
+                raise EventError("rsvp.code_used")
+            if event.ends_at < self.now():
+                raise EventError("rsvp.code_expired")
+            await sql.bind_invitee(step.conn, found.id, user.user_id)
+            bound = await sql.invitee(step.conn, found.id)
+        assert bound is not None
+        return event, bound
+
+    async def invitation_of(self, event_id: str, user_id: int) -> Invitee | None:
+        async with self.db.read() as conn:
+            return await sql.invitee_of_user(conn, event_id, user_id)
+
+    # --- answers ------------------------------------------------------------------------------
+
+    async def answer(
+        self,
+        ref: StepRef,
+        user: User,
+        event_id: str,
+        answer: Answer,
+        details: Details | None = None,
+        *,
+        conversation: str = FLOW,
+        state: object | None = None,
+    ) -> Answered:
+        """Record the person's answer and give or free a seat (one write transaction that
+        takes the write lock first). ``conversation``/``state`` move their flow with it."""
+        async with self.flows.step(ref, conversation, state) as step:
+            conn = step.conn
+            event = await sql.get_event(conn, event_id)
+            if event is None:
+                raise EventError("rsvp.event_gone")
+            now = self.now()
+            if not event.open_for_answers(now):
+                raise EventError("rsvp.deadline_passed")
+            invitee = await sql.invitee_of_user(conn, event_id, user.user_id)
+            if event.mode == "invitation" and invitee is None:
+                raise EventError("rsvp.invitation_only")
+            existing = await sql.rsvp_of(conn, event_id, user.user_id)
+            who = details or _details_of(user, invitee, existing)
+            if who.group_id is not None and event.group(who.group_id) is None:
+                raise InvalidInput("group_unknown")
+            counts = await sql.confirmed_by_group(conn, event_id)
+            total_before = sum(counts.values())
+            previous = existing.seat if existing else None
+            if previous is Seat.CONFIRMED and existing is not None:
+                counts[existing.group_id] = counts.get(existing.group_id, 1) - 1
+            values: dict[str, Any] = {
+                "answer": answer.value,
+                "full_name": clean(who.full_name),
+                "unit": clean(who.unit),
+                "position": clean(who.position),
+                "group_id": who.group_id,
+                "note": clean(who.note),
+                "answered_at": _iso(now),
+                "invitee_id": invitee.id if invitee else None,
+            }
+            seat: Seat
+            if answer is Answer.YES:
+                if previous in (Seat.CONFIRMED, Seat.WAITLISTED, Seat.PENDING):
+                    seat = previous  # keeps the seat (even if the group changed) or the line
+                elif event.mode == "open" and event.approval and invitee is None:
+                    seat = Seat.PENDING
+                elif rules.seat_available(event, counts, who.group_id):
+                    seat = Seat.CONFIRMED
+                else:
+                    seat = Seat.WAITLISTED
+                if seat is Seat.WAITLISTED and previous is not Seat.WAITLISTED:
+                    values["queued_at"] = _iso(now)
+                    values["queue_seq"] = await sql.next_queue_seq(conn, event_id)
+            else:
+                seat = Seat.NONE
+                values["queued_at"] = None
+            values["seat"] = seat.value
+            if existing is None:
+                values.update(event_id=event_id, user_id=user.user_id)
+                values["checkin_code"] = await self._new_code(conn)
+                rsvp_id = await sql.insert_rsvp(conn, values)
+            else:
+                rsvp_id = existing.id
+                await sql.update_rsvp(conn, rsvp_id, values)
+            if seat is Seat.CONFIRMED:
+                counts[who.group_id] = counts.get(who.group_id, 0) + 1
+                await self._arm(conn, event, rsvp_id)
+            else:
+                await sql.drop_reminders(conn, rsvp_id)
+            promoted = await self._promote(conn, event, counts)
+            total_after = sum(counts.values())
+            alerts = await self._alerts(conn, event, total_before, total_after)
+            saved = await sql.rsvp(conn, rsvp_id)
+        assert saved is not None
+        return Answered(saved, previous, promoted, alerts, total_after)
+
+    async def _promote(
+        self, conn: aiosqlite.Connection, event: Event, counts: dict[str | None, int]
+    ) -> list[Rsvp]:
+        """Give free seats to the waitlist, in order (a reserved seat only to its group)."""
+        promoted = []
+        for waiting in await sql.waitlist(conn, event.id):
+            if not rules.seat_available(event, counts, waiting.group_id):
+                continue
+            await sql.update_rsvp(conn, waiting.id, {"seat": Seat.CONFIRMED.value})
+            counts[waiting.group_id] = counts.get(waiting.group_id, 0) + 1
+            await self._arm(conn, event, waiting.id)
+            moved = await sql.rsvp(conn, waiting.id)
+            assert moved is not None
+            promoted.append(moved)
+        return promoted
+
+    async def _alerts(
+        self, conn: aiosqlite.Connection, event: Event, before: int, after: int
+    ) -> list[int]:
+        crossed = rules.crossed_thresholds(event.capacity, before, after)
+        return [t for t in crossed if await sql.record_alert(conn, event.id, t)]
+
+    async def decide(self, ref: StepRef, actor: User, rsvp_id: int, approve: bool) -> Answered:
+        """The office approves (a seat, or the waitlist) or declines a pending request."""
+        if not actor.is_admin:
+            raise EventError("rsvp.denied")
+        async with self.flows.step(ref, FLOW) as step:
+            conn = step.conn
+            found = await sql.rsvp(conn, rsvp_id)
+            if found is None or found.seat is not Seat.PENDING:
+                raise EventError("rsvp.not_pending")
+            event = await sql.get_event(conn, found.event_id)
+            if event is None:
+                raise EventError("rsvp.event_gone")
+            counts = await sql.confirmed_by_group(conn, event.id)
+            before = sum(counts.values())
+            if not approve:
+                await sql.update_rsvp(conn, rsvp_id, {"seat": Seat.NONE.value})
+            elif rules.seat_available(event, counts, found.group_id):
+                await sql.update_rsvp(conn, rsvp_id, {"seat": Seat.CONFIRMED.value})
+                counts[found.group_id] = counts.get(found.group_id, 0) + 1
+                await self._arm(conn, event, rsvp_id)
+            else:
+                await sql.update_rsvp(
+                    conn,
+                    rsvp_id,
+                    {
+                        "seat": Seat.WAITLISTED.value,
+                        "queued_at": _iso(self.now()),
+                        "queue_seq": await sql.next_queue_seq(conn, event.id),
+                    },
+                )
+            alerts = await self._alerts(conn, event, before, sum(counts.values()))
+            saved = await sql.rsvp(conn, rsvp_id)
+        assert saved is not None
+        return Answered(saved, Seat.PENDING, [], alerts, sum(counts.values()))
+
+    async def rsvp_of(self, event_id: str, user_id: int) -> Rsvp | None:
+        async with self.db.read() as conn:
+            return await sql.rsvp_of(conn, event_id, user_id)
+
+    async def mine(self, user_id: int) -> list[tuple[Event, Rsvp | None]]:
+        """The person's events: those they answered and those they are invited to."""
+        async with self.db.read() as conn:
+            answered = {r.event_id: r for r in await sql.rsvps_of_user(conn, user_id)}
+            out: list[tuple[Event, Rsvp | None]] = []
+            for event in await sql.list_events(conn):
+                invited = await sql.invitee_of_user(conn, event.id, user_id)
+                if event.id in answered or invited is not None:
+                    out.append((event, answered.get(event.id)))
+        return out
+
+    async def people(self, event_id: str) -> list[Rsvp]:
+        async with self.db.read() as conn:
+            return await sql.rsvps(conn, event_id)
+
+    # --- reminders ----------------------------------------------------------------------------
+
+    async def due_reminders(self) -> list[tuple[Event, Rsvp, int]]:
+        """Reminders due now and not sent (after a restart too: they live in the database)."""
+        async with self.db.read() as conn:
+            due = await sql.due_reminders(conn, _iso(self.now()))
+            out = []
+            for rsvp_id, minutes in due:
+                rsvp = await sql.rsvp(conn, rsvp_id)
+                event = await sql.get_event(conn, rsvp.event_id) if rsvp else None
+                if rsvp is not None and event is not None:
+                    out.append((event, rsvp, minutes))
+        return out
+
+    async def reminder_sent(self, rsvp_id: int, minutes: int) -> bool:
+        async with self.db.transaction() as conn:
+            return await sql.mark_reminder_sent(conn, rsvp_id, minutes, _iso(self.now()))
+
+    async def next_reminder_at(self) -> datetime | None:
+        async with self.db.read() as conn:
+            value = await sql.next_reminder_due(conn)
+        return datetime.fromisoformat(value) if value else None
+
+    # --- the door -----------------------------------------------------------------------------
+
+    async def check_in(self, ref: StepRef, actor: User, event_id: str, text: str) -> CheckIn:
+        """Check a delegate in by their code; a second time is refused with the first time."""
+        if not actor.is_checker:
+            raise EventError("rsvp.denied")
+        code = rules.normalise_code(text)
+        if code is None:
+            raise EventError("rsvp.code_invalid")
+        async with self.flows.step(ref, FLOW) as step:
+            conn = step.conn
+            found = await sql.rsvp_by_checkin(conn, code)
+            if found is None or found.event_id != event_id:
+                raise EventError("rsvp.code_unknown")
+            if found.seat is not Seat.CONFIRMED:
+                raise EventError("rsvp.not_confirmed", seat=found.seat.value)
+            first = await sql.check_in(conn, found.id, actor.user_id, _iso(self.now()))
+            done, confirmed = await sql.headcount(conn, event_id)
+            saved = await sql.rsvp(conn, found.id)
+        assert saved is not None
+        return CheckIn(saved, first, done, confirmed)
+
+    async def stats(self, event_id: str) -> Stats:
+        async with self.db.read() as conn:
+            event = await sql.get_event(conn, event_id)
+            if event is None:
+                raise EventError("rsvp.event_gone")
+            rows = await sql.rsvps(conn, event_id)
+            done, _ = await sql.headcount(conn, event_id)
+        by_answer: dict[str, int] = {}
+        by_group: dict[str | None, dict[str, int]] = {}
+        for row in rows:
+            by_answer[row.answer.value] = by_answer.get(row.answer.value, 0) + 1
+            seats = by_group.setdefault(row.group_id, {})
+            seats[row.seat.value] = seats.get(row.seat.value, 0) + 1
+        confirmed = sum(1 for r in rows if r.seat is Seat.CONFIRMED)
+        return Stats(
+            event=event,
+            by_answer=by_answer,
+            by_group=by_group,
+            confirmed=confirmed,
+            waitlisted=sum(1 for r in rows if r.seat is Seat.WAITLISTED),
+            pending=sum(1 for r in rows if r.seat is Seat.PENDING),
+            seats_left=max(0, event.capacity - confirmed),
+            checked_in=done,
+        )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _group_id(event: Event, text: str) -> str | None:
+    """A group named in an invitee list: its id, or its name (without accents or case)."""
+    from bot.domain.text import fold
+
+    if not text:
+        return None
+    wanted = fold(text)
+    for group in event.groups:
+        if wanted in (fold(group.id), fold(group.name)):
+            return group.id
+    return None
+
+
+def _details_of(user: User, invitee: Invitee | None, existing: Rsvp | None) -> Details:
+    if existing is not None:
+        return Details(
+            full_name=existing.full_name,
+            unit=existing.unit,
+            position=existing.position,
+            group_id=existing.group_id,
+            note=existing.note,
+        )
+    if invitee is not None:
+        return Details(
+            full_name=invitee.full_name,
+            unit=invitee.unit,
+            position=invitee.position,
+            group_id=invitee.group_id,
+        )
+    profile = user.profile
+    return Details(
+        full_name=profile.full_name or user.display_name,
+        unit=profile.unit or "",
+        position=profile.position or "",
+    )

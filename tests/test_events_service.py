@@ -1,0 +1,234 @@
+"""The attendance service on the real SQLite file: seats, waitlist, reserved group seats,
+promotions, alerts, deadlines, codes, check-in, reminders with a controlled clock, and no
+oversubscription under 100 concurrent answers on separate connections."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.events import Answer, Event, Group, Seat, normalise_code, seat_available
+from bot.domain.models import Profile, User
+from bot.services.events import EventError, EventService, load_event_file
+from bot.services.flows import FlowService, FlowStates, StepRef
+from storage import Database
+from storage import users as user_sql
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+_updates = iter(range(1, 10**9))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def event(capacity: int = 10, groups: tuple[Group, ...] = (), **extra: Any) -> Event:
+    values: dict[str, Any] = {
+        "id": "hoi-nghi",
+        "title": "Hội nghị tuyên dương",
+        "organiser": "Sở KH&CN",
+        "starts_at": NOW + timedelta(days=10),
+        "duration_minutes": 240,
+        "venue": "Hội trường Sở",
+        "rsvp_deadline": NOW + timedelta(days=7),
+        "capacity": capacity,
+        "mode": "open",
+        "groups": groups,
+    }
+    values.update(extra)
+    return Event.model_validate(values)
+
+
+async def open_service(path: Path, clock: Clock) -> tuple[Database, EventService]:
+    db = Database(path)
+    await db.open()
+    return db, EventService(db, FlowService(db, FlowStates()), tz=UTC, clock=clock)  # type: ignore[arg-type]
+
+
+async def person(db: Database, user_id: int) -> User:
+    async with db.transaction() as conn:
+        await user_sql.upsert_contact(conn, user_id, f"Người {user_id}", None, None, "vi")
+    return User(user_id=user_id, profile=Profile(full_name=f"Người {user_id}", unit="Sở"))
+
+
+def ref(user_id: int) -> StepRef:
+    return StepRef(next(_updates), (user_id, user_id))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+async def test_hundred_concurrent_yes_for_the_last_ten_seats(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db, service = await open_service(path, clock)
+    await service.save(event(capacity=30))
+    people = [await person(db, uid) for uid in range(1, 121)]
+    for user in people[:20]:  # 20 seats taken: 10 left
+        await service.answer(ref(user.user_id), user, "hoi-nghi", Answer.YES)
+    await db.close()
+    # 100 tasks, each on its own connection to the same file.
+    services = [await open_service(path, clock) for _ in range(100)]
+
+    async def say_yes(index: int) -> tuple[int, datetime]:
+        _, svc = services[index]
+        user = people[20 + index]
+        result = await svc.answer(ref(user.user_id), user, "hoi-nghi", Answer.YES)
+        return result.rsvp.id, result.rsvp.answered_at
+
+    await asyncio.gather(*(say_yes(i) for i in range(100)))
+    for database, _ in services:
+        await database.close()
+    db, service = await open_service(path, clock)
+    rows = await service.people("hoi-nghi")
+    confirmed = [r for r in rows if r.seat is Seat.CONFIRMED]
+    waitlisted = [r for r in rows if r.seat is Seat.WAITLISTED]
+    assert len(confirmed) == 30 and len(waitlisted) == 90
+    # The waitlist is in the order the answers were applied (their row ids).
+    line = await service.stats("hoi-nghi")
+    assert line.waitlisted == 90 and line.seats_left == 0
+    async with (
+        db.read() as conn,
+        conn.execute(
+            "SELECT id FROM rsvps WHERE seat = 'waitlisted' ORDER BY queued_at, queue_seq"
+        ) as cur,
+    ):
+        order = [row[0] for row in await cur.fetchall()]
+    assert order == sorted(order)
+    await db.close()
+
+
+async def test_waitlist_promotion_reserved_seats_and_alerts(tmp_path: Path, clock: Clock) -> None:
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    groups = (Group(id="vip", name="Lãnh đạo", reserved=2),)
+    await service.save(event(capacity=4, groups=groups))
+    from bot.services.events import Details
+
+    users = [await person(db, uid) for uid in range(1, 8)]
+
+    async def yes(user: User, group: str | None = None) -> Any:
+        details = Details(full_name=f"Người {user.user_id}", group_id=group)
+        return await service.answer(ref(user.user_id), user, "hoi-nghi", Answer.YES, details)
+
+    first = await yes(users[0])
+    second = await yes(users[1])
+    assert first.rsvp.seat is Seat.CONFIRMED and second.alerts == [50]
+    third = await yes(users[2])  # the 2 other seats are reserved for "vip"
+    assert third.rsvp.seat is Seat.WAITLISTED
+    vip = await yes(users[3], "vip")
+    assert vip.rsvp.seat is Seat.CONFIRMED and vip.alerts == []  # 3/4 = 75 %
+    vip2 = await yes(users[4], "vip")
+    assert vip2.rsvp.seat is Seat.CONFIRMED and vip2.alerts == [80, 100]
+    fourth = await yes(users[5])
+    assert fourth.rsvp.seat is Seat.WAITLISTED
+    # A general seat frees: the first in line (users[2]) gets it, users[5] keeps waiting.
+    freed = await service.answer(ref(1), users[0], "hoi-nghi", Answer.NO)
+    assert [p.user_id for p in freed.promoted] == [users[2].user_id]
+    assert freed.alerts == []  # thresholds are told once
+    # Answering yes again never jumps the line.
+    again = await yes(users[5])
+    assert again.rsvp.seat is Seat.WAITLISTED
+    assert seat_available(event(capacity=4, groups=groups), {None: 2, "vip": 1}, None) is False
+    await db.close()
+
+
+async def test_deadline_deleted_event_and_invitation_only(tmp_path: Path, clock: Clock) -> None:
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    await service.save(event(mode="invitation"))
+    user = await person(db, 1)
+    with pytest.raises(EventError) as exc:
+        await service.answer(ref(1), user, "hoi-nghi", Answer.YES)
+    assert exc.value.code == "rsvp.invitation_only"
+    imported = await service.invite("hoi-nghi", [{"full_name": "Nguyễn Văn A", "unit": "Sở"}])
+    code = imported.added[0].code
+    ev, invitee = await service.redeem(ref(1), user, f"rsvp_{code.lower()}")
+    assert invitee.user_id == 1 and ev.id == "hoi-nghi"
+    other = await person(db, 2)
+    with pytest.raises(EventError) as exc:
+        await service.redeem(ref(2), other, code)
+    assert exc.value.code == "rsvp.code_used"
+    for bad, expected in (("xyz", "rsvp.code_invalid"), ("ABCDEFGH", "rsvp.code_unknown")):
+        with pytest.raises(EventError) as exc:
+            await service.redeem(ref(2), other, bad)
+        assert exc.value.code == expected
+    answered = await service.answer(ref(1), user, "hoi-nghi", Answer.YES)
+    assert answered.rsvp.full_name == "Nguyễn Văn A"  # from the invitation
+    clock.now = NOW + timedelta(days=8)  # after the deadline
+    with pytest.raises(EventError) as exc:
+        await service.answer(ref(1), user, "hoi-nghi", Answer.NO)
+    assert exc.value.code == "rsvp.deadline_passed"
+    assert (await service.rsvp_of("hoi-nghi", 1)).seat is Seat.CONFIRMED  # type: ignore[union-attr]
+    await service.delete("hoi-nghi")
+    with pytest.raises(EventError) as exc:
+        await service.answer(ref(1), user, "hoi-nghi", Answer.NO)
+    assert exc.value.code == "rsvp.event_gone"
+    await db.close()
+
+
+async def test_reminders_follow_the_clock_and_the_event(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db, service = await open_service(path, clock)
+    await service.save(event())
+    user = await person(db, 1)
+    await service.answer(ref(1), user, "hoi-nghi", Answer.YES)
+    assert await service.due_reminders() == []
+    clock.now = NOW + timedelta(days=9, minutes=1)  # one day before the start, and a minute
+    due = await service.due_reminders()
+    assert [m for _, _, m in due] == [1440]
+    assert await service.reminder_sent(due[0][1].id, 1440)
+    await db.close()
+    db, service = await open_service(path, clock)  # a restart: rebuilt from the database
+    assert await service.due_reminders() == []
+    # The event moves two days later: reminders are re-armed at the new times.
+    moved = event(starts_at=NOW + timedelta(days=12), rsvp_deadline=NOW + timedelta(days=11))
+    saved = await service.save(moved)
+    assert saved.moved and [r.user_id for r in saved.affected] == [1]
+    assert await service.due_reminders() == []
+    clock.now = NOW + timedelta(days=11, minutes=1)
+    assert [m for _, _, m in await service.due_reminders()] == [1440]
+    clock.now = NOW + timedelta(days=12) - timedelta(minutes=119)
+    due = await service.due_reminders()
+    assert sorted(m for _, _, m in due) == [120, 1440]
+    await db.close()
+
+
+async def test_check_in_once_with_the_time_of_the_first(tmp_path: Path, clock: Clock) -> None:
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    await service.save(event())
+    user = await person(db, 1)
+    answered = await service.answer(ref(1), user, "hoi-nghi", Answer.YES)
+    checker = User(user_id=99, roles=frozenset({"checker"}))
+    async with db.transaction() as conn:
+        await user_sql.upsert_contact(conn, 99, "Checker", None, None, "vi")
+    staff = User(user_id=98)
+    with pytest.raises(EventError):
+        await service.check_in(ref(98), staff, "hoi-nghi", answered.rsvp.checkin_code)
+    first = await service.check_in(ref(99), checker, "hoi-nghi", answered.rsvp.checkin_code)
+    assert first.first and (first.checked_in, first.confirmed) == (1, 1)
+    clock.now = NOW + timedelta(minutes=5)
+    second = await service.check_in(
+        ref(99), checker, "hoi-nghi", answered.rsvp.checkin_code.lower()
+    )
+    assert not second.first and second.rsvp.checked_in_at == NOW
+    await db.close()
+
+
+def test_codes_and_the_shipped_event() -> None:
+    assert normalise_code("rsvp_abcd2345") == "ABCD2345"
+    assert normalise_code("ABCD-2345") == "ABCD2345"
+    assert normalise_code("ABCD0345") is None  # 0 is not in the alphabet
+    events = load_event_file(
+        (
+            Path(__file__).resolve().parents[1] / "bot/data/events/hoi-nghi-tuyen-duong-2025.yaml"
+        ).read_text(encoding="utf-8")
+    )
+    assert events[0].capacity == 60 and len(events[0].groups) == 6 and len(events[0].agenda) == 7
