@@ -36,6 +36,8 @@ from bot.tg.ratelimit import RetryingRateLimiter
 from handlers import (
     admin,
     ask,
+    checkin,
+    events_admin,
     export,
     forget,
     initiative,
@@ -44,6 +46,7 @@ from handlers import (
     office,
     onboarding,
     review,
+    rsvp,
 )
 from handlers.common import gate, identify
 
@@ -97,6 +100,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         # 0: the flows (persistent conversations). Their entry points only open when the person
         # is in no other flow; while in one, its fallbacks answer every other command.
+        # Conference: /start rsvp_<code> (an invitation's deep link), /my_events, answers
+        # (before onboarding, which owns every other /start).
+        for rsvp_handler in rsvp.handlers(services):
+            app.add_handler(rsvp_handler)
         app.add_handler(onboarding.build(services))  # /start, deep links, onboarding, /profile
         app.add_handler(language.build(services))  # /language
         app.add_handler(forget.build(services))  # /forget_me
@@ -141,6 +148,11 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(CallbackQueryHandler(initiative.form_button, pattern=r"^ini:docx:\d+$"))
     for initiative_handler in (*review.handlers(services), *export.handlers(services)):
         app.add_handler(initiative_handler)
+
+    # 0: the conference office: /event_edit, /invite_import (also as a file's caption),
+    # /invitations; the door: /checkin (admins and checkers); /rsvp_stats, /export_rsvp.
+    for office_handler in (*events_admin.handlers(services), *checkin.handlers(services)):
+        app.add_handler(office_handler)
 
     # 0, last: whatever nothing above handled (same group, so they run only then). Free text
     # is a question for the knowledge base (typed menu choices were taken above).

@@ -35,7 +35,7 @@ def code_keys() -> set[str]:
     ]:
         source = path.read_text(encoding="utf-8")
         keys |= {f"error.{code}" for code in re.findall(r'InvalidInput\(\s*"([a-z_]+)"', source)}
-        keys |= set(re.findall(r'InitiativeError\(\s*"([a-z_.]+)"', source))
+        keys |= set(re.findall(r'(?:InitiativeError|EventError)\(\s*"([a-z_.]+)"', source))
     keys |= message_keys(load_form())
     return keys
 

@@ -26,6 +26,7 @@ STAFF_COMMANDS = (
     ("menu", N_("cmd.menu")),
     ("sangkien", N_("cmd.sangkien")),
     ("my_initiatives", N_("cmd.my_initiatives")),
+    ("my_events", N_("cmd.my_events")),
     ("hoi", N_("cmd.hoi")),
     ("profile", N_("cmd.profile")),
     ("language", N_("cmd.language")),
@@ -38,7 +39,14 @@ REVIEWER_COMMANDS = (
     ("review", N_("cmd.review")),
     ("export_initiatives", N_("cmd.export_initiatives")),
 )
+# Admins and people granted the checker role (the conference door).
+CHECKER_COMMANDS = (("checkin", N_("cmd.checkin")),)
 ADMIN_COMMANDS = (
+    ("event_edit", N_("cmd.event_edit")),
+    ("invite_import", N_("cmd.invite_import")),
+    ("invitations", N_("cmd.invitations")),
+    ("rsvp_stats", N_("cmd.rsvp_stats")),
+    ("export_rsvp", N_("cmd.export_rsvp")),
     ("questions", N_("cmd.questions")),
     ("reply", N_("cmd.reply")),
     ("faq_add", N_("cmd.faq_add")),
@@ -49,9 +57,15 @@ ADMIN_COMMANDS = (
 
 
 def command_list(
-    translator: Translator, locale: str, *, admin: bool, reviewer: bool = False
+    translator: Translator,
+    locale: str,
+    *,
+    admin: bool,
+    reviewer: bool = False,
+    checker: bool = False,
 ) -> list[BotCommand]:
     pairs = STAFF_COMMANDS + (REVIEWER_COMMANDS if admin or reviewer else ())
+    pairs += CHECKER_COMMANDS if admin or checker else ()
     pairs += ADMIN_COMMANDS if admin else ()
     return [BotCommand(name, translator(locale, key)) for name, key in pairs]
 
@@ -78,7 +92,13 @@ async def set_commands_for(context: BotContext, user: User) -> None:
     translator = context.services.translator
     try:
         await context.bot.set_my_commands(
-            command_list(translator, locale, admin=user.is_admin, reviewer=user.is_reviewer),
+            command_list(
+                translator,
+                locale,
+                admin=user.is_admin,
+                reviewer=user.is_reviewer,
+                checker=user.is_checker,
+            ),
             scope=BotCommandScopeChat(user.user_id),
         )
     except TelegramError as exc:  # e.g. the person never opened a chat with the bot
