@@ -111,6 +111,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         app.add_handler(initiative.build(services))  # /sangkien: the form; "Sửa và nộp lại"
         app.add_handler(office.build_faq(services))  # /faq_add (admins)
         app.add_handler(review.build(services))  # reviewer's comment: changes asked, refusal
+        # The conference office: /invite_import (also as a file's caption), /invitations,
+        # /event_edit, /event_delete (admins).
+        for office_flow in events_admin.handlers(services):
+            app.add_handler(office_flow)
 
     # 0: single-step commands.
     app.add_handler(CommandHandler("menu", menu.menu_command))
@@ -149,9 +153,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     for initiative_handler in (*review.handlers(services), *export.handlers(services)):
         app.add_handler(initiative_handler)
 
-    # 0: the conference office: /event_edit, /invite_import (also as a file's caption),
-    # /invitations; the door: /checkin (admins and checkers); /rsvp_stats, /export_rsvp.
-    for office_handler in (*events_admin.handlers(services), *checkin.handlers(services)):
+    # 0: the conference door: /checkin (admins and checkers); /rsvp_stats, /export_rsvp.
+    for office_handler in checkin.handlers(services):
         app.add_handler(office_handler)
 
     # 0, last: whatever nothing above handled (same group, so they run only then). Free text
@@ -209,6 +212,10 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         )
         app.job_queue.run_repeating(
             initiative.remind_drafts, interval=timedelta(hours=1), first=90, name="draft-reminders"
+        )
+        # Conference reminders (due rows in the database: nothing to rebuild after a restart).
+        app.job_queue.run_repeating(
+            rsvp.send_reminders, interval=timedelta(seconds=30), first=5, name="rsvp-reminders"
         )
     log.info("bot ready: database %s", services.settings.database_path)
 

@@ -1,14 +1,1164 @@
-"""(being written)"""
+"""The conference office in the chat (admins): invitee lists, the invitation sheet, editing an
+event, deleting one. Events are created from YAML on the server (``thidua-bot event import``).
+
+* ``/invite_import``: an .xlsx/.csv list sent with that caption (``/invite_import EVENT_ID``
+  names the event; with several events and none named, the bot asks which, keeping the file's
+  id until the answer). The reply sums up the import and brings the printable sheet.
+* ``/invitations [EVENT_ID]``: the sheet again (.zip: ``giay-moi.xlsx`` + the QR pictures).
+* ``/event_edit [EVENT_ID]``: event → item → new value → confirmation → saved. When the time or
+  the place changes, everyone with a seat or on the waiting list is told, in their language
+  (:func:`notify_event_change`).
+* ``/event_delete [EVENT_ID]``: with a confirmation.
+
+Each choice is a button and also its typed number or label; every step is a persistent
+conversation (``/cancel`` leaves it). Callback data: ``evi:<event id>`` (which event, for a list
+or the sheet), ``eve:e:<event id>``, ``eve:f:<item>``, ``eve:g:<group id>``, ``eve:v:<value>``,
+``eve:c:save|again|cancel`` (editing), ``evd:yes|no`` (deleting).
+"""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler
+import asyncio
+import functools
+import logging
+import re
+import warnings
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.documents.invitations import invitation_sheet
+from bot.documents.invitees import MAX_BYTES, MAX_ROWS, InviteeFileError, read_invitees, source_line
+from bot.domain.choices import Choice
+from bot.domain.events import Event, Rsvp, Seat
+from bot.domain.text import clean, fold
+from bot.i18n import N_, Safe
 from bot.services.container import Services
+from bot.services.events import EventError
 from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import (
+    END,
+    TEXT,
+    NotInFlow,
+    choice_of,
+    flow_fallbacks,
+    ref,
+    text_of,
+    user_dict,
+)
+
+log = logging.getLogger(__name__)
+
+INVITE_FLOW = "invite_import"
+EDIT_FLOW = "event_edit"
+DELETE_FLOW = "event_delete"
+INVITE_DRAFT = "events_invite"  # user_data keys
+EDIT_DRAFT = "events_edit"
+DELETE_DRAFT = "events_delete"
+INVITE_PICK = "evi:"
+EDIT_PREFIX = "eve:"
+DELETE_PREFIX = "evd:"
+INVITE_CAPTION = r"^/invite_import(?:@\w+)?(?:\s|$)"
+LABEL_MAX = 48  # characters of an event's title on a button
+ERRORS_SHOWN = 20  # lines with errors listed after an import
+
+# --- the items of an event that /event_edit changes ---------------------------------------------
+
+FIELD_KEYS: dict[str, str] = {
+    "title": N_("events.field.title"),
+    "starts_at": N_("events.field.starts_at"),
+    "duration": N_("events.field.duration"),
+    "venue": N_("events.field.venue"),
+    "address": N_("events.field.address"),
+    "map_url": N_("events.field.map_url"),
+    "rsvp_deadline": N_("events.field.rsvp_deadline"),
+    "capacity": N_("events.field.capacity"),
+    "mode": N_("events.field.mode"),
+    "approval": N_("events.field.approval"),
+    "reminders": N_("events.field.reminders"),
+    "reserved": N_("events.field.reserved"),
+}
+ASK_KEYS: dict[str, str] = {
+    "title": N_("events.ask.title"),
+    "starts_at": N_("events.ask.starts_at"),
+    "duration": N_("events.ask.duration"),
+    "venue": N_("events.ask.venue"),
+    "address": N_("events.ask.address"),
+    "map_url": N_("events.ask.map_url"),
+    "rsvp_deadline": N_("events.ask.rsvp_deadline"),
+    "capacity": N_("events.ask.capacity"),
+    "mode": N_("events.ask.mode"),
+    "approval": N_("events.ask.approval"),
+    "reminders": N_("events.ask.reminders"),
+    "reserved": N_("events.ask.reserved"),
+}
+MOVING_FIELDS = frozenset({"starts_at", "venue", "address"})  # what makes the service tell people
+CLEAR_WORDS = frozenset({"", "khong", "khong co", "none", "no", "xoa", "bo", "trong", "empty"})
+# Buttons of the value step (mode, approval): value -> label key.
+VALUE_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mode": (("invitation", N_("events.mode.invitation")), ("open", N_("events.mode.open"))),
+    "approval": (("yes", N_("events.approval.yes")), ("no", N_("events.approval.no"))),
+}
+VALUE_ALIASES: dict[str, tuple[str, ...]] = {
+    "invitation": ("giay moi", "moi", "invitation", "invite"),
+    "open": ("mo", "open", "tu do", "dang ky tu do"),
+    "yes": ("co", "yes", "duyet", "can duyet"),
+    "no": ("khong", "no", "khong duyet"),
+}
+CONFIRM_OPTIONS = (
+    ("save", N_("events.btn.save"), ("luu", "save", "ok", "dong y", "yes", "co")),
+    ("again", N_("events.btn.again"), ("nhap lai", "sua lai", "again", "retype")),
+    ("cancel", N_("events.btn.cancel"), ("huy", "cancel", "thoi", "khong")),
+)
+DELETE_OPTIONS = (
+    ("yes", N_("events.delete.btn_yes"), ("xoa", "co", "yes", "delete")),
+    ("no", N_("events.delete.btn_no"), ("khong", "no", "huy", "cancel", "giu")),
+)
+IMPORT_ERRORS: dict[str, str] = {
+    "type": N_("events.import.type"),
+    "too_large": N_("events.import.too_large"),
+    "too_many": N_("events.import.too_many"),
+    "unreadable": N_("events.import.unreadable"),
+    "encoding": N_("events.import.encoding"),
+    "no_name": N_("events.import.no_name"),
+    "empty": N_("events.import.empty"),
+    "download": N_("events.import.download"),
+}
+
+# --- reading typed values -----------------------------------------------------------------------
+
+_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+_TIME = re.compile(r"(?<!\d)(\d{1,2})\s*(?::|h|g|giờ|gio)\s*(\d{2})?(?!\d)")
+_AMOUNT = re.compile(r"(\d+)\s*([a-z]*)")
+_AMOUNTS = re.compile(r"(?:\d+\s*[a-z]*\s*)+")
+_COUNT = re.compile(
+    r"(\d{1,6})(?:\s*(?:cho|cho ngoi|nguoi|ghe|dai bieu|seats?|people|places?|persons?))?"
+)
+UNIT_MINUTES: dict[str, int] = {
+    "": 1,
+    "p": 1,
+    "ph": 1,
+    "phut": 1,
+    "m": 1,
+    "min": 1,
+    "mins": 1,
+    "minute": 1,
+    "minutes": 1,
+    "h": 60,
+    "g": 60,
+    "gio": 60,
+    "tieng": 60,
+    "hr": 60,
+    "hrs": 60,
+    "hour": 60,
+    "hours": 60,
+    "d": 1440,
+    "ngay": 1440,
+    "day": 1440,
+    "days": 1440,
+    "tuan": 10080,
+    "week": 10080,
+    "weeks": 10080,
+}
+
+
+def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
+    """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``) in ``tz``."""
+    low = text.strip().lower()
+    date_match = _DATE.search(low)
+    if date_match is None:
+        return None
+    rest = low[: date_match.start()] + " " + low[date_match.end() :]
+    time_match = _TIME.search(rest)
+    if time_match is None:
+        return None
+    day, month, year = (int(g) for g in date_match.groups())
+    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def parse_minutes(text: str) -> list[int] | None:
+    """Amounts of time in minutes: ``"1440 120"`` → [1440, 120]; ``"1 ngày, 2 giờ"`` → [1440,
+    120]; ``"3h30"`` → [210]. Items are separated by commas, or each starts with a unit (a bare
+    number after one adds minutes to it). ``None`` if the text is not that."""
+    items: list[int] = []
+    for part in re.split(r"[,;]", text):
+        folded = fold(part)
+        if not folded:
+            continue
+        if not _AMOUNTS.fullmatch(folded):
+            return None
+        amounts = [(int(n), unit) for n, unit in _AMOUNT.findall(folded)]
+        if any(unit not in UNIT_MINUTES for _, unit in amounts):
+            return None
+        if "," in text or ";" in text:
+            items.append(sum(n * UNIT_MINUTES[unit] for n, unit in amounts))
+            continue
+        if all(unit == "" for _, unit in amounts):
+            items += [n for n, _ in amounts]
+            continue
+        current: int | None = None
+        for n, unit in amounts:
+            if unit == "" and current is not None:
+                current += n
+                continue
+            if current is not None:
+                items.append(current)
+            current = n * UNIT_MINUTES[unit]
+        if current is not None:
+            items.append(current)
+    return items or None
+
+
+def parse_count(text: str) -> int | None:
+    match = _COUNT.fullmatch(fold(text))
+    return int(match.group(1)) if match else None
+
+
+class Invalid(Exception):
+    """A typed value refused: ``key`` is the message."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def _is_admin(context: BotContext) -> bool:
+    return context.user is not None and context.user.is_admin
+
+
+async def _denied(update: Update, context: BotContext) -> bool:
+    """Refuse (and return ``True``) when the person is not an admin."""
+    if _is_admin(context):
+        return False
+    await send(update, context, context.t("admin.denied"))
+    return True
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def when(context: BotContext, moment: datetime) -> str:
+    """A time as people read it here: ``08:00 20/06/2025`` (the bot's time zone)."""
+    return moment.astimezone(context.services.settings.tz).strftime("%H:%M %d/%m/%Y")
+
+
+def duration_text(t: Callable[..., str], minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(t("events.days", n=days))
+    if hours:
+        parts.append(t("events.hours", n=hours))
+    if mins or not parts:
+        parts.append(t("events.minutes", n=mins))
+    return " ".join(parts)
+
+
+def _place(event: Event) -> str:
+    return f"{event.venue}, {event.address}" if event.address else event.venue
+
+
+def _argument(text: str) -> str | None:
+    """The word after the command (``/invite_import hoi-nghi``), if any."""
+    parts = text.split(maxsplit=2)
+    return parts[1].strip() if len(parts) > 1 else None
+
+
+def _event_choices(events: Sequence[Event]) -> list[Choice]:
+    return [Choice(event.id, (event.title, event.id)) for event in events]
+
+
+def _event_list(context: BotContext, events: Sequence[Event]) -> str:
+    return "\n".join(
+        f"{number}. <b>{escape(_short(event.title, 120))}</b> – {when(context, event.starts_at)}"
+        f" (<code>{event.id}</code>)"
+        for number, event in enumerate(events, start=1)
+    )
+
+
+def _event_buttons(events: Sequence[Event], prefix: str) -> list[list[tuple[str, str]]]:
+    return [
+        [(f"{number}. {_short(event.title, LABEL_MAX)}", prefix + event.id)]
+        for number, event in enumerate(events, start=1)
+    ]
+
+
+async def _events_of(context: BotContext, ids: object) -> list[Event]:
+    """The events of a list shown earlier (in its order), those that still exist."""
+    found = []
+    for event_id in ids if isinstance(ids, list) else []:
+        event = await context.services.events.get(str(event_id))
+        if event is not None:
+            found.append(event)
+    return found
+
+
+async def _unknown_event(update: Update, context: BotContext, event_id: str) -> None:
+    events = await context.services.events.events()
+    ids = ", ".join(event.id for event in events) or "–"
+    await send(update, context, context.t("events.unknown", id=event_id, ids=ids))
+
+
+# --- telling people that an event moved -----------------------------------------------------
+
+
+async def notify_event_change(
+    context: BotContext, event: Event, rsvps: Sequence[Rsvp]
+) -> tuple[int, int]:
+    """Tell each person of ``rsvps`` (a seat or on the waiting list) the new time and place of
+    ``event``, in their language. Returns (told, unreachable)."""
+    services = context.services
+    default = services.settings.default_language
+    tz = services.settings.tz
+    start = event.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+    told = unreachable = 0
+    for rsvp in rsvps:
+        user = await services.users.get(rsvp.user_id)
+        locale = user.locale(default) if user is not None else default
+        parts = [
+            services.translator(
+                locale,
+                "events.changed",
+                title=event.title,
+                when=start,
+                duration=duration_text(
+                    functools.partial(services.translator, locale), event.duration_minutes
+                ),
+                place=_place(event),
+            )
+        ]
+        if event.map_url:
+            parts.append(services.translator(locale, "events.changed_map", url=event.map_url))
+        if rsvp.seat is Seat.WAITLISTED:
+            parts.append(services.translator(locale, "events.changed_waitlisted"))
+        try:
+            await context.bot.send_message(rsvp.user_id, "\n".join(parts))
+        except TelegramError as exc:  # blocked the bot, deleted the account, never started it
+            log.info("event change not delivered to %s: %s", rsvp.user_id, exc)
+            unreachable += 1
+            continue
+        told += 1
+    log.info("event %s moved: %d told, %d unreachable", event.id, told, unreachable)
+    return told, unreachable
+
+
+# --- /invite_import and /invitations -------------------------------------------------------------
+
+
+def _invite_draft(context: BotContext) -> dict[str, Any]:
+    return user_dict(context, INVITE_DRAFT)
+
+
+async def invite_how(update: Update, context: BotContext) -> int:
+    """``/invite_import`` typed without a file: how to send the list."""
+    if not await _denied(update, context):
+        await send(
+            update,
+            context,
+            context.t("events.import.how", limit=MAX_BYTES // 2**20, rows=MAX_ROWS),
+        )
+    return END
+
+
+async def invite_document(update: Update, context: BotContext) -> str | int:
+    """A list sent with the caption ``/invite_import [EVENT_ID]`` (admins)."""
+    if await _denied(update, context):
+        return END
+    message = update.effective_message
+    document = message.document if message is not None else None
+    if message is None or document is None:
+        return END
+    name = document.file_name or ""
+    if not name.lower().endswith((".xlsx", ".csv")):
+        await send(update, context, context.t(IMPORT_ERRORS["type"]))
+        return END
+    if document.file_size is not None and document.file_size > MAX_BYTES:
+        limit = MAX_BYTES // 2**20
+        await send(update, context, context.t(IMPORT_ERRORS["too_large"], limit=limit))
+        return END
+    pending = {"action": "import", "file_id": document.file_id, "name": name}
+    return await _with_event(update, context, _argument(message.caption or ""), pending)
+
+
+async def invitations_command(update: Update, context: BotContext) -> str | int:
+    """``/invitations [EVENT_ID]`` (admins): the invitation sheet of an event."""
+    if await _denied(update, context):
+        return END
+    argument = " ".join(context.args or []).strip() or None
+    return await _with_event(update, context, argument, {"action": "sheet"})
+
+
+async def _with_event(
+    update: Update, context: BotContext, event_id: str | None, pending: dict[str, Any]
+) -> str | int:
+    """Do ``pending`` for the event named, the only one, or the one the admin picks."""
+    service = context.services.events
+    if event_id:
+        event = await service.get(event_id)
+        if event is None:
+            await _unknown_event(update, context, event_id)
+            return END
+        await _invite_action(update, context, event, pending)
+        return END
+    events = await service.events()
+    if not events:
+        await send(update, context, context.t("events.none"))
+        return END
+    if len(events) == 1:
+        await _invite_action(update, context, events[0], pending)
+        return END
+    draft = _invite_draft(context)
+    draft.clear()
+    draft.update(pending, ids=[event.id for event in events])
+    await context.services.flows.move(ref(update), INVITE_FLOW, "event")
+    await invite_prompt(update, context, "event")
+    return "event"
+
+
+async def invite_prompt(update: Update, context: BotContext, state: str) -> None:
+    events = await _events_of(context, _invite_draft(context).get("ids"))
+    text = context.t("events.pick") + "\n\n" + _event_list(context, events)
+    await send(update, context, text, keyboard(_event_buttons(events, INVITE_PICK)))
+
+
+async def invite_pick(update: Update, context: BotContext) -> str | int | None:
+    """The event of the pending list (or sheet): a button, its number or its title."""
+    draft = _invite_draft(context)
+    events = await _events_of(context, draft.get("ids"))
+    if draft.get("action") not in ("import", "sheet") or not events:
+        # The request was lost (a restart before it was kept) or every event listed is gone.
+        await invite_cancel(update, context)
+        await send(update, context, context.t("events.import.lost"))
+        return END
+    picked = await choice_of(update, context, _event_choices(events), INVITE_PICK)
+    if picked is None:
+        return None
+    event = next((e for e in events if e.id == picked), None)
+    if event is None:  # a button of an older list
+        await send(update, context, context.t("events.gone"))
+        await invite_prompt(update, context, "event")
+        return None
+    pending = dict(draft)
+    await _invite_action(update, context, event, pending)
+    draft.clear()
+    await context.services.flows.move(ref(update), INVITE_FLOW, None)
+    return END
+
+
+async def invite_cancel(update: Update, context: BotContext) -> None:
+    _invite_draft(context).clear()
+    await context.services.flows.move(ref(update), INVITE_FLOW, None)
+
+
+async def _invite_action(
+    update: Update, context: BotContext, event: Event, pending: dict[str, Any]
+) -> None:
+    if pending.get("action") == "import":
+        imported = await _import(
+            update, context, event, str(pending.get("file_id")), str(pending.get("name"))
+        )
+        if not imported:
+            return
+    await send_sheet(update, context, event)
+
+
+async def _import(
+    update: Update, context: BotContext, event: Event, file_id: str, name: str
+) -> bool:
+    """Download the list, add its people and sum it up. False when nothing could be read."""
+    services = context.services
+    try:
+        data = await _download(context, file_id)
+        rows = await asyncio.to_thread(read_invitees, name, data)
+    except InviteeFileError as exc:
+        log.info("invitee list %r refused: %s", name, exc)
+        key = IMPORT_ERRORS.get(exc.code, IMPORT_ERRORS["unreadable"])
+        await send(update, context, context.t(key, limit=MAX_BYTES // 2**20, rows=MAX_ROWS))
+        return False
+    try:
+        imported = await services.events.invite(event.id, rows)
+    except EventError as exc:
+        await send(update, context, context.t(exc.code, **exc.params))
+        return False
+    total = len(await services.events.invitees(event.id))
+    lines = [
+        context.t(
+            "events.import.summary",
+            title=event.title,
+            added=len(imported.added),
+            skipped=imported.skipped,
+            errors=len(imported.errors),
+            total=total,
+        )
+    ]
+    group_error = False
+    for line, reason in imported.errors[:ERRORS_SHOWN]:
+        row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}
+        number = source_line(rows, line)
+        if reason == "group":
+            group_error = True
+            why = context.t("events.import.bad_group", group=row.get("group", ""))
+        elif not row.get("full_name"):
+            why = context.t("events.import.no_name_line")
+        else:
+            why = context.t("events.import.bad_line")
+        lines.append(context.t("events.import.error_line", line=number, reason=Safe(why)))
+    if len(imported.errors) > ERRORS_SHOWN:
+        lines.append(
+            context.t("events.import.more_errors", count=len(imported.errors) - ERRORS_SHOWN)
+        )
+    if group_error:
+        groups = ", ".join(group.id for group in event.groups) or "–"
+        lines.append(context.t("events.import.groups", groups=groups))
+    await send(update, context, "\n".join(lines))
+    log.info(
+        "invitees of %s imported by %s: %d added, %d skipped, %d errors",
+        event.id,
+        context.user_id,
+        len(imported.added),
+        imported.skipped,
+        len(imported.errors),
+    )
+    return True
+
+
+async def _download(context: BotContext, file_id: str) -> bytes:
+    try:
+        file = await context.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        if "too big" in str(exc).lower():
+            raise InviteeFileError("too_large", str(exc)) from exc
+        raise InviteeFileError("download", str(exc)) from exc
+
+
+async def send_sheet(update: Update, context: BotContext, event: Event) -> None:
+    """The invitation sheet of ``event`` (.zip), headers in the admin's language."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    services = context.services
+    invitees = await services.events.invitees(event.id)
+    if not invitees:
+        await send(update, context, context.t("events.sheet.none", title=event.title))
+        return
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    except TelegramError as exc:  # only a courtesy
+        log.debug("sendChatAction failed: %s", exc)
+    translate = functools.partial(services.translator, context.locale)
+    username = context.bot.username
+    data = await asyncio.to_thread(invitation_sheet, event, invitees, username, t=translate)
+    caption = context.t("events.sheet.caption", title=_short(event.title, 300), count=len(invitees))
+    try:
+        await context.bot.send_document(
+            chat.id, document=data, filename=f"giay-moi-{event.id}.zip", caption=caption
+        )
+    except TelegramError as exc:
+        log.warning("could not send the invitation sheet of %s: %s", event.id, exc)
+        await send(update, context, context.t("events.sheet.failed"))
+
+
+# --- /event_edit ----------------------------------------------------------------------------------
+
+
+def _edit_draft(context: BotContext) -> dict[str, Any]:
+    return user_dict(context, EDIT_DRAFT)
+
+
+def _fields(event: Event) -> list[str]:
+    return [f for f in FIELD_KEYS if f != "reserved" or event.groups]
+
+
+def _field_value(context: BotContext, event: Event, field: str, group_id: str | None) -> str:
+    """The current value of an item, as shown (escaped)."""
+    none = context.t("events.empty")
+    if field == "starts_at":
+        return when(context, event.starts_at)
+    if field == "rsvp_deadline":
+        return when(context, event.rsvp_deadline)
+    if field == "duration":
+        return duration_text(context.t, event.duration_minutes)
+    if field == "capacity":
+        return str(event.capacity)
+    if field == "mode":
+        return context.t(dict(VALUE_OPTIONS["mode"])[event.mode])
+    if field == "approval":
+        return context.t(dict(VALUE_OPTIONS["approval"])["yes" if event.approval else "no"])
+    if field == "reminders":
+        if not event.reminders:
+            return context.t("events.no_reminders")
+        return ", ".join(duration_text(context.t, m) for m in event.reminders)
+    if field == "reserved":
+        group = event.group(group_id)
+        if group is None:
+            reserved = sum(g.reserved for g in event.groups)
+            return context.t("events.reserved_total", seats=reserved)
+        return str(group.reserved)
+    value = {
+        "title": event.title,
+        "venue": event.venue,
+        "address": event.address,
+        "map_url": event.map_url or "",
+    }[field]
+    return escape(value) if value else none
+
+
+async def _change(
+    context: BotContext, event: Event, field: str, group_id: str | None, raw: str
+) -> Event:
+    """``event`` with ``field`` set from what the admin typed (or picked); raises
+    :class:`Invalid` with the reason."""
+    services = context.services
+    tz = services.settings.tz
+    text = clean(raw)
+    values: dict[str, Any] = {}
+    if field in ("title", "venue"):
+        low, high = (3, 300) if field == "title" else (2, 300)
+        if not low <= len(text) <= high:
+            raise Invalid(N_("events.error.length"), low=low, high=high)
+        values[field] = text
+    elif field == "address":
+        if len(text) > 300:
+            raise Invalid(N_("events.error.length"), low=0, high=300)
+        values["address"] = "" if fold(text) in CLEAR_WORDS or text == "-" else text
+    elif field == "map_url":
+        if fold(text) in CLEAR_WORDS or text == "-":
+            values["map_url"] = None
+        elif not re.fullmatch(r"https?://\S{3,490}", text):
+            raise Invalid(N_("events.error.url"))
+        else:
+            values["map_url"] = text
+    elif field in ("starts_at", "rsvp_deadline"):
+        moment = parse_datetime(text, tz)
+        if moment is None:
+            raise Invalid(N_("events.error.datetime"))
+        if field == "starts_at":
+            if moment < services.events.now():
+                raise Invalid(N_("events.error.past"))
+            if moment < event.rsvp_deadline:
+                raise Invalid(
+                    N_("events.error.start_before_deadline"),
+                    deadline=when(context, event.rsvp_deadline),
+                )
+        elif moment > event.starts_at:
+            raise Invalid(
+                N_("events.error.deadline_after_start"), start=when(context, event.starts_at)
+            )
+        values[field] = moment
+    elif field == "duration":
+        amounts = parse_minutes(text)
+        total = sum(amounts) if amounts else 0
+        if not 15 <= total <= 24 * 60:
+            raise Invalid(N_("events.error.duration"))
+        values["duration_minutes"] = total
+    elif field == "reminders":
+        if fold(text) in CLEAR_WORDS or fold(text) == "0" or text == "-":
+            values["reminders"] = ()
+        else:
+            amounts = parse_minutes(text)
+            if not amounts or any(m < 5 or m > 30 * 24 * 60 for m in amounts):
+                raise Invalid(N_("events.error.reminders"))
+            values["reminders"] = tuple(amounts)
+    elif field == "capacity":
+        count = parse_count(text)
+        if count is None or not 1 <= count <= 100_000:
+            raise Invalid(N_("events.error.number"))
+        reserved = sum(g.reserved for g in event.groups)
+        if count < reserved:
+            raise Invalid(N_("events.error.capacity_reserved"), reserved=reserved)
+        confirmed = (await services.events.stats(event.id)).confirmed
+        if count < confirmed:
+            raise Invalid(N_("events.error.capacity_confirmed"), confirmed=confirmed)
+        values["capacity"] = count
+    elif field == "reserved":
+        group = event.group(group_id)
+        count = parse_count(text)
+        if group is None:
+            raise Invalid(N_("events.gone"))
+        if count is None:
+            raise Invalid(N_("events.error.number"))
+        others = sum(g.reserved for g in event.groups if g.id != group.id)
+        if others + count > event.capacity:
+            raise Invalid(N_("events.error.reserved_over"), free=event.capacity - others)
+        values["groups"] = [
+            g.model_copy(update={"reserved": count}) if g.id == group.id else g
+            for g in event.groups
+        ]
+    elif field == "mode":
+        if raw not in ("invitation", "open"):
+            raise Invalid(N_("error.choose_button"))
+        values["mode"] = raw
+    elif field == "approval":
+        if raw not in ("yes", "no"):
+            raise Invalid(N_("error.choose_button"))
+        values["approval"] = raw == "yes"
+    try:
+        return Event.model_validate({**event.model_dump(), **values})
+    except ValidationError as exc:
+        log.info("event %s: %s refused: %s", event.id, field, exc.errors()[:1])
+        raise Invalid(N_("events.error.invalid")) from exc
+
+
+async def edit_begin(update: Update, context: BotContext) -> str | int:
+    """``/event_edit [EVENT_ID]`` (admins)."""
+    if await _denied(update, context):
+        return END
+    service = context.services.events
+    draft = _edit_draft(context)
+    draft.clear()
+    argument = " ".join(context.args or []).strip()
+    if argument:
+        event = await service.get(argument)
+        if event is None:
+            await _unknown_event(update, context, argument)
+            return END
+        return await _to_fields(update, context, event)
+    events = await service.events()
+    if not events:
+        await send(update, context, context.t("events.none"))
+        return END
+    if len(events) == 1:
+        return await _to_fields(update, context, events[0])
+    draft["ids"] = [event.id for event in events]
+    return await _move(update, context, "event")
+
+
+async def _move(update: Update, context: BotContext, state: str) -> str:
+    await context.services.flows.move(ref(update), EDIT_FLOW, state)
+    await edit_prompt(update, context, state)
+    return state
+
+
+async def _to_fields(update: Update, context: BotContext, event: Event) -> str:
+    draft = _edit_draft(context)
+    draft.update(event=event.id)
+    for key in ("field", "group", "value"):
+        draft.pop(key, None)
+    return await _move(update, context, "field")
+
+
+async def _draft_event(context: BotContext) -> Event | None:
+    event_id = _edit_draft(context).get("event")
+    return await context.services.events.get(str(event_id)) if event_id else None
+
+
+async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
+    """Ask the question of ``state`` (again)."""
+    draft = _edit_draft(context)
+    if state == "event":
+        events = await _events_of(context, draft.get("ids"))
+        text = context.t("events.pick") + "\n\n" + _event_list(context, events)
+        prefix = EDIT_PREFIX + "e:"
+        await send(update, context, text, keyboard(_event_buttons(events, prefix)))
+        return
+    event = await _draft_event(context)
+    if event is None:
+        await send(update, context, context.t("events.edit.stuck"))
+        return
+    field = str(draft.get("field") or "")
+    group_id = draft.get("group")
+    if state == "field":
+        fields = _fields(event)
+        lines = [
+            f"{n}. {context.t(FIELD_KEYS[f])}: {_field_value(context, event, f, None)}"
+            for n, f in enumerate(fields, start=1)
+        ]
+        text = context.t("events.edit.pick_field", title=event.title) + "\n\n" + "\n".join(lines)
+        labels = [
+            (f"{n}. {context.t(FIELD_KEYS[f])}", f"{EDIT_PREFIX}f:{f}")
+            for n, f in enumerate(fields, start=1)
+        ]
+        rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
+        await send(update, context, text, keyboard(rows))
+        return
+    if state == "group":
+        lines = [
+            f"{n}. {escape(group.name)} – " + context.t("events.seats", seats=group.reserved)
+            for n, group in enumerate(event.groups, start=1)
+        ]
+        text = context.t("events.edit.pick_group", capacity=event.capacity)
+        buttons = [
+            [(f"{n}. {_short(group.name, LABEL_MAX)}", f"{EDIT_PREFIX}g:{group.id}")]
+            for n, group in enumerate(event.groups, start=1)
+        ]
+        await send(update, context, text + "\n\n" + "\n".join(lines), keyboard(buttons))
+        return
+    if field not in FIELD_KEYS:
+        await send(update, context, context.t("events.edit.stuck"))
+        return
+    if state == "value":
+        current = _field_value(context, event, field, group_id)
+        group = event.group(str(group_id)) if group_id else None
+        text = context.t(
+            ASK_KEYS[field],
+            group=group.name if group else "",
+            capacity=event.capacity,
+            start=when(context, event.starts_at),
+        )
+        text += "\n" + context.t("events.current", value=Safe(current))
+        markup = None
+        if field in VALUE_OPTIONS:
+            markup = keyboard(
+                [
+                    [(context.t(key), f"{EDIT_PREFIX}v:{value}")]
+                    for value, key in VALUE_OPTIONS[field]
+                ]
+            )
+        await send(update, context, text, markup)
+        return
+    # confirm
+    try:
+        changed = await _change(context, event, field, group_id, str(draft.get("value", "")))
+    except Invalid as exc:
+        await send(update, context, context.t(exc.key, **exc.params))
+        return
+    label = escape(context.t(FIELD_KEYS[field]))
+    group = event.group(str(group_id)) if group_id else None
+    if field == "reserved" and group is not None:
+        label += f" – {escape(_short(group.name, 80))}"
+    before = _field_value(context, event, field, group_id)
+    after = _field_value(context, changed, field, group_id)
+    text = "\n".join(
+        [
+            context.t("events.edit.confirm", title=event.title),
+            f"<b>{label}</b>",
+            context.t("events.current", value=Safe(before)),
+            context.t("events.edit.after", value=Safe(after)),
+        ]
+    )
+    if field in MOVING_FIELDS and changed != event:
+        people = await _affected_count(context, event.id)
+        if people:
+            text += "\n\n" + context.t("events.edit.will_tell", count=people)
+    buttons = [[(context.t(key), f"{EDIT_PREFIX}c:{value}")] for value, key, _ in CONFIRM_OPTIONS]
+    await send(update, context, text, keyboard(buttons))
+
+
+async def _affected_count(context: BotContext, event_id: str) -> int:
+    people = await context.services.events.people(event_id)
+    return sum(1 for p in people if p.seat in (Seat.CONFIRMED, Seat.WAITLISTED))
+
+
+async def _lost(update: Update, context: BotContext) -> str | int:
+    """The draft is gone (a restart before it was kept): start again from the events."""
+    await send(update, context, context.t("events.edit.lost"))
+    _edit_draft(context).clear()
+    await context.services.flows.move(ref(update), EDIT_FLOW, None)
+    return END
+
+
+async def edit_pick_event(update: Update, context: BotContext) -> str | int | None:
+    events = await _events_of(context, _edit_draft(context).get("ids"))
+    picked = await choice_of(update, context, _event_choices(events), EDIT_PREFIX + "e:")
+    if picked is None:
+        return None
+    event = next((e for e in events if e.id == picked), None)
+    if event is None:
+        await send(update, context, context.t("events.gone"))
+        await edit_prompt(update, context, "event")
+        return None
+    return await _to_fields(update, context, event)
+
+
+async def edit_pick_field(update: Update, context: BotContext) -> str | int | None:
+    event = await _draft_event(context)
+    if event is None:
+        return await _lost(update, context)
+    fields = _fields(event)
+    choices = [Choice(f, context.labels(FIELD_KEYS[f])) for f in fields]
+    picked = await choice_of(update, context, choices, EDIT_PREFIX + "f:")
+    if picked is None:
+        return None
+    if picked not in fields:
+        await send(update, context, context.t("button.stale"))
+        await edit_prompt(update, context, "field")
+        return None
+    draft = _edit_draft(context)
+    draft["field"] = picked
+    draft.pop("group", None)
+    return await _move(update, context, "group" if picked == "reserved" else "value")
+
+
+async def edit_pick_group(update: Update, context: BotContext) -> str | int | None:
+    event = await _draft_event(context)
+    if event is None:
+        return await _lost(update, context)
+    choices = [Choice(g.id, (g.name, g.id)) for g in event.groups]
+    picked = await choice_of(update, context, choices, EDIT_PREFIX + "g:")
+    if picked is None:
+        return None
+    if event.group(picked) is None:
+        await send(update, context, context.t("button.stale"))
+        await edit_prompt(update, context, "group")
+        return None
+    _edit_draft(context)["group"] = picked
+    return await _move(update, context, "value")
+
+
+async def edit_value(update: Update, context: BotContext) -> str | int | None:
+    """The new value: typed (checked at once; the step stays on an error) or a button."""
+    event = await _draft_event(context)
+    draft = _edit_draft(context)
+    field = str(draft.get("field") or "")
+    if event is None or field not in FIELD_KEYS:
+        return await _lost(update, context)
+    if field in VALUE_OPTIONS:
+        choices = [
+            Choice(value, context.labels(key), VALUE_ALIASES.get(value, ()))
+            for value, key in VALUE_OPTIONS[field]
+        ]
+        raw = await choice_of(update, context, choices, EDIT_PREFIX + "v:")
+        if raw is None:
+            return None
+    elif update.callback_query is not None:  # a button of another item's question
+        await acknowledge(update, context.t("button.stale"))
+        return None
+    else:
+        raw = text_of(update)
+    group_id = draft.get("group")
+    try:
+        await _change(context, event, field, str(group_id) if group_id else None, raw)
+    except Invalid as exc:
+        await send(update, context, context.t(exc.key, **exc.params))
+        return None
+    draft["value"] = raw
+    return await _move(update, context, "confirm")
+
+
+async def edit_confirm(update: Update, context: BotContext) -> str | int | None:
+    choices = [
+        Choice(value, context.labels(key), aliases) for value, key, aliases in CONFIRM_OPTIONS
+    ]
+    picked = await choice_of(update, context, choices, EDIT_PREFIX + "c:")
+    if picked is None:
+        return None
+    if picked == "again":
+        _edit_draft(context).pop("value", None)
+        return await _move(update, context, "value")
+    if picked == "cancel":
+        await edit_cancel(update, context)
+        await send(update, context, context.t("flow.cancelled"))
+        return END
+    return await _save(update, context)
+
+
+async def _save(update: Update, context: BotContext) -> str | int | None:
+    services = context.services
+    draft = _edit_draft(context)
+    event = await _draft_event(context)
+    field = str(draft.get("field") or "")
+    if event is None or field not in FIELD_KEYS or "value" not in draft:
+        return await _lost(update, context)
+    if not _is_admin(context):
+        await edit_cancel(update, context)
+        await send(update, context, context.t("admin.denied"))
+        return END
+    group_id = draft.get("group")
+    try:  # again, on the event as it is now (someone may have changed it meanwhile)
+        changed = await _change(
+            context, event, field, str(group_id) if group_id else None, str(draft["value"])
+        )
+    except Invalid as exc:
+        await send(update, context, context.t(exc.key, **exc.params))
+        draft.pop("value", None)
+        return await _move(update, context, "value")
+    saved = await services.events.save(changed, ref=ref(update))  # records the update
+    await services.flows.move(ref(update), EDIT_FLOW, None, record=False)
+    draft.clear()
+    log.info("event %s: %s changed by %s", event.id, field, context.user_id)
+    await send(
+        update,
+        context,
+        context.t("events.edit.saved", title=saved.event.title, field=context.t(FIELD_KEYS[field])),
+    )
+    if saved.moved and saved.affected:
+        told, unreachable = await notify_event_change(context, saved.event, saved.affected)
+        key = N_("events.edit.told") if not unreachable else N_("events.edit.told_partly")
+        await send(update, context, context.t(key, told=told, unreachable=unreachable))
+    return END
+
+
+async def edit_cancel(update: Update, context: BotContext) -> None:
+    _edit_draft(context).clear()
+    await context.services.flows.move(ref(update), EDIT_FLOW, None)
+
+
+# --- /event_delete --------------------------------------------------------------------------------
+
+
+async def delete_begin(update: Update, context: BotContext) -> str | int:
+    """``/event_delete EVENT_ID`` (admins): asks for a confirmation."""
+    if await _denied(update, context):
+        return END
+    service = context.services.events
+    argument = " ".join(context.args or []).strip()
+    events = await service.events()
+    if not argument and len(events) != 1:
+        if not events:
+            await send(update, context, context.t("events.none"))
+        else:
+            ids = ", ".join(f"<code>{event.id}</code>" for event in events)
+            await send(update, context, context.t("events.delete.usage") + " " + ids)
+        return END
+    event = await service.get(argument) if argument else events[0]
+    if event is None:
+        await _unknown_event(update, context, argument)
+        return END
+    draft = user_dict(context, DELETE_DRAFT)
+    draft.clear()
+    draft["event"] = event.id
+    await context.services.flows.move(ref(update), DELETE_FLOW, "confirm")
+    await delete_prompt(update, context, "confirm")
+    return "confirm"
+
+
+async def delete_prompt(update: Update, context: BotContext, state: str) -> None:
+    event_id = str(user_dict(context, DELETE_DRAFT).get("event") or "")
+    event = await context.services.events.get(event_id) if event_id else None
+    if event is None:
+        await send(update, context, context.t("events.gone"))
+        return
+    people = len(await context.services.events.people(event.id))
+    invited = len(await context.services.events.invitees(event.id))
+    text = context.t(
+        "events.delete.ask",
+        title=event.title,
+        when=when(context, event.starts_at),
+        people=people,
+        invited=invited,
+    )
+    buttons = [[(context.t(key), DELETE_PREFIX + value)] for value, key, _ in DELETE_OPTIONS]
+    await send(update, context, text, keyboard(buttons))
+
+
+async def delete_confirm(update: Update, context: BotContext) -> str | int | None:
+    choices = [
+        Choice(value, context.labels(key), aliases) for value, key, aliases in DELETE_OPTIONS
+    ]
+    picked = await choice_of(update, context, choices, DELETE_PREFIX)
+    if picked is None:
+        return None
+    draft = user_dict(context, DELETE_DRAFT)
+    event_id = str(draft.get("event") or "")
+    event = await context.services.events.get(event_id) if event_id else None
+    draft.clear()
+    await context.services.flows.move(ref(update), DELETE_FLOW, None)
+    if picked != "yes" or event is None:
+        await send(update, context, context.t("events.delete.kept"))
+        return END
+    if not _is_admin(context):
+        await send(update, context, context.t("admin.denied"))
+        return END
+    await context.services.events.delete(event.id)
+    log.info("event %s deleted by %s", event.id, context.user_id)
+    await send(update, context, context.t("events.delete.done", title=event.title))
+    return END
+
+
+async def delete_cancel(update: Update, context: BotContext) -> None:
+    user_dict(context, DELETE_DRAFT).clear()
+    await context.services.flows.move(ref(update), DELETE_FLOW, None)
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def invite_filter(services: Services) -> filters.BaseFilter:
+    """A file sent in a private chat with the caption ``/invite_import``."""
+    return (
+        filters.ChatType.PRIVATE
+        & filters.UpdateType.MESSAGE
+        & filters.Document.ALL
+        & filters.CaptionRegex(INVITE_CAPTION)
+        & NotInFlow(services.states)
+    )
+
+
+Step = Callable[[Update, BotContext], Coroutine[Any, Any, str | int | None]]
+
+
+def _step(callback: Step, pattern: str) -> list[BaseHandler[Update, BotContext, object]]:
+    """A step answered by its buttons or by typed text."""
+    return [
+        CallbackQueryHandler(callback, pattern=rf"^{re.escape(pattern)}"),
+        MessageHandler(TEXT, callback),
+    ]
 
 
 def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:
-    """Handlers registered by ``bot.app`` (in the order returned)."""
-    return []
+    """Handlers registered by ``bot.app`` (in the order returned): three persistent
+    conversations. Register them among the flows, before the single-step handlers of group 0
+    (``/cancel`` outside a flow, the main menu's typed numbers, /review's typed numbers), which
+    would otherwise take their typed answers."""
+    guard = NotInFlow(services.states)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        invite = ConversationHandler(
+            name=INVITE_FLOW,
+            persistent=True,
+            entry_points=[
+                MessageHandler(invite_filter(services), invite_document),
+                CommandHandler("invite_import", invite_how, filters=guard),
+                CommandHandler("invitations", invitations_command, filters=guard),
+            ],
+            states={"event": _step(invite_pick, INVITE_PICK)},
+            fallbacks=flow_fallbacks(
+                INVITE_FLOW,
+                invite_prompt,
+                invite_cancel,
+                resume_commands=("invite_import", "invitations"),
+            ),
+        )
+        edit = ConversationHandler(
+            name=EDIT_FLOW,
+            persistent=True,
+            entry_points=[CommandHandler("event_edit", edit_begin, filters=guard)],
+            states={
+                "event": _step(edit_pick_event, EDIT_PREFIX + "e:"),
+                "field": _step(edit_pick_field, EDIT_PREFIX + "f:"),
+                "group": _step(edit_pick_group, EDIT_PREFIX + "g:"),
+                "value": _step(edit_value, EDIT_PREFIX + "v:"),
+                "confirm": _step(edit_confirm, EDIT_PREFIX + "c:"),
+            },
+            fallbacks=flow_fallbacks(
+                EDIT_FLOW, edit_prompt, edit_cancel, resume_commands=("event_edit",)
+            ),
+        )
+        delete = ConversationHandler(
+            name=DELETE_FLOW,
+            persistent=True,
+            entry_points=[CommandHandler("event_delete", delete_begin, filters=guard)],
+            states={"confirm": _step(delete_confirm, DELETE_PREFIX)},
+            fallbacks=flow_fallbacks(
+                DELETE_FLOW, delete_prompt, delete_cancel, resume_commands=("event_delete",)
+            ),
+        )
+    return [invite, edit, delete]

@@ -184,11 +184,14 @@ class EventService:
 
     async def _save(self, conn: aiosqlite.Connection, event: Event) -> Saved:
         before = await sql.get_event(conn, event.id, deleted=True)
-        created = await sql.put_event(conn, event)
+        await sql.put_event(conn, event)
+        created = before is None
         moved = before is not None and (
             before.starts_at != event.starts_at
+            or before.duration_minutes != event.duration_minutes
             or before.venue != event.venue
             or before.address != event.address
+            or before.map_url != event.map_url
         )
         affected: list[Rsvp] = []
         if before is not None:
