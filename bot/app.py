@@ -115,6 +115,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         # /event_edit, /event_delete (admins).
         for office_flow in events_admin.handlers(services):
             app.add_handler(office_flow)
+        # The conference door: /checkin (mode), /rsvp_stats, /rsvp_pending, /export_rsvp.
+        for door_flow in checkin.handlers(services):
+            app.add_handler(door_flow)
 
     # 0: single-step commands.
     app.add_handler(CommandHandler("menu", menu.menu_command))
@@ -152,10 +155,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(CallbackQueryHandler(initiative.form_button, pattern=r"^ini:docx:\d+$"))
     for initiative_handler in (*review.handlers(services), *export.handlers(services)):
         app.add_handler(initiative_handler)
-
-    # 0: the conference door: /checkin (admins and checkers); /rsvp_stats, /export_rsvp.
-    for office_handler in checkin.handlers(services):
-        app.add_handler(office_handler)
 
     # 0, last: whatever nothing above handled (same group, so they run only then). Free text
     # is a question for the knowledge base (typed menu choices were taken above).

@@ -17,7 +17,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.tg.logs import setup_logging
 
 if TYPE_CHECKING:
+    from bot.domain.events import Event
     from bot.kb.models import Answer, Hit
+    from bot.services.events import EventService
     from bot.services.knowledge import KnowledgeService
 
 log = logging.getLogger("bot")
@@ -67,6 +69,44 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="include the information the form marks confidential (keep such a file private)",
     )
+    export_rsvp = export_sub.add_parser(
+        "rsvp", help="the answers to an event (seats, waitlist, check-in) as an .xlsx file"
+    )
+    export_rsvp.add_argument("event_id", metavar="EVENT_ID")
+    export_rsvp.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE.xlsx", help="the file to write"
+    )
+    event = sub.add_parser("event", help="conference events (created and replaced from YAML)")
+    event_sub = event.add_subparsers(dest="event_command", required=True)
+    event_import = event_sub.add_parser(
+        "import", help="create or replace the events of a YAML file (see bot/data/events)"
+    )
+    event_import.add_argument("file", type=Path, metavar="FILE.yaml")
+    event_export = event_sub.add_parser("export", help="the events as YAML (all by default)")
+    event_export.add_argument("event_id", nargs="?", metavar="EVENT_ID")
+    event_export.add_argument(
+        "-o", "--output", type=Path, metavar="FILE.yaml", help="write to a file (default: stdout)"
+    )
+    event_sub.add_parser("list", help="list the events")
+    invite = sub.add_parser("invite", help="invitations to an event")
+    invite_sub = invite.add_subparsers(dest="invite_command", required=True)
+    invite_import = invite_sub.add_parser(
+        "import", help="add the invitees of an .xlsx or .csv list (each gets a personal code)"
+    )
+    invite_import.add_argument("event_id", metavar="EVENT_ID")
+    invite_import.add_argument("file", type=Path, metavar="FILE")
+    invite_sheet = invite_sub.add_parser(
+        "sheet", help="the printable invitation sheet: .xlsx with links and QR codes, in a .zip"
+    )
+    invite_sheet.add_argument("event_id", metavar="EVENT_ID")
+    invite_sheet.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE.zip", help="the file to write"
+    )
+    invite_sheet.add_argument(
+        "--bot",
+        metavar="USERNAME",
+        help="the bot's @username for the links (default: asked from Telegram with the token)",
+    )
     return parser
 
 
@@ -87,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "export":
         setup_logging(settings.log_level, [settings.token or ""], quiet_console=True)
         return _export(settings, args)
+    if command in ("event", "invite"):
+        setup_logging(settings.log_level, [settings.token or ""], quiet_console=True)
+        return _events(settings, args)
     if command == "chat" or settings.token is None:
         return _terminal(settings)
     setup_logging(settings.log_level, [settings.token or ""])
@@ -207,6 +250,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.database_path.is_file():
         print(f"No database at {settings.database_path}", file=sys.stderr)
         return 1
+    if args.export_command == "rsvp":
+        return _export_rsvp(settings, args)
     try:
         count, data = asyncio.run(_export_initiatives(settings, full=args.full))
     except sqlite3.Error as exc:
@@ -249,6 +294,244 @@ async def _export_initiatives(settings: Settings, *, full: bool) -> tuple[int, b
         form, initiatives, history, include_confidential=full, t=t, tz=settings.tz
     )
     return len(initiatives), data
+
+
+def _export_rsvp(settings: Settings, args: argparse.Namespace) -> int:
+    """``export rsvp EVENT_ID -o FILE.xlsx`` (the database exists): one line of outcome;
+    errors as one line, status 1."""
+    import sqlite3
+
+    try:
+        exported = asyncio.run(_export_rsvp_data(settings, args.event_id))
+    except sqlite3.Error as exc:
+        print(f"Database error ({settings.database_path}): {exc}", file=sys.stderr)
+        return 1
+    if exported is None:
+        print(f"No event {args.event_id!r} (see: thidua-bot event list)", file=sys.stderr)
+        return 1
+    count, data = exported
+    target = Path(args.output)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Exported {count} answers of {args.event_id} to {target}")
+    return 0
+
+
+async def _export_rsvp_data(settings: Settings, event_id: str) -> tuple[int, bytes] | None:
+    """The workbook of an event's answers (``None``: no such event); headers in the default
+    language, times in the configured time zone."""
+    from bot.documents.rsvp_xlsx import export_rsvp
+    from bot.i18n import Translator
+    from bot.services.events import EventService
+    from bot.services.flows import FlowService, FlowStates
+    from storage.db import Database
+
+    translator = Translator.load(default=settings.default_language)
+    db = Database(settings.database_path, readers=1)
+    await db.open()  # migrates, as the other commands do
+    try:
+        service = EventService(db, FlowService(db, FlowStates()), tz=settings.tz)
+        event = await service.get(event_id)
+        if event is None:
+            return None
+        rsvps = await service.people(event_id)
+    finally:
+        await db.close()
+
+    def t(key: str) -> str:
+        return translator(settings.default_language, key)
+
+    return len(rsvps), export_rsvp(event, rsvps, t, settings.tz)
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+class _Refused(Exception):
+    """A command that cannot be done: its one line for stderr."""
+
+
+def _events(settings: Settings, args: argparse.Namespace) -> int:
+    """``event import | export | list`` and ``invite import | sheet``; the shipped events are
+    seeded first on a fresh database (as the bot does). Errors are one line, status 1."""
+    import sqlite3
+
+    try:
+        return asyncio.run(_events_command(settings, args))
+    except _Refused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"Database error ({settings.database_path}): {exc}", file=sys.stderr)
+        return 1
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _Refused(f"Cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise _Refused(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+async def _events_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.events import EventService
+    from bot.services.flows import FlowService, FlowStates
+    from storage.db import Database
+
+    # Read the input before opening (and creating) the database.
+    data = _read(args.file) if getattr(args, "file", None) is not None else b""
+    db = Database(settings.database_path, readers=1)
+    await db.open()  # migrates, as the other commands do
+    try:
+        service = EventService(db, FlowService(db, FlowStates()), tz=settings.tz)
+        await service.ensure_seeded()
+        if args.command == "event":
+            return await _event_command(service, settings, args, data)
+        return await _invite_command(service, settings, args, data)
+    finally:
+        await db.close()
+
+
+async def _event_command(
+    service: EventService, settings: Settings, args: argparse.Namespace, data: bytes
+) -> int:
+    from bot.services.events import dump_events, load_event_file
+
+    if args.event_command == "list":
+        for event in await service.events():
+            invited = len(await service.invitees(event.id))
+            starts = event.starts_at.astimezone(settings.tz).strftime("%d/%m/%Y %H:%M")
+            print(f"{event.id}\t{starts}\t{event.capacity} seats\t{invited} invited\t{event.title}")
+        return 0
+    if args.event_command == "export":
+        if args.event_id:
+            found = await service.get(args.event_id)
+            if found is None:
+                raise _Refused(f"No event {args.event_id!r} (see: thidua-bot event list)")
+            events = [found]
+        else:
+            events = await service.events()
+        text = dump_events(events)
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            _write(Path(args.output), text.encode("utf-8"))
+            print(f"Exported {_count(len(events), 'event')} to {args.output}")
+        return 0
+    try:
+        events = load_event_file(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise _Refused(f"{args.file}: not UTF-8 text ({exc.reason})") from exc
+    except ValueError as exc:
+        detail = " ".join(str(exc).split())  # a YAML error spans several lines
+        raise _Refused(f"{args.file}: {detail}") from exc
+    for event in events:
+        before = await service.get(event.id)
+        if before == event:
+            print(f"{event.id}\tunchanged")
+            continue
+        saved = await service.save(event)
+        # (not saved.created: the storage compares second-precision times, so an event
+        # replaced within a second of its creation would read as created)
+        line = f"{event.id}\t{'created' if before is None else 'updated'}"
+        if saved.moved:
+            line += (
+                f"\ttime or place changed: {_count(len(saved.affected), 'person', 'people')} with "
+                "a seat or on the waiting list NOT told by this command: send them an "
+                "announcement (/event_edit in the chat tells them itself)"
+            )
+        print(line)
+    return 0
+
+
+async def _invite_command(
+    service: EventService, settings: Settings, args: argparse.Namespace, data: bytes
+) -> int:
+    from bot.documents.invitees import InviteeFileError, read_invitees, source_line
+
+    event = await service.get(args.event_id)
+    if event is None:
+        raise _Refused(f"No event {args.event_id!r} (see: thidua-bot event list)")
+    if args.invite_command == "sheet":
+        return await _invite_sheet(service, settings, args, event)
+    try:
+        rows = read_invitees(args.file.name, data)
+    except InviteeFileError as exc:
+        raise _Refused(f"{args.file}: {_INVITEE_FILE_ERRORS.get(exc.code, exc.code)}") from exc
+    imported = await service.invite(event.id, rows)
+    total = len(await service.invitees(event.id))
+    print(
+        f"{event.id}: {len(imported.added)} added, {imported.skipped} already invited, "
+        f"{_count(len(imported.errors), 'line')} with errors; {_count(total, 'invitee')} in all"
+    )
+    for line, reason in imported.errors:
+        row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}
+        if reason == "group":
+            why = f"no group {row.get('group', '')!r} in the event (groups: "
+            why += ", ".join(g.id for g in event.groups) + ")"
+        elif not row.get("full_name"):
+            why = "no name"
+        else:
+            why = "a value is too short or too long"
+        print(f"  line {source_line(rows, line)}: {why}")
+    return 0
+
+
+_INVITEE_FILE_ERRORS = {
+    "type": "not an .xlsx or .csv file",
+    "too_large": "over 2 MB",
+    "too_many": "over 2000 people",
+    "unreadable": "cannot be read as a spreadsheet",
+    "encoding": "a .csv must be UTF-8 (in Excel: Save As > CSV UTF-8)",
+    "no_name": "no column of names (a header such as 'Họ và tên' or 'name')",
+    "empty": "nobody is listed",
+}
+
+
+async def _invite_sheet(
+    service: EventService, settings: Settings, args: argparse.Namespace, event: Event
+) -> int:
+    from bot.documents.invitations import invitation_sheet
+    from bot.i18n import Translator
+
+    invitees = await service.invitees(event.id)
+    if not invitees:
+        raise _Refused(f"No invitees for {event.id} yet (see: thidua-bot invite import)")
+    username = (args.bot or "").lstrip("@") or await _bot_username(settings)
+    translator = Translator.load(default=settings.default_language)
+
+    def t(key: str) -> str:
+        return translator(settings.default_language, key)
+
+    data = await asyncio.to_thread(invitation_sheet, event, invitees, username, t=t)
+    _write(Path(args.output), data)
+    print(f"Wrote the invitations of {_count(len(invitees), 'invitee')} to {args.output}")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    """The bot's @username, from Telegram (getMe) with the configured token."""
+    if settings.token is None:
+        raise _Refused("Give the bot's username (--bot USERNAME) or set TELEGRAM_BOT_TOKEN")
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        async with Bot(settings.token, base_url=settings.telegram_api_url) as bot:
+            return bot.username
+    except TelegramError as exc:
+        raise _Refused(f"Could not ask Telegram for the bot's username ({exc}); use --bot") from exc
 
 
 def _label(hit: Hit) -> str:

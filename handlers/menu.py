@@ -51,8 +51,11 @@ async def show_help(update: Update, context: BotContext) -> None:
     text = context.t("help.staff")
     if context.user is not None and context.user.is_admin:
         text += "\n\n" + context.t("help.admin")
-    elif context.user is not None and context.user.is_reviewer:
-        text += "\n\n" + context.t("help.reviewer")
+    elif context.user is not None:
+        if context.user.is_reviewer:
+            text += "\n\n" + context.t("help.reviewer")
+        if context.user.is_checker:  # the door: checkers who are not admins
+            text += "\n\n" + context.t("help.checker")
     await send(update, context, text)
 
 

@@ -46,6 +46,7 @@ ADMIN_COMMANDS = (
     ("invite_import", N_("cmd.invite_import")),
     ("invitations", N_("cmd.invitations")),
     ("rsvp_stats", N_("cmd.rsvp_stats")),
+    ("rsvp_pending", N_("cmd.rsvp_pending")),
     ("export_rsvp", N_("cmd.export_rsvp")),
     ("questions", N_("cmd.questions")),
     ("reply", N_("cmd.reply")),

@@ -291,7 +291,12 @@ class BotAPIStub:
                     "file_name": name,
                     "file_unique_id": f"u{message['message_id']}",
                 }
-                message[kind] = [file_json] if kind == "photo" else file_json
+                if kind == "photo":  # a PhotoSize has no name, and has a size
+                    del file_json["file_name"]
+                    file_json.update(width=512, height=512)
+                    message[kind] = [file_json]
+                else:
+                    message[kind] = file_json
                 if params.get("caption"):
                     message["caption"] = params["caption"]
             with self._lock:

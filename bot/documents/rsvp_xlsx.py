@@ -1,0 +1,146 @@
+"""The office's Excel list of an event's answers (``/export_rsvp``, ``thidua-bot export rsvp``).
+
+One sheet, one row per person who answered: name, unit, position, group, answer, seat, time of
+the answer, place in the waitlist, note, check-in code and time of arrival. Rows go by seat
+(confirmed, waitlisted in their order, pending, then those without a seat), then by group in the
+event's order, then by name. Times are local wall-clock times (``tz``); labels come from ``t``
+(a catalog key in the reader's language). Every value people typed is written as text, never as
+a formula (:func:`bot.documents.initiative_xlsx.put`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from bot.documents.initiative_xlsx import DATETIME_FORMAT, LOCAL_TZ, put, sheet_title
+from bot.domain.events import Answer, Event, Rsvp, Seat
+from bot.domain.text import fold
+from bot.i18n import N_
+
+Translate = Callable[[str], str]
+
+ANSWER_KEYS: dict[Answer, str] = {
+    Answer.YES: N_("stats.answer.yes"),
+    Answer.NO: N_("stats.answer.no"),
+    Answer.MAYBE: N_("stats.answer.maybe"),
+}
+SEAT_KEYS: dict[Seat, str] = {
+    Seat.CONFIRMED: N_("stats.seat.confirmed"),
+    Seat.WAITLISTED: N_("stats.seat.waitlisted"),
+    Seat.PENDING: N_("stats.seat.pending"),
+    Seat.NONE: N_("stats.seat.none"),
+}
+SEAT_ORDER = (Seat.CONFIRMED, Seat.WAITLISTED, Seat.PENDING, Seat.NONE)
+HEADERS = (
+    N_("export_rsvp.col.full_name"),
+    N_("export_rsvp.col.unit"),
+    N_("export_rsvp.col.position"),
+    N_("export_rsvp.col.group"),
+    N_("export_rsvp.col.answer"),
+    N_("export_rsvp.col.seat"),
+    N_("export_rsvp.col.answered_at"),
+    N_("export_rsvp.col.waitlist"),
+    N_("export_rsvp.col.note"),
+    N_("export_rsvp.col.code"),
+    N_("export_rsvp.col.checked_in_at"),
+)
+# Column kinds, in the order of HEADERS.
+KINDS = ("text",) * 6 + ("datetime", "number", "text", "text", "datetime")
+MIN_WIDTH, MAX_WIDTH = 8, 50
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+_HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=True)
+
+
+def waitlist_positions(rsvps: Sequence[Rsvp]) -> dict[int, int]:
+    """Rsvp id -> place in the waitlist (1 first): by time of the "yes", ties in the given
+    order (the service lists the waitlist in its order)."""
+    waiting = [r for r in rsvps if r.seat is Seat.WAITLISTED]
+    waiting.sort(key=lambda r: r.queued_at or r.answered_at)
+    return {r.id: place for place, r in enumerate(waiting, start=1)}
+
+
+def export_rsvp(
+    event: Event, rsvps: Sequence[Rsvp], t: Translate, tz: ZoneInfo = LOCAL_TZ
+) -> bytes:
+    """The workbook as .xlsx bytes."""
+    positions = waitlist_positions(rsvps)
+    group_order = {g.id: index for index, g in enumerate(event.groups)}
+
+    def order(r: Rsvp) -> tuple[int, int, int, str]:
+        return (
+            SEAT_ORDER.index(r.seat),
+            positions.get(r.id, 0),
+            group_order.get(r.group_id or "", len(group_order)),
+            fold(r.full_name),
+        )
+
+    rows: list[list[object]] = []
+    for r in sorted(rsvps, key=order):
+        group = event.group(r.group_id)
+        rows.append(
+            [
+                r.full_name,
+                r.unit,
+                r.position,
+                group.name if group is not None else (r.group_id or ""),
+                t(ANSWER_KEYS[r.answer]),
+                t(SEAT_KEYS[r.seat]),
+                _local(r.answered_at, tz),
+                positions.get(r.id),
+                r.note,
+                r.checkin_code,
+                _local(r.checked_in_at, tz),
+            ]
+        )
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = sheet_title(t(N_("export_rsvp.sheet")))
+    headers = [t(key) for key in HEADERS]
+    widths = [len(h) for h in headers]
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=1, column=column)
+        put(cell, header)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = _HEADER_ALIGNMENT
+    for row_index, values in enumerate(rows, start=2):
+        for column, (value, kind) in enumerate(zip(values, KINDS, strict=True), start=1):
+            cell = sheet.cell(row=row_index, column=column)
+            put(cell, value)
+            if kind == "datetime" and isinstance(value, datetime):
+                cell.number_format = DATETIME_FORMAT
+                widths[column - 1] = max(widths[column - 1], 16)
+            elif value is not None:
+                first_line = str(value).split("\n", 1)[0]
+                widths[column - 1] = max(widths[column - 1], len(first_line))
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(
+            max(width + 2, MIN_WIDTH), MAX_WIDTH
+        )
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 2)}"
+
+    workbook.properties.creator = "thidua-bot"
+    workbook.properties.title = event.title
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """Excel has no time zones: the local wall-clock time, without its zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(tz)
+    return moment.replace(tzinfo=None)
