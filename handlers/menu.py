@@ -18,6 +18,7 @@ MENU_ITEMS = (
     ("initiative", N_("menu.initiative")),
     ("ask", N_("menu.ask")),
     ("profile", N_("menu.profile")),
+    ("my_events", N_("menu.my_events")),
     ("language", N_("menu.language")),
     ("help", N_("menu.help")),
 )

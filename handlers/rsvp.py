@@ -1,14 +1,1190 @@
-"""(being written)"""
+"""Conference attendance, the delegate's side: invitations, answers, seats, reminders.
+
+A persistent conversation (``rsvp``, the flow of :mod:`bot.services.events`):
+
+* ``/start rsvp_<code>`` (the invitation's deep link or QR code) binds the code to this account
+  (:meth:`EventService.redeem`) and shows the invitation: title, organiser, time in the bot's
+  time zone ("08:00, thứ Sáu, 20/06/2025"), duration, venue, address, map, deadline, note,
+  agenda, the current answer, then Có / Không / Chưa chắc (state ``answer``). No registration
+  is needed: the invitation says who is invited.
+* "Có" asks to check the delegate's details (``details``: name, unit, position and the group,
+  each editable: states ``full_name``, ``unit``, ``position``, ``group``), then an optional note
+  (``note``); the answer is recorded and the conversation ends in one transaction
+  (:meth:`EventService.answer` with ``state=None``). "Không" and "Chưa chắc" are recorded at once.
+* The confirmation: a seat gives the check-in code, its QR image and an .ics calendar file;
+  the waiting list gives the place in line; an open event with approval waits for the office.
+* ``/my_events`` lists the person's events (invited or answered) with their answer; ``/events``
+  the upcoming open events ("Đăng ký dự"). A list item opens the invitation screen again, with
+  buttons to change the answer until the deadline. (Both are entry points, so they also work
+  from inside this conversation; they leave it.)
+
+Every button has a typed form: its number or its label (see :mod:`bot.domain.choices`); right
+after a list, a typed number or title opens that event (kept in memory for
+:data:`LIST_TTL` seconds, per process).
+
+Callback data (at most 64 bytes: event ids are at most 48 characters):
+
+* ``ev:a:<event id>:<y|n|m>:<version>`` an answer on an invitation screen; ``version`` is a short
+  hash of the event as shown: if the office changed the event since, the press is refused and
+  the screen shown again (nothing changed);
+* ``ev:o:<event id>`` open an event from ``/my_events`` or ``/events``;
+* ``menu:my_events``, ``menu:events`` the main menu's items (when the menu offers them);
+* ``ev:ok``, ``ev:f:<field>`` confirm the details or edit one; ``ev:g:<group id>`` / ``ev:g:-``
+  a delegate group / none of them; ``ev:k`` keep the current value; ``ev:skip`` no note.
+
+Notification helpers for the other conference handlers (check-in, the office's approvals):
+:func:`send_confirmation`, :func:`notify_promoted`, :func:`notify_office_alerts`; the reminder job
+is :func:`send_reminders` (registered in ``bot.app``).
+"""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from telegram import InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.documents import ics
+from bot.documents.qr import qr_png
+from bot.domain import events as rules
+from bot.domain import profile as profile_rules
+from bot.domain.choices import Choice, match_choice
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
+from bot.domain.models import User
+from bot.domain.profile import InvalidInput
+from bot.domain.text import clean
+from bot.i18n import N_, Safe, escape
 from bot.services.container import Services
+from bot.services.events import FLOW, Details, EventError
 from bot.tg.context import BotContext
+from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import (
+    END,
+    TEXT,
+    NotInFlow,
+    choice_of,
+    current_state,
+    flow_fallbacks,
+    pick,
+    ref,
+    text_of,
+    user_dict,
+)
+from handlers.menu import MenuChoice
+
+log = logging.getLogger(__name__)
+
+PREFIX = "ev:"
+ANSWER = "answer"
+DETAILS = "details"
+GROUP = "group"
+NOTE = "note"
+TEXT_FIELDS = ("full_name", "unit", "position")
+MEMORY = "rsvp"  # user_data: {"event": id, "v": version shown, "d": the details being checked}
+LIST_TTL = 30 * 60  # seconds a list's typed numbers stay valid
+LIST_MAX = 20  # events in one list
+LABEL_MAX = 40  # characters of a title or a group name on a button
+ANSWER_DATA = r"^ev:a:[a-z0-9][a-z0-9-]{1,47}:[ynm]:[0-9a-f]{6}$"
+OPEN_DATA = r"^ev:o:[a-z0-9][a-z0-9-]{1,47}$"
+ANSWER_CODES = {"y": Answer.YES, "n": Answer.NO, "m": Answer.MAYBE}
+
+WEEKDAYS = (
+    N_("rsvp.weekday.mon"),
+    N_("rsvp.weekday.tue"),
+    N_("rsvp.weekday.wed"),
+    N_("rsvp.weekday.thu"),
+    N_("rsvp.weekday.fri"),
+    N_("rsvp.weekday.sat"),
+    N_("rsvp.weekday.sun"),
+)
+FIELD_LABELS = {
+    "full_name": N_("rsvp.field.full_name"),
+    "unit": N_("rsvp.field.unit"),
+    "position": N_("rsvp.field.position"),
+    "group": N_("rsvp.field.group"),
+}
+FIELD_PARSERS = {
+    "full_name": profile_rules.parse_full_name,
+    "unit": profile_rules.parse_unit,
+    "position": profile_rules.parse_position,
+}
+STATUS_LABELS = {
+    "none": N_("rsvp.status.none"),
+    "confirmed": N_("rsvp.status.confirmed"),
+    "waitlisted": N_("rsvp.status.waitlisted"),
+    "pending": N_("rsvp.status.pending"),
+    "declined": N_("rsvp.status.declined"),
+    "no": N_("rsvp.status.no"),
+    "maybe": N_("rsvp.status.maybe"),
+}
+# Typed forms of the buttons besides their labels (compared without accents or case).
+YES_ALIASES = ("co", "yes", "y", "co tham du", "tham du", "dong y", "dang ky", "attend", "ok")
+NO_ALIASES = ("khong", "no", "n", "khong tham du", "khong du", "vang", "decline")
+MAYBE_ALIASES = ("chua chac", "maybe", "khong chac", "co the", "co le", "chua biet", "not sure")
+CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
+KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
+SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")
+
+
+# --- speaking to someone: this person, or another one in their language -----------------------
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The messages of one language (the person's own, or someone else's for a notice)."""
+
+    services: Services
+    locale: str
+
+    def t(self, key: str, /, **params: object) -> str:
+        return self.services.translator(self.locale, key, **params)
+
+
+def _voice(context: BotContext) -> Voice:
+    return Voice(context.services, context.locale)
+
+
+async def _locale_of(services: Services, user_id: int) -> str:
+    default = services.settings.default_language
+    user = await services.users.get(user_id)
+    return user.locale(default) if user is not None else default
+
+
+def _short(text: str, limit: int = LABEL_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def when_text(voice: Voice, moment: datetime) -> str:
+    """The time as "08:00, thứ Sáu, 20/06/2025", in the bot's time zone."""
+    local = moment.astimezone(voice.services.settings.tz)
+    return voice.t(
+        "rsvp.when",
+        time=local.strftime("%H:%M"),
+        weekday=voice.t(WEEKDAYS[local.weekday()]),
+        date=local.strftime("%d/%m/%Y"),
+    )
+
+
+def span_text(voice: Voice, minutes: int) -> str:
+    """``1500`` → "1 ngày 1 giờ" / "1 day 1 hour"."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(voice.t(N_("rsvp.unit.day") if days == 1 else N_("rsvp.unit.days"), n=days))
+    if hours:
+        key = N_("rsvp.unit.hour") if hours == 1 else N_("rsvp.unit.hours")
+        parts.append(voice.t(key, n=hours))
+    if mins or not parts:
+        key = N_("rsvp.unit.minute") if mins == 1 else N_("rsvp.unit.minutes")
+        parts.append(voice.t(key, n=mins))
+    return " ".join(parts)
+
+
+def _and(voice: Voice, items: Sequence[str]) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return voice.t("rsvp.and", first=", ".join(items[:-1]), last=items[-1])
+
+
+def _duration(voice: Voice, event: Event) -> str:
+    tz = voice.services.settings.tz
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    until = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%H:%M %d/%m")
+    return voice.t("rsvp.duration", span=span_text(voice, event.duration_minutes), end=until)
+
+
+def place_text(event: Event) -> str:
+    return ics.location_of(event)
+
+
+def version(event: Event) -> str:
+    """A short fingerprint of the event as shown: a button of an older screen is refused."""
+    return hashlib.sha256(event.model_dump_json().encode("utf-8")).hexdigest()[:6]
+
+
+def _answer_data(event: Event, answer: Answer) -> str:
+    letter = {Answer.YES: "y", Answer.NO: "n", Answer.MAYBE: "m"}[answer]
+    return f"{PREFIX}a:{event.id}:{letter}:{version(event)}"
+
+
+def status_key(rsvp: Rsvp | None) -> str:
+    """The catalog key of the person's answer and seat, for lists."""
+    if rsvp is None:
+        return STATUS_LABELS["none"]
+    if rsvp.answer is Answer.YES:
+        seat = "declined" if rsvp.seat is Seat.NONE else rsvp.seat.value
+        return STATUS_LABELS[seat]
+    return STATUS_LABELS[rsvp.answer.value]
+
+
+async def place_in_line(services: Services, rsvp: Rsvp) -> int:
+    """1 for the first person on the waiting list."""
+    waiting = [
+        r.id for r in await services.events.people(rsvp.event_id) if r.seat is Seat.WAITLISTED
+    ]
+    return waiting.index(rsvp.id) + 1 if rsvp.id in waiting else len(waiting) + 1
+
+
+# --- the invitation screen -------------------------------------------------------------------
+
+
+async def _current(voice: Voice, rsvp: Rsvp | None) -> str:
+    if rsvp is None:
+        return voice.t("rsvp.current.none")
+    if rsvp.answer is not Answer.YES:
+        key = N_("rsvp.current.no") if rsvp.answer is Answer.NO else N_("rsvp.current.maybe")
+        return voice.t(key)
+    if rsvp.seat is Seat.CONFIRMED:
+        return voice.t("rsvp.current.confirmed", code=rsvp.checkin_code)
+    if rsvp.seat is Seat.WAITLISTED:
+        return voice.t("rsvp.current.waitlisted", place=await place_in_line(voice.services, rsvp))
+    if rsvp.seat is Seat.PENDING:
+        return voice.t("rsvp.current.pending")
+    return voice.t("rsvp.current.declined")
+
+
+def event_blocks(voice: Voice, event: Event) -> list[str]:
+    """What the invitation says about the event (HTML, every office-typed value escaped)."""
+    lines = [
+        voice.t(
+            "rsvp.event_info",
+            title=event.title,
+            organiser=event.organiser,
+            when=when_text(voice, event.starts_at),
+            duration=_duration(voice, event),
+            venue=event.venue,
+        )
+    ]
+    if event.address:
+        lines.append(voice.t("rsvp.address", address=event.address))
+    if event.map_url:
+        lines.append(voice.t("rsvp.map", url=event.map_url))
+    lines.append(voice.t("rsvp.deadline", when=when_text(voice, event.rsvp_deadline)))
+    blocks = ["\n".join(lines)]
+    if event.note:
+        blocks.append(voice.t("rsvp.event_note", note=event.note))
+    if event.agenda:
+        items = [
+            f"• {escape(item.time)} – {escape(item.title)}"
+            if item.time
+            else f"• {escape(item.title)}"
+            for item in event.agenda
+        ]
+        blocks.append(voice.t("rsvp.agenda") + "\n" + "\n".join(items))
+    return blocks
+
+
+async def show_invitation(
+    update: Update,
+    context: BotContext,
+    event: Event,
+    *,
+    invitee: Invitee | None = None,
+    rsvp: Rsvp | None = None,
+) -> None:
+    """Send the invitation screen: answer buttons until the deadline, then only the refusal."""
+    voice = _voice(context)
+    services = context.services
+    user_id = context.user_id
+    if invitee is None:
+        invitee = await services.events.invitation_of(event.id, user_id)
+    if rsvp is None:
+        rsvp = await services.events.rsvp_of(event.id, user_id)
+    if invitee is not None:
+        head = voice.t("rsvp.heading_invited")
+        who = f"<b>{escape(invitee.full_name)}</b>"
+        if invitee.unit:
+            who += f" – {escape(invitee.unit)}"
+        head += "\n" + voice.t("rsvp.addressee", who=Safe(who))
+    else:
+        head = voice.t("rsvp.heading_open")
+    blocks = [head, *event_blocks(voice, event), await _current(voice, rsvp)]
+    if not _answerable(context, event):
+        blocks.append(voice.t("rsvp.deadline_passed"))
+        await send(update, context, "\n\n".join(blocks))
+        return
+    blocks.append(voice.t(N_("rsvp.ask") if rsvp is None else N_("rsvp.ask_change")))
+    await send(update, context, "\n\n".join(blocks), _answer_markup(context, event, invitee))
+
+
+def _answerable(context: BotContext, event: Event) -> bool:
+    return event.open_for_answers(context.services.events.now())
+
+
+def _answer_markup(
+    context: BotContext, event: Event, invitee: Invitee | None
+) -> InlineKeyboardMarkup:
+    yes_key = N_("rsvp.btn.register") if invitee is None else N_("rsvp.btn.yes")
+    return keyboard(
+        [
+            [("✅ " + context.t(yes_key), _answer_data(event, Answer.YES))],
+            [("❌ " + context.t("rsvp.btn.no"), _answer_data(event, Answer.NO))],
+            [("🤔 " + context.t("rsvp.btn.maybe"), _answer_data(event, Answer.MAYBE))],
+        ]
+    )
+
+
+def _answer_choices(context: BotContext) -> list[Choice]:
+    return [
+        Choice(
+            "y",
+            [*context.labels("rsvp.btn.yes"), *context.labels("rsvp.btn.register")],
+            YES_ALIASES,
+        ),
+        Choice("n", context.labels("rsvp.btn.no"), NO_ALIASES),
+        Choice("m", context.labels("rsvp.btn.maybe"), MAYBE_ALIASES),
+    ]
+
+
+# --- the conversation's memory ---------------------------------------------------------------
+
+
+def _memory(context: BotContext) -> dict[str, Any]:
+    return user_dict(context, MEMORY)
+
+
+def _forget(context: BotContext) -> None:
+    _memory(context).clear()
+
+
+def _remember_event(context: BotContext, event: Event) -> None:
+    memory = _memory(context)
+    if memory.get("event") != event.id:
+        memory.clear()
+    memory["event"] = event.id
+    memory["v"] = version(event)
+
+
+async def _memory_event(update: Update, context: BotContext) -> Event | None:
+    """The event being answered, or None (told, and the conversation left)."""
+    event_id = _memory(context).get("event")
+    event = await context.services.events.get(event_id) if isinstance(event_id, str) else None
+    if event is None:
+        key = N_("rsvp.event_gone") if isinstance(event_id, str) else N_("rsvp.start_over")
+        await send(update, context, context.t(key))
+        _forget(context)
+        await _leave(update, context)
+    return event
+
+
+async def _leave(update: Update, context: BotContext) -> None:
+    """Leave this conversation (a flow step) if the person is in it."""
+    if current_state(update, context, FLOW) is not None:
+        await context.services.flows.move(ref(update), FLOW, None)
+
+
+async def _move(update: Update, context: BotContext, state: str) -> str:
+    await context.services.flows.move(ref(update), FLOW, state)
+    await prompt(update, context, state)
+    return state
+
+
+def _busy_elsewhere(update: Update, context: BotContext) -> bool:
+    active = context.services.states.active(BotContext.key_of(update))
+    return active is not None and active != FLOW
+
+
+async def _guard_button(update: Update, context: BotContext) -> bool:
+    """A button entry point: refused (alert) while the person is in another flow."""
+    if _busy_elsewhere(update, context):
+        await acknowledge(update, context.t("flow.busy_short"), alert=True)
+        return False
+    await acknowledge(update)
+    return True
+
+
+def _user(context: BotContext) -> User:
+    user = context.user
+    assert user is not None  # identify() ran first for every update with a person
+    return user
+
+
+# --- details: who attends --------------------------------------------------------------------
+
+
+def _fields(event: Event) -> tuple[str, ...]:
+    return (*TEXT_FIELDS, "group") if event.groups else TEXT_FIELDS
+
+
+def _default_details(user: User, invitee: Invitee | None, rsvp: Rsvp | None) -> dict[str, Any]:
+    """The previous answer's details, else the invitation's (completed by the profile)."""
+    if rsvp is not None:
+        return {
+            "full_name": rsvp.full_name,
+            "unit": rsvp.unit,
+            "position": rsvp.position,
+            "group_id": rsvp.group_id,
+        }
+    profile = user.profile
+    if invitee is not None:
+        return {
+            "full_name": invitee.full_name,
+            "unit": invitee.unit or profile.unit or "",
+            "position": invitee.position or profile.position or "",
+            "group_id": invitee.group_id,
+        }
+    return {
+        "full_name": profile.full_name or user.display_name,
+        "unit": profile.unit or "",
+        "position": profile.position or "",
+        "group_id": None,
+    }
+
+
+async def _details(context: BotContext, event: Event) -> dict[str, Any]:
+    memory = _memory(context)
+    details = memory.get("d")
+    if not isinstance(details, dict) or memory.get("event") != event.id:
+        services = context.services
+        invitee = await services.events.invitation_of(event.id, context.user_id)
+        rsvp = await services.events.rsvp_of(event.id, context.user_id)
+        details = _default_details(_user(context), invitee, rsvp)
+        memory["event"] = event.id
+        memory["d"] = details
+    if details.get("group_id") is not None and event.group(details["group_id"]) is None:
+        details["group_id"] = None  # the office removed that group since
+    return details
+
+
+def _value(event: Event, details: dict[str, Any], field: str) -> str:
+    if field == "group":
+        group = event.group(details.get("group_id"))
+        return group.name if group is not None else ""
+    return str(details.get(field) or "")
+
+
+def _details_choices(context: BotContext, event: Event) -> list[Choice]:
+    """The edits first (typed "2" edits item 2 of the summary), then "Xác nhận"."""
+    choices = [
+        Choice(f"f:{field}", context.labels(FIELD_LABELS[field])) for field in _fields(event)
+    ]
+    choices.append(Choice("ok", context.labels("rsvp.btn.confirm"), CONFIRM_ALIASES))
+    return choices
+
+
+def _group_choices(context: BotContext, event: Event) -> list[Choice]:
+    choices = [Choice(f"g:{g.id}", (g.name, g.id)) for g in event.groups]
+    choices.append(Choice("g:-", context.labels("rsvp.group_other")))
+    return choices
+
+
+async def prompt(update: Update, context: BotContext, state: str) -> None:
+    """Ask the question of ``state`` (again)."""
+    event_id = _memory(context).get("event")
+    event = await context.services.events.get(event_id) if isinstance(event_id, str) else None
+    if event is None:
+        key = N_("rsvp.event_gone") if isinstance(event_id, str) else N_("rsvp.start_over")
+        await send(update, context, context.t(key))
+        return
+    if state == ANSWER:
+        invitee = await context.services.events.invitation_of(event.id, context.user_id)
+        text = context.t("rsvp.ask_again", title=event.title)
+        await send(update, context, text, _answer_markup(context, event, invitee))
+        return
+    details = await _details(context, event)
+    none = context.t("rsvp.none")
+    if state == DETAILS:
+        lines = [context.t("rsvp.details_title", title=event.title)]
+        for n, field in enumerate(_fields(event), start=1):
+            lines.append(
+                context.t(
+                    "rsvp.details_line",
+                    n=n,
+                    label=context.t(FIELD_LABELS[field]),
+                    value=_value(event, details, field) or none,
+                )
+            )
+        text = "\n".join(lines) + "\n\n" + context.t("rsvp.details_hint")
+        edits = [
+            (f"✏️ {n}. {context.t(FIELD_LABELS[field])}", f"{PREFIX}f:{field}")
+            for n, field in enumerate(_fields(event), start=1)
+        ]
+        rows = [[("✅ " + context.t("rsvp.btn.confirm"), f"{PREFIX}ok")]]
+        rows += [edits[i : i + 2] for i in range(0, len(edits), 2)]
+        await send(update, context, text, keyboard(rows))
+    elif state in TEXT_FIELDS:
+        text = context.t(
+            "rsvp.ask_value",
+            field=context.t(FIELD_LABELS[state]),
+            current=_value(event, details, state) or none,
+        )
+        await send(update, context, text, keyboard([[(context.t("rsvp.btn.keep"), f"{PREFIX}k")]]))
+    elif state == GROUP:
+        names = [g.name for g in event.groups] + [context.t("rsvp.group_other")]
+        listing = "\n".join(f"{n}. {escape(name)}" for n, name in enumerate(names, start=1))
+        text = context.t("rsvp.ask_group") + "\n" + listing
+        data = [f"{PREFIX}g:{g.id}" for g in event.groups] + [f"{PREFIX}g:-"]
+        rows = [
+            [(f"{n}. {_short(name)}", item)]
+            for n, (name, item) in enumerate(zip(names, data, strict=True), start=1)
+        ]
+        await send(update, context, text, keyboard(rows))
+    elif state == NOTE:
+        rows = [[(context.t("rsvp.btn.skip"), f"{PREFIX}skip")]]
+        await send(
+            update, context, context.t("rsvp.ask_note", limit=rules.NOTE_MAX), keyboard(rows)
+        )
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+class RsvpLink(filters.MessageFilter):
+    """``/start rsvp_<code>``: an invitation's deep link (the code is checked by the service)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="RsvpLink")
+
+    def filter(self, message: Message) -> bool:
+        parts = (message.text or "").split()
+        return (
+            len(parts) == 2
+            and parts[0].split("@", 1)[0] == "/start"
+            and parts[1].lower().startswith("rsvp_")
+        )
+
+
+class FreeFor(filters.UpdateFilter):
+    """In no flow, or only in this one (its entry points start it again)."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(name="FreeFor(rsvp)")
+        self.states = services.states
+
+    def filter(self, update: Update) -> bool:
+        if update.effective_chat is None or update.effective_user is None:
+            return True
+        return self.states.active(BotContext.key_of(update)) in (None, FLOW)
+
+
+async def deep_link(update: Update, context: BotContext) -> str | int | None:
+    """``/start rsvp_<code>``: bind the invitation to this account and show it."""
+    payload = context.args[0] if context.args else ""
+    services = context.services
+    try:
+        event, invitee = await services.events.redeem(ref(update), _user(context), payload)
+    except EventError as exc:
+        # A malformed code is a broken link (nobody typed it): the message of every bad link.
+        key = N_("link.invalid") if exc.code == "rsvp.code_invalid" else exc.code
+        await send(update, context, context.t(key, **exc.params))
+        return None  # whatever the person was doing goes on
+    _remember_event(context, event)
+    # The redeeming step recorded the update: this one only moves the conversation (first:
+    # the state is saved before the reply).
+    state = ANSWER if _answerable(context, event) else None
+    if state is not None or current_state(update, context, FLOW) is not None:
+        await services.flows.move(ref(update), FLOW, state, record=False)
+    await show_invitation(update, context, event, invitee=invitee)
+    return state or END
+
+
+async def _open(update: Update, context: BotContext, event_id: str) -> str | int | None:
+    """The invitation screen of one event of a list (answer buttons until the deadline)."""
+    services = context.services
+    event = await services.events.get(event_id)
+    if event is None:
+        await send(update, context, context.t("rsvp.event_gone"))
+        return None
+    invitee = await services.events.invitation_of(event.id, context.user_id)
+    rsvp = await services.events.rsvp_of(event.id, context.user_id)
+    if event.mode == "invitation" and invitee is None and rsvp is None:
+        await send(update, context, context.t("rsvp.invitation_only"))
+        return None
+    _remember_event(context, event)
+    if _answerable(context, event):
+        await services.flows.move(ref(update), FLOW, ANSWER)
+        await show_invitation(update, context, event, invitee=invitee, rsvp=rsvp)
+        return ANSWER
+    await _leave(update, context)
+    await show_invitation(update, context, event, invitee=invitee, rsvp=rsvp)
+    return END
+
+
+async def answer_button(update: Update, context: BotContext) -> str | int | None:
+    """``ev:a:<event id>:<y|n|m>:<version>``: an answer pressed on an invitation screen."""
+    if not await _guard_button(update, context):
+        return None
+    assert update.callback_query is not None
+    _, _, event_id, letter, shown = (update.callback_query.data or "").split(":")
+    event = await context.services.events.get(event_id)
+    if event is None:
+        await send(update, context, context.t("rsvp.event_gone"))
+        return None
+    if shown != version(event):  # an older screen: the event changed since
+        await send(update, context, context.t("rsvp.changed"))
+        return await _open(update, context, event.id)
+    return await _choose(update, context, event, ANSWER_CODES[letter])
+
+
+async def on_answer_text(update: Update, context: BotContext) -> str | int | None:
+    """State ``answer``: "có", "không", "chưa chắc", "1"..."3" (the buttons, typed)."""
+    letter = await choice_of(update, context, _answer_choices(context), PREFIX)
+    if letter is None:
+        return None
+    event = await _memory_event(update, context)
+    if event is None:
+        return END
+    if _memory(context).get("v") != version(event):
+        await send(update, context, context.t("rsvp.changed"))
+        return await _open(update, context, event.id)
+    return await _choose(update, context, event, ANSWER_CODES[letter])
+
+
+async def _choose(
+    update: Update, context: BotContext, event: Event, answer: Answer
+) -> str | int | None:
+    services = context.services
+    user = _user(context)
+    if not event.open_for_answers(services.events.now()):
+        await send(update, context, context.t("rsvp.deadline_passed"))
+        _forget(context)
+        await _leave(update, context)
+        return END
+    invitee = await services.events.invitation_of(event.id, user.user_id)
+    if event.mode == "invitation" and invitee is None:
+        await send(update, context, context.t("rsvp.invitation_only"))
+        await _leave(update, context)
+        return END
+    if event.mode == "open" and invitee is None and not user.registered:
+        await send(update, context, context.t("rsvp.register_first"))
+        await _leave(update, context)
+        return END
+    if answer is not Answer.YES:
+        return await _record(update, context, event, answer, None)
+    _remember_event(context, event)
+    _memory(context).pop("d", None)
+    await _details(context, event)  # from the previous answer, the invitation, the profile
+    return await _move(update, context, DETAILS)
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+async def on_details(update: Update, context: BotContext) -> str | int | None:
+    event = await _memory_event(update, context)
+    if event is None:
+        return END
+    choice = await choice_of(update, context, _details_choices(context, event), PREFIX)
+    if choice is None:
+        return None
+    if choice == "ok":
+        return await _move(update, context, NOTE)
+    field = choice.removeprefix("f:")
+    if field not in _fields(event):
+        await send(update, context, context.t("button.stale"))
+        return None
+    return await _move(update, context, GROUP if field == "group" else field)
+
+
+async def on_field(update: Update, context: BotContext) -> str | int | None:
+    """A new name, unit or position (or "Giữ nguyên")."""
+    event = await _memory_event(update, context)
+    if event is None:
+        return END
+    field = current_state(update, context, FLOW)
+    if field not in TEXT_FIELDS:
+        return None
+    if update.callback_query is not None:
+        await acknowledge(update)
+        return await _move(update, context, DETAILS)
+    text = text_of(update)
+    if pick(text, [Choice("k", context.labels("rsvp.btn.keep"), KEEP_ALIASES)]) == "k":
+        return await _move(update, context, DETAILS)
+    try:
+        value = FIELD_PARSERS[field](text)
+    except InvalidInput as exc:
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        return None
+    details = await _details(context, event)
+    details[field] = value
+    return await _move(update, context, DETAILS)
+
+
+async def on_group(update: Update, context: BotContext) -> str | int | None:
+    event = await _memory_event(update, context)
+    if event is None:
+        return END
+    choice = await choice_of(update, context, _group_choices(context, event), PREFIX)
+    if choice is None:
+        return None
+    group_id = choice.removeprefix("g:")
+    if group_id != "-" and event.group(group_id) is None:
+        await send(update, context, context.t("error.group_unknown"))
+        await prompt(update, context, GROUP)
+        return None
+    details = await _details(context, event)
+    details["group_id"] = None if group_id == "-" else group_id
+    return await _move(update, context, DETAILS)
+
+
+async def on_note(update: Update, context: BotContext) -> str | int | None:
+    event = await _memory_event(update, context)
+    if event is None:
+        return END
+    note = ""
+    if update.callback_query is not None:
+        await acknowledge(update)
+    else:
+        text = clean(text_of(update))
+        if pick(text, [Choice("skip", context.labels("rsvp.btn.skip"), SKIP_ALIASES)]) != "skip":
+            if len(text) > rules.NOTE_MAX:
+                await send(update, context, context.t("error.too_long", limit=rules.NOTE_MAX))
+                return None
+            if not text:
+                await prompt(update, context, NOTE)
+                return None
+            note = text
+    details = await _details(context, event)
+    who = Details(
+        full_name=details.get("full_name") or _user(context).display_name,
+        unit=details.get("unit") or "",
+        position=details.get("position") or "",
+        group_id=details.get("group_id"),
+        note=note,
+    )
+    return await _record(update, context, event, Answer.YES, who)
+
+
+async def _record(
+    update: Update,
+    context: BotContext,
+    event: Event,
+    answer: Answer,
+    details: Details | None,
+) -> str | int | None:
+    """Record the answer and leave the conversation (one transaction), then tell everyone."""
+    services = context.services
+    try:
+        result = await services.events.answer(
+            ref(update), _user(context), event.id, answer, details, conversation=FLOW, state=None
+        )
+    except EventError as exc:  # deleted, past the deadline: nothing changed
+        await send(update, context, context.t(exc.code, **exc.params))
+        _forget(context)
+        await _leave(update, context)
+        return END
+    except InvalidInput as exc:  # the office removed the group meanwhile: choose again
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        (await _details(context, event))["group_id"] = None
+        return await _move(update, context, DETAILS)
+    _forget(context)
+    chat = update.effective_chat
+    assert chat is not None
+    await send_confirmation(context, chat.id, context.locale, event, result.rsvp)
+    await notify_promoted(context, event, result.promoted)
+    await notify_office_alerts(context, event, result.alerts, result.confirmed)
+    return END
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    _forget(context)
+    await context.services.flows.move(ref(update), FLOW, None)
+
+
+# --- lists: /my_events and /events -----------------------------------------------------------
+
+
+@dataclass
+class Listed:
+    """The events a list just showed, for their typed numbers and titles."""
+
+    at: float
+    items: list[tuple[str, str]]  # (event id, title)
+
+
+class ListMemory:
+    """What each person's last list offered. In memory only: after a restart a typed number
+    is just text again, which is harmless."""
+
+    def __init__(self) -> None:
+        self.by_user: dict[int, Listed] = {}
+
+    def remember(self, user_id: int, items: Iterable[tuple[str, str]]) -> None:
+        self.by_user[user_id] = Listed(time.monotonic(), list(items))
+
+    def forget(self, user_id: int) -> None:
+        self.by_user.pop(user_id, None)
+
+    def match(self, user_id: int, text: str) -> str | None:
+        """The event ``text`` designates on the person's last list (its number or title)."""
+        listed = self.by_user.get(user_id)
+        if listed is None or time.monotonic() - listed.at > LIST_TTL:
+            return None
+        return match_choice(text, [Choice(event_id, (title,)) for event_id, title in listed.items])
+
+
+class ListPick(filters.MessageFilter):
+    """Right after a list: its number or title. Any other message ends that."""
+
+    def __init__(self, memory: ListMemory) -> None:
+        super().__init__(name="ListPick")
+        self.memory = memory
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        if user is None or user.id not in self.memory.by_user:
+            return False
+        if self.memory.match(user.id, message.text or "") is None:
+            self.memory.forget(user.id)
+            return False
+        return True
+
+
+class Lists:
+    """``/my_events``, ``/events`` and what they offer (buttons, typed numbers)."""
+
+    def __init__(self) -> None:
+        self.memory = ListMemory()
+
+    async def _show(
+        self, update: Update, context: BotContext, lines: list[str], events: list[Event]
+    ) -> None:
+        shown = events[:LIST_MAX]
+        rows = [
+            [(f"{n}. {_short(event.title)}", f"{PREFIX}o:{event.id}")]
+            for n, event in enumerate(shown, start=1)
+        ]
+        text = "\n\n".join([*lines, context.t("rsvp.list_hint")])
+        await send(update, context, text, keyboard(rows))
+        self.memory.remember(context.user_id, [(event.id, event.title) for event in shown])
+
+    async def my_events(self, update: Update, context: BotContext) -> int:
+        """The events the person is invited to or answered (not yet over)."""
+        _forget(context)
+        await _leave(update, context)
+        services = context.services
+        voice = _voice(context)
+        now = services.events.now()
+        mine = [(e, r) for e, r in await services.events.mine(context.user_id) if e.ends_at > now]
+        if not mine:
+            self.memory.forget(context.user_id)
+            await send(update, context, context.t("rsvp.my_none"))
+            return END
+        lines = [context.t("rsvp.my_title", count=len(mine))]
+        for n, (event, rsvp) in enumerate(mine[:LIST_MAX], start=1):
+            lines.append(
+                context.t(
+                    "rsvp.my_item",
+                    n=n,
+                    title=event.title,
+                    when=when_text(voice, event.starts_at),
+                    status=context.t(status_key(rsvp)),
+                )
+            )
+        await self._show(update, context, lines, [e for e, _ in mine])
+        return END
+
+    async def open_events(self, update: Update, context: BotContext) -> int:
+        """Upcoming events open to every registered person ("Đăng ký dự")."""
+        _forget(context)
+        await _leave(update, context)
+        services = context.services
+        voice = _voice(context)
+        now = services.events.now()
+        upcoming = [
+            e for e in await services.events.events() if e.mode == "open" and e.starts_at > now
+        ]
+        if not upcoming:
+            self.memory.forget(context.user_id)
+            await send(update, context, context.t("rsvp.events_none"))
+            return END
+        lines = [context.t("rsvp.events_title", count=len(upcoming))]
+        for n, event in enumerate(upcoming[:LIST_MAX], start=1):
+            stats = await services.events.stats(event.id)
+            rsvp = await services.events.rsvp_of(event.id, context.user_id)
+            seats = (
+                context.t("rsvp.seats_left", n=stats.seats_left)
+                if stats.seats_left
+                else context.t("rsvp.seats_full")
+            )
+            lines.append(
+                context.t(
+                    "rsvp.events_item",
+                    n=n,
+                    title=event.title,
+                    when=when_text(voice, event.starts_at),
+                    venue=event.venue,
+                    seats=seats,
+                    status=context.t(status_key(rsvp)),
+                )
+            )
+        await self._show(update, context, lines, upcoming)
+        return END
+
+    async def menu_button(self, update: Update, context: BotContext) -> int | None:
+        """``menu:events`` / ``menu:my_events``: the main menu's items, when it offers them."""
+        if not await _guard_button(update, context):
+            return None
+        assert update.callback_query is not None
+        if update.callback_query.data == "menu:my_events":
+            return await self.my_events(update, context)
+        return await self.open_events(update, context)
+
+    async def open_button(self, update: Update, context: BotContext) -> str | int | None:
+        """``ev:o:<event id>``: an event of a list."""
+        if not await _guard_button(update, context):
+            return None
+        assert update.callback_query is not None
+        self.memory.forget(context.user_id)
+        return await _open(update, context, (update.callback_query.data or "").split(":", 2)[2])
+
+    async def typed(self, update: Update, context: BotContext) -> str | int | None:
+        """A typed number or title right after a list: that event."""
+        event_id = self.memory.match(context.user_id, text_of(update))
+        self.memory.forget(context.user_id)
+        if event_id is None:
+            return None
+        return await _open(update, context, event_id)
+
+
+# --- telling people ----------------------------------------------------------------------------
+
+
+async def _safely(what: str, chat_id: int, coroutine: Any) -> bool:
+    """Await one notice; a failure is logged, never raised: the answer it tells about is
+    already saved, and the other notices must still go out."""
+    try:
+        await coroutine
+    except TelegramError as exc:  # blocked the bot, chat not found, network
+        log.warning("could not send %s to %s: %s", what, chat_id, exc)
+        return False
+    except Exception:
+        log.exception("could not send %s to %s", what, chat_id)
+        return False
+    return True
+
+
+def calendar_bytes(voice: Voice, event: Event, rsvp: Rsvp) -> bytes:
+    """The .ics of a seat, its labels in ``voice``'s language (plain text: no HTML)."""
+    extra = []
+    if event.note:
+        extra.append(voice.t("rsvp.ics_note") + ": " + event.note)
+    if event.map_url:
+        extra.append(voice.t("rsvp.ics_map") + ": " + event.map_url)
+    description = ics.describe(
+        event,
+        rsvp.checkin_code,
+        code_label=voice.t("rsvp.ics_code"),
+        agenda_label=voice.t("rsvp.ics_agenda"),
+        organiser_label=voice.t("rsvp.ics_organiser"),
+        extra=extra,
+    )
+    return ics.calendar_file(
+        event,
+        rsvp,
+        description=description,
+        alarm_text=event.title,
+        tz=voice.services.settings.tz,
+        stamp=voice.services.events.now(),
+    )
+
+
+async def send_confirmation(
+    context: BotContext, chat_id: int, locale: str, event: Event, rsvp: Rsvp
+) -> bool:
+    """Tell ``chat_id`` (in ``locale``) where ``rsvp`` stands: a seat with the check-in code, its
+    QR image and the .ics calendar file; the place on the waiting list; waiting for the office;
+    or the "no"/"maybe" recorded. Never raises TelegramError: False if something could not be
+    sent (logged)."""
+    voice = Voice(context.services, locale)
+    bot = context.bot
+    deadline = voice.t("rsvp.change_until", deadline=when_text(voice, event.rsvp_deadline))
+    if rsvp.seat is Seat.CONFIRMED:
+        code = rsvp.checkin_code
+        parts = [
+            voice.t(
+                "rsvp.confirmed",
+                title=event.title,
+                when=when_text(voice, event.starts_at),
+                place=place_text(event),
+                code=code,
+            )
+        ]
+        if event.reminders:
+            spans = [span_text(voice, m) for m in event.reminders]
+            parts.append(voice.t("rsvp.reminders_info", spans=_and(voice, spans)))
+        parts.append(deadline)
+        ok = await _safely("a confirmation", chat_id, bot.send_message(chat_id, "\n\n".join(parts)))
+        photo = InputFile(qr_png(code), filename=f"{code}.png")
+        ok &= await _safely(
+            "a QR code",
+            chat_id,
+            bot.send_photo(chat_id, photo, caption=voice.t("rsvp.qr_caption", code=code)),
+        )
+        document = InputFile(calendar_bytes(voice, event, rsvp), filename=ics.filename_of(event))
+        ok &= await _safely(
+            "a calendar file",
+            chat_id,
+            bot.send_document(chat_id, document, caption=voice.t("rsvp.ics_caption")),
+        )
+        return ok
+    if rsvp.seat is Seat.WAITLISTED:
+        place = await place_in_line(context.services, rsvp)
+        text = voice.t("rsvp.waitlisted", title=event.title, place=place) + "\n\n" + deadline
+    elif rsvp.seat is Seat.PENDING:
+        text = voice.t("rsvp.pending", title=event.title)
+    elif rsvp.answer is Answer.YES:
+        text = voice.t("rsvp.declined", title=event.title)
+    elif rsvp.answer is Answer.NO:
+        text = voice.t("rsvp.answered_no", title=event.title) + "\n\n" + deadline
+    else:
+        text = voice.t("rsvp.answered_maybe", title=event.title) + "\n\n" + deadline
+    return await _safely("an answer", chat_id, bot.send_message(chat_id, text))
+
+
+async def notify_promoted(context: BotContext, event: Event, rsvps: Iterable[Rsvp]) -> None:
+    """Tell each person who just got a seat from the waiting list, in their language, with
+    their code, QR image and calendar file."""
+    services = context.services
+    for rsvp in rsvps:
+        locale = await _locale_of(services, rsvp.user_id)
+        text = services.translator(locale, "rsvp.promoted", title=event.title)
+        if await _safely("a promotion", rsvp.user_id, context.bot.send_message(rsvp.user_id, text)):
+            await send_confirmation(context, rsvp.user_id, locale, event, rsvp)
+
+
+async def notify_office_alerts(
+    context: BotContext, event: Event, alerts: Sequence[int], confirmed: int
+) -> None:
+    """Tell the office that confirmations crossed ``alerts`` (% of the capacity): the office
+    chat if configured, else every admin (each in their language). One message per call,
+    naming the highest threshold crossed."""
+    if not alerts:
+        return
+    services = context.services
+    threshold = max(alerts)
+    settings = services.settings
+    targets: list[tuple[int, str]]
+    if settings.office_chat_id is not None:
+        targets = [(settings.office_chat_id, settings.default_language)]
+    else:
+        targets = [
+            (uid, await _locale_of(services, uid)) for uid in await services.users.admin_ids()
+        ]
+    for chat_id, locale in targets:
+        key = N_("rsvp.office_full") if threshold >= 100 else N_("rsvp.office_alert")
+        text = services.translator(
+            locale,
+            key,
+            title=event.title,
+            confirmed=confirmed,
+            capacity=event.capacity,
+            threshold=threshold,
+        )
+        await _safely("a capacity alert", chat_id, context.bot.send_message(chat_id, text))
+
+
+async def send_reminders(context: BotContext) -> None:
+    """A job (every 30 s): send every reminder due, then mark it sent.
+
+    Reminders live in the database (armed when a seat is confirmed, re-armed when the event
+    moves), so a restart loses none and nothing has to be rebuilt in memory.
+
+    Send, then mark: if the process dies between the two, that one reminder goes out twice
+    after the restart. Marking first would lose it instead; a reminder twice is the lesser
+    harm. Several reminders of one person due at once (the bot was down) become one message.
+    A reminder whose event has already started is dropped; one that can never be delivered
+    (the person blocked the bot) is marked; a network error leaves it for the next run.
+    """
+    services = context.services
+    now = services.events.now()
+    due: dict[int, tuple[Event, Rsvp, list[int]]] = {}
+    for event, rsvp, minutes in await services.events.due_reminders():
+        due.setdefault(rsvp.id, (event, rsvp, []))[2].append(minutes)
+    for event, rsvp, minutes_list in due.values():
+        if event.starts_at > now:
+            locale = await _locale_of(services, rsvp.user_id)
+            voice = Voice(services, locale)
+            lines = [
+                voice.t(
+                    "rsvp.reminder",
+                    title=event.title,
+                    when=when_text(voice, event.starts_at),
+                    place=place_text(event),
+                    code=rsvp.checkin_code,
+                )
+            ]
+            if event.map_url:
+                lines.append(voice.t("rsvp.map", url=event.map_url))
+            try:
+                await context.bot.send_message(rsvp.user_id, "\n".join(lines))
+            except (Forbidden, BadRequest) as exc:
+                log.info("reminder to %s cannot be delivered: %s", rsvp.user_id, exc)
+            except TelegramError as exc:
+                log.warning("reminder to %s failed, retried later: %s", rsvp.user_id, exc)
+                continue
+        else:
+            log.info("reminder of rsvp %s dropped: the event has started", rsvp.id)
+        for minutes in minutes_list:
+            await services.events.reminder_sent(rsvp.id, minutes)
+
+
+# --- wiring ------------------------------------------------------------------------------------
 
 
 def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:
-    """Handlers registered by ``bot.app`` (in the order returned)."""
-    return []
+    """Handlers registered by ``bot.app`` (in the order returned): one conversation, whose
+    entry points are also the single-step commands (so that they work inside it too)."""
+    free = FreeFor(services)
+    strict = NotInFlow(services.states)
+    lists = Lists()
+    field_steps: list[BaseHandler[Update, BotContext, object]] = [
+        CallbackQueryHandler(on_field, pattern=r"^ev:k$"),
+        MessageHandler(TEXT, on_field),
+    ]
+    conversation: ConversationHandler[BotContext] = ConversationHandler(
+        name=FLOW,
+        persistent=True,
+        allow_reentry=True,  # a new link, an answer button or a list opens another event
+        entry_points=[
+            CommandHandler("start", deep_link, filters=free & RsvpLink()),
+            CommandHandler("my_events", lists.my_events, filters=free),
+            CommandHandler("events", lists.open_events, filters=free),
+            CallbackQueryHandler(answer_button, pattern=ANSWER_DATA),
+            CallbackQueryHandler(lists.open_button, pattern=OPEN_DATA),
+            MessageHandler(TEXT & strict & ListPick(lists.memory), lists.typed),
+            # The main menu's items "events" and "my_events" (pressed or typed), if offered.
+            CallbackQueryHandler(lists.menu_button, pattern=r"^menu:(events|my_events)$"),
+            MessageHandler(
+                TEXT & strict & MenuChoice(services.translator, "my_events"), lists.my_events
+            ),
+            MessageHandler(
+                TEXT & strict & MenuChoice(services.translator, "events"), lists.open_events
+            ),
+        ],
+        states={
+            ANSWER: [MessageHandler(TEXT, on_answer_text)],
+            DETAILS: [
+                CallbackQueryHandler(on_details, pattern=r"^ev:(ok|f:[a-z_]+)$"),
+                MessageHandler(TEXT, on_details),
+            ],
+            **{field: field_steps for field in TEXT_FIELDS},
+            GROUP: [
+                CallbackQueryHandler(on_group, pattern=r"^ev:g:[a-z0-9_-]{1,32}$"),
+                MessageHandler(TEXT, on_group),
+            ],
+            NOTE: [
+                CallbackQueryHandler(on_note, pattern=r"^ev:skip$"),
+                MessageHandler(TEXT, on_note),
+            ],
+        },
+        fallbacks=flow_fallbacks(
+            FLOW, prompt, on_cancel, resume_commands=("start",), cancelled_key=N_("rsvp.cancelled")
+        ),
+    )
+    return [conversation]

@@ -15,7 +15,7 @@ from bot.domain.events import Answer, Event, Group, Rsvp, Seat
 from bot.services.container import Services
 from bot.services.events import Details
 from bot.services.flows import StepRef
-from bot.tg.stub_api import JSON, BotAPIStub, StubUser
+from bot.tg.stub_api import StubUser
 from handlers import menu
 from handlers.checkin import find_code
 from tests.harness import Harness
@@ -37,24 +37,6 @@ STICKER = {
         "type": "regular",
     }
 }
-
-
-@pytest.fixture(autouse=True)
-def photo_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the photos the local stand-in sends back their sizes: Telegram's ``PhotoSize``
-    requires ``width`` and ``height``, which ``BotAPIStub`` leaves out (the framework then cannot
-    read its answer to sendPhoto). Harmless once the stand-in adds them."""
-    original = BotAPIStub._result
-
-    def result(self: BotAPIStub, method: str, params: JSON) -> Any:
-        out = original(self, method, params)
-        if method == "sendPhoto":
-            for size in out.get("photo", []):
-                size.setdefault("width", 320)
-                size.setdefault("height", 320)
-        return out
-
-    monkeypatch.setattr(BotAPIStub, "_result", result)
 
 
 def make_event(
@@ -116,14 +98,7 @@ def conversations_first(bot: Harness) -> bool:
 def needs_conversations_first(request: pytest.FixtureRequest, bot: Harness) -> None:
     """``/cancel`` and typed numbers inside these conversations reach them only when they are
     registered with the other flows (before the menu's and /review's typed choices)."""
-    if not conversations_first(bot):
-        request.node.add_marker(
-            pytest.mark.xfail(
-                reason="bot/app.py registers checkin.handlers in the office section, after "
-                "/cancel and the typed choices of the menu and /review",
-                strict=True,
-            )
-        )
+    assert conversations_first(bot), "register checkin.handlers() with the flows in bot/app.py"
 
 
 def headcount(bot: Harness, done: int, total: int, locale: str = "vi") -> str:

@@ -174,6 +174,7 @@ async def test_registered_person_gets_menu_on_start(bot: Harness, alice: StubUse
         "menu:initiative",
         "menu:ask",
         "menu:profile",
+        "menu:my_events",
         "menu:language",
         "menu:help",
     ]

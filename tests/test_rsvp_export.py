@@ -28,11 +28,8 @@ from tests.test_checkin import (
     answer,
     make_event,
     needs_conversations_first,
-    photo_sizes,
 )
 from tests.test_cli import run_cli
-
-__all__ = ["photo_sizes"]  # the fixture, used here too (autouse)
 
 TITLE = "Hội nghị hoi-nghi-a"
 FILENAME = re.compile(r"^dang-ky-hoi-nghi-a-\d{8}-\d{4}\.xlsx$")

@@ -27,6 +27,7 @@ STAFF_COMMANDS = (
     ("sangkien", N_("cmd.sangkien")),
     ("my_initiatives", N_("cmd.my_initiatives")),
     ("my_events", N_("cmd.my_events")),
+    ("events", N_("cmd.events")),
     ("hoi", N_("cmd.hoi")),
     ("profile", N_("cmd.profile")),
     ("language", N_("cmd.language")),

@@ -1,0 +1,603 @@
+"""The delegate's side of conference attendance through the real application: the invitation's
+deep link, answers (buttons and typed), details, the confirmation with its QR image and .ics
+file, /my_events and /events, the deadline, bad codes, stale buttons, the waiting list and its
+promotions, the office's capacity alerts, reminders across a restart, and 30 people accepting
+the last 5 seats at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+
+from bot.domain.events import AgendaItem, Event, Group
+from bot.tg.stub_api import JSON, StubUser
+from handlers import rsvp
+from tests.harness import ADMIN_ID, Harness, make_settings
+
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+STARTS = datetime(2026, 12, 11, 1, 0, tzinfo=UTC)  # 08:00, Friday, in Hà Nội
+DEADLINE = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)  # 17:00, Tuesday
+TITLE = "Hội nghị tuyên dương <điển hình> & tiên tiến"
+EVENT_ID = "hoi-nghi"
+GROUPS = (
+    Group(id="so-noi-vu", name="Sở Nội vụ, Ban Thi đua - Khen thưởng"),
+    Group(id="dien-hinh", name="Các điển hình tiên tiến"),
+)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_event(**extra: Any) -> Event:
+    values: dict[str, Any] = {
+        "id": EVENT_ID,
+        "title": TITLE,
+        "organiser": "Sở Khoa học và Công nghệ",
+        "starts_at": STARTS,
+        "duration_minutes": 240,
+        "venue": "Hội trường Sở",
+        "address": "Số 1 đường Chùa Chuông",
+        "map_url": "https://maps.example/?q=so-khcn",
+        "rsvp_deadline": DEADLINE,
+        "capacity": 10,
+        "mode": "invitation",
+        "agenda": (
+            AgendaItem(title="Khai mạc", time="08:00"),
+            AgendaItem(title="Biểu dương, khen thưởng"),
+        ),
+        "groups": GROUPS,
+        "note": "Đại biểu mặc trang phục công sở",
+    }
+    values.update(extra)
+    return Event.model_validate(values)
+
+
+@pytest.fixture
+def clock(bot: Harness) -> Clock:
+    clock = Clock(NOW)
+    bot.services.events.clock = clock
+    return clock
+
+
+async def setup(bot: Harness, people: int = 1, **extra: Any) -> list[str]:
+    """Save the event and invite ``people`` people: their codes."""
+    event = make_event(**extra)
+    await bot.services.events.save(event)
+    rows = [
+        {
+            "full_name": "Nguyễn Văn An" if i == 0 else f"Đại biểu số {i}",
+            "unit": "Sở Nội vụ" if i == 0 else f"Đơn vị {i}",
+            "position": "Phó Giám đốc",
+            "group": "so-noi-vu" if i == 0 and event.groups else "",
+        }
+        for i in range(people)
+    ]
+    imported = await bot.services.events.invite(EVENT_ID, rows)
+    assert len(imported.added) == people, imported.errors
+    return [invitee.code for invitee in imported.added]
+
+
+async def state(bot: Harness, user: StubUser) -> object | None:
+    return await bot.state(user, "rsvp")
+
+
+async def row(bot: Harness, user: StubUser) -> dict[str, Any] | None:
+    return await bot.db_row(
+        "SELECT * FROM rsvps WHERE event_id = ? AND user_id = ?", EVENT_ID, user.id
+    )
+
+
+def data_of(bot: Harness, user: StubUser, start: str) -> str:
+    return next(d for _, d in bot.buttons(user.id) if d.startswith(start))
+
+
+async def press_answer(bot: Harness, user: StubUser, letter: str) -> None:
+    await bot.press(user, data_of(bot, user, f"ev:a:{EVENT_ID}:{letter}:"))
+
+
+async def accept(bot: Harness, user: StubUser, code: str) -> None:
+    """Deep link, "Có", details confirmed, no note."""
+    await bot.say(user, f"/start rsvp_{code}")
+    await press_answer(bot, user, "y")
+    await bot.press(user, "ev:ok")
+    await bot.press(user, "ev:skip")
+
+
+def calendar_of(bot: Harness, user: StubUser) -> Any:
+    sent = bot.stub.sent(user.id, "sendDocument")[-1]
+    assert sent.params["_filename"] == f"{EVENT_ID}.ics"
+    calendar = icalendar.Calendar.from_ical(sent.params["_bytes"])
+    return calendar.walk("VEVENT")[0]
+
+
+class JobContext:
+    """What a job's context offers: the services and the bot."""
+
+    def __init__(self, bot: Harness) -> None:
+        assert bot.app is not None
+        self.services = bot.services
+        self.bot = bot.app.bot
+
+
+# --- the happy path ----------------------------------------------------------------------------
+
+
+async def test_invitation_yes_details_edited_and_confirmation(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")  # not registered: not needed
+    screen = bot.last_text(alice.id)
+    assert "Hội nghị tuyên dương &lt;điển hình&gt; &amp; tiên tiến" in screen  # escaped
+    assert "08:00, thứ Sáu, 11/12/2026" in screen
+    assert "17:00, thứ Ba, 08/12/2026" in screen  # the deadline
+    assert "4 giờ (đến 12:00)" in screen
+    assert "Hội trường Sở" in screen and "Số 1 đường Chùa Chuông" in screen
+    assert "https://maps.example/?q=so-khcn" in screen
+    assert "• 08:00 – Khai mạc" in screen and "Đại biểu mặc trang phục công sở" in screen
+    assert "Nguyễn Văn An" in screen and bot.t("rsvp.current.none") in screen
+    assert await state(bot, alice) == "answer"
+    assert all(len(d.encode()) <= 64 for _, d in bot.buttons(alice.id))
+    invitee = await bot.db_row("SELECT user_id FROM invitees WHERE code = ?", code)
+    assert invitee == {"user_id": alice.id}
+
+    await press_answer(bot, alice, "y")
+    assert await state(bot, alice) == "details"
+    details = bot.last_text(alice.id)
+    assert "Nguyễn Văn An" in details and "Sở Nội vụ" in details and "Phó Giám đốc" in details
+    assert GROUPS[0].name in details
+    # Edit the position (button), then the group (typed number), then the name (typed number).
+    await bot.press(alice, "ev:f:position")
+    assert await state(bot, alice) == "position"
+    await bot.say(alice, "Giám đốc")
+    assert await state(bot, alice) == "details"
+    await bot.press(alice, "ev:f:group")
+    assert await state(bot, alice) == "group"
+    await bot.say(alice, "2")
+    assert GROUPS[1].name in bot.last_text(alice.id)
+    await bot.say(alice, "1")  # the summary's item 1: the name
+    assert await state(bot, alice) == "full_name"
+    await bot.say(alice, "1")  # "Giữ nguyên", typed
+    assert await state(bot, alice) == "details"
+    await bot.press(alice, "ev:ok")
+    assert await state(bot, alice) == "note"
+
+    mark = bot.mark()
+    await bot.press(alice, "ev:skip")
+    assert await state(bot, alice) is None
+    saved = await row(bot, alice)
+    assert saved is not None
+    assert (saved["answer"], saved["seat"]) == ("yes", "confirmed")
+    assert (saved["full_name"], saved["position"], saved["group_id"]) == (
+        "Nguyễn Văn An",
+        "Giám đốc",
+        "dien-hinh",
+    )
+    code_in = saved["checkin_code"]
+    texts = bot.texts_since(mark, alice.id)
+    assert f"<code>{code_in}</code>" in texts[0]
+    assert "1 ngày và 2 giờ" in texts[0]  # the reminders to come
+    assert "/my_events" in texts[0]
+    photo = bot.stub.sent(alice.id, "sendPhoto")[-1]
+    assert photo.params["_bytes"].startswith(b"\x89PNG")
+    assert photo.params["caption"] == bot.t("rsvp.qr_caption", code=code_in)
+    event = calendar_of(bot, alice)
+    assert str(event["SUMMARY"]) == TITLE
+    assert event.decoded("DTSTART") == STARTS
+    assert event["DTSTART"].params["TZID"] == "Asia/Ho_Chi_Minh"
+    assert event.decoded("DTEND") == STARTS + timedelta(hours=4)
+    assert str(event["LOCATION"]) == "Hội trường Sở, Số 1 đường Chùa Chuông"
+    assert code_in in str(event["DESCRIPTION"]) and "Khai mạc" in str(event["DESCRIPTION"])
+    assert str(event["URL"]) == "https://maps.example/?q=so-khcn"
+    assert str(event["UID"]) == f"{saved['id']}-{EVENT_ID}@thidua-bot"
+    alarms = [a.decoded("TRIGGER") for a in event.walk("VALARM")]
+    assert alarms == [timedelta(days=-1), timedelta(hours=-2)]
+    reminders = await bot.db_value("SELECT count(*) FROM reminders WHERE rsvp_id = ?", saved["id"])
+    assert reminders == 2
+
+
+async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubUser) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, "co")
+    assert await state(bot, alice) == "details"
+    await bot.say(alice, "4")  # the group
+    await bot.say(alice, "các điển hình tiên tiến")  # typed name of the group
+    await bot.say(alice, "xác nhận")
+    assert await state(bot, alice) == "note"
+    await bot.say(alice, "x" * 501)
+    assert bot.last_text(alice.id) == bot.t("error.too_long", limit=500)
+    await bot.say(alice, "Cần lối đi cho xe lăn <b>")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed"
+    assert saved["note"] == "Cần lối đi cho xe lăn <b>" and saved["group_id"] == "dien-hinh"
+
+
+async def test_restart_in_the_middle_keeps_the_edits(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await press_answer(bot, alice, "y")
+    await bot.press(alice, "ev:f:unit")
+    await bot.say(alice, "Văn phòng UBND tỉnh")
+    await bot.restart()  # kill -9
+    bot.services.events.clock = clock
+    assert await state(bot, alice) == "details"
+    await bot.say(alice, "xác nhận")
+    await bot.say(alice, "bỏ qua")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed"
+    assert saved["unit"] == "Văn phòng UBND tỉnh"
+
+
+@pytest.mark.parametrize(("typed", "answer"), [("không", "no"), ("chưa chắc", "maybe")])
+async def test_no_and_maybe(
+    bot: Harness, clock: Clock, alice: StubUser, typed: str, answer: str
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    mark = bot.mark()
+    await bot.say(alice, typed)
+    assert await state(bot, alice) is None
+    saved = await row(bot, alice)
+    assert saved is not None and (saved["answer"], saved["seat"]) == (answer, "none")
+    text = bot.texts_since(mark, alice.id)[0]
+    assert text.startswith(bot.t(f"rsvp.answered_{answer}", title=TITLE))
+    assert bot.t("rsvp.change_until", deadline="17:00, thứ Ba, 08/12/2026") in text
+    assert not bot.stub.sent(alice.id, "sendPhoto")
+
+
+async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
+    (code,) = await setup(bot)
+    await bot.say(bob, f"/start rsvp_{code}")
+    assert "08:00, Friday, 11/12/2026" in bot.last_text(bob.id)
+    await press_answer(bot, bob, "n")
+    assert bot.last_text(bob.id).startswith(bot.t("rsvp.answered_no", "en", title=TITLE))
+
+
+async def test_change_answer_via_my_events(bot: Harness, clock: Clock, alice: StubUser) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    await bot.say(alice, "/my_events")
+    listing = bot.last_text(alice.id)
+    assert bot.t("rsvp.status.confirmed") in listing
+    assert await state(bot, alice) is None  # a list is not a flow
+    await bot.say(alice, "1")  # typed number of the list
+    assert await state(bot, alice) == "answer"
+    saved = await row(bot, alice)
+    assert saved is not None
+    assert bot.t("rsvp.current.confirmed", code=saved["checkin_code"]) in bot.last_text(alice.id)
+    await press_answer(bot, alice, "n")
+    saved = await row(bot, alice)
+    assert saved is not None and (saved["answer"], saved["seat"]) == ("no", "none")
+    assert await bot.db_value("SELECT count(*) FROM reminders") == 0
+    # And back to yes from the list's button: the details come from the earlier answer.
+    await bot.say(alice, "/my_events")
+    assert bot.t("rsvp.status.no") in bot.last_text(alice.id)
+    await bot.press(alice, f"ev:o:{EVENT_ID}")
+    await bot.say(alice, "có")
+    await bot.say(alice, "ok")
+    await bot.say(alice, "bỏ qua")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed"
+
+
+async def test_menu_items_open_the_lists(bot: Harness, clock: Clock, alice: StubUser) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    screen = bot.last_keyboard_message(alice.id)
+    await bot.say(alice, "không")
+    await bot.press(alice, "menu:my_events", message=screen)  # as the main menu would send
+    assert bot.last_text(alice.id).startswith(bot.t("rsvp.my_title", count=1))
+    await bot.press(alice, "menu:events", message=screen)
+    assert bot.last_text(alice.id) == bot.t("rsvp.events_none")
+
+
+async def test_cancel_keeps_the_earlier_answer(bot: Harness, clock: Clock, alice: StubUser) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    await bot.say(alice, "/my_events")
+    await bot.press(alice, f"ev:o:{EVENT_ID}")
+    await press_answer(bot, alice, "y")
+    await bot.say(alice, "/sangkien")  # another command inside the flow: the flow goes on
+    assert await state(bot, alice) == "details"
+    await bot.say(alice, "/cancel")
+    assert bot.last_text(alice.id) == bot.t("rsvp.cancelled")
+    assert await state(bot, alice) is None
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed"
+
+
+async def test_after_the_deadline_nothing_changes(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    await bot.say(alice, "/my_events")
+    await bot.press(alice, f"ev:o:{EVENT_ID}")
+    old_screen = bot.last_keyboard_message(alice.id)
+    clock.now = DEADLINE + timedelta(minutes=1)
+    no = next(d for _, d in bot.buttons(alice.id) if d.startswith(f"ev:a:{EVENT_ID}:n:"))
+    await bot.press(alice, no, message=old_screen)
+    assert bot.last_text(alice.id) == bot.t("rsvp.deadline_passed")
+    assert await state(bot, alice) is None
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed"
+    # The screen shows the answer without buttons.
+    await bot.say(alice, "/my_events")
+    mark = bot.mark()
+    await bot.say(alice, "1")
+    screen = bot.texts_since(mark, alice.id)[-1]
+    assert screen.endswith(bot.t("rsvp.deadline_passed"))
+    assert not bot.stub.sent(alice.id, "sendMessage")[-1].params.get("reply_markup")
+    assert await state(bot, alice) is None
+
+
+# --- bad codes, stale buttons ------------------------------------------------------------------
+
+
+async def test_bad_codes_change_nothing(
+    bot: Harness, clock: Clock, alice: StubUser, bob: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, "/start rsvp_abc")  # malformed: a broken link
+    assert bot.last_text(alice.id) == bot.t("link.invalid")
+    await bot.say(alice, "/start rsvp_ABCD2345")  # well formed, unknown
+    assert bot.last_text(alice.id) == bot.t("rsvp.code_unknown")
+    assert await state(bot, alice) is None
+    await bot.say(alice, f"/start rsvp_{code.lower()}")  # the first account to open it
+    await bot.say(alice, "/cancel")
+    await bot.say(bob, f"/start rsvp_{code}")
+    assert bot.last_text(bob.id) == bot.t("rsvp.code_used", "en")
+    assert await bot.state(bob, "rsvp") is None
+    invitee = await bot.db_row("SELECT user_id FROM invitees WHERE code = ?", code)
+    assert invitee == {"user_id": alice.id}
+    clock.now = STARTS + timedelta(hours=5)  # the conference is over
+    await bot.say(alice, f"/start rsvp_{code}")
+    assert bot.last_text(alice.id) == bot.t("rsvp.code_expired")
+    clock.now = NOW
+    await bot.services.events.delete(EVENT_ID)
+    await bot.say(alice, f"/start rsvp_{code}")
+    assert bot.last_text(alice.id) == bot.t("rsvp.event_gone")
+    assert await bot.db_value("SELECT count(*) FROM rsvps") == 0
+
+
+async def test_stale_buttons(bot: Harness, clock: Clock, alice: StubUser) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    old_screen = bot.last_keyboard_message(alice.id)
+    yes = data_of(bot, alice, f"ev:a:{EVENT_ID}:y:")
+    # The office moves the event: the old screen's answer is refused and the new one shown.
+    await bot.services.events.save(make_event(venue="Nhà văn hóa tỉnh"))
+    mark = bot.mark()
+    await bot.press(alice, yes, message=old_screen)
+    texts = bot.texts_since(mark, alice.id)
+    assert texts[0] == bot.t("rsvp.changed") and "Nhà văn hóa tỉnh" in texts[1]
+    assert await bot.db_value("SELECT count(*) FROM rsvps") == 0
+    assert await state(bot, alice) == "answer"
+    # A button of a step already passed: refused, the step stays.
+    await press_answer(bot, alice, "y")
+    details_screen = bot.last_keyboard_message(alice.id)
+    await bot.press(alice, "ev:ok")
+    await bot.press(alice, "ev:ok", message=details_screen)
+    assert bot.stub.sent(None, "answerCallbackQuery")[-1].params["text"] == bot.t("button.stale")
+    assert await state(bot, alice) == "note"
+    await bot.press(alice, "ev:skip")
+    # Outside the flow, the details button again: refused.
+    await bot.press(alice, "ev:ok", message=details_screen)
+    assert bot.stub.sent(None, "answerCallbackQuery")[-1].params["text"] == bot.t("button.stale")
+    # The event deleted since: its buttons say so, nothing changes.
+    await bot.say(alice, "/my_events")
+    await bot.press(alice, f"ev:o:{EVENT_ID}")
+    await bot.services.events.delete(EVENT_ID)
+    await press_answer(bot, alice, "n")
+    assert bot.last_text(alice.id) == bot.t("rsvp.event_gone")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed"
+
+
+async def test_open_event_listed_and_registration_needed(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    from tests.test_flows import register
+
+    await bot.services.events.save(make_event(mode="open", capacity=3))
+    await bot.say(alice, "/events")
+    listing = bot.last_text(alice.id)
+    assert "Hội nghị tuyên dương &lt;điển hình&gt;" in listing
+    assert bot.t("rsvp.seats_left", n=3) in listing
+    await bot.press(alice, f"ev:o:{EVENT_ID}")
+    labels = [label for label, _ in bot.buttons(alice.id)]
+    assert labels[0] == "✅ " + bot.t("rsvp.btn.register")
+    await press_answer(bot, alice, "y")
+    assert bot.last_text(alice.id) == bot.t("rsvp.register_first")
+    assert await state(bot, alice) is None
+    await register(bot, alice)
+    await bot.say(alice, "/events")
+    await bot.say(alice, "1")
+    await bot.say(alice, "đăng ký dự")
+    details = bot.last_text(alice.id)
+    assert "Trần Văn Bình" in details and "Chuyên viên" in details  # from the profile
+    await bot.press(alice, "ev:ok")
+    await bot.press(alice, "ev:skip")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed" and saved["invitee_id"] is None
+
+
+# --- the waiting list, promotions, the office -------------------------------------------------
+
+
+async def test_waitlist_and_promotion_told_in_english(
+    bot: Harness, clock: Clock, alice: StubUser, bob: StubUser
+) -> None:
+    codes = await setup(bot, people=2, capacity=1, groups=())
+    await accept(bot, alice, codes[0])
+    mark = bot.mark()
+    await accept(bot, bob, codes[1])
+    assert bot.texts_since(mark, bob.id)[-1].startswith(
+        bot.t("rsvp.waitlisted", "en", title=TITLE, place=1)
+    )
+    assert not bot.stub.sent(bob.id, "sendPhoto")
+    bob_row = await row(bot, bob)
+    assert bob_row is not None and bob_row["seat"] == "waitlisted"
+    # Alice cannot come after all: Bob gets her seat, and is told in English.
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    mark = bot.mark()
+    await bot.say(alice, "không")
+    bob_row = await row(bot, bob)
+    assert bob_row is not None and bob_row["seat"] == "confirmed"
+    told = bot.texts_since(mark, bob.id)
+    assert told[0] == bot.t("rsvp.promoted", "en", title=TITLE)
+    assert f"<code>{bob_row['checkin_code']}</code>" in told[1]
+    assert "check-in code" in told[1]
+    assert bot.stub.sent(bob.id, "sendPhoto") and bot.stub.sent(bob.id, "sendDocument")
+    assert "Check-in code" in str(calendar_of(bot, bob)["DESCRIPTION"])
+
+
+async def test_notices_to_someone_who_blocked_the_bot(
+    bot: Harness, clock: Clock, bob: StubUser
+) -> None:
+    (code,) = await setup(bot, groups=())
+    await accept(bot, bob, code)
+    seated = await bot.services.events.rsvp_of(EVENT_ID, bob.id)
+    event = await bot.services.events.get(EVENT_ID)
+    assert seated is not None and event is not None
+    photos = len(bot.stub.sent(bob.id, "sendPhoto"))
+    blocked = (403, "Forbidden: bot was blocked by the user", None)
+    bot.stub.failures["sendMessage"] = [blocked]
+    await rsvp.notify_promoted(JobContext(bot), event, [seated])  # type: ignore[arg-type]
+    assert len(bot.stub.sent(bob.id, "sendPhoto")) == photos  # told nothing more
+    bot.stub.failures["sendPhoto"] = [blocked]
+    delivered = await rsvp.send_confirmation(
+        JobContext(bot),  # type: ignore[arg-type]
+        bob.id,
+        "en",
+        event,
+        seated,
+    )
+    assert delivered is False
+    assert len(bot.stub.sent(bob.id, "sendDocument")) == 2  # the calendar file still went
+
+
+async def test_office_alerts_at_50_80_and_100_percent(
+    bot: Harness, clock: Clock, admin: StubUser
+) -> None:
+    codes = await setup(bot, people=5, capacity=5, groups=())
+    people = [StubUser(2000 + i, first_name=f"Người {i}") for i in range(5)]
+    alerts: list[str] = []
+    for person, code in zip(people, codes, strict=True):
+        mark = bot.mark()
+        await accept(bot, person, code)
+        alerts += bot.texts_since(mark, ADMIN_ID)
+    assert alerts == [
+        bot.t("rsvp.office_alert", title=TITLE, confirmed=3, capacity=5, threshold=50),
+        bot.t("rsvp.office_alert", title=TITLE, confirmed=4, capacity=5, threshold=80),
+        bot.t("rsvp.office_full", title=TITLE, confirmed=5, capacity=5, threshold=100),
+    ]
+
+
+async def test_office_alerts_go_to_the_office_chat(tmp_path: Path, alice: StubUser) -> None:
+    harness = await Harness(make_settings(tmp_path, office_chat_id=-100777)).start()
+    try:
+        harness.services.events.clock = Clock(NOW)
+        (code,) = await setup(harness, capacity=2, groups=())
+        await accept(harness, alice, code)
+        assert harness.stub.texts(-100777) == [
+            harness.t("rsvp.office_alert", title=TITLE, confirmed=1, capacity=2, threshold=50)
+        ]
+        assert not harness.stub.texts(ADMIN_ID)
+    finally:
+        await harness.stop()
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+
+async def test_reminders_sent_once_even_after_a_restart(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    saved = await row(bot, alice)
+    assert saved is not None
+
+    def reminders() -> list[str]:
+        head = bot.t("rsvp.reminder", title=TITLE, when="x", place="x", code="x").split("\n")[0]
+        return [t for t in bot.texts(alice.id) if t.startswith(head)]
+
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    assert reminders() == []
+    clock.now = STARTS - timedelta(days=1) + timedelta(minutes=1)
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    assert len(reminders()) == 1
+    text = reminders()[0]
+    assert "08:00, thứ Sáu, 11/12/2026" in text and "Hội trường Sở" in text
+    assert saved["checkin_code"] in text
+    await bot.restart()  # kill -9: the reminders live in the database
+    bot.services.events.clock = clock
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    assert len(reminders()) == 1
+    clock.now = STARTS - timedelta(minutes=119)
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    assert len(reminders()) == 2
+    sent = await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NOT NULL")
+    assert sent == 2
+
+
+async def test_reminder_in_english_and_network_errors_retried(
+    bot: Harness, clock: Clock, bob: StubUser
+) -> None:
+    (code,) = await setup(bot, reminders=(120,))
+    await accept(bot, bob, code)
+    clock.now = STARTS - timedelta(minutes=100)
+    bot.stub.failures["sendMessage"] = [(500, "Internal Server Error", None)]
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    assert await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NULL") == 1
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    assert bot.last_text(bob.id).startswith("🔔 <b>Event reminder</b>")
+    assert await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NULL") == 0
+
+
+# --- many people at once -------------------------------------------------------------------------
+
+
+async def test_thirty_accept_at_once_for_the_last_five_seats(bot: Harness, clock: Clock) -> None:
+    codes = await setup(bot, people=35, capacity=10, groups=())
+    people = [StubUser(3000 + i, first_name=f"Người {i}") for i in range(35)]
+    for person, code in zip(people[:5], codes[:5], strict=True):
+        await accept(bot, person, code)
+    for person, code in zip(people[5:], codes[5:], strict=True):
+        await bot.say(person, f"/start rsvp_{code}")
+        await press_answer(bot, person, "y")
+        await bot.press(person, "ev:ok")
+        assert await state(bot, person) == "note"
+    updates: list[JSON] = [bot.stub.user_message(person, "bỏ qua") for person in people[5:]]
+    bot.stub.pending_updates(max(u["update_id"] for u in updates) + 1)
+    await asyncio.gather(*(bot.feed(update) for update in updates))
+    confirmed = await bot.db_value("SELECT count(*) FROM rsvps WHERE seat = 'confirmed'")
+    waitlisted = await bot.db_value("SELECT count(*) FROM rsvps WHERE seat = 'waitlisted'")
+    assert (confirmed, waitlisted) == (10, 25)
+    assert all([await state(bot, person) is None for person in people])
+    photos = sum(len(bot.stub.sent(p.id, "sendPhoto")) for p in people[5:])
+    assert photos == 5
+    places = sorted(
+        int(t.split("<b>")[-1].split("</b>")[0])
+        for p in people[5:]
+        for t in bot.texts(p.id)
+        if t.startswith("🕒")
+    )
+    assert places == list(range(1, 26))  # every place in line once
