@@ -31,6 +31,8 @@ EXPECTED: dict[str, str] = {
     "WEBHOOK_PORT": "a port number from 1 to 65535",
     "UNITS_FILE": "a path to a TOML file with the list of units",
     "INITIATIVE_FORM_FILE": "a path to a TOML file defining the initiative form",
+    "BROADCAST_RATE": "messages per second for announcements (above 30 only with BROADCAST_PAID)",
+    "BROADCAST_PAID": "true or false",
 }
 
 
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     units_file: Path | None = None
     initiative_form_file: Path | None = None
+    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_paid: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -131,6 +135,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _paid_above_30(self) -> Settings:
+        if self.broadcast_rate > 30 and not self.broadcast_paid:
+            raise ValueError("BROADCAST_RATE above 30 needs BROADCAST_PAID=true")
+        return self
+
+    @model_validator(mode="after")
     def _webhook_needs_token(self) -> Settings:
         if self.webhook_url and self.telegram_bot_token is None:
             raise ValueError("WEBHOOK_URL needs TELEGRAM_BOT_TOKEN")
@@ -164,6 +174,8 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         if not field and "WEBHOOK_URL" in str(error.get("msg", "")):
             field = "webhook_url"
             return _raise(field, "set TELEGRAM_BOT_TOKEN as well (webhook mode needs a token)")
+        if not field and "BROADCAST_PAID" in str(error.get("msg", "")):
+            return _raise("broadcast_rate", "at most 30 unless BROADCAST_PAID=true")
         return _raise(field, EXPECTED.get(field.upper(), "a valid value"))
 
 

@@ -10,7 +10,7 @@ from storage.db import utcnow
 
 _COLUMNS = (
     "user_id, first_name, last_name, username, tg_language, language, full_name, unit, "
-    "position, phone, registered_at, created_at"
+    "position, phone, registered_at, created_at, muted, unreachable_at"
 )
 PROFILE_FIELDS = frozenset({"full_name", "unit", "position", "phone"})
 
@@ -46,7 +46,7 @@ async def upsert_contact(
            ON CONFLICT (user_id) DO UPDATE SET
              first_name = excluded.first_name, last_name = excluded.last_name,
              username = excluded.username, tg_language = excluded.tg_language,
-             updated_at = excluded.updated_at""",
+             unreachable_at = NULL, updated_at = excluded.updated_at""",
         (user_id, first_name, last_name, username, tg_language, now, now),
     )
 
@@ -119,6 +119,13 @@ async def latest_consent(conn: aiosqlite.Connection, user_id: int) -> dict[str, 
         (user_id,),
     ) as cur:
         return _row(await cur.fetchone())
+
+
+async def set_muted(conn: aiosqlite.Connection, user_id: int, muted: bool) -> None:
+    await conn.execute(
+        "UPDATE users SET muted = ?, updated_at = ? WHERE user_id = ?",
+        (int(muted), utcnow(), user_id),
+    )
 
 
 async def erase(conn: aiosqlite.Connection, user_id: int) -> None:

@@ -43,6 +43,8 @@ class User(BaseModel):
     registered_at: datetime | None = None
     roles: frozenset[str] = frozenset()
     is_admin: bool = False
+    muted: bool = False  # ordinary announcements off
+    unreachable: bool = False  # blocked the bot: no announcement is sent
 
     @property
     def is_reviewer(self) -> bool:

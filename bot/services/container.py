@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.domain.initiative import load_form
 from bot.domain.units import load_units
 from bot.i18n import Translator
+from bot.services.broadcasts import BroadcastService
 from bot.services.events import EventService
 from bot.services.flows import FlowService, FlowStates
 from bot.services.initiatives import InitiativeService
@@ -30,6 +31,7 @@ class Services:
     knowledge: KnowledgeService
     initiatives: InitiativeService
     events: EventService
+    broadcasts: BroadcastService
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Services:
@@ -52,6 +54,7 @@ class Services:
                 db, flows, load_form(settings.initiative_form_file), tz=settings.tz
             ),
             events=EventService(db, flows, tz=settings.tz),
+            broadcasts=BroadcastService(db, config_admins=settings.admin_ids),
         )
 
     async def open(self) -> None:

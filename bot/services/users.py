@@ -39,6 +39,8 @@ def _to_user(row: dict[str, Any], roles: set[str], config_admins: frozenset[int]
         registered_at=datetime.fromisoformat(registered) if registered else None,
         roles=frozenset(roles | ({Role.ADMIN.value} if is_admin else set())),
         is_admin=is_admin,
+        muted=bool(row.get("muted")),
+        unreachable=bool(row.get("unreachable_at")),
     )
 
 
@@ -104,12 +106,17 @@ class UserService:
     ) -> User:
         """Record a person on first contact, or refresh their Telegram names when they change."""
         user = await self.get(user_id)
-        if user is not None and (
-            user.first_name,
-            user.last_name,
-            user.username,
-            user.tg_language,
-        ) == (first_name, last_name, username, tg_language):
+        if (
+            user is not None
+            and not user.unreachable
+            and (
+                user.first_name,
+                user.last_name,
+                user.username,
+                user.tg_language,
+            )
+            == (first_name, last_name, username, tg_language)
+        ):
             return user
         async with self.db.transaction() as conn:
             await user_sql.upsert_contact(
@@ -166,6 +173,20 @@ class UserService:
         async with self.db.read() as conn:
             granted = await user_sql.users_with_role(conn, Role.ADMIN.value)
         return sorted(self.config_admins | set(granted))
+
+    async def set_muted(self, user_id: int, muted: bool) -> User:
+        """Ordinary announcements off (``True``) or on; essential ones always arrive."""
+        async with self.db.transaction() as conn:
+            await user_sql.set_muted(conn, user_id, muted)
+            user = await self._read(conn, user_id)
+        self._store(user_id, user)
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
+
+    def forget_cached(self, user_id: int) -> None:
+        """Drop the cached person (their row changed elsewhere, e.g. marked unreachable)."""
+        self._store(user_id, None)
 
     async def has_consented(self, user_id: int) -> bool:
         async with self.db.read() as conn:
