@@ -164,6 +164,22 @@ async def queue(conn: aiosqlite.Connection, broadcast_id: int, user_ids: list[in
     return len(user_ids)
 
 
+async def queue_notices(
+    conn: aiosqlite.Connection, broadcast_id: int, notices: list[tuple[int, str]], at: str
+) -> None:
+    """One pending row per person, each with its own text."""
+    await conn.executemany(
+        """INSERT INTO outbox (broadcast_id, user_id, status, next_attempt_at, text)
+           VALUES (?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING""",
+        [(broadcast_id, uid, at, text) for uid, text in notices],
+    )
+    await conn.execute(
+        "UPDATE broadcasts SET total = (SELECT count(*) FROM outbox WHERE broadcast_id = ?) "
+        "WHERE id = ?",
+        (broadcast_id, broadcast_id),
+    )
+
+
 async def get(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
     async with conn.execute(
         f"SELECT {_BROADCAST} FROM broadcasts WHERE id = ?", (broadcast_id,)
@@ -227,14 +243,14 @@ async def progress(conn: aiosqlite.Connection, broadcast_id: int) -> Progress:
 async def due_rows(conn: aiosqlite.Connection, now: str, limit: int) -> list[OutboxRow]:
     """Pending rows of broadcasts being sent whose time has come, oldest broadcast first."""
     async with conn.execute(
-        """SELECT o.id, o.broadcast_id, o.user_id, o.attempts FROM outbox o
+        """SELECT o.id, o.broadcast_id, o.user_id, o.attempts, o.text FROM outbox o
            JOIN broadcasts b ON b.id = o.broadcast_id AND b.status = 'sending'
            WHERE o.status = 'pending' AND o.next_attempt_at <= ?
            ORDER BY o.broadcast_id, o.next_attempt_at, o.id LIMIT ?""",
         (now, limit),
     ) as cur:
         return [
-            OutboxRow(id=r[0], broadcast_id=r[1], user_id=r[2], attempts=r[3])
+            OutboxRow(id=r[0], broadcast_id=r[1], user_id=r[2], attempts=r[3], text=r[4])
             for r in await cur.fetchall()
         ]
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.broadcasts import Audience, AudienceKind, Content, RowStatus, effective_rate
+from bot.domain.broadcasts import (
+    Audience,
+    AudienceKind,
+    Content,
+    OutboxRow,
+    RowStatus,
+    effective_rate,
+)
 from bot.services.broadcasts import BroadcastError, BroadcastService
 from storage import Database
 from storage import users as user_sql
@@ -105,3 +112,18 @@ async def test_scheduled_fires_once_and_cancel_stops(tmp_path: Path) -> None:
         await service.cancel(later.id)
     assert effective_rate(200, paid=False) == 30 and effective_rate(200, paid=True) == 200
     await db.close()
+
+
+async def test_notifications_carry_their_own_text(tmp_path: Path) -> None:
+    db, service, _ = await setup(tmp_path)
+    await service.unreachable((await service.due())[0] if await service.due() else _row(3))
+    notice = await service.notify([(1, "Xin chào <b>1</b>"), (2, "Hello 2"), (3, "x"), (77, "y")])
+    assert notice is not None and notice.total == 2  # 3 blocked the bot, 77 unknown
+    rows = await service.due()
+    assert [(r.user_id, r.text) for r in rows] == [(1, "Xin chào <b>1</b>"), (2, "Hello 2")]
+    assert await service.notify([(3, "x")]) is None
+    await db.close()
+
+
+def _row(user_id: int) -> OutboxRow:
+    return OutboxRow(id=-1, broadcast_id=-1, user_id=user_id, attempts=0)

@@ -76,12 +76,14 @@ class Content(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["text", "photo", "document"] = "text"
+    kind: Literal["text", "photo", "document", "notice"] = "text"
     text: str = ""
     file_id: str | None = None
 
     @model_validator(mode="after")
     def _fits(self) -> Content:
+        if self.kind == "notice":  # each row carries its own text (a notification)
+            return self
         if self.kind == "text":
             if not self.text.strip():
                 raise ValueError("empty")
@@ -140,6 +142,7 @@ class OutboxRow(BaseModel):
     status: RowStatus = RowStatus.PENDING
     error: str | None = None
     message_id: int | None = None
+    text: str | None = None  # a notification's own text (else the broadcast's content)
 
 
 def effective_rate(rate: float, paid: bool) -> float:

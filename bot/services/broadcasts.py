@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.domain.broadcasts import (
     Audience,
+    AudienceKind,
     Broadcast,
     BroadcastStatus,
     Content,
@@ -113,6 +114,37 @@ class BroadcastService:
         at = self._iso()
         await sql.queue(conn, broadcast_id, [uid for uid, _ in people], at)
         await sql.set_status(conn, broadcast_id, BroadcastStatus.SENDING, started_at=at)
+
+    async def notify(
+        self, notices: list[tuple[int, str]], *, actor_id: int | None = None
+    ) -> Broadcast | None:
+        """Notifications (each person's own text, in their language) through the same outbox,
+        rate limits and retries as announcements. They are essential: muting does not stop
+        them; people who blocked the bot are left out. Returns ``None`` if nobody is left."""
+        async with self.db.transaction() as conn:
+            wanted = Audience(kind=AudienceKind.IDS, ids=tuple(uid for uid, _ in notices))
+            reachable = {
+                uid for uid, _ in await sql.recipients(conn, wanted, True, self.config_admins)
+            }
+            kept = [(uid, text) for uid, text in notices if uid in reachable]
+            if not kept:
+                return None
+            at = self._iso()
+            broadcast_id = await sql.insert_broadcast(
+                conn,
+                created_by=actor_id,
+                content=Content(kind="notice"),
+                essential=True,
+                audience=wanted,
+                status=BroadcastStatus.SENDING,
+                scheduled_at=None,
+                progress_chat_id=None,
+            )
+            await sql.queue_notices(conn, broadcast_id, kept, at)
+            await sql.set_status(conn, broadcast_id, BroadcastStatus.SENDING, started_at=at)
+            found = await sql.get(conn, broadcast_id)
+        assert found is not None
+        return found
 
     async def start_due(self) -> list[int]:
         """Scheduled broadcasts whose time has come: queue their rows (once: the status moves

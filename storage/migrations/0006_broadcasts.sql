@@ -7,7 +7,7 @@ CREATE TABLE broadcasts (
     id                  INTEGER PRIMARY KEY,
     created_by          INTEGER,
     created_at          TEXT    NOT NULL,
-    kind                TEXT    NOT NULL,           -- text | photo | document
+    kind                TEXT    NOT NULL,           -- text | photo | document | notice
     text                TEXT    NOT NULL DEFAULT '',-- HTML (the caption for a file)
     file_id             TEXT,
     essential           INTEGER NOT NULL DEFAULT 0, -- sent to muted people too
@@ -32,6 +32,7 @@ CREATE TABLE outbox (
     message_id      INTEGER,
     error           TEXT,
     sent_at         TEXT,
+    text            TEXT,                           -- this person's own text (a notification)
     UNIQUE (broadcast_id, user_id)
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
