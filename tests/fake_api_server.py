@@ -7,18 +7,28 @@ them, and makes ``getUpdates`` long-poll like Telegram does.
 
 Every wait is bounded: a long poll lasts at most its ``timeout`` (capped), and every helper that
 waits for the bot takes a timeout.
+
+For announcements it can also behave like Telegram under load (all off by default): a global
+limit of ``limit`` delivered messages per second (a sliding one-second window; beyond it a 429
+with ``retry_after``), ``blocked`` chats (403, the person blocked the bot) and a ``fail_rate`` of
+sends answered 502 (a seeded RNG). Every delivered message is recorded per chat
+(:attr:`FakeBotAPI.deliveries`), and refusals are counted by status (:attr:`FakeBotAPI.refused`).
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import math
+import random
 import select
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +42,22 @@ MAX_LONG_POLL = 30.0  # seconds; whatever timeout the bot asks for
 INT_PARAMS = frozenset({"chat_id", "offset", "timeout", "limit", "message_id", "user_id"})
 
 TextMatch = str | Callable[[str], bool]
+
+# What the announcement options (limit, blocked chats, failures) apply to: messages to a chat.
+LIMITED_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message the fake accepted (Telegram delivered it)."""
+
+    chat_id: int
+    message_id: int
+    method: str
+    text: str  # the text or the caption
+    at: float  # time.monotonic() when it was accepted
+    paid: bool  # sent with allow_paid_broadcast
 
 
 def decode_value(name: str, raw: str) -> Any:
@@ -161,14 +187,34 @@ class _Handler(BaseHTTPRequestHandler):
         delay = fake.delays.get(method)
         if delay:
             time.sleep(min(delay, MAX_LONG_POLL))  # a slow network or a slow Telegram
+        refusal = fake._refuse(method, params)
+        if refusal is not None:
+            self._reply(*refusal)
+            return
         status, answer = fake.stub.handle(method, params)
+        if status == 200 and method in LIMITED_METHODS:
+            fake._delivered(method, params, answer["result"])
         self._reply(status, answer)
 
 
 class FakeBotAPI:
     """``BotAPIStub`` served over HTTP: ``url`` is what ``TELEGRAM_API_URL`` should be."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, stub: BotAPIStub | None = None) -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        stub: BotAPIStub | None = None,
+        *,
+        limit: float | None = None,
+        blocked: Iterable[int] = (),
+        fail_rate: float = 0.0,
+        seed: int = 0,
+        retry_after: int | None = None,
+    ) -> None:
+        """``limit``: messages per second, all chats together (None: no limit); ``blocked``:
+        chat ids answered 403; ``fail_rate``: the share of sends answered 502 (before they are
+        delivered), drawn from ``random.Random(seed)``; ``retry_after``: the seconds a 429
+        asks to wait (None: until the window has room, rounded up to whole seconds)."""
         self.token = token
         self.stub = stub or BotAPIStub()
         self._changed = threading.Condition()  # an update arrived, or the bot called something
@@ -179,6 +225,16 @@ class FakeBotAPI:
         self._thread: threading.Thread | None = None
         self.stub.update_listeners.append(self._notify)
         self.stub.listeners.append(self._on_call)
+        # announcements: Telegram's limits and failures, and what was delivered
+        self.limit = limit
+        self.blocked: set[int] = set(blocked)
+        self.fail_rate = fail_rate
+        self.rng = random.Random(seed)
+        self.retry_after = retry_after
+        self.deliveries: dict[int, list[Delivery]] = {}  # chat id -> accepted messages
+        self.refused: Counter[int] = Counter()  # HTTP status -> how many sends got it
+        self._window: deque[float] = deque()  # when the messages of the last second went
+        self._sending = threading.Lock()
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -220,6 +276,62 @@ class FakeBotAPI:
     def url(self) -> str:
         """The Bot API base URL (the token and the method are appended by the client)."""
         return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- announcements: limits, failures, deliveries ---------------------------------------
+
+    def _refuse(self, method: str, params: JSON) -> tuple[int, JSON] | None:
+        """The error Telegram would answer this send with instead of delivering it, if any.
+        Only delivered messages count against ``limit``."""
+        if method not in LIMITED_METHODS:
+            return None
+        try:
+            chat_id = int(str(params.get("chat_id")))
+        except (TypeError, ValueError):
+            return None
+        with self._sending:
+            now = time.monotonic()
+            if self.limit is not None:
+                while self._window and self._window[0] <= now - 1.0:
+                    self._window.popleft()
+                if len(self._window) >= self.limit:
+                    wait = self.retry_after or max(1, math.ceil(self._window[0] + 1.0 - now))
+                    self.refused[429] += 1
+                    return 429, {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {wait}",
+                        "parameters": {"retry_after": wait},
+                    }
+            if chat_id in self.blocked:
+                self.refused[403] += 1
+                return 403, {"ok": False, "error_code": 403, "description": BLOCKED_DESCRIPTION}
+            if self.fail_rate and self.rng.random() < self.fail_rate:
+                self.refused[502] += 1
+                return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+            if self.limit is not None:
+                self._window.append(now)  # the slot is taken before the stub answers
+        return None
+
+    def _delivered(self, method: str, params: JSON, result: JSON) -> None:
+        delivery = Delivery(
+            chat_id=int(result["chat"]["id"]),
+            message_id=int(result["message_id"]),
+            method=method,
+            text=str(params.get("text") or params.get("caption") or ""),
+            at=time.monotonic(),
+            paid=str(params.get("allow_paid_broadcast", "")).lower() == "true",
+        )
+        with self._sending:
+            self.deliveries.setdefault(delivery.chat_id, []).append(delivery)
+
+    def delivered(self, text: str | None = None) -> dict[int, list[Delivery]]:
+        """Accepted messages per chat (only those whose text contains ``text``, if given)."""
+        with self._sending:
+            found = {
+                chat: [d for d in items if text is None or text in d.text]
+                for chat, items in self.deliveries.items()
+            }
+        return {chat: items for chat, items in found.items() if items}
 
     # --- waiting ---------------------------------------------------------------------------
 

@@ -116,7 +116,7 @@ async def test_scheduled_fires_once_and_cancel_stops(tmp_path: Path) -> None:
 
 async def test_notifications_carry_their_own_text(tmp_path: Path) -> None:
     db, service, _ = await setup(tmp_path)
-    await service.unreachable((await service.due())[0] if await service.due() else _row(3))
+    await service.unreachable(_row(3))  # 3 blocked the bot
     notice = await service.notify([(1, "Xin chào <b>1</b>"), (2, "Hello 2"), (3, "x"), (77, "y")])
     assert notice is not None and notice.total == 2  # 3 blocked the bot, 77 unknown
     rows = await service.due()
