@@ -26,6 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.services.container import Services
+from bot.tg.broadcaster import Broadcaster, broadcast_http
 from bot.tg.commands import set_admin_commands, set_default_commands
 from bot.tg.context import BotContext, ThiduaApplication
 from bot.tg.errors import on_error
@@ -36,6 +37,7 @@ from bot.tg.ratelimit import RetryingRateLimiter
 from handlers import (
     admin,
     ask,
+    broadcast,
     checkin,
     events_admin,
     export,
@@ -94,6 +96,11 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, review.typed_number),
         group=-7,
     )
+    # -6: likewise right after a /broadcasts or /settings screen (its numbers and labels).
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, broadcast.typed_pick),
+        group=-6,
+    )
 
     with warnings.catch_warnings():
         # CallbackQueryHandlers inside per-chat conversations are what we want here.
@@ -118,6 +125,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         # The conference door: /checkin (mode), /rsvp_stats, /rsvp_pending, /export_rsvp.
         for door_flow in checkin.handlers(services):
             app.add_handler(door_flow)
+        app.add_handler(broadcast.build(services))  # /broadcast (admins)
 
     # 0: single-step commands.
     app.add_handler(CommandHandler("menu", menu.menu_command))
@@ -155,6 +163,11 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(CallbackQueryHandler(initiative.form_button, pattern=r"^ini:docx:\d+$"))
     for initiative_handler in (*review.handlers(services), *export.handlers(services)):
         app.add_handler(initiative_handler)
+
+    # 0: announcements outside the composer: /broadcasts and its buttons (admins, checked
+    # inside: details, cancel, failures as .xlsx); /settings (everyone): announcements on/off.
+    for broadcast_handler in broadcast.handlers(services):
+        app.add_handler(broadcast_handler)
 
     # 0, last: whatever nothing above handled (same group, so they run only then). Free text
     # is a question for the knowledge base (typed menu choices were taken above).
@@ -216,6 +229,9 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.job_queue.run_repeating(
             rsvp.send_reminders, interval=timedelta(seconds=30), first=5, name="rsvp-reminders"
         )
+    # Announcements: the delivery worker, on a Bot of its own without the rate limiter.
+    if app.broadcast_request is not None:
+        app.broadcaster = await Broadcaster.launch(services, app.bot.token, app.broadcast_request)
     log.info("bot ready: database %s", services.settings.database_path)
 
 
@@ -227,6 +243,9 @@ async def _prune(context: BotContext) -> None:
 
 async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     assert isinstance(app, ThiduaApplication)
+    if app.broadcaster is not None:  # before the database closes: the answers are recorded
+        await app.broadcaster.stop()
+        app.broadcaster = None
     await app.services.close()
 
 
@@ -237,8 +256,13 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     rate_limiter: bool = True,
+    broadcast_request: BaseRequest | None = None,
 ) -> ThiduaApplication:
-    """The bot's Application; ``request``/``updates_request`` replace HTTP (terminal, tests)."""
+    """The bot's Application; ``request``/``updates_request`` replace HTTP (terminal, tests).
+
+    Announcements go through a Bot of their own without the rate limiter, on
+    ``broadcast_request``: by default a dedicated HTTP pool, or ``request`` when one is given.
+    """
     services = services or Services.build(settings)
     token = settings.token or "0:local-terminal-chat"
     builder = (
@@ -271,5 +295,6 @@ def build_application(
         builder = builder.rate_limiter(RetryingRateLimiter())  # type: ignore[arg-type]
     app = builder.build()
     assert isinstance(app, ThiduaApplication)
+    app.broadcast_request = broadcast_request or request or broadcast_http(settings)
     register_handlers(app, services)
     return app

@@ -31,6 +31,7 @@ STAFF_COMMANDS = (
     ("hoi", N_("cmd.hoi")),
     ("profile", N_("cmd.profile")),
     ("language", N_("cmd.language")),
+    ("settings", N_("cmd.settings")),
     ("help", N_("cmd.help")),
     ("cancel", N_("cmd.cancel")),
     ("forget_me", N_("cmd.forget_me")),
@@ -43,6 +44,8 @@ REVIEWER_COMMANDS = (
 # Admins and people granted the checker role (the conference door).
 CHECKER_COMMANDS = (("checkin", N_("cmd.checkin")),)
 ADMIN_COMMANDS = (
+    ("broadcast", N_("cmd.broadcast")),
+    ("broadcasts", N_("cmd.broadcasts")),
     ("event_edit", N_("cmd.event_edit")),
     ("invite_import", N_("cmd.invite_import")),
     ("invitations", N_("cmd.invitations")),

@@ -6,9 +6,11 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.request import BaseRequest
 
 from bot.domain.models import User
 from bot.services.container import Services
+from bot.tg.broadcaster import Broadcaster
 from bot.tg.throttle import ErrorReporter
 
 
@@ -19,6 +21,11 @@ class ThiduaApplication(Application[Any, Any, Any, Any, Any, Any]):
         super().__init__(**kwargs)
         self.services = services
         self.error_reporter = ErrorReporter()
+        # Announcements (bot.tg.broadcaster): the HTTP request of their own Bot, without the
+        # rate limiter (set by build_application), and the running worker (set in post_init;
+        # handlers call ``broadcaster.wake()`` after queueing or cancelling a broadcast).
+        self.broadcast_request: BaseRequest | None = None
+        self.broadcaster: Broadcaster | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

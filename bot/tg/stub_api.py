@@ -103,6 +103,8 @@ class BotAPIStub:
         self.update_listeners: list[Callable[[], None]] = []
         # Errors to return for the next calls of a method: method -> [(status, description)]
         self.failures: dict[str, list[tuple[int, str, JSON | None]]] = {}
+        # The same, for the next calls addressed to one chat (any method): chat_id -> [...]
+        self.chat_failures: dict[int, list[tuple[int, str, JSON | None]]] = {}
         self.webhook: JSON | None = None
         self.files: dict[str, bytes] = {}  # file_path -> bytes, for getFile and downloads
 
@@ -219,6 +221,9 @@ class BotAPIStub:
         """Answer one Bot API call: (HTTP status, JSON body)."""
         with self._lock:
             queued = self.failures.get(method)
+            chat = str(params.get("chat_id", ""))
+            if not queued and chat.lstrip("-").isdigit():
+                queued = self.chat_failures.get(int(chat))
             if queued:
                 status, description, extra = queued.pop(0)
                 body: JSON = {"ok": False, "error_code": status, "description": description}
