@@ -11,14 +11,16 @@ between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -149,11 +151,11 @@ class Database:
             raise RuntimeError("database is not open")
         async with self._write_lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
             except BaseException:
-                await conn.rollback()
+                await _settle(_rollback(conn))
                 raise
             else:
                 await conn.commit()
@@ -162,6 +164,23 @@ class Database:
         async with self.read() as conn, conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back whatever is open. Queued in the connection's thread after the statements
+    already sent (a ``BEGIN`` still on its way included), so it always sees them."""
+    await conn.rollback()
+
+
+async def _settle(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to the end even if the task is cancelled meanwhile (a worker stopped in
+    the middle of a transaction): the write lock is released only once the connection is out
+    of its transaction. The cancellation is not lost: the caller re-raises."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+    task.result()
 
 
 def backup(source: Path | str, target: Path | str) -> int:
