@@ -101,7 +101,7 @@ def export_initiatives(
     first = workbook.active
     assert first is not None
     columns = _initiative_columns(form, include_confidential=include_confidential, t=t, tz=tz)
-    _fill(
+    fill_sheet(
         first,
         t("export.sheet.initiatives"),
         [c.header for c in columns],
@@ -124,7 +124,7 @@ def export_initiatives(
                     person.share,
                 ]
             )
-    _fill(
+    fill_sheet(
         workbook.create_sheet(),
         t("export.sheet.authors"),
         [
@@ -153,7 +153,7 @@ def export_initiatives(
         ]
         for change in history
     ]
-    _fill(
+    fill_sheet(
         workbook.create_sheet(),
         t("export.sheet.history"),
         [
@@ -266,13 +266,16 @@ def sheet_title(text: str) -> str:
     return _SHEET_NAME_BAD.sub(" ", text).strip()[:31] or "Sheet"
 
 
-def _fill(
+def fill_sheet(
     sheet: Worksheet,
     title: str,
     headers: Sequence[str],
     kinds: Sequence[str],
     rows: Sequence[Sequence[object]],
 ) -> None:
+    """A sheet of ``rows`` under bold ``headers``: dates formatted (``kinds``: "date",
+    "datetime" or anything else), widths fitted, header frozen, auto filter; every cell
+    written with :func:`put` (never a formula)."""
     sheet.title = sheet_title(title)
     widths = [len(h) for h in headers]
     for column, header in enumerate(headers, start=1):

@@ -16,10 +16,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from bot.documents.initiative_xlsx import DATETIME_FORMAT, LOCAL_TZ, put, sheet_title
+from bot.documents.initiative_xlsx import LOCAL_TZ, fill_sheet
 from bot.domain.events import Answer, Event, Rsvp, Seat
 from bot.domain.text import fold
 from bot.i18n import N_
@@ -53,10 +51,6 @@ HEADERS = (
 )
 # Column kinds, in the order of HEADERS.
 KINDS = ("text",) * 6 + ("datetime", "number", "text", "text", "datetime")
-MIN_WIDTH, MAX_WIDTH = 8, 50
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-_HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=True)
 
 
 def waitlist_positions(rsvps: Sequence[Rsvp]) -> dict[int, int]:
@@ -104,31 +98,7 @@ def export_rsvp(
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = sheet_title(t(N_("export_rsvp.sheet")))
-    headers = [t(key) for key in HEADERS]
-    widths = [len(h) for h in headers]
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=column)
-        put(cell, header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.alignment = _HEADER_ALIGNMENT
-    for row_index, values in enumerate(rows, start=2):
-        for column, (value, kind) in enumerate(zip(values, KINDS, strict=True), start=1):
-            cell = sheet.cell(row=row_index, column=column)
-            put(cell, value)
-            if kind == "datetime" and isinstance(value, datetime):
-                cell.number_format = DATETIME_FORMAT
-                widths[column - 1] = max(widths[column - 1], 16)
-            elif value is not None:
-                first_line = str(value).split("\n", 1)[0]
-                widths[column - 1] = max(widths[column - 1], len(first_line))
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = min(
-            max(width + 2, MIN_WIDTH), MAX_WIDTH
-        )
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 2)}"
+    fill_sheet(sheet, t(N_("export_rsvp.sheet")), [t(key) for key in HEADERS], KINDS, rows)
 
     workbook.properties.creator = "thidua-bot"
     workbook.properties.title = event.title
