@@ -59,10 +59,10 @@ async def unprocessed(conn: aiosqlite.Connection) -> list[str]:
 
 
 async def is_processed(conn: aiosqlite.Connection, update_id: int) -> bool:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-    ) as cur:
-        return await cur.fetchone() is not None
+    )
+    return bool(rows)
 
 
 async def prune_processed(conn: aiosqlite.Connection, older_than_iso: str) -> int:
@@ -89,13 +89,14 @@ async def set_state(
 
 
 async def get_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> dict[str, Any] | None:
-    async with conn.execute(
-        "SELECT data FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT data FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)
+        )
+    )
+    if not rows:
         return None
-    data = json.loads(row[0])
+    data = json.loads(rows[0][0])
     return data if isinstance(data, dict) else None
 
 

@@ -34,19 +34,21 @@ def _initiative(row: aiosqlite.Row | tuple[Any, ...]) -> Initiative:
 
 
 async def by_draft(conn: aiosqlite.Connection, draft_id: str) -> Initiative | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM initiatives WHERE draft_id = ?", (draft_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return _initiative(row) if row else None
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM initiatives WHERE draft_id = ?", (draft_id,)
+        )
+    )
+    return _initiative(rows[0]) if rows else None
 
 
 async def get(conn: aiosqlite.Connection, initiative_id: int) -> Initiative | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM initiatives WHERE id = ?", (initiative_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return _initiative(row) if row else None
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM initiatives WHERE id = ?", (initiative_id,)
+        )
+    )
+    return _initiative(rows[0]) if rows else None
 
 
 async def by_number(conn: aiosqlite.Connection, number: str) -> Initiative | None:
@@ -59,12 +61,12 @@ async def by_number(conn: aiosqlite.Connection, number: str) -> Initiative | Non
 
 async def next_seq(conn: aiosqlite.Connection, year: int) -> int:
     """The next number of the year; call inside the write transaction that inserts it."""
-    async with conn.execute(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM initiatives WHERE year = ?", (year,)
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM initiatives WHERE year = ?", (year,)
+        )
+    )
+    return int(rows[0][0])
 
 
 async def insert(
@@ -268,15 +270,13 @@ async def units(conn: aiosqlite.Connection) -> list[str]:
         return [str(row[0]) for row in await cur.fetchall()]
 
 
-async def titles(
-    conn: aiosqlite.Connection, exclude_id: int | None = None
-) -> list[tuple[str, str]]:
-    """(number, folded title) of every initiative not withdrawn."""
-    async with conn.execute(
-        "SELECT number, title_key FROM initiatives WHERE status != ? AND id != ?",
-        (Status.WITHDRAWN.value, exclude_id or -1),
-    ) as cur:
-        return [(str(n), str(k)) for n, k in await cur.fetchall()]
+async def title_keys(conn: aiosqlite.Connection) -> list[tuple[int, str, str]]:
+    """(id, number, folded title) of every initiative not withdrawn."""
+    rows = await conn.execute_fetchall(
+        "SELECT id, number, title_key FROM initiatives WHERE status != ?",
+        (Status.WITHDRAWN.value,),
+    )
+    return [(int(i), str(n), str(k)) for i, n, k in rows]
 
 
 async def stale_drafts(conn: aiosqlite.Connection, flow: str, before_iso: str) -> list[int]:

@@ -20,8 +20,10 @@ def _row(row: aiosqlite.Row | None) -> dict[str, Any] | None:
 
 
 async def get(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any] | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", (user_id,)) as cur:
-        return _row(await cur.fetchone())
+    rows = list(
+        await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
+    )
+    return _row(rows[0] if rows else None)
 
 
 async def find_by_username(conn: aiosqlite.Connection, username: str) -> dict[str, Any] | None:
@@ -76,8 +78,8 @@ async def set_profile(
 
 
 async def roles(conn: aiosqlite.Connection, user_id: int) -> set[str]:
-    async with conn.execute("SELECT role FROM user_roles WHERE user_id = ?", (user_id,)) as cur:
-        return {str(r[0]) for r in await cur.fetchall()}
+    rows = await conn.execute_fetchall("SELECT role FROM user_roles WHERE user_id = ?", (user_id,))
+    return {str(r[0]) for r in rows}
 
 
 async def users_with_role(conn: aiosqlite.Connection, role: str) -> list[int]:

@@ -126,11 +126,11 @@ class FlowService:
             pass
 
     async def draft(self, user_id: int, flow: str) -> dict[str, Any] | None:
-        async with self.db.read() as conn:
+        async with self.db.lookup() as conn:
             return await flow_sql.get_draft(conn, user_id, flow)
 
     async def is_processed(self, update_id: int) -> bool:
-        async with self.db.read() as conn:
+        async with self.db.lookup() as conn:
             return await flow_sql.is_processed(conn, update_id)
 
     async def mark_processed(self, update_id: int) -> None:

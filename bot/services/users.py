@@ -84,7 +84,7 @@ class UserService:
         if cached is not None:
             return cached
         writes = self._writes.get(user_id, 0)
-        async with self.db.read() as conn:
+        async with self.db.lookup() as conn:
             user = await self._read(conn, user_id)
         if user is not None and self._writes.get(user_id, 0) == writes:
             self._cache[user_id] = user
