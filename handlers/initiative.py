@@ -9,6 +9,7 @@ update id in one transaction) before the reply.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -155,11 +156,14 @@ def _person_header(context: BotContext, draft: dict[str, Any], list_id: str) -> 
     return context.t(f"initiative.person_header.{list_id}", n=count + 1)
 
 
-async def prompt(update: Update, context: BotContext, state: str) -> None:
-    """Ask the question of ``state`` with its buttons."""
+async def prompt(
+    update: Update, context: BotContext, state: str, draft: dict[str, Any] | None = None
+) -> None:
+    """Ask the question of ``state`` with its buttons (``draft``: as just saved, else read)."""
     service = context.services.initiatives
     form = service.form
-    draft = await service.draft(context.user_id)
+    if draft is None:
+        draft = await service.draft(context.user_id)
     opts = engine.options(form, draft, state)
     if state == REVIEW:
         text = context.t("initiative.review_title") + "\n\n" + summary(context, form, draft)
@@ -233,7 +237,7 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
         )
     if result.notice in ("initiative.part_saved", "initiative.file_saved"):
         return result.state  # the long answer goes on: no new question
-    await prompt(update, context, result.state)
+    await prompt(update, context, result.state, result.draft)
     return result.state
 
 
@@ -346,13 +350,19 @@ async def send_form(
     *,
     include_confidential: bool = True,
 ) -> None:
-    """The filled application, ready to print and sign."""
+    """The filled application, ready to print and sign. Rendered in a worker thread (several
+    milliseconds of CPU): the event loop goes on serving the others meanwhile (callers send
+    their text reply first: it does not wait for the document)."""
     chat = update.effective_chat
     assert chat is not None
     services = context.services
     today = datetime.now(services.settings.tz).date()
-    data = render_form(
-        services.initiatives.form, item, today=today, include_confidential=include_confidential
+    data = await asyncio.to_thread(
+        render_form,
+        services.initiatives.form,
+        item,
+        today=today,
+        include_confidential=include_confidential,
     )
     try:
         await context.bot.send_document(

@@ -8,6 +8,9 @@ the first one created.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +39,8 @@ from storage import initiatives as sql
 
 FLOW = "initiative"
 
+log = logging.getLogger(__name__)
+
 
 class InitiativeError(Exception):
     """A request the workflow refuses; ``code`` names the localized message."""
@@ -59,6 +64,7 @@ class Stepped:
     notice: str | None = None
     params: dict[str, object] = field(default_factory=dict)
     similar: list[str] = field(default_factory=list)  # numbers of similar earlier titles
+    draft: dict[str, Any] | None = None  # the draft as saved by the step
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,18 @@ class Submitted:
 class Moved:
     initiative: Initiative
     change: StatusChange
+
+
+def _similar(
+    title: str, keys: list[tuple[int, str, str]], exclude: int | None, threshold: int
+) -> list[str]:
+    earlier = [(number, key) for ident, number, key in keys if ident != exclude]
+    return form_engine.similar_titles(title, earlier, threshold)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class InitiativeService:
@@ -89,6 +107,7 @@ class InitiativeService:
         self.form = form
         self.tz = tz
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._reading_titles: asyncio.Task[list[tuple[int, str, str]]] | None = None
 
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
@@ -134,7 +153,8 @@ class InitiativeService:
 
     async def step(self, ref: StepRef, user_id: int, given: Input) -> Stepped:
         """Apply one input at the current step. Raises ``InvalidInput`` (nothing changes)."""
-        similar: list[str] = []
+        title: str | None = None  # answered the title: check for similar ones afterwards
+        amending: object = None
         async with self.flows.step(ref, FLOW) as step:
             draft = await flow_sql.get_draft(step.conn, user_id, FLOW)
             if draft is None:
@@ -148,12 +168,39 @@ class InitiativeService:
             await flow_sql.put_draft(step.conn, user_id, FLOW, outcome.draft)
             step.state = form_engine.next_state(self.form, outcome.draft)
             if state == "title":
-                title = outcome.draft["answers"]["title"]
-                earlier = await sql.titles(step.conn, outcome.draft.get("initiative_id"))
-                similar = form_engine.similar_titles(
-                    title, earlier, self.form.limits.similar_title_score
-                )
-        return Stepped(str(step.state), outcome.notice, outcome.params, similar)
+                title = str(outcome.draft["answers"]["title"])
+                amending = outcome.draft.get("initiative_id")
+        similar = await self.similar(title, amending) if title is not None else []
+        return Stepped(str(step.state), outcome.notice, outcome.params, similar, outcome.draft)
+
+    async def similar(self, title: str, exclude_id: object = None) -> list[str]:
+        """Numbers of earlier initiatives whose titles look like ``title`` (a warning only).
+
+        After the step's transaction, outside the write lock: every title is read (with a
+        reader; callers arriving while a read is on its way share it, as when many people type
+        their titles at once) and compared in a worker thread.
+        """
+        exclude = exclude_id if isinstance(exclude_id, int) else None
+        try:
+            keys = await self._title_keys()
+        except sqlite3.Error as exc:  # the answer is saved already: go on without the warning
+            log.warning("similar-title check failed: %s", exc)
+            return []
+        return await asyncio.to_thread(
+            _similar, title, keys, exclude, self.form.limits.similar_title_score
+        )
+
+    async def _title_keys(self) -> list[tuple[int, str, str]]:
+        reading = self._reading_titles
+        loop = asyncio.get_running_loop()
+        if reading is None or reading.done() or reading.get_loop() is not loop:
+            reading = self._reading_titles = loop.create_task(self._read_title_keys())
+            reading.add_done_callback(_retrieve)  # a failure nobody waits for any more
+        return await asyncio.shield(reading)
+
+    async def _read_title_keys(self) -> list[tuple[int, str, str]]:
+        async with self.db.read() as conn:
+            return await sql.title_keys(conn)
 
     async def pause(self, ref: StepRef) -> None:
         """Leave the flow; the draft stays for later (``/sangkien`` resumes it)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -71,16 +72,32 @@ async def send(
 
 async def acknowledge(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Answer a button press and take the keyboard off the message it came from, so that an
-    old button cannot be pressed twice."""
+    old button cannot be pressed twice. Both requests go out at once (two round trips to
+    Telegram in the time of one); a failed answer is only logged, and so is a keyboard that
+    cannot be removed (``BadRequest``: gone already), any other error of the removal is raised
+    once both are done."""
     query = update.callback_query
     if query is None:
         return
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:
-        log.debug("answerCallbackQuery failed: %s", exc)
-    if text is None and isinstance(query.message, Message) and query.message.reply_markup:
+
+    async def answer() -> None:
         try:
-            await query.message.edit_reply_markup(None)
+            await query.answer(text, show_alert=alert)
+        except TelegramError as exc:
+            log.debug("answerCallbackQuery failed: %s", exc)
+
+    message = query.message
+    if text is not None or not isinstance(message, Message) or not message.reply_markup:
+        await answer()
+        return
+
+    async def remove_keyboard() -> None:
+        try:
+            await message.edit_reply_markup(None)
         except BadRequest as exc:
             log.debug("could not remove keyboard: %s", exc)
+
+    outcomes = await asyncio.gather(answer(), remove_keyboard(), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
