@@ -894,13 +894,13 @@ def format_report(report: Report) -> str:
         f"{report.people} titles, {share:.1%} of the run -> "
         + ("a bottleneck" if share > 0.1 else "not the bottleneck")
         + f"; title step p50 {title_p50:.0f} ms vs other typed answers p50 "
-        f"{percentile(other_text, 0.5):.0f} ms (it reads every title inside the step's write "
-        "transaction)"
+        f"{percentile(other_text, 0.5):.0f} ms (it reads every title after the step's write "
+        "transaction and matches them in a worker thread)"
     )
     if report.docx_render_ms is not None:
         lines.append(
             f"the .docx of the commit step: render_form takes {report.docx_render_ms:.0f} ms of "
-            "CPU per form, alone (it runs in the handler, on the event loop)"
+            "CPU per form, alone (in a worker thread, after the receipt is sent)"
         )
     echo = report.echo
     if echo is not None and report.ratio is not None:

@@ -12,8 +12,11 @@ fixed words of the layout below are Vietnamese only: the document is a Vietnames
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import re
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +25,7 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_PARAGRAPH_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt
@@ -82,8 +86,23 @@ def render_form(
 ) -> bytes:
     """The filled application as a .docx. ``include_confidential=False`` replaces the answers
     of confidential items by a note; ``today`` fills the date above the signature (else blanks
-    to write by hand)."""
-    doc = Document()
+    to write by hand). Callers may run it in worker threads: one form is built at a time
+    (the models below are shared)."""
+    with _RENDERING:
+        return _render(form, initiative, include_confidential=include_confidential, today=today)
+
+
+_RENDERING = threading.Lock()
+
+
+def _render(
+    form: FormDefinition,
+    initiative: Initiative,
+    *,
+    include_confidential: bool,
+    today: date | None,
+) -> bytes:
+    doc = Document(io.BytesIO(_template()))
     _setup(doc, form, initiative)
     _motto(doc)
     title = _paragraph(doc, form.title, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
@@ -196,6 +215,24 @@ def _safe(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
+# Building a paragraph or a table through python-docx's properties (each looks its XML up and
+# inserts in schema order) costs ten times copying a finished one: the first paragraph of each
+# kind, the first table of each kind and its first row are kept (never changed once stored)
+# and the next ones are copies with their own text.
+_ParagraphKind = tuple[WD_PARAGRAPH_ALIGNMENT | None, bool, bool, Length | None, bool]
+_paragraph_models: dict[_ParagraphKind, Any] = {}
+
+
+def _append_block(doc: DocumentObject, element: Any) -> None:
+    """Add a paragraph or a table (XML) at the end of the body, before the section settings."""
+    body = doc.element.body
+    sect_pr = body.sectPr
+    if sect_pr is None:
+        body.append(element)
+    else:
+        sect_pr.addprevious(element)
+
+
 def _paragraph(
     doc: DocumentObject,
     text: str = "",
@@ -205,6 +242,14 @@ def _paragraph(
     italic: bool = False,
     size: Length | None = None,
 ) -> Paragraph:
+    kind = (align, bold, italic, size, bool(text))
+    model = _paragraph_models.get(kind)
+    if model is not None:
+        p = copy.deepcopy(model)
+        if text:
+            p.r_lst[0].text = _safe(text)
+        _append_block(doc, p)
+        return Paragraph(p, doc)
     paragraph = doc.add_paragraph()
     if align is not None:
         paragraph.alignment = align
@@ -214,10 +259,20 @@ def _paragraph(
         run.italic = italic or None
         if size is not None:
             run.font.size = size
+    _paragraph_models[kind] = copy.deepcopy(paragraph._p)
     return paragraph
 
 
-def _setup(doc: DocumentObject, form: FormDefinition, initiative: Initiative) -> None:
+@functools.cache
+def _template() -> bytes:
+    """The blank document every form starts from (a .docx, parsed again for each form): the
+    default template of python-docx with the page and the Normal style of the form and an empty
+    footer, without what a form never uses. The default template is 0.8 MB of XML, mostly
+    styles: a second copy of them for Word 2010 (``stylesWithEffects``, which Word rebuilds)
+    and 160 style definitions, of which a form uses five (Word's other built-in styles stay
+    available through the latent styles, as in any document Word saves). Parsing, writing and
+    compressing them took most of the time of a form."""
+    doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
     section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
@@ -240,8 +295,54 @@ def _setup(doc: DocumentObject, form: FormDefinition, initiative: Initiative) ->
     paragraph_format.space_after = Pt(4)
     paragraph_format.line_spacing = 1.15
 
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    section.footer.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
+    _slim(doc)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+_UNUSED_PARTS = (
+    "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects",
+    RT.THUMBNAIL,
+)
+_TABLE_STYLE = "Table Grid"
+
+
+def _slim(doc: DocumentObject) -> None:
+    """Drop the parts and the style definitions a form never uses (see :func:`_template`)."""
+    package = doc.part.package
+    for rels in (package.rels, doc.part.rels):
+        for r_id, rel in list(rels.items()):
+            if rel.reltype in _UNUSED_PARTS:
+                del rels[r_id]
+    styles = doc.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    wanted = [s for s in by_id.values() if s.get(qn("w:default")) == "1"]
+    wanted.append(doc.styles[_TABLE_STYLE].element)
+    for part in (doc.part, doc.sections[0].footer.part):
+        for ref in part.element.iter(qn("w:pStyle"), qn("w:rStyle"), qn("w:tblStyle")):
+            if ref.get(qn("w:val")) in by_id:
+                wanted.append(by_id[ref.get(qn("w:val"))])
+    keep: set[str] = set()
+    while wanted:  # with the styles they are based on, linked to, followed by
+        style = wanted.pop()
+        style_id = style.get(qn("w:styleId"))
+        if style_id in keep:
+            continue
+        keep.add(style_id)
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = style.find(qn(tag))
+            if ref is not None and ref.get(qn("w:val")) in by_id:
+                wanted.append(by_id[ref.get(qn("w:val"))])
+    for style_id, style in by_id.items():
+        if style_id not in keep:
+            styles.remove(style)
+
+
+def _setup(doc: DocumentObject, form: FormDefinition, initiative: Initiative) -> None:
+    """What differs from one form to the next outside the body (see :func:`_template`)."""
+    footer = doc.sections[0].footer.paragraphs[0]
     run = footer.add_run(_safe(f"{RECEIPT}: {initiative.number}"))
     run.font.size = SMALL_SIZE
     run.italic = True
@@ -286,6 +387,11 @@ def _motto(doc: DocumentObject) -> None:
     rule.paragraph_format.line_spacing = Pt(4)
 
 
+# (columns, headers): the table with its header row, and its first row of people (None: none
+# was built yet)
+_table_models: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
+
+
 def _persons_table(
     doc: DocumentObject,
     form: FormDefinition,
@@ -298,29 +404,55 @@ def _persons_table(
     if shares and list_id == "authors":
         columns.append("share")
     headers = [NUMBER_HEADER, *(form.person_docx.get(c, c) for c in columns[1:])]
+    rows = [[str(i), *(_person_value(p, c) for c in columns[1:])] for i, p in enumerate(listed, 1)]
+    key = (tuple(columns), tuple(headers))
+    model = _table_models.get(key)
+    if model is None or (rows and model[1] is None):
+        _new_table(doc, key, columns, headers, rows)
+    else:
+        table, first_row = model
+        tbl = copy.deepcopy(table)
+        _append_block(doc, tbl)
+        for values in rows:
+            tr = copy.deepcopy(first_row)
+            for tc, text in zip(tr.tc_lst, values, strict=True):
+                tc.p_lst[0].r_lst[0].text = _safe(text)
+            tbl.append(tr)
+    doc.add_paragraph().paragraph_format.space_after = Pt(0)  # air after the table
+
+
+def _new_table(
+    doc: DocumentObject,
+    key: tuple[tuple[str, ...], tuple[str, ...]],
+    columns: Sequence[str],
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+) -> None:
+    """A persons table built through python-docx, kept as the model of its kind."""
     table = doc.add_table(rows=1, cols=len(columns))
-    table.style = doc.styles["Table Grid"]
+    table.style = doc.styles[_TABLE_STYLE]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     widths = _widths(columns)
+    for column_index, width in enumerate(widths):
+        table.columns[column_index].width = width
 
     header = table.rows[0]
     tr_pr = header._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")  # the header row repeats on every page
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
-    for cell, text in zip(header.cells, headers, strict=True):
+    for cell, text, width in zip(header.cells, headers, widths, strict=True):
         _cell(cell, text, bold=True, center=True)
-    for index, person in enumerate(listed, start=1):
+        cell.width = width
+    empty = copy.deepcopy(table._tbl)
+    for values in rows:
         row = table.add_row()
-        values = [str(index), *(_person_value(person, c) for c in columns[1:])]
-        for cell, column, text in zip(row.cells, columns, values, strict=True):
+        for cell, column, text, width in zip(row.cells, columns, values, widths, strict=True):
             _cell(cell, text, center=column in ("number", "birth_date", "share"))
-    for column_index, width in enumerate(widths):
-        table.columns[column_index].width = width
-        for cell in table.columns[column_index].cells:
             cell.width = width
-    doc.add_paragraph().paragraph_format.space_after = Pt(0)  # air after the table
+    first_row = copy.deepcopy(table._tbl.tr_lst[1]) if rows else None
+    _table_models[key] = (empty, first_row)
 
 
 def _widths(columns: Sequence[str]) -> list[Length]:
