@@ -14,8 +14,9 @@ types a near-copy of an earlier title and should get the "similar title" warning
 
 The bot is the real application (``build_application`` + ``post_init``) on a SQLite database
 on disk, running (``Application.start``: the update fetcher, the job queue, the persistence
-flush). Every update takes the production path after ``getUpdates``: ``Update.de_json``, the
-durable update queue (which writes it to the inbox table), the update fetcher, the
+flush). Every update takes the production path after ``getUpdates``: the getUpdates request
+keeps its JSON, ``Update.de_json``, the durable update queue (which writes that JSON to the inbox
+table), the update fetcher, the
 ``KeyedUpdateProcessor`` with its before/after hooks (processed-update log, persistence flush),
 the handlers. ``--feed direct`` skips the queue and calls the processor directly, as the test
 harness does. Every Bot API call is answered by ``StubRequest`` after ``--delay`` seconds
@@ -76,6 +77,7 @@ from bot.app import build_application, post_init  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.domain.initiative import Person, Status, load_form, similar_titles, title_key  # noqa: E402
 from bot.services.users import CONSENT_NOTICE_VERSION  # noqa: E402
+from bot.tg.inbox import DurableUpdateQueue  # noqa: E402
 from bot.tg.processor import KeyedUpdateProcessor  # noqa: E402
 from bot.tg.stub_api import JSON, BotAPIStub, StubUser  # noqa: E402
 from bot.tg.stub_request import StubRequest  # noqa: E402
@@ -499,6 +501,10 @@ class Driver:
 
     async def feed(self, data: JSON) -> None:
         """The update as the updater hands it over; returns once the processor is done."""
+        queue = self.app.update_queue
+        recorder = queue.recorder if isinstance(queue, DurableUpdateQueue) else None
+        if self.feed_mode != "direct" and recorder is not None:
+            recorder.record([data])  # what the getUpdates request keeps of its answer
         update = Update.de_json(data, self.app.bot)
         assert update is not None
         if self.feed_mode == "direct":

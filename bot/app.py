@@ -30,7 +30,7 @@ from bot.tg.broadcaster import Broadcaster, broadcast_http
 from bot.tg.commands import set_admin_commands, set_default_commands
 from bot.tg.context import BotContext, ThiduaApplication
 from bot.tg.errors import on_error
-from bot.tg.inbox import DurableUpdateQueue
+from bot.tg.inbox import DurableUpdateQueue, UpdateRecorder
 from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
@@ -202,8 +202,8 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     if isinstance(queue, DurableUpdateQueue):
         flows = services.flows
 
-        async def store(update: Update) -> None:
-            await flows.receive(update.update_id, update.to_json())
+        async def store(update: Update, data: str) -> None:
+            await flows.receive(update.update_id, data)
 
         queue.store = store
         pending = [Update.de_json(json.loads(data), app.bot) for data in await flows.unprocessed()]
@@ -275,22 +275,28 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(SQLitePersistence(services.db, services.states))
         .concurrent_updates(KeyedUpdateProcessor())
-        .update_queue(DurableUpdateQueue())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    api: BaseRequest
     if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+        api, polling = request, updates_request or request
     else:
-        builder = builder.request(
-            HTTPXRequest(
-                connection_pool_size=64,
-                connect_timeout=10,
-                read_timeout=15,
-                write_timeout=20,
-                pool_timeout=5,
-            )
-        ).get_updates_request(HTTPXRequest(connect_timeout=10, read_timeout=40))
+        api = HTTPXRequest(
+            connection_pool_size=64,
+            connect_timeout=10,
+            read_timeout=15,
+            write_timeout=20,
+            pool_timeout=5,
+        )
+        polling = HTTPXRequest(connect_timeout=10, read_timeout=40)
+    # getUpdates keeps each update's JSON for the durable queue (bot/tg/inbox.py).
+    recorder = UpdateRecorder(polling)
+    builder = (
+        builder.request(api)
+        .get_updates_request(recorder)
+        .update_queue(DurableUpdateQueue(recorder))
+    )
     if rate_limiter:
         builder = builder.rate_limiter(RetryingRateLimiter())  # type: ignore[arg-type]
     app = builder.build()
