@@ -6,12 +6,12 @@ The answer quotes the passage (trimmed to what the question is about), its citat
 instead of pressing it (``typed_pick``, which runs before the main menu's typed choices). When
 the documents do not answer, the question can be sent to the office (:mod:`handlers.office`).
 
-What the last answers showed is kept per person in ``user_data["kb"]`` (JSON):
-``q`` the last question, ``opts`` the typed choices of the last answer (``s:<id>``, ``fb:1``,
-``fb:0``, ``office``), ``live`` whether a typed number still means them, ``last`` the id of the
-last answer message, ``msgs`` {message id: {"q", "s"}} of recent answers (for 👍/👎 and the
-sections shown), ``sent`` the questions already passed to the office. Sections offered as
-buttons are looked up by id in the knowledge base when pressed.
+What the last answers showed is kept per person in ``user_data["kb"]`` (JSON): ``q`` the last
+question, ``last`` the id of the last answer message, ``msgs`` {message id: {"q", "s"}} of
+recent answers (for 👍/👎 and the sections shown), ``sent`` the questions already passed to the
+office. Sections offered as buttons are looked up by id in the knowledge base when pressed. The
+buttons of the last answer (``s:<id>``, ``fb:1``, ``fb:0``, ``office``) are remembered for their
+typed forms by :class:`bot.tg.screen.Screen` (``user_data["kb_screen"]``).
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.choices import Choice, is_number
 from bot.domain.text import clean, fold
 from bot.kb.models import Answer, Hit
 from bot.services.container import Services
 from bot.tg.context import BotContext
+from bot.tg.screen import Option as Button
+from bot.tg.screen import Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import office
 from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, ref, text_of, user_dict
@@ -45,6 +47,8 @@ from handlers.menu import show_menu
 FLOW = "ask"
 QUESTION = "question"
 KEY = "kb"  # user_data key
+# The buttons of the last answer, for their typed forms (they stay: 👎 then 👍 on one answer).
+SCREEN = Screen("kb_screen", sticky=True)
 
 MAX_QUESTION = 500  # characters
 PASSAGE_LIMIT = 1200  # characters of a quoted passage
@@ -286,7 +290,12 @@ def _remember(
     "alts": ids of the "xem thêm" sections, "office": whether it offered the office}; typed
     numbers now mean its buttons (``options``)."""
     memory = _memory(context)
-    memory.update(q=about["q"], opts=options, live=bool(options))
+    memory["q"] = about["q"]
+    assert context.user_data is not None
+    SCREEN.remember(
+        context.user_data,
+        [Button(c.value, (*c.labels, *c.aliases)) for c in _choices(context, options)],
+    )
     if message is None:
         return
     msgs: dict[str, Any] = memory.setdefault("msgs", {})
@@ -410,21 +419,23 @@ async def typed_pick(update: Update, context: BotContext) -> None:
     if user is None or update.effective_chat is None or update.message is None:
         return
     data = context.application.user_data.get(user.id)
-    memory = data.get(KEY) if data else None
-    if not isinstance(memory, dict) or not memory.get("live"):
+    options = {option.data for option in SCREEN.options(data)}
+    if not options:
         return
-    options = [str(option) for option in memory.get("opts", [])]
+    if context.services.states.active(BotContext.key_of(update)) is not None:
+        SCREEN.end(data)
+        return
     text = text_of(update)
-    in_flow = context.services.states.active(BotContext.key_of(update)) is not None
-    picked = None
-    if not in_flow:
-        picked = EMOJI_OPTIONS.get(text.strip()) or match_choice(text, _choices(context, options))
-        picked = picked if picked in options else None
-    if picked is None:
-        if not in_flow and is_number(fold(text)) and options:
-            await send(update, context, context.t("kb.pick_range", count=len(options)))
+    emoji = EMOJI_OPTIONS.get(text.strip())
+    if emoji in options:
+        picked: str | None = emoji
+    else:
+        resolved = SCREEN.resolve(data, text)
+        if resolved.kind is Typed.OUT_OF_RANGE:
+            await send(update, context, context.t("kb.pick_range", count=resolved.high))
             raise ApplicationHandlerStop
-        memory["live"] = False
+        picked = resolved.data
+    if picked is None:
         return
     await _apply(update, context, picked, None)
     raise ApplicationHandlerStop

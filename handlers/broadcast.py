@@ -27,7 +27,6 @@ import inspect
 import io
 import logging
 import re
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -61,13 +60,15 @@ from bot.domain.broadcasts import (
     Progress,
     RowStatus,
 )
-from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.choices import Choice
 from bot.domain.initiative import Status
 from bot.domain.text import fold
 from bot.i18n import N_, Safe
 from bot.services.broadcasts import BroadcastError
 from bot.services.container import Services
 from bot.tg.context import BotContext
+from bot.tg.screen import Option as Button
+from bot.tg.screen import Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
     END,
@@ -85,12 +86,13 @@ log = logging.getLogger(__name__)
 
 FLOW = "broadcast"
 DRAFT = "broadcast_draft"  # user_data: the announcement being composed
-SCREEN = "broadcast_screen"  # user_data: the options of the last /broadcasts or /settings screen
+# The options of the last /broadcasts or /settings screen, for their typed numbers and labels
+# (valid 30 minutes).
+SCREEN = Screen("broadcast_screen", ttl=30 * 60)
 PREFIX = "bc:"
 LIST_PREFIX = "bcl:"
 SETTINGS_PREFIX = "set:"
 LIST_SIZE = 20
-SCREEN_TTL = 30 * 60  # seconds a screen's typed numbers stay valid
 LABEL_MAX = 48  # characters of a unit or an event on a button
 BUTTONS_MAX = 40  # units or events offered as buttons (beyond: typed from the numbered list)
 SNIPPET_MAX = 300  # characters of the content shown in the details
@@ -889,10 +891,13 @@ async def on_cancel(update: Update, context: BotContext) -> None:
 
 def _remember(context: BotContext, options: Sequence[tuple[str, Sequence[str]]]) -> None:
     """The buttons of the screen just sent, in order, for their typed numbers and labels."""
-    memory = user_dict(context, SCREEN)
-    memory["opts"] = [{"d": data, "t": list(labels)} for data, labels in options]
-    memory["at"] = time.time()
-    memory["live"] = True
+    assert context.user_data is not None
+    SCREEN.remember(context.user_data, [Button(data, tuple(labels)) for data, labels in options])
+
+
+def _forget_screen(context: BotContext) -> None:
+    if context.user_data is not None:
+        SCREEN.forget(context.user_data)
 
 
 def _counts(context: BotContext, broadcast: Broadcast, progress: Progress) -> str:
@@ -926,7 +931,7 @@ async def _show_list(update: Update, context: BotContext) -> None:
     service = context.services.broadcasts
     items = await service.recent(LIST_SIZE)
     if not items:
-        user_dict(context, SCREEN).clear()
+        _forget_screen(context)
         await send(update, context, context.t("broadcast.list_empty"))
         return
     lines = [context.t("broadcast.list_title"), ""]
@@ -1026,7 +1031,7 @@ async def _stop(update: Update, context: BotContext, broadcast_id: int) -> None:
         await send(update, context, context.t(SERVICE_ERRORS.get(exc.code, "broadcast.not_found")))
         return
     log.info("broadcast %d cancelled by %s: %d not sent", broadcast_id, context.user_id, stopped)
-    user_dict(context, SCREEN).clear()
+    _forget_screen(context)
     await _wake(context)
     await send(update, context, context.t("broadcast.stopped", id=broadcast_id, count=stopped))
 
@@ -1140,7 +1145,7 @@ async def _set_muted(update: Update, context: BotContext, muted: bool) -> None:
     if user.muted != muted:
         context.user = await context.services.users.set_muted(user.user_id, muted)
         log.info("announcements %s for %s", "off" if muted else "on", user.user_id)
-    user_dict(context, SCREEN).clear()
+    _forget_screen(context)
     key = N_("settings.turned_off") if muted else N_("settings.turned_on")
     await send(update, context, context.t(key))
 
@@ -1194,27 +1199,21 @@ async def typed_pick(update: Update, context: BotContext) -> None:
     if user is None or update.effective_chat is None or update.message is None:
         return
     data = context.application.user_data.get(user.id)
-    memory = data.get(SCREEN) if data else None
-    if not isinstance(memory, dict) or not memory.get("live"):
-        return
-    memory["live"] = False
-    if context.services.states.active(BotContext.key_of(update)) is not None:
-        return
-    if time.time() - float(memory.get("at") or 0) > SCREEN_TTL:
+    if not SCREEN.options(data):
         return
     text = text_of(update)
-    if not text or text.startswith("/"):
+    if context.services.states.active(BotContext.key_of(update)) is not None or (
+        not text or text.startswith("/")
+    ):
+        SCREEN.end(data)
         return
-    options = [o for o in memory.get("opts") or [] if isinstance(o, dict)]
-    choices = [Choice(str(o.get("d")), [str(x) for x in o.get("t") or []]) for o in options]
-    picked = match_choice(text, choices) if choices else None
-    if picked is None:
-        if choices and is_number(fold(text)):
-            memory["live"] = True  # "99": answered, and the screen stays
-            await send(update, context, context.t("broadcast.pick_range", count=len(choices)))
-            raise ApplicationHandlerStop
+    resolved = SCREEN.resolve(data, text)
+    if resolved.kind is Typed.OUT_OF_RANGE:  # "99": answered, and the screen stays
+        await send(update, context, context.t("broadcast.pick_range", count=resolved.high))
+        raise ApplicationHandlerStop
+    if resolved.data is None:
         return
-    await _run(update, context, picked)
+    await _run(update, context, resolved.data)
     raise ApplicationHandlerStop
 
 

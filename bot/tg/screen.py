@@ -1,0 +1,136 @@
+"""What a person's last screen offered, so that typing its button works as well as pressing it.
+
+Every choice offered by inline buttons also accepts its typed number or label (Zalo has no
+buttons, and people type anyway). Outside a conversation there is no state saying what "2"
+means, so a screen with buttons remembers its options here (in the person's ``user_data``,
+which the persistence keeps across a restart) and a handler that runs before the main menu's
+typed choices asks :meth:`Screen.resolve` what the next message means. The memory stays "live"
+only while the messages are its options (or, for most screens, for the next message only), so a
+"2" typed later means the menu's second item again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.text import fold
+
+
+@dataclass(frozen=True)
+class Option:
+    """One button of a screen: its callback ``data``, every label it may be typed as, and its
+    typed number when that is not its position (``None``: its position, from 1; ``0``: none,
+    e.g. a "back" button in a numbered list)."""
+
+    data: str
+    labels: tuple[str, ...] = ()
+    number: int | None = None
+
+
+class Typed(Enum):
+    PICKED = "picked"  # the text designates one of the options
+    OUT_OF_RANGE = "out_of_range"  # a number, but none of the options has it (still live)
+    OTHER = "other"  # anything else: the memory is over
+
+
+@dataclass(frozen=True)
+class Resolved:
+    kind: Typed
+    data: str | None = None
+    low: int = 0  # the numbers the options have (for "type a number from low to high")
+    high: int = 0
+
+
+Clock = Callable[[], float]
+
+
+class Screen:
+    """The memory of one kind of screen, under ``key`` in ``user_data``; ``ttl`` seconds after
+    the screen was sent its options are forgotten (``None``: no time limit). ``sticky``: a pick
+    leaves the screen live (its buttons stay valid, e.g. 👍 after 👎 on the same answer)."""
+
+    def __init__(
+        self,
+        key: str,
+        ttl: float | None = None,
+        *,
+        sticky: bool = False,
+        clock: Clock = time.time,
+    ) -> None:
+        self.key = key
+        self.ttl = ttl
+        self.sticky = sticky
+        self.clock = clock
+
+    def remember(self, user_data: MutableMapping[str, Any], options: Sequence[Option]) -> None:
+        """The screen just sent offers ``options`` (in their order on the screen)."""
+        user_data[self.key] = {
+            "opts": [{"d": o.data, "t": list(o.labels), "n": o.number} for o in options],
+            "at": self.clock(),
+            "live": bool(options),
+        }
+
+    def forget(self, user_data: MutableMapping[str, Any]) -> None:
+        user_data.pop(self.key, None)
+
+    def options(self, user_data: MutableMapping[str, Any] | None) -> list[Option]:
+        """The options of the last screen while they are live, else none."""
+        memory = user_data.get(self.key) if user_data is not None else None
+        if not isinstance(memory, dict) or not memory.get("live"):
+            return []
+        if self.ttl is not None and self.clock() - float(memory.get("at") or 0) > self.ttl:
+            return []
+        found = []
+        valid = [raw for raw in memory.get("opts") or [] if isinstance(raw, dict)]
+        for position, raw in enumerate(valid, start=1):
+            number = raw.get("n")
+            found.append(
+                Option(
+                    str(raw.get("d")),
+                    tuple(str(label) for label in raw.get("t") or []),
+                    position if number is None else int(number),
+                )
+            )
+        return found
+
+    def pick(self, user_data: MutableMapping[str, Any] | None, text: str) -> str | None:
+        """The option ``text`` designates (its number or one of its labels), else ``None``.
+        Does not change the memory."""
+        options = self.options(user_data)
+        if not options:
+            return None
+        folded = fold(text)
+        if is_number(folded):
+            wanted = int(folded)
+            return next((o.data for o in options if o.number == wanted and wanted > 0), None)
+        return match_choice(text, [Choice(o.data, o.labels) for o in options])
+
+    def resolve(self, user_data: MutableMapping[str, Any] | None, text: str) -> Resolved:
+        """What the next message means for the last screen. Anything that is not one of its
+        options ends the memory; so does a pick unless the screen is sticky (the screen that
+        answers a pick remembers its own options). A number that is none of the options is
+        out of range and leaves the memory live, so that the person can correct it."""
+        options = self.options(user_data)
+        if not options:
+            return Resolved(Typed.OTHER)
+        picked = self.pick(user_data, text)
+        if picked is not None:
+            if not self.sticky:
+                self.end(user_data)
+            return Resolved(Typed.PICKED, picked)
+        numbers = [o.number for o in options if o.number]
+        if is_number(fold(text)) and numbers:
+            return Resolved(Typed.OUT_OF_RANGE, low=min(numbers), high=max(numbers))
+        self.end(user_data)
+        return Resolved(Typed.OTHER)
+
+    def end(self, user_data: MutableMapping[str, Any] | None) -> None:
+        """The next message is not for this screen any more."""
+        memory = user_data.get(self.key) if user_data is not None else None
+        if isinstance(memory, dict):
+            memory["live"] = False
