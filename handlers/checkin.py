@@ -56,8 +56,10 @@ from bot.domain.events import Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
 from bot.domain.text import clean, fold
 from bot.i18n import N_, escape
+from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
 from bot.services.events import Answered, CheckIn, EventError
+from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
@@ -72,7 +74,7 @@ from handlers.common import (
     text_of,
     user_dict,
 )
-from handlers.rsvp import notify_office_alerts, send_confirmation
+from handlers.rsvp import Voice, confirmation_text, office_alert_notices, send_seat_files
 
 log = logging.getLogger(__name__)
 
@@ -993,13 +995,21 @@ async def _office_gone(update: Update, context: BotContext) -> int:
 
 
 async def decide(update: Update, context: BotContext, rsvp_id: int, approve: bool) -> Event | None:
-    """Approve or decline a request, tell the person, and say so. The event, when decided."""
+    """Approve or decline a request, and say so. The person (and, when a threshold is crossed,
+    the office) are told through the outbox, queued in the decision's transaction. The event,
+    when decided."""
     services = context.services
+    notify: Notify[Answered] = services.broadcasts.notices(
+        lambda answered: decision_notices(services, answered), actor_id=context.user_id
+    )
     try:
-        answered = await services.events.decide(ref(update), _user(context), rsvp_id, approve)
+        answered = await services.events.decide(
+            ref(update), _user(context), rsvp_id, approve, notify=notify
+        )
     except EventError as exc:
         await send(update, context, context.t(exc.code))
         return None
+    wake_outbox(context.application)
     rsvp = answered.rsvp
     event = await services.events.get(rsvp.event_id)
     if not approve:
@@ -1009,10 +1019,10 @@ async def decide(update: Update, context: BotContext, rsvp_id: int, approve: boo
     else:
         key = N_("stats.approved_waitlisted")
     lines = [context.t(key, name=rsvp.full_name)]
-    delivered = event is not None and await tell_person(context, event, answered)
-    lines.append(context.t(N_("stats.notified") if delivered else N_("stats.not_notified")))
+    queued = rsvp.user_id in notify.queued.chats
+    lines.append(context.t(N_("stats.notice_queued") if queued else N_("stats.not_notified")))
     if answered.alerts and event is not None and services.settings.office_chat_id is not None:
-        # The office chat is told below; whoever decided hears it here too.
+        # The office chat is told through the outbox; whoever decided hears it here too.
         lines.append(
             context.t(
                 "stats.alert",
@@ -1022,37 +1032,40 @@ async def decide(update: Update, context: BotContext, rsvp_id: int, approve: boo
             )
         )
     await send(update, context, "\n".join(lines))
-    if answered.alerts and event is not None:  # the office chat, else every admin
-        await notify_office_alerts(context, event, answered.alerts, answered.confirmed)
+    if queued and event is not None and rsvp.seat is Seat.CONFIRMED:
+        locale = await _locale(services, rsvp.user_id)
+        await send_seat_files(context, rsvp.user_id, locale, event, rsvp)
     log.info("request %s %s by %s", rsvp_id, "approved" if approve else "declined", context.user_id)
     return event
 
 
-async def tell_person(context: BotContext, event: Event, answered: Answered) -> bool:
-    """Tell the person the office's decision, in their language: approved (then where they
-    stand: the seat with the code, QR image and calendar file, or the place in the waiting
-    list, by :func:`handlers.rsvp.send_confirmation`) or declined. ``False`` when something
-    could not be delivered (blocked the bot, erased their data)."""
-    services = context.services
-    rsvp = answered.rsvp
-    person = await services.users.get(rsvp.user_id)
+async def _locale(services: Services, user_id: int) -> str:
+    person = await services.users.get(user_id)
     default = services.settings.default_language
-    locale = person.locale(default) if person is not None else default
+    return person.locale(default) if person is not None else default
+
+
+async def decision_notices(services: Services, answered: Answered) -> list[Notice]:
+    """The office's decision, told to the person in their language: approved (and where they
+    stand: the seat with its code, or the place on the waiting list) or declined; and the
+    office's capacity alert if the decision crossed a threshold. Framework-free: it runs inside
+    the decision's transaction and only reads."""
+    rsvp = answered.rsvp
+    event = await services.events.get(rsvp.event_id)
+    if event is None:
+        return []
+    voice = Voice(services, await _locale(services, rsvp.user_id))
     if rsvp.seat is Seat.CONFIRMED:
         key = N_("stats.notify_confirmed")
     elif rsvp.seat is Seat.WAITLISTED:
         key = N_("stats.notify_waitlisted")
     else:
         key = N_("stats.notify_declined")
-    text = services.translator(locale, key, title=event.title)
-    try:
-        await context.bot.send_message(chat_id=rsvp.user_id, text=text)
-    except TelegramError as exc:  # Forbidden: blocked the bot; BadRequest: chat not found
-        log.info("could not tell %s about request %s: %s", rsvp.user_id, rsvp.id, exc)
-        return False
+    text = voice.t(key, title=event.title)
     if rsvp.seat in (Seat.CONFIRMED, Seat.WAITLISTED):
-        return await send_confirmation(context, rsvp.user_id, locale, event, rsvp)
-    return True
+        text += "\n\n" + await confirmation_text(voice, event, rsvp)
+    alerts = await office_alert_notices(services, event, answered.alerts, answered.confirmed)
+    return [(rsvp.user_id, text), *alerts]
 
 
 async def decision_outside(update: Update, context: BotContext) -> None:

@@ -7,7 +7,8 @@ event, deleting one. Events are created from YAML on the server (``thidua-bot ev
 * ``/invitations [EVENT_ID]``: the sheet again (.zip: ``giay-moi.xlsx`` + the QR pictures).
 * ``/event_edit [EVENT_ID]``: event → item → new value → confirmation → saved. When the time or
   the place changes, everyone with a seat or on the waiting list is told, in their language
-  (:func:`notify_event_change`).
+  (:func:`change_notices`): the notices are written to the outbox in the transaction that saves
+  the event and sent by the delivery worker.
 * ``/event_delete [EVENT_ID]``: with a confirmation.
 
 Each choice is a button and also its typed number or label; every step is a persistent
@@ -46,11 +47,13 @@ from telegram.warnings import PTBUserWarning
 from bot.documents.invitations import invitation_sheet
 from bot.documents.invitees import MAX_BYTES, MAX_ROWS, InviteeFileError, read_invitees, source_line
 from bot.domain.choices import Choice
-from bot.domain.events import Event, Rsvp, Seat
+from bot.domain.events import Event, Seat
 from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe
+from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
-from bot.services.events import EventError
+from bot.services.events import EventError, Saved
+from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
@@ -329,17 +332,16 @@ async def _unknown_event(update: Update, context: BotContext, event_id: str) -> 
 # --- telling people that an event moved -----------------------------------------------------
 
 
-async def notify_event_change(
-    context: BotContext, event: Event, rsvps: Sequence[Rsvp]
-) -> tuple[int, int]:
-    """Tell each person of ``rsvps`` (a seat or on the waiting list) the new time and place of
-    ``event``, in their language. Returns (told, unreachable)."""
-    services = context.services
+async def change_notices(services: Services, saved: Saved) -> list[Notice]:
+    """What each person of ``saved.affected`` (a seat or on the waiting list) is told of the new
+    time and place of the event, in their language. Framework-free: it runs inside the
+    transaction that saves the event and only reads."""
+    event = saved.event
     default = services.settings.default_language
     tz = services.settings.tz
     start = event.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
-    told = unreachable = 0
-    for rsvp in rsvps:
+    notices: list[Notice] = []
+    for rsvp in saved.affected:
         user = await services.users.get(rsvp.user_id)
         locale = user.locale(default) if user is not None else default
         parts = [
@@ -358,15 +360,8 @@ async def notify_event_change(
             parts.append(services.translator(locale, "events.changed_map", url=event.map_url))
         if rsvp.seat is Seat.WAITLISTED:
             parts.append(services.translator(locale, "events.changed_waitlisted"))
-        try:
-            await context.bot.send_message(rsvp.user_id, "\n".join(parts))
-        except TelegramError as exc:  # blocked the bot, deleted the account, never started it
-            log.info("event change not delivered to %s: %s", rsvp.user_id, exc)
-            unreachable += 1
-            continue
-        told += 1
-    log.info("event %s moved: %d told, %d unreachable", event.id, told, unreachable)
-    return told, unreachable
+        notices.append((rsvp.user_id, "\n".join(parts)))
+    return notices
 
 
 # --- /invite_import and /invitations -------------------------------------------------------------
@@ -990,8 +985,13 @@ async def _save(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(exc.key, **exc.params))
         draft.pop("value", None)
         return await _move(update, context, "value")
-    saved = await services.events.save(changed, ref=ref(update))  # records the update
-    await services.flows.move(ref(update), EDIT_FLOW, None, record=False)
+    notify: Notify[Saved] = services.broadcasts.notices(
+        lambda saved: change_notices(services, saved), actor_id=context.user_id
+    )
+    # One transaction: the event, the delegates' notices, the update id, the flow's end.
+    saved = await services.events.save(
+        changed, ref=ref(update), notify=notify, conversation=EDIT_FLOW, state=None
+    )
     draft.clear()
     log.info("event %s: %s changed by %s", event.id, field, context.user_id)
     await send(
@@ -1000,9 +1000,11 @@ async def _save(update: Update, context: BotContext) -> str | int | None:
         context.t("events.edit.saved", title=saved.event.title, field=context.t(FIELD_KEYS[field])),
     )
     if saved.moved and saved.affected:
-        told, unreachable = await notify_event_change(context, saved.event, saved.affected)
-        key = N_("events.edit.told") if not unreachable else N_("events.edit.told_partly")
-        await send(update, context, context.t(key, told=told, unreachable=unreachable))
+        wake_outbox(context.application)
+        queued, left_out = len(notify.queued.chats), len(notify.queued.left_out)
+        log.info("event %s moved: %d notices queued, %d left out", event.id, queued, left_out)
+        key = N_("events.edit.notices_partly") if left_out else N_("events.edit.notices_queued")
+        await send(update, context, context.t(key, queued=queued, unreachable=left_out))
     return END
 
 

@@ -11,7 +11,9 @@ unit; pages of :data:`PAGE_SIZE`), one initiative with everything (the confident
 for admins) and the moves :data:`REVIEW_MOVES` allows from its status. "Bắt đầu xét" and "Công
 nhận" apply at once; "Yêu cầu bổ sung" and "Không công nhận" ask for the comment in a short
 persistent conversation (:func:`build`): the decision and leaving the conversation are one
-transaction. The author is told of every change in their language (:func:`notify_author`).
+transaction. The author is told of every change in their language (:func:`author_notices`):
+the notice is written to the outbox in the decision's own transaction and sent by the delivery
+worker (so the reviewer is told it is on its way, not that it arrived).
 
 Callback data: ``my:l`` / ``my:p:<page>`` (the list), ``my:o:<id>`` (details), ``my:w:<id>``
 (withdraw?), ``my:wy:<id>`` (confirmed), ``my:wn:<id>`` (kept); ``rv:q`` / ``rv:p:<page>`` (the
@@ -68,8 +70,10 @@ from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe, Translator, escape
+from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
 from bot.services.initiatives import InitiativeError, Moved
+from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import ask
@@ -776,14 +780,19 @@ async def review_move(update: Update, context: BotContext, initiative_id: int, t
         await send(update, context, context.t("initiative.not_found"))
         return
     try:
-        moved = await services.initiatives.review(ref(update), _user(context), item.id, to)
+        notify: Notify[Moved] = services.broadcasts.notices(
+            lambda moved: author_notices(services, moved), actor_id=context.user_id
+        )
+        moved = await services.initiatives.review(
+            ref(update), _user(context), item.id, to, notify=notify
+        )
     except InvalidInput as exc:
         await send(update, context, _input_error(context, exc))
         return
     except InitiativeError as exc:
         await _refused(update, context, exc, item, to)
         return
-    await _decided(update, context, moved)
+    await _decided(update, context, moved, notify.queued.chats)
 
 
 def _input_error(context: BotContext, exc: InvalidInput) -> str:
@@ -812,11 +821,17 @@ async def _refused(
     await _show(update, context, [text], rows)
 
 
-async def _decided(update: Update, context: BotContext, moved: Moved) -> None:
+async def _decided(
+    update: Update, context: BotContext, moved: Moved, queued: Sequence[int]
+) -> None:
+    """Say what was decided, and whether the author's notice is on its way (``queued``: the
+    chats the decision's transaction wrote notices for)."""
     item = moved.initiative
-    delivered = await notify_author(context, item, moved.change)
+    wake_outbox(context.application)
+    on_its_way = item.submitter_id is not None and item.submitter_id in queued
+    told = N_("review.notice_queued") if on_its_way else N_("review.not_delivered")
     text = context.t("review.moved", number=item.number, status=status_label(context, item.status))
-    text += "\n" + context.t(N_("review.notified") if delivered else N_("review.not_delivered"))
+    text += "\n" + context.t(told)
     rows = [
         [_button(context, N_("review.btn.open"), f"rv:o:{item.id}")],
         [_button(context, N_("review.btn.back"), "rv:q")],
@@ -824,13 +839,14 @@ async def _decided(update: Update, context: BotContext, moved: Moved) -> None:
     await _show(update, context, [text], rows)
 
 
-async def notify_author(context: BotContext, initiative: Initiative, change: StatusChange) -> bool:
-    """Tell the submitter about a change of status, in their language. ``False`` when they
-    could not be reached (blocked the bot, erased their data)."""
-    services = context.services
+async def author_notices(services: Services, moved: Moved) -> list[Notice]:
+    """The submitter's notice of a change of status, in their language (none when the
+    initiative has no submitter any more, e.g. they erased their data). Framework-free: it
+    runs inside the decision's transaction and only reads."""
+    initiative, change = moved.initiative, moved.change
     key = NOTIFY.get(change.to_status)
     if initiative.submitter_id is None or key is None:
-        return False
+        return []
     author = await services.users.get(initiative.submitter_id)
     default = services.settings.default_language
     locale = author.locale(default) if author else default
@@ -847,14 +863,7 @@ async def notify_author(context: BotContext, initiative: Initiative, change: Sta
     )
     if comment and change.to_status not in COMMENT_REQUIRED:
         text += "\n" + translate(locale, N_("review.notify_comment"), comment=comment)
-    try:
-        await context.bot.send_message(chat_id=initiative.submitter_id, text=text)
-    except TelegramError as exc:  # Forbidden: blocked the bot; BadRequest: chat not found
-        log.info(
-            "could not notify %s about %s: %s", initiative.submitter_id, initiative.number, exc
-        )
-        return False
-    return True
+    return [(initiative.submitter_id, text)]
 
 
 async def review_command(update: Update, context: BotContext) -> None:
@@ -1114,6 +1123,9 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(key))
         return END
     to = pending[1]
+    notify: Notify[Moved] = services.broadcasts.notices(
+        lambda moved: author_notices(services, moved), actor_id=context.user_id
+    )
     try:
         moved = await services.initiatives.review(
             ref(update),
@@ -1123,6 +1135,7 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
             text_of(update),
             conversation=FLOW,
             state=None,
+            notify=notify,
         )
     except InvalidInput as exc:  # empty, too long: the question stays
         await send(update, context, _input_error(context, exc))
@@ -1132,7 +1145,7 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
         await _refused(update, context, exc, item, to)
         return END
     _memory(context).pop("pending", None)
-    await _decided(update, context, moved)
+    await _decided(update, context, moved, notify.queued.chats)
     return END
 
 

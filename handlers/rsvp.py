@@ -32,9 +32,13 @@ Callback data (at most 64 bytes: event ids are at most 48 characters):
 * ``ev:ok``, ``ev:f:<field>`` confirm the details or edit one; ``ev:g:<group id>`` / ``ev:g:-``
   a delegate group / none of them; ``ev:k`` keep the current value; ``ev:skip`` no note.
 
-Notification helpers for the other conference handlers (check-in, the office's approvals):
-:func:`send_confirmation`, :func:`notify_promoted`, :func:`notify_office_alerts`; the reminder job
-is :func:`send_reminders` (registered in ``bot.app``).
+Notifications go through the durable outbox (:mod:`bot.services.broadcasts`), written in the
+transaction of the change: the texts are built by framework-free callables given to the
+service (:func:`promoted_notices`, :func:`office_alert_notices`, :func:`reminder_notices`; the
+QR image and calendar file of a promoted person are sent directly, after the change, by
+:func:`send_seat_files`). The person who answered gets their own confirmation at once
+(:func:`send_confirmation`). The reminder job is :func:`send_reminders` (registered in
+``bot.app``).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -68,8 +72,10 @@ from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean
 from bot.i18n import N_, Safe, escape
+from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
-from bot.services.events import FLOW, Details, EventError
+from bot.services.events import FLOW, Answered, Details, DueReminder, EventError
+from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
@@ -769,9 +775,19 @@ async def _record(
 ) -> str | int | None:
     """Record the answer and leave the conversation (one transaction), then tell everyone."""
     services = context.services
+    notify: Notify[Answered] = services.broadcasts.notices(
+        lambda answered: answer_notices(services, event, answered)
+    )
     try:
         result = await services.events.answer(
-            ref(update), _user(context), event.id, answer, details, conversation=FLOW, state=None
+            ref(update),
+            _user(context),
+            event.id,
+            answer,
+            details,
+            conversation=FLOW,
+            state=None,
+            notify=notify,
         )
     except EventError as exc:  # deleted, past the deadline: nothing changed
         await send(update, context, context.t(exc.code, **exc.params))
@@ -785,9 +801,10 @@ async def _record(
     _forget(context)
     chat = update.effective_chat
     assert chat is not None
+    if notify.queued.chats:
+        wake_outbox(context.application)
     await send_confirmation(context, chat.id, context.locale, event, result.rsvp)
-    await notify_promoted(context, event, result.promoted)
-    await notify_office_alerts(context, event, result.alerts, result.confirmed)
+    await send_promoted_files(context, event, result.promoted, notify.queued.chats)
     return END
 
 
@@ -994,79 +1011,106 @@ def calendar_bytes(voice: Voice, event: Event, rsvp: Rsvp) -> bytes:
     )
 
 
-async def send_confirmation(
-    context: BotContext, chat_id: int, locale: str, event: Event, rsvp: Rsvp
-) -> bool:
-    """Tell ``chat_id`` (in ``locale``) where ``rsvp`` stands: a seat with the check-in code, its
-    QR image and the .ics calendar file; the place on the waiting list; waiting for the office;
-    or the "no"/"maybe" recorded. Never raises TelegramError: False if something could not be
-    sent (logged)."""
-    voice = Voice(context.services, locale)
-    bot = context.bot
+async def confirmation_text(voice: Voice, event: Event, rsvp: Rsvp) -> str:
+    """Where ``rsvp`` stands, in ``voice``'s language: a seat with the check-in code, the place
+    on the waiting list, waiting for the office, or the "no"/"maybe" recorded."""
     deadline = voice.t("rsvp.change_until", deadline=when_text(voice, event.rsvp_deadline))
     if rsvp.seat is Seat.CONFIRMED:
-        code = rsvp.checkin_code
         parts = [
             voice.t(
                 "rsvp.confirmed",
                 title=event.title,
                 when=when_text(voice, event.starts_at),
                 place=place_text(event),
-                code=code,
+                code=rsvp.checkin_code,
             )
         ]
         if event.reminders:
             spans = [span_text(voice, m) for m in event.reminders]
             parts.append(voice.t("rsvp.reminders_info", spans=_and(voice, spans)))
         parts.append(deadline)
-        ok = await _safely("a confirmation", chat_id, bot.send_message(chat_id, "\n\n".join(parts)))
-        photo = InputFile(qr_png(code), filename=f"{code}.png")
-        ok &= await _safely(
-            "a QR code",
-            chat_id,
-            bot.send_photo(chat_id, photo, caption=voice.t("rsvp.qr_caption", code=code)),
-        )
-        document = InputFile(calendar_bytes(voice, event, rsvp), filename=ics.filename_of(event))
-        ok &= await _safely(
-            "a calendar file",
-            chat_id,
-            bot.send_document(chat_id, document, caption=voice.t("rsvp.ics_caption")),
-        )
-        return ok
+        return "\n\n".join(parts)
     if rsvp.seat is Seat.WAITLISTED:
-        place = await place_in_line(context.services, rsvp)
-        text = voice.t("rsvp.waitlisted", title=event.title, place=place) + "\n\n" + deadline
-    elif rsvp.seat is Seat.PENDING:
-        text = voice.t("rsvp.pending", title=event.title)
-    elif rsvp.answer is Answer.YES:
-        text = voice.t("rsvp.declined", title=event.title)
-    elif rsvp.answer is Answer.NO:
-        text = voice.t("rsvp.answered_no", title=event.title) + "\n\n" + deadline
-    else:
-        text = voice.t("rsvp.answered_maybe", title=event.title) + "\n\n" + deadline
-    return await _safely("an answer", chat_id, bot.send_message(chat_id, text))
+        place = await place_in_line(voice.services, rsvp)
+        return voice.t("rsvp.waitlisted", title=event.title, place=place) + "\n\n" + deadline
+    if rsvp.seat is Seat.PENDING:
+        return voice.t("rsvp.pending", title=event.title)
+    if rsvp.answer is Answer.YES:
+        return voice.t("rsvp.declined", title=event.title)
+    if rsvp.answer is Answer.NO:
+        return voice.t("rsvp.answered_no", title=event.title) + "\n\n" + deadline
+    return voice.t("rsvp.answered_maybe", title=event.title) + "\n\n" + deadline
 
 
-async def notify_promoted(context: BotContext, event: Event, rsvps: Iterable[Rsvp]) -> None:
-    """Tell each person who just got a seat from the waiting list, in their language, with
-    their code, QR image and calendar file."""
-    services = context.services
+async def send_seat_files(
+    context: BotContext, chat_id: int, locale: str, event: Event, rsvp: Rsvp
+) -> bool:
+    """The QR image of the check-in code and the .ics calendar file of a seat (sent directly:
+    the outbox carries texts). Never raises TelegramError: False if one could not be sent."""
+    voice = Voice(context.services, locale)
+    bot = context.bot
+    code = rsvp.checkin_code
+    photo = InputFile(qr_png(code), filename=f"{code}.png")
+    ok = await _safely(
+        "a QR code",
+        chat_id,
+        bot.send_photo(chat_id, photo, caption=voice.t("rsvp.qr_caption", code=code)),
+    )
+    document = InputFile(calendar_bytes(voice, event, rsvp), filename=ics.filename_of(event))
+    ok &= await _safely(
+        "a calendar file",
+        chat_id,
+        bot.send_document(chat_id, document, caption=voice.t("rsvp.ics_caption")),
+    )
+    return ok
+
+
+async def send_confirmation(
+    context: BotContext, chat_id: int, locale: str, event: Event, rsvp: Rsvp
+) -> bool:
+    """Answer the person who just answered (in ``locale``): where ``rsvp`` stands
+    (:func:`confirmation_text`) and, for a seat, the QR image and the calendar file. A reply,
+    not a notification: sent directly. Never raises TelegramError: False if something could
+    not be sent (logged)."""
+    voice = Voice(context.services, locale)
+    text = await confirmation_text(voice, event, rsvp)
+    ok = await _safely("an answer", chat_id, context.bot.send_message(chat_id, text))
+    if rsvp.seat is Seat.CONFIRMED:
+        ok &= await send_seat_files(context, chat_id, locale, event, rsvp)
+    return ok
+
+
+async def promoted_notices(services: Services, event: Event, rsvps: Iterable[Rsvp]) -> list[Notice]:
+    """Each person who just got a seat from the waiting list, in their language: the good news
+    and their seat with its check-in code (framework-free; runs inside the answer's
+    transaction)."""
+    notices: list[Notice] = []
     for rsvp in rsvps:
-        locale = await _locale_of(services, rsvp.user_id)
-        text = services.translator(locale, "rsvp.promoted", title=event.title)
-        if await _safely("a promotion", rsvp.user_id, context.bot.send_message(rsvp.user_id, text)):
-            await send_confirmation(context, rsvp.user_id, locale, event, rsvp)
+        voice = Voice(services, await _locale_of(services, rsvp.user_id))
+        text = voice.t("rsvp.promoted", title=event.title)
+        notices.append((rsvp.user_id, text + "\n\n" + await confirmation_text(voice, event, rsvp)))
+    return notices
 
 
-async def notify_office_alerts(
-    context: BotContext, event: Event, alerts: Sequence[int], confirmed: int
+async def send_promoted_files(
+    context: BotContext, event: Event, rsvps: Iterable[Rsvp], queued: Sequence[int]
 ) -> None:
-    """Tell the office that confirmations crossed ``alerts`` (% of the capacity): the office
-    chat if configured, else every admin (each in their language). One message per call,
-    naming the highest threshold crossed."""
+    """After the answer is saved: the QR image and calendar file of each person promoted whose
+    notice was queued (people who blocked the bot get nothing)."""
+    for rsvp in rsvps:
+        if rsvp.user_id in queued:
+            locale = await _locale_of(context.services, rsvp.user_id)
+            await send_seat_files(context, rsvp.user_id, locale, event, rsvp)
+
+
+async def office_alert_notices(
+    services: Services, event: Event, alerts: Sequence[int], confirmed: int
+) -> list[Notice]:
+    """The office's notice that confirmations crossed ``alerts`` (% of the capacity): to the
+    office chat if configured (a group: addressed by its chat id), else to every admin (each in
+    their language). One message, naming the highest threshold crossed."""
     if not alerts:
-        return
-    services = context.services
+        return []
     threshold = max(alerts)
     settings = services.settings
     targets: list[tuple[int, str]]
@@ -1076,62 +1120,70 @@ async def notify_office_alerts(
         targets = [
             (uid, await _locale_of(services, uid)) for uid in await services.users.admin_ids()
         ]
-    for chat_id, locale in targets:
-        key = N_("rsvp.office_full") if threshold >= 100 else N_("rsvp.office_alert")
-        text = services.translator(
-            locale,
-            key,
-            title=event.title,
-            confirmed=confirmed,
-            capacity=event.capacity,
-            threshold=threshold,
+    key = N_("rsvp.office_full") if threshold >= 100 else N_("rsvp.office_alert")
+    return [
+        (
+            chat_id,
+            services.translator(
+                locale,
+                key,
+                title=event.title,
+                confirmed=confirmed,
+                capacity=event.capacity,
+                threshold=threshold,
+            ),
         )
-        await _safely("a capacity alert", chat_id, context.bot.send_message(chat_id, text))
+        for chat_id, locale in targets
+    ]
+
+
+async def answer_notices(services: Services, event: Event, answered: Answered) -> list[Notice]:
+    """Everything an answer causes: the promotions it made, the office's capacity alerts."""
+    return [
+        *await promoted_notices(services, event, answered.promoted),
+        *await office_alert_notices(services, event, answered.alerts, answered.confirmed),
+    ]
+
+
+async def reminder_notices(services: Services, due: Sequence[DueReminder]) -> list[Notice]:
+    """Each reminder, in the person's language: the event, when, where, the check-in code."""
+    notices: list[Notice] = []
+    for item in due:
+        event, rsvp = item.event, item.rsvp
+        voice = Voice(services, await _locale_of(services, rsvp.user_id))
+        lines = [
+            voice.t(
+                "rsvp.reminder",
+                title=event.title,
+                when=when_text(voice, event.starts_at),
+                place=place_text(event),
+                code=rsvp.checkin_code,
+            )
+        ]
+        if event.map_url:
+            lines.append(voice.t("rsvp.map", url=event.map_url))
+        notices.append((rsvp.user_id, "\n".join(lines)))
+    return notices
 
 
 async def send_reminders(context: BotContext) -> None:
-    """A job (every 30 s): send every reminder due, then mark it sent.
+    """A job (every 30 s): queue every reminder due in the outbox.
 
     Reminders live in the database (armed when a seat is confirmed, re-armed when the event
-    moves), so a restart loses none and nothing has to be rebuilt in memory.
-
-    Send, then mark: if the process dies between the two, that one reminder goes out twice
-    after the restart. Marking first would lose it instead; a reminder twice is the lesser
-    harm. Several reminders of one person due at once (the bot was down) become one message.
-    A reminder whose event has already started is dropped; one that can never be delivered
-    (the person blocked the bot) is marked; a network error leaves it for the next run.
+    moves), so a restart loses none and nothing has to be rebuilt in memory. Marking them sent
+    and queueing their texts is one transaction (:meth:`EventService.queue_reminders`): a
+    crash can neither lose one nor send one twice; the delivery worker retries network errors
+    and skips people who blocked the bot. Several reminders of one person due at once become
+    one message; a reminder whose event has already started is dropped.
     """
     services = context.services
-    now = services.events.now()
-    due: dict[int, tuple[Event, Rsvp, list[int]]] = {}
-    for event, rsvp, minutes in await services.events.due_reminders():
-        due.setdefault(rsvp.id, (event, rsvp, []))[2].append(minutes)
-    for event, rsvp, minutes_list in due.values():
-        if event.starts_at > now:
-            locale = await _locale_of(services, rsvp.user_id)
-            voice = Voice(services, locale)
-            lines = [
-                voice.t(
-                    "rsvp.reminder",
-                    title=event.title,
-                    when=when_text(voice, event.starts_at),
-                    place=place_text(event),
-                    code=rsvp.checkin_code,
-                )
-            ]
-            if event.map_url:
-                lines.append(voice.t("rsvp.map", url=event.map_url))
-            try:
-                await context.bot.send_message(rsvp.user_id, "\n".join(lines))
-            except (Forbidden, BadRequest) as exc:
-                log.info("reminder to %s cannot be delivered: %s", rsvp.user_id, exc)
-            except TelegramError as exc:
-                log.warning("reminder to %s failed, retried later: %s", rsvp.user_id, exc)
-                continue
-        else:
-            log.info("reminder of rsvp %s dropped: the event has started", rsvp.id)
-        for minutes in minutes_list:
-            await services.events.reminder_sent(rsvp.id, minutes)
+    notify: Notify[list[DueReminder]] = services.broadcasts.notices(
+        lambda due: reminder_notices(services, due)
+    )
+    due = await services.events.queue_reminders(notify)
+    if due:
+        log.info("%d reminders queued (%d chats)", len(due), len(notify.queued.chats))
+        wake_outbox(context.application)
 
 
 # --- wiring ------------------------------------------------------------------------------------

@@ -180,6 +180,23 @@ async def queue_notices(
     )
 
 
+async def reachable_chats(conn: aiosqlite.Connection, chat_ids: list[int]) -> set[int]:
+    """Of ``chat_ids``, those a notification may be written to: groups (negative chat ids, such
+    as the office chat, which have no user row) and people the bot knows who did not block it
+    (a bot cannot start a conversation with someone who never wrote to it)."""
+    people = sorted({c for c in chat_ids if c > 0})
+    found: set[int] = set()
+    for start in range(0, len(people), 500):
+        chunk = people[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        async with conn.execute(
+            f"SELECT user_id FROM users WHERE user_id IN ({marks}) AND unreachable_at IS NULL",
+            chunk,
+        ) as cur:
+            found.update(int(row[0]) for row in await cur.fetchall())
+    return found | {c for c in chat_ids if c < 0}
+
+
 async def get(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
     async with conn.execute(
         f"SELECT {_BROADCAST} FROM broadcasts WHERE id = ?", (broadcast_id,)
@@ -190,7 +207,8 @@ async def get(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None
 
 async def listing(conn: aiosqlite.Connection, limit: int = 20) -> list[Broadcast]:
     async with conn.execute(
-        f"SELECT {_BROADCAST} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)
+        f"SELECT {_BROADCAST} FROM broadcasts WHERE kind != 'notice' ORDER BY id DESC LIMIT ?",
+        (limit,),
     ) as cur:
         return [_broadcast(row) for row in await cur.fetchall()]
 

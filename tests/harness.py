@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +58,43 @@ class Harness:
         return self
 
     async def stop(self) -> None:
-        """A clean shutdown (flushes persistence, closes the database)."""
+        """A clean shutdown, as ``post_shutdown`` does it: the delivery worker stops (its
+        deliveries in flight are recorded), persistence is flushed, the database closed."""
         if self.app is not None:
+            if self.app.broadcaster is not None:
+                await self.app.broadcaster.stop()
+                self.app.broadcaster = None
             await self.app.shutdown()
             await self.app.services.close()
             self.app = None
 
     async def crash(self) -> None:
-        """What ``kill -9`` leaves: no flush, no shutdown; the connections just go away."""
+        """What ``kill -9`` leaves: no flush, no shutdown; the delivery worker dies where it
+        is and the connections just go away."""
         if self.app is not None:
+            if self.app.broadcaster is not None:
+                await self.app.broadcaster.abandon()
+                self.app.broadcaster = None
             await self.app.services.db.close()
             self.app = None
+
+    async def deliver(self, seconds: float = 15.0) -> None:
+        """Let the delivery worker send what is queued in the outbox (notifications go there),
+        retries included: return once no row of a broadcast being sent is pending and nothing
+        is in flight."""
+        assert self.app is not None and self.app.broadcaster is not None, "no delivery worker"
+        worker = self.app.broadcaster
+        worker.wake()
+        deadline = time.monotonic() + seconds
+        while True:
+            pending = await self.db_value(
+                "SELECT count(*) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
+                "WHERE o.status = 'pending' AND b.status = 'sending'"
+            )
+            if not pending and not worker.busy:
+                return
+            assert time.monotonic() < deadline, f"the outbox still has {pending} rows pending"
+            await asyncio.sleep(0.01)
 
     async def restart(self, *, crash: bool = True) -> Harness:
         await (self.crash() if crash else self.stop())

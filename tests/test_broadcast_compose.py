@@ -51,6 +51,9 @@ class Waker:
     async def stop(self) -> None:
         return None
 
+    async def abandon(self) -> None:
+        return None
+
 
 async def quiet(bot: Harness) -> Waker:
     assert bot.app is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.error import TimedOut
+from telegram.error import NetworkError, TimedOut
 
 from bot.domain.broadcasts import (
     Audience,
@@ -21,7 +21,13 @@ from bot.domain.broadcasts import (
     BroadcastStatus,
     Content,
 )
-from bot.tg.broadcaster import MAX_ATTEMPTS, Broadcaster, TokenBucket
+from bot.tg.broadcaster import (
+    MAX_ATTEMPTS,
+    Broadcaster,
+    SendWindow,
+    TokenBucket,
+    maybe_delivered,
+)
 from bot.tg.stub_api import ApiCall
 from bot.tg.stub_request import StubRequest
 from tests.harness import ADMIN_ID, Harness, make_settings
@@ -392,3 +398,43 @@ async def test_after_a_crash_nobody_is_lost(make: Factory) -> None:
     counts = [len(delivered(bot, uid)) for uid in ids]
     assert min(counts) == 1  # no recipient lost
     assert sum(counts) - len(ids) <= worker(bot).concurrency  # at most the ones in flight
+
+
+async def test_notices_carry_their_own_text_to_people_and_groups(make: Factory) -> None:
+    """Notifications (``BroadcastService.notify`` or a use case's ``Notify``): each row's own
+    text, delivered once; a group (the office chat) is addressed by its chat id."""
+    bot = await make()
+    uid, other = await people(bot, 2)
+    notice = await bot.services.broadcasts.notify(
+        [(uid, "Xin chào <b>một</b>"), (other, "Hello two"), (-100777, "📊 Văn phòng")]
+    )
+    assert notice is not None and notice.total == 3
+    worker(bot).wake()
+    await finished(bot, notice.id)
+    assert [c.params["text"] for c in delivered(bot, uid)] == ["Xin chào <b>một</b>"]
+    assert [c.params["text"] for c in delivered(bot, other)] == ["Hello two"]
+    assert [c.params["text"] for c in delivered(bot, -100777)] == ["📊 Văn phòng"]
+    assert await bot.services.broadcasts.recent() == []  # not in the office's list
+
+
+async def test_the_send_window_counts_what_telegram_counts() -> None:
+    """Never more than ``limit`` messages in any second as Telegram receives them: the ones
+    answered during the last second plus the ones in flight; an error answer frees its slot."""
+    window = SendWindow(3)
+    loop = asyncio.get_running_loop()
+    for _ in range(3):
+        await window.acquire()
+    blocked = asyncio.ensure_future(window.acquire())
+    await asyncio.sleep(0.05)
+    assert not blocked.done()  # 3 in flight (a stall: they may all arrive at once)
+    window.release(counted=False)  # a 403 / 502: nothing delivered
+    await asyncio.wait_for(blocked, 1)
+    started = loop.time()
+    window.release()  # delivered: it stays in the count for a second
+    window.release()
+    window.release()
+    await window.acquire()  # the slots of the answered ones come back a second later
+    await window.acquire()
+    await window.acquire()
+    assert loop.time() - started >= 0.95
+    assert maybe_delivered(TimedOut()) and not maybe_delivered(NetworkError("Bad Gateway"))

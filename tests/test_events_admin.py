@@ -406,14 +406,19 @@ async def test_moving_the_event_tells_people_in_their_language(
     saved = await bot.services.events.get(EVENT_ID)
     assert saved is not None and saved.starts_at == new_start
     when = f"{new_start:%H:%M %d/%m/%Y}"
+    admin_texts = bot.texts_since(mark, admin.id)
+    assert any("Đã lưu thay đổi" in t for t in admin_texts)
+    # Queued with the change (one transaction); the bot does not know yet that Carol blocked it.
+    assert admin_texts[-1] == bot.t("events.edit.notices_queued", queued=3)
+    await bot.deliver()
     (to_alice,) = bot.texts_since(mark, alice.id)
     (to_bob,) = bot.texts_since(mark, bob.id)
     assert "Văn phòng Sở thông báo thay đổi" in to_alice and when in to_alice
     assert "The Office announces a change" in to_bob and when in to_bob
     assert "Hội trường Sở, Số 1 Lê Lợi" in to_bob
-    admin_texts = bot.texts_since(mark, admin.id)
-    assert any("Đã lưu thay đổi" in t for t in admin_texts)
-    assert admin_texts[-1] == bot.t("events.edit.told_partly", told=2, unreachable=1)
+    outbox = await bot.db_row("SELECT status FROM outbox WHERE user_id = ?", carol.id)
+    assert outbox == {"status": "unreachable"}
+    assert await bot.db_value("SELECT unreachable_at FROM users WHERE user_id = ?", carol.id)
     # Reminders re-armed at the new time (one day and two hours before).
     rsvp = await bot.services.events.rsvp_of(EVENT_ID, alice.id)
     assert rsvp is not None

@@ -232,3 +232,57 @@ def test_codes_and_the_shipped_event() -> None:
         ).read_text(encoding="utf-8")
     )
     assert events[0].capacity == 60 and len(events[0].groups) == 6 and len(events[0].agenda) == 7
+
+
+async def test_promotions_and_alerts_are_queued_in_the_answers_transaction(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The notifications an answer causes are outbox rows written with the answer: an answer
+    refused (or a transaction failing after they were written) leaves none; a saved one leaves
+    exactly its own, the office chat (a group, no user row) included."""
+    from bot.services.broadcasts import BroadcastService, Notice, Notify, Queued
+    from bot.services.events import Answered
+
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    broadcasts = BroadcastService(db)
+    await service.save(event(capacity=1))
+    first, second = [await person(db, uid) for uid in (1, 2)]
+
+    async def texts(answered: Answered) -> list[Notice]:
+        told: list[Notice] = [(p.user_id, f"seat for {p.user_id}") for p in answered.promoted]
+        alerts = answered.alerts
+        return told + ([(-100777, f"alert {max(alerts)}")] if alerts else [])
+
+    async def outbox() -> list[tuple[int, str]]:
+        async with (
+            db.read() as conn,
+            conn.execute("SELECT user_id, text FROM outbox ORDER BY id") as cur,
+        ):
+            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+    notify: Notify[Answered] = broadcasts.notices(texts)
+    await service.answer(ref(1), first, "hoi-nghi", Answer.YES, notify=notify)
+    assert await outbox() == [(-100777, "alert 100")]  # the group: by its chat id
+    await service.answer(ref(2), second, "hoi-nghi", Answer.YES, notify=broadcasts.notices(texts))
+
+    class Failing(Notify[Answered]):
+        async def __call__(self, conn: Any, outcome: Answered) -> Queued:
+            await super().__call__(conn, outcome)
+            raise RuntimeError("the commit fails")
+
+    failing = Failing(texts, actor_id=None, clock=broadcasts._iso)
+    with pytest.raises(RuntimeError):
+        await service.answer(ref(1), first, "hoi-nghi", Answer.NO, notify=failing)
+    assert failing.queued.chats == (2,)  # written, then rolled back with the answer
+    assert await outbox() == [(-100777, "alert 100")]
+    waiting = await service.rsvp_of("hoi-nghi", 2)
+    assert waiting is not None and waiting.seat is Seat.WAITLISTED  # nothing changed
+    clock.now = NOW + timedelta(days=8)  # past the deadline: refused, nothing queued
+    with pytest.raises(EventError):
+        await service.answer(ref(1), first, "hoi-nghi", Answer.NO, notify=notify)
+    clock.now = NOW
+    notify = broadcasts.notices(texts)
+    freed = await service.answer(ref(1), first, "hoi-nghi", Answer.NO, notify=notify)
+    assert [p.user_id for p in freed.promoted] == [2] and notify.queued.chats == (2,)
+    assert await outbox() == [(-100777, "alert 100"), (2, "seat for 2")]
+    await db.close()

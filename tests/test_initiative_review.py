@@ -7,10 +7,16 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
+import pytest
+
 from bot.domain.initiative import Initiative, Status
+from bot.services.broadcasts import Notice, Notify, Queued
+from bot.services.flows import StepRef
+from bot.services.initiatives import Moved
 from bot.tg.commands import command_list
 from bot.tg.stub_api import JSON, StubUser
 from handlers import menu
+from handlers import review as review_handlers
 from tests.harness import ADMIN_ID, Harness
 from tests.initiative_fixtures import CONFIDENTIAL, register, resubmit, submit_initiative
 
@@ -111,12 +117,13 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
 
     await bot.press(admin, f"rv:m:{item.id}:reviewing")
     assert (await row(bot, item.id)) == {"status": "reviewing", "last_comment": None}
-    assert bot.last_text(bob.id) == notice(bot, "review.notify.reviewing", item, "en")
     moved = bot.last_text(ADMIN_ID)
     assert moved.startswith(
         bot.t("review.moved", number=item.number, status=status(bot, Status.REVIEWING))
     )
-    assert bot.t("review.notified") in moved
+    assert bot.t("review.notice_queued") in moved  # on its way (the outbox), not "delivered"
+    await bot.deliver()
+    assert bot.last_text(bob.id) == notice(bot, "review.notify.reviewing", item, "en")
 
     # "Yêu cầu bổ sung": the comment is asked; a sticker, an empty or a too long comment is
     # refused and the question stays; /cancel leaves with nothing changed.
@@ -145,6 +152,7 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     assert await bot.state(admin, "review") is None
     assert await row(bot, item.id) == {"status": "needs_changes", "last_comment": comment}
     english = notice(bot, "review.notify.needs_changes", item, "en", comment)
+    await bot.deliver()
     assert bot.last_text(bob.id) == english
     assert "&lt;2024&gt; &amp;" in english and "/my_initiatives" in english
     assert await history(bot, item.id) == [
@@ -169,6 +177,7 @@ async def test_recognised_and_not_recognised_with_reason(
 
     await bot.press(admin, f"rv:m:{first.id}:recognised")
     assert (await row(bot, first.id))["status"] == "recognised"  # type: ignore[index]
+    await bot.deliver()
     assert bot.last_text(alice.id) == notice(bot, "review.notify.recognised", first, "vi")
 
     await bot.press(admin, f"rv:m:{second.id}:not_recognised")
@@ -180,6 +189,7 @@ async def test_recognised_and_not_recognised_with_reason(
     await bot.say(admin, reason)
     assert await row(bot, second.id) == {"status": "not_recognised", "last_comment": reason}
     expected = notice(bot, "review.notify.not_recognised", second, "vi", reason)
+    await bot.deliver()
     assert bot.last_text(alice.id) == expected
     assert (await history(bot, second.id))[-1] == (
         ADMIN_ID,
@@ -207,6 +217,7 @@ async def test_a_stale_button_is_refused_and_changes_nothing(
         to=status(bot, Status.RECOGNISED),
     )
     await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    await bot.deliver()
     alice_texts = len(bot.texts(alice.id))
     await bot.press(admin, f"rv:m:{item.id}:reviewing")  # pressed twice (an old message)
     assert bot.last_text(ADMIN_ID) == bot.t(
@@ -228,6 +239,7 @@ async def test_a_stale_button_is_refused_and_changes_nothing(
     )
     assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
     assert [h[3] for h in await history(bot, item.id)] == ["submitted", "reviewing", "recognised"]
+    await bot.deliver()
     assert len(bot.texts(alice.id)) == alice_texts + 1  # told once, of "recognised"
 
 
@@ -279,10 +291,78 @@ async def test_unreachable_author_is_reported_to_the_reviewer(
 ) -> None:
     item = await submit_initiative(bot, alice)
     await office(bot, admin)
-    bot.stub.failures["sendMessage"] = [(403, "Forbidden: bot was blocked by the user", None)]
+    # Alice blocked the bot, which does not know it yet: the notice is queued, and the reviewer
+    # is told it is on its way, never that it was delivered.
+    bot.stub.chat_failures[alice.id] = [(403, "Forbidden: bot was blocked by the user", None)]
+
+    def received() -> int:
+        return sum(
+            1
+            for call in bot.stub.sent(alice.id, "sendMessage")
+            if isinstance(call.result, dict) and "message_id" in call.result
+        )
+
+    before = received()
     await bot.press(admin, f"rv:m:{item.id}:reviewing")
     assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+    told = bot.last_text(ADMIN_ID)
+    assert bot.t("review.notice_queued") in told and bot.t("review.not_delivered") not in told
+    await bot.deliver()
+    assert received() == before  # nothing arrived
+    outbox = await bot.db_row("SELECT status, error FROM outbox WHERE user_id = ?", alice.id)
+    assert outbox == {"status": "unreachable", "error": "blocked"}
+    assert await bot.db_value("SELECT unreachable_at FROM users WHERE user_id = ?", alice.id)
+    # Now the bot knows: the next decision queues nothing for her, and the reviewer hears so.
+    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
     assert bot.t("review.not_delivered") in bot.last_text(ADMIN_ID)
+    assert await bot.db_value("SELECT count(*) FROM outbox WHERE user_id = ?", alice.id) == 1
+
+
+async def test_the_notice_is_queued_with_the_decision_and_delivered_once(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    # The decision's transaction fails after the notice was written: nothing is queued.
+    services = bot.services
+    user = await services.users.require(ADMIN_ID)
+
+    def texts(moved: Moved) -> Awaitable[list[Notice]]:
+        return review_handlers.author_notices(services, moved)
+
+    class Failing(Notify[Moved]):
+        async def __call__(self, conn: Any, outcome: Moved) -> Queued:
+            queued = await super().__call__(conn, outcome)
+            assert queued.chats == (alice.id,)  # written, then the transaction fails
+            raise RuntimeError("the disk is full")
+
+    ref = StepRef(10_000_001, (ADMIN_ID, ADMIN_ID))
+    failing = Failing(texts, actor_id=ADMIN_ID, clock=services.broadcasts._iso)
+    with pytest.raises(RuntimeError):
+        await services.initiatives.review(ref, user, item.id, Status.REVIEWING, notify=failing)
+    assert (await row(bot, item.id))["status"] == "submitted"  # type: ignore[index]
+    assert await bot.db_value("SELECT count(*) FROM outbox") == 0
+    # The decision and its notice commit together; the worker delivers it once.
+    notify = services.broadcasts.notices(texts, actor_id=ADMIN_ID)
+    before = len(bot.texts(alice.id))
+    moved = await services.initiatives.review(ref, user, item.id, Status.REVIEWING, notify=notify)
+    assert notify.queued.chats == (alice.id,)
+    rows = await bot.db_value(
+        "SELECT count(*) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
+        "WHERE b.kind = 'notice' AND o.user_id = ? AND o.status = 'pending'",
+        alice.id,
+    )
+    assert rows == 1 and moved.initiative.status is Status.REVIEWING
+    await bot.deliver()
+    assert bot.texts(alice.id)[before:] == [
+        notice(bot, "review.notify.reviewing", moved.initiative, "vi")
+    ]
+    await bot.restart(crash=False)  # nothing goes again after a restart
+    await bot.deliver()
+    assert len(bot.texts(alice.id)) == before + 1
+    # Notices stay out of the office's list of announcements.
+    assert await bot.services.broadcasts.recent() == []
 
 
 async def test_people_who_may_not_review_see_and_change_nothing(
@@ -637,9 +717,6 @@ async def test_a_typed_small_number_right_after_the_list_is_the_list_s(
 async def test_reviewers_get_their_help_and_the_service_refuses_others(
     bot: Harness, alice: StubUser, bob: StubUser, admin: StubUser
 ) -> None:
-    import pytest
-
-    from bot.services.flows import StepRef
     from bot.services.initiatives import InitiativeError
 
     item = await submit_initiative(bot, alice, title="Sáng kiến cần quyền xét")

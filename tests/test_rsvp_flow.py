@@ -14,7 +14,9 @@ from typing import Any
 import icalendar
 import pytest
 
-from bot.domain.events import AgendaItem, Event, Group
+from bot.domain.broadcasts import OutboxRow
+from bot.domain.events import AgendaItem, Event, Group, Rsvp
+from bot.services.broadcasts import Notify
 from bot.tg.stub_api import JSON, StubUser
 from handlers import rsvp
 from tests.harness import ADMIN_ID, Harness, make_settings
@@ -127,6 +129,7 @@ class JobContext:
         assert bot.app is not None
         self.services = bot.services
         self.bot = bot.app.bot
+        self.application = bot.app  # its delivery worker is woken after queueing
 
 
 # --- the happy path ----------------------------------------------------------------------------
@@ -458,10 +461,10 @@ async def test_waitlist_and_promotion_told_in_english(
     await bot.say(alice, "không")
     bob_row = await row(bot, bob)
     assert bob_row is not None and bob_row["seat"] == "confirmed"
-    told = bot.texts_since(mark, bob.id)
-    assert told[0] == bot.t("rsvp.promoted", "en", title=TITLE)
-    assert f"<code>{bob_row['checkin_code']}</code>" in told[1]
-    assert "check-in code" in told[1]
+    await bot.deliver()  # the notice went through the outbox: one message
+    (told,) = bot.texts_since(mark, bob.id)
+    assert told.startswith(bot.t("rsvp.promoted", "en", title=TITLE) + "\n\n")
+    assert f"<code>{bob_row['checkin_code']}</code>" in told and "check-in code" in told
     assert bot.stub.sent(bob.id, "sendPhoto") and bot.stub.sent(bob.id, "sendDocument")
     assert "Check-in code" in str(calendar_of(bot, bob)["DESCRIPTION"])
 
@@ -476,8 +479,24 @@ async def test_notices_to_someone_who_blocked_the_bot(
     assert seated is not None and event is not None
     photos = len(bot.stub.sent(bob.id, "sendPhoto"))
     blocked = (403, "Forbidden: bot was blocked by the user", None)
-    bot.stub.failures["sendMessage"] = [blocked]
-    await rsvp.notify_promoted(JobContext(bot), event, [seated])  # type: ignore[arg-type]
+    # The delivery worker learnt it (a 403): promotions are no longer queued for him, and no
+    # QR image nor calendar file follows.
+    services = bot.services
+    await services.broadcasts.unreachable(
+        OutboxRow(id=-1, broadcast_id=-1, user_id=bob.id, attempts=0)
+    )
+    notify: Notify[list[Rsvp]] = services.broadcasts.notices(
+        lambda rsvps: rsvp.promoted_notices(services, event, rsvps)
+    )
+    async with services.db.transaction() as conn:
+        queued = await notify(conn, [seated])
+    assert queued.chats == () and queued.left_out == (bob.id,)
+    await rsvp.send_promoted_files(
+        JobContext(bot),  # type: ignore[arg-type]
+        event,
+        [seated],
+        queued.chats,
+    )
     assert len(bot.stub.sent(bob.id, "sendPhoto")) == photos  # told nothing more
     bot.stub.failures["sendPhoto"] = [blocked]
     delivered = await rsvp.send_confirmation(
@@ -495,11 +514,13 @@ async def test_office_alerts_at_50_80_and_100_percent(
     bot: Harness, clock: Clock, admin: StubUser
 ) -> None:
     codes = await setup(bot, people=5, capacity=5, groups=())
+    await bot.say(admin, "/help")  # the admin has written to the bot: it may write to them
     people = [StubUser(2000 + i, first_name=f"Người {i}") for i in range(5)]
     alerts: list[str] = []
     for person, code in zip(people, codes, strict=True):
         mark = bot.mark()
         await accept(bot, person, code)
+        await bot.deliver()
         alerts += bot.texts_since(mark, ADMIN_ID)
     assert alerts == [
         bot.t("rsvp.office_alert", title=TITLE, confirmed=3, capacity=5, threshold=50),
@@ -514,6 +535,7 @@ async def test_office_alerts_go_to_the_office_chat(tmp_path: Path, alice: StubUs
         harness.services.events.clock = Clock(NOW)
         (code,) = await setup(harness, capacity=2, groups=())
         await accept(harness, alice, code)
+        await harness.deliver()  # a group: addressed by its chat id, no user row needed
         assert harness.stub.texts(-100777) == [
             harness.t("rsvp.office_alert", title=TITLE, confirmed=1, capacity=2, threshold=50)
         ]
@@ -537,25 +559,57 @@ async def test_reminders_sent_once_even_after_a_restart(
         head = bot.t("rsvp.reminder", title=TITLE, when="x", place="x", code="x").split("\n")[0]
         return [t for t in bot.texts(alice.id) if t.startswith(head)]
 
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    job = JobContext(bot)
+    await rsvp.send_reminders(job)  # type: ignore[arg-type]
     assert reminders() == []
     clock.now = STARTS - timedelta(days=1) + timedelta(minutes=1)
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    await rsvp.send_reminders(job)  # type: ignore[arg-type]
+    await rsvp.send_reminders(job)  # type: ignore[arg-type]
+    await bot.deliver()
     assert len(reminders()) == 1
     text = reminders()[0]
     assert "08:00, thứ Sáu, 11/12/2026" in text and "Hội trường Sở" in text
     assert saved["checkin_code"] in text
     await bot.restart()  # kill -9: the reminders live in the database
     bot.services.events.clock = clock
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    job = JobContext(bot)
+    await rsvp.send_reminders(job)  # type: ignore[arg-type]
+    await bot.deliver()
     assert len(reminders()) == 1
     clock.now = STARTS - timedelta(minutes=119)
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    await rsvp.send_reminders(job)  # type: ignore[arg-type]
+    await rsvp.send_reminders(job)  # type: ignore[arg-type]
+    await bot.deliver()
     assert len(reminders()) == 2
     sent = await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NOT NULL")
     assert sent == 2
+
+
+async def test_a_reminder_is_queued_once_and_survives_a_crash_before_delivery(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot, reminders=(120,))
+    await accept(bot, alice, code)
+    head = bot.t("rsvp.reminder", title=TITLE, when="x", place="x", code="x").split("\n")[0]
+    assert bot.app is not None and bot.app.broadcaster is not None
+    await bot.app.broadcaster.stop()  # nothing is delivered until the restart
+    clock.now = STARTS - timedelta(minutes=100)
+    job = JobContext(bot)
+    # Two runs of the job at once: marking and queueing are one transaction, so one row.
+    await asyncio.gather(*(rsvp.send_reminders(job) for _ in range(3)))  # type: ignore[arg-type]
+    queued = await bot.db_value(
+        "SELECT count(*) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
+        "WHERE b.kind = 'notice' AND o.user_id = ? AND o.status = 'pending'",
+        alice.id,
+    )
+    assert queued == 1
+    assert await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NULL") == 0
+    assert not [t for t in bot.texts(alice.id) if t.startswith(head)]
+    await bot.restart()  # kill -9 after the job, before the worker sent it: it is not lost
+    bot.services.events.clock = clock
+    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
+    await bot.deliver()
+    assert len([t for t in bot.texts(alice.id) if t.startswith(head)]) == 1
 
 
 async def test_reminder_in_english_and_network_errors_retried(
@@ -564,12 +618,13 @@ async def test_reminder_in_english_and_network_errors_retried(
     (code,) = await setup(bot, reminders=(120,))
     await accept(bot, bob, code)
     clock.now = STARTS - timedelta(minutes=100)
-    bot.stub.failures["sendMessage"] = [(500, "Internal Server Error", None)]
+    bot.stub.chat_failures[bob.id] = [(500, "Internal Server Error", None)]
     await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
-    assert await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NULL") == 1
-    await rsvp.send_reminders(JobContext(bot))  # type: ignore[arg-type]
-    assert bot.last_text(bob.id).startswith("🔔 <b>Event reminder</b>")
     assert await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NULL") == 0
+    await bot.deliver()  # the worker retries the 500
+    assert bot.last_text(bob.id).startswith("🔔 <b>Event reminder</b>")
+    outbox = await bot.db_row("SELECT status, attempts FROM outbox WHERE user_id = ?", bob.id)
+    assert outbox == {"status": "sent", "attempts": 2}
 
 
 # --- many people at once -------------------------------------------------------------------------

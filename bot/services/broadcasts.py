@@ -5,17 +5,29 @@ transaction before anything is sent. The sending worker (``bot.tg.broadcaster``)
 rows and records each answer of Telegram at once (:meth:`sent`, :meth:`retry`,
 :meth:`failed`, :meth:`unreachable`), so after a crash it resumes with the rows still pending:
 no recipient is lost, and only a message in flight at the moment of the crash can go twice.
+
+**Notifications** (a review decision to the author, an event's new time to its delegates, a seat
+from the waiting list, the office's capacity alerts, reminders) go through the same outbox, as
+``notice`` broadcasts whose rows carry each person's own text. They are written **in the
+transaction of the change they tell about**: the service doing the change is given a
+:class:`Notify` (built by :meth:`BroadcastService.notices` from a framework-free callable that
+turns the change into ``(chat id, HTML text)`` pairs) and calls it on its connection before
+committing. So a crash can neither lose a notification of a change that was saved nor send one
+for a change that was rolled back. Notices are essential (muting does not stop them); people
+who blocked the bot are left out; groups (the office chat) are addressed by their chat id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 import aiosqlite
 
 from bot.domain.broadcasts import (
+    IDS_MAX,
     Audience,
     AudienceKind,
     Broadcast,
@@ -30,6 +42,9 @@ from storage import broadcasts as sql
 
 SAMPLE = 5  # names shown in the preview
 
+Notice = tuple[int, str]  # (chat id, HTML text in the recipient's language)
+R = TypeVar("R")
+
 
 class BroadcastError(Exception):
     def __init__(self, code: str, **params: object) -> None:
@@ -42,6 +57,81 @@ class BroadcastError(Exception):
 class Preview:
     count: int
     sample: list[str]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What a batch of notices became: the chats queued in the outbox, and those left out
+    (blocked the bot, or unknown to it)."""
+
+    broadcast_ids: tuple[int, ...] = ()
+    chats: tuple[int, ...] = ()
+    left_out: tuple[int, ...] = ()
+
+
+async def queue_notices(
+    conn: aiosqlite.Connection,
+    notices: Sequence[Notice],
+    *,
+    actor_id: int | None,
+    at: str,
+) -> Queued:
+    """Write ``notices`` to the outbox on ``conn``, in the caller's transaction: one ``notice``
+    broadcast (per :data:`IDS_MAX` chats) with one pending row per chat. Several texts for one
+    chat become one message (in order)."""
+    merged: dict[int, list[str]] = {}
+    for chat_id, text in notices:
+        if text.strip():
+            merged.setdefault(chat_id, []).append(text)
+    if not merged:
+        return Queued()
+    reachable = await sql.reachable_chats(conn, list(merged))
+    kept = [(chat, "\n\n".join(texts)) for chat, texts in merged.items() if chat in reachable]
+    left_out = tuple(chat for chat in merged if chat not in reachable)
+    broadcast_ids = []
+    for start in range(0, len(kept), IDS_MAX):
+        chunk = kept[start : start + IDS_MAX]
+        broadcast_id = await sql.insert_broadcast(
+            conn,
+            created_by=actor_id,
+            content=Content(kind="notice"),
+            essential=True,
+            audience=Audience(kind=AudienceKind.IDS, ids=tuple(chat for chat, _ in chunk)),
+            status=BroadcastStatus.SENDING,
+            scheduled_at=None,
+            progress_chat_id=None,
+        )
+        await sql.queue_notices(conn, broadcast_id, chunk, at)
+        await sql.set_status(conn, broadcast_id, BroadcastStatus.SENDING, started_at=at)
+        broadcast_ids.append(broadcast_id)
+    return Queued(tuple(broadcast_ids), tuple(chat for chat, _ in kept), left_out)
+
+
+class Notify(Generic[R]):
+    """The notifications of one use case, queued in its transaction.
+
+    ``texts`` turns the outcome of the change (``R``: a review decision, a saved event, an
+    answer with its promotions and alerts...) into ``(chat id, HTML text)`` pairs. It runs
+    inside the write transaction, so it must only read (through the services' readers) and
+    never open a write transaction itself. The service calls the object with its connection
+    and the outcome; afterwards :attr:`queued` says who will be told (once committed)."""
+
+    def __init__(
+        self,
+        texts: Callable[[R], Awaitable[Sequence[Notice]]],
+        *,
+        actor_id: int | None,
+        clock: Callable[[], str],
+    ) -> None:
+        self.texts = texts
+        self.actor_id = actor_id
+        self.clock = clock
+        self.queued = Queued()
+
+    async def __call__(self, conn: aiosqlite.Connection, outcome: R) -> Queued:
+        notices = await self.texts(outcome)
+        self.queued = await queue_notices(conn, notices, actor_id=self.actor_id, at=self.clock())
+        return self.queued
 
 
 class BroadcastService:
@@ -115,34 +205,25 @@ class BroadcastService:
         await sql.queue(conn, broadcast_id, [uid for uid, _ in people], at)
         await sql.set_status(conn, broadcast_id, BroadcastStatus.SENDING, started_at=at)
 
+    def notices(
+        self, texts: Callable[[R], Awaitable[Sequence[Notice]]], *, actor_id: int | None = None
+    ) -> Notify[R]:
+        """The notifications of a use case, for the service that writes the change: it queues
+        them in its own transaction (see :class:`Notify`)."""
+        return Notify(texts, actor_id=actor_id, clock=self._iso)
+
     async def notify(
-        self, notices: list[tuple[int, str]], *, actor_id: int | None = None
+        self, notices: list[Notice], *, actor_id: int | None = None
     ) -> Broadcast | None:
-        """Notifications (each person's own text, in their language) through the same outbox,
-        rate limits and retries as announcements. They are essential: muting does not stop
-        them; people who blocked the bot are left out. Returns ``None`` if nobody is left."""
+        """Notifications (each person's own text, in their language) in a transaction of
+        their own, through the same outbox, rate limits and retries as announcements. They are
+        essential: muting does not stop them; people who blocked the bot are left out. Returns
+        the (first) notice broadcast, or ``None`` if nobody is left."""
         async with self.db.transaction() as conn:
-            wanted = Audience(kind=AudienceKind.IDS, ids=tuple(uid for uid, _ in notices))
-            reachable = {
-                uid for uid, _ in await sql.recipients(conn, wanted, True, self.config_admins)
-            }
-            kept = [(uid, text) for uid, text in notices if uid in reachable]
-            if not kept:
+            queued = await queue_notices(conn, notices, actor_id=actor_id, at=self._iso())
+            if not queued.broadcast_ids:
                 return None
-            at = self._iso()
-            broadcast_id = await sql.insert_broadcast(
-                conn,
-                created_by=actor_id,
-                content=Content(kind="notice"),
-                essential=True,
-                audience=wanted,
-                status=BroadcastStatus.SENDING,
-                scheduled_at=None,
-                progress_chat_id=None,
-            )
-            await sql.queue_notices(conn, broadcast_id, kept, at)
-            await sql.set_status(conn, broadcast_id, BroadcastStatus.SENDING, started_at=at)
-            found = await sql.get(conn, broadcast_id)
+            found = await sql.get(conn, queued.broadcast_ids[0])
         assert found is not None
         return found
 

@@ -5,6 +5,10 @@ Seat allocation is one write transaction (``BEGIN IMMEDIATE``: the write lock is
 anything is read), so concurrent answers never oversubscribe: each one counts the confirmed
 seats, decides, writes and, when a seat was freed, promotes the first waitlisted people who fit,
 before the next answer is looked at.
+
+The notifications a change causes (promotions, the office's capacity alerts, a new time or
+place, the office's decision, reminders) are queued in the outbox in the same transaction, by
+the :class:`~bot.services.broadcasts.Notify` the caller passes (``notify=``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean
-from bot.services.flows import FlowService, StepRef
+from bot.services.broadcasts import Notify
+from bot.services.flows import KEEP, FlowService, StepRef
 from storage import Database
 from storage import events as sql
 
@@ -81,6 +86,15 @@ class Saved:
     created: bool
     moved: bool  # the time or the place changed: people with a seat or waiting are told
     affected: list[Rsvp] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """The reminders of one person due at once (the bot was down: several become one)."""
+
+    event: Event
+    rsvp: Rsvp
+    minutes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -173,14 +187,32 @@ class EventService:
         async with self.db.read() as conn:
             return await sql.get_event(conn, event_id)
 
-    async def save(self, event: Event, *, ref: StepRef | None = None) -> Saved:
+    async def save(
+        self,
+        event: Event,
+        *,
+        ref: StepRef | None = None,
+        notify: Notify[Saved] | None = None,
+        conversation: str = FLOW,
+        state: object | None = KEEP,
+    ) -> Saved:
         """Create or replace an event. When its time or place changes, reminders are
-        re-armed and the people with a seat or waiting are returned, to be told."""
+        re-armed and the people with a seat or waiting are returned; ``notify`` queues what
+        they are told in the same transaction. ``conversation``/``state`` move the editor's
+        flow with it."""
         if ref is None:
             async with self.db.transaction() as conn:
-                return await self._save(conn, event)
-        async with self.flows.step(ref, FLOW) as step:
-            return await self._save(step.conn, event)
+                return await self._saved(conn, event, notify)
+        async with self.flows.step(ref, conversation, state) as step:
+            return await self._saved(step.conn, event, notify)
+
+    async def _saved(
+        self, conn: aiosqlite.Connection, event: Event, notify: Notify[Saved] | None
+    ) -> Saved:
+        saved = await self._save(conn, event)
+        if notify is not None and saved.moved and saved.affected:
+            await notify(conn, saved)
+        return saved
 
     async def _save(self, conn: aiosqlite.Connection, event: Event) -> Saved:
         before = await sql.get_event(conn, event.id, deleted=True)
@@ -304,9 +336,11 @@ class EventService:
         *,
         conversation: str = FLOW,
         state: object | None = None,
+        notify: Notify[Answered] | None = None,
     ) -> Answered:
         """Record the person's answer and give or free a seat (one write transaction that
-        takes the write lock first). ``conversation``/``state`` move their flow with it."""
+        takes the write lock first). ``conversation``/``state`` move their flow with it;
+        ``notify`` queues the notifications (promotions, capacity alerts) in it too."""
         async with self.flows.step(ref, conversation, state) as step:
             conn = step.conn
             event = await sql.get_event(conn, event_id)
@@ -370,8 +404,11 @@ class EventService:
             total_after = sum(counts.values())
             alerts = await self._alerts(conn, event, total_before, total_after)
             saved = await sql.rsvp(conn, rsvp_id)
-        assert saved is not None
-        return Answered(saved, previous, promoted, alerts, total_after)
+            assert saved is not None
+            answered = Answered(saved, previous, promoted, alerts, total_after)
+            if notify is not None:
+                await notify(conn, answered)
+        return answered
 
     async def _promote(
         self, conn: aiosqlite.Connection, event: Event, counts: dict[str | None, int]
@@ -395,8 +432,17 @@ class EventService:
         crossed = rules.crossed_thresholds(event.capacity, before, after)
         return [t for t in crossed if await sql.record_alert(conn, event.id, t)]
 
-    async def decide(self, ref: StepRef, actor: User, rsvp_id: int, approve: bool) -> Answered:
-        """The office approves (a seat, or the waitlist) or declines a pending request."""
+    async def decide(
+        self,
+        ref: StepRef,
+        actor: User,
+        rsvp_id: int,
+        approve: bool,
+        *,
+        notify: Notify[Answered] | None = None,
+    ) -> Answered:
+        """The office approves (a seat, or the waitlist) or declines a pending request;
+        ``notify`` queues what the person (and the office) are told in the same transaction."""
         if not actor.is_admin:
             raise EventError("rsvp.denied")
         async with self.flows.step(ref, FLOW) as step:
@@ -427,8 +473,11 @@ class EventService:
                 )
             alerts = await self._alerts(conn, event, before, sum(counts.values()))
             saved = await sql.rsvp(conn, rsvp_id)
-        assert saved is not None
-        return Answered(saved, Seat.PENDING, [], alerts, sum(counts.values()))
+            assert saved is not None
+            answered = Answered(saved, Seat.PENDING, [], alerts, sum(counts.values()))
+            if notify is not None:
+                await notify(conn, answered)
+        return answered
 
     async def rsvp_of(self, event_id: str, user_id: int) -> Rsvp | None:
         async with self.db.read() as conn:
@@ -462,6 +511,35 @@ class EventService:
                 if rsvp is not None and event is not None:
                     out.append((event, rsvp, minutes))
         return out
+
+    async def queue_reminders(self, notify: Notify[list[DueReminder]]) -> list[DueReminder]:
+        """Every reminder due now, in one transaction: marked sent, and its text queued in the
+        outbox by ``notify`` (which delivers it, with retries). A crash can neither lose one
+        nor send one twice, and a second run finds nothing left. Several reminders of one
+        person due at once (the bot was down) become one message; those of an event that has
+        already started are dropped (marked, not sent). Returns the reminders queued."""
+        now = self.now()
+        async with self.db.transaction() as conn:
+            grouped: dict[int, tuple[Event, Rsvp, list[int]]] = {}
+            for rsvp_id, minutes in await sql.due_reminders(conn, _iso(now)):
+                found = grouped.get(rsvp_id)
+                if found is None:
+                    rsvp = await sql.rsvp(conn, rsvp_id)
+                    event = await sql.get_event(conn, rsvp.event_id) if rsvp else None
+                    if rsvp is None or event is None:
+                        await sql.mark_reminder_sent(conn, rsvp_id, minutes, _iso(now))
+                        continue
+                    found = grouped[rsvp_id] = (event, rsvp, [])
+                found[2].append(minutes)
+                await sql.mark_reminder_sent(conn, rsvp_id, minutes, _iso(now))
+            due = [
+                DueReminder(event, rsvp, tuple(minutes))
+                for event, rsvp, minutes in grouped.values()
+                if event.starts_at > now
+            ]
+            if due:
+                await notify(conn, due)
+        return due
 
     async def reminder_sent(self, rsvp_id: int, minutes: int) -> bool:
         async with self.db.transaction() as conn:

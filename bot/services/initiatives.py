@@ -32,6 +32,7 @@ from bot.domain.initiative import (
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean
+from bot.services.broadcasts import Notify
 from bot.services.flows import FlowService, StepRef
 from storage import Database
 from storage import flows as flow_sql
@@ -352,9 +353,11 @@ class InitiativeService:
         *,
         conversation: str | None = None,
         state: object | None = None,
+        notify: Notify[Moved] | None = None,
     ) -> Moved:
         """A reviewer's decision. ``conversation``/``state`` move the reviewer's own flow in
-        the same transaction (the comment step)."""
+        the same transaction (the comment step), and ``notify`` queues the author's
+        notification in the outbox there too (nothing is queued if the decision fails)."""
         if not actor.is_reviewer:  # the handlers check too; the rule lives here
             raise InitiativeError("review.denied")
         text = form_engine.clean_lines(comment) if comment else None
@@ -374,6 +377,8 @@ class InitiativeService:
             if to not in REVIEW_MOVES.get(found.status, ()):
                 raise InitiativeError("review.bad_move", status=found.status.value, to=to.value)
             moved = await self._move(step.conn, found, actor, to, text)
+            if notify is not None:
+                await notify(step.conn, moved)
         return moved
 
     async def _move(

@@ -7,10 +7,16 @@ asyncio tasks:
 * the **sender** fetches due rows (``BroadcastService.due``) and starts one delivery task per
   row, with at most ``concurrency`` deliveries in flight (at 50 ms per call, 200 messages/s
   need 10 in flight); before each start it takes a token from a global bucket at
-  ``effective_rate(BROADCAST_RATE, BROADCAST_PAID)`` messages/s (at most 30/s, up to 1000/s
-  with paid broadcasts) and skips a chat sent to less than a second ago or still in flight
-  (Telegram: about one message per second per chat). Rows of one broadcast go in id order,
-  broadcasts oldest first;
+  ``effective_rate(BROADCAST_RATE, BROADCAST_PAID)`` requests/s (at most 30/s, up to 1000/s
+  with paid broadcasts; every request counts, failed ones too, and up to ``CATCH_UP`` seconds
+  of sending may be saved up to make up a hiccup of the loop), then a slot of the
+  :class:`SendWindow` (never more than the rate in any one second *as Telegram receives the
+  messages*, whatever stalls on the way: measured, a 40 ms stall packed enough into one second
+  for a 429, which costs a whole second of sending), and skips a chat sent to less than a
+  second ago or still in flight (Telegram: about one message per second per chat; a send that
+  Telegram refused does not count). Rows of one broadcast go in id order, broadcasts oldest
+  first; a row retried after a 5xx comes back at the head of the queue when its backoff is
+  over, between the others;
 * the **watcher** starts scheduled broadcasts whose time has come (``start_due``), sends the
   admin's progress message when a broadcast starts, edits it at most every ``progress_every``
   seconds (sent, failed, unreachable, remaining, estimated time left) and sends the final
@@ -26,7 +32,10 @@ Telegram's answer to each row is recorded at once, in its own transaction:
 * 400 (``BadRequest``) → ``failed`` with Telegram's description;
 * 5xx, timeouts, network errors (``NetworkError``; ``BadRequest`` and ``TimedOut`` are its
   subclasses, hence the order of the ``except`` clauses) and anything unexpected → tried again
-  after 0.5, 1, 2, 4 s; the ``MAX_ATTEMPTS``-th failure is final (``failed``).
+  after 0.25, 0.5, 1, 2, 4 s; the ``MAX_ATTEMPTS``-th failure is final (``failed``).
+
+Notifications (``notice`` broadcasts, see :mod:`bot.services.broadcasts`) are sent like
+announcements, each row with its own text.
 
 **Cancelling** (``BroadcastService.cancel``) marks the remaining rows ``cancelled``; the handler
 then calls :meth:`Broadcaster.wake`, and the sender drops the rows it had read: only the
@@ -61,6 +70,7 @@ import contextlib
 import logging
 import math
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -75,6 +85,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
@@ -92,9 +103,9 @@ from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5  # network errors and 5xx: tried this many times in all, then failed
-BACKOFF = 0.5  # seconds before the first retry; doubled each time (0.5, 1, 2, 4)
-PACING_MARGIN = 0.995  # just under the rate: timer jitter never crosses Telegram's limit
+MAX_ATTEMPTS = 6  # network errors and 5xx: tried this many times in all, then failed
+BACKOFF = 0.25  # seconds before the first retry; doubled each time (0.25, 0.5, 1, 2, 4)
+CATCH_UP = 0.02  # seconds of sending the bucket may save up (a hiccup of the loop is made up)
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 STOP_GRACE = 10.0  # seconds stop() waits for the deliveries in flight
 BATCH_WINDOW = 0.25  # seconds the sender works from one read of the due rows (a cancel shows)
@@ -106,6 +117,14 @@ T = TypeVar("T")
 def concurrency_for(rate: float, paid: bool) -> int:
     """Deliveries in flight needed to keep ``rate`` with up to 100 ms per call (at least 16)."""
     return max(16, math.ceil(effective_rate(rate, paid) / 10))
+
+
+def wake_outbox(application: object) -> None:
+    """For handlers, after a use case queued notifications: the application's worker looks at
+    the outbox now instead of at its next poll (nothing happens without a worker)."""
+    wake = getattr(getattr(application, "broadcaster", None), "wake", None)
+    if callable(wake):
+        wake()
 
 
 def broadcast_http(settings: Settings) -> BaseRequest:
@@ -142,6 +161,69 @@ class TokenBucket:
         self._tokens -= 1.0
         if self._tokens < 0:
             await asyncio.sleep(-self._tokens / self.rate)
+
+
+class SendWindow:
+    """At most ``limit`` requests in any one second **as Telegram counts them** (when it
+    receives them), whatever the delays between this process and Telegram.
+
+    The bucket spaces the *starts* of the requests; but Telegram counts them when they arrive,
+    and a stall on the way (the server, the network, this process's loop) followed by a burst
+    of arrivals packs more than a second's worth into one second: a 429 and a whole second lost
+    (measured: a stall of about 40 ms was enough at 200/s). This window counts instead, at each
+    start, the requests answered during the last second (each arrived at most when its answer
+    came back) plus those still in flight (they may arrive at any moment): when that reaches
+    ``limit``, the next start waits for an answer or for the oldest one to leave the window.
+    Every request of the last second as Telegram saw it is one of those, so its count never
+    goes above ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.in_flight = 0
+        self._answered: deque[float] = deque()
+        self._changed = asyncio.Event()
+
+    def _count(self, now: float) -> int:
+        while self._answered and self._answered[0] <= now - 1.0:
+            self._answered.popleft()
+        return len(self._answered) + self.in_flight
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self._count(now) < self.limit:
+                self.in_flight += 1
+                return
+            self._changed.clear()
+            wait = self._answered[0] + 1.0 - now if self._answered else 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), max(wait, 0.0005))
+
+    def cancel(self) -> None:
+        """A start acquired but not made."""
+        self.in_flight = max(0, self.in_flight - 1)
+        self._changed.set()
+
+    def release(self, *, counted: bool = True) -> None:
+        """The request was answered (or failed): it arrived by now, if at all. ``counted``: it
+        delivered a message (or may have: a timeout), which Telegram counts against the
+        limit; an error answer (429, 403, 400, 5xx) delivered nothing and leaves the count."""
+        self.in_flight = max(0, self.in_flight - 1)
+        if counted:
+            self._answered.append(asyncio.get_running_loop().time())
+        self._changed.set()
+
+
+def maybe_delivered(exc: BaseException) -> bool:
+    """After a failed send: may Telegram have delivered the message anyway? Not when it
+    answered with an error (429, 403, 400, a 5xx: the message was not sent); perhaps after a
+    timeout or a broken connection (the request may have arrived), or anything unexpected."""
+    if isinstance(exc, TimedOut):
+        return True
+    if isinstance(exc, NetworkError):  # an error answer, or a transport error (with a cause)
+        return exc.__cause__ is not None
+    return not isinstance(exc, TelegramError)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -202,11 +284,11 @@ class Broadcaster:
         self.backoff = BACKOFF
         self.per_chat_interval = PER_CHAT_INTERVAL
         self.stop_grace = STOP_GRACE
-        # Unpaid: strictly one message every 1/rate s. Paid: up to 50 ms of burst, so that the
-        # timer's granularity (about 1 ms) does not lower 1000/s.
-        # Strictly spaced, no burst, just under the rate: one 429 costs a whole second of
-        # sending (the measured cause of 0.54 x the limit with a burst allowance).
-        self.bucket = TokenBucket(self.rate * PACING_MARGIN, 1.0)
+        # Spaced at the rate, with a few milliseconds to catch up after a hiccup; the window
+        # keeps Telegram's count under the rate even when arrivals bunch up (a burst allowance
+        # without it was the measured cause of 0.54 x the limit: one 429 costs a second).
+        self.bucket = TokenBucket(self.rate, self.rate * CATCH_UP)
+        self.window = SendWindow(math.floor(self.rate))
         self.stats = _Stats()
         self.owns_bot = False  # shut the bot down in stop() (built by launch())
         self._paused_until = 0.0  # loop time: a 429 pauses every send until then
@@ -251,6 +333,11 @@ class Broadcaster:
     # --- life cycle ---------------------------------------------------------------------------
 
     @property
+    def busy(self) -> bool:
+        """Deliveries in flight (their rows are still pending until answered)."""
+        return bool(self._inflight)
+
+    @property
     def running(self) -> bool:
         return any(not task.done() for task in self._tasks)
 
@@ -285,6 +372,16 @@ class Broadcaster:
         if self.owns_bot:
             self.owns_bot = False
             await self.bot.shutdown()
+
+    async def abandon(self) -> None:
+        """What ``kill -9`` leaves (tests): every task cancelled at once, deliveries in flight
+        included; nothing more is recorded (their rows stay pending and go again)."""
+        self._stopping = True
+        tasks = [*self._tasks, *self._deliveries]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks = []
 
     def _open(self) -> bool:
         return not self._stopping and self.services.db.is_open
@@ -352,12 +449,14 @@ class Broadcaster:
             self._inflight[row.id] = row
             try:
                 await self.bucket.take()
+                await self.window.acquire()
             except BaseException:
                 self._busy.discard(chat)
                 self._inflight.pop(row.id, None)
                 raise
             if self._paused_until > loop.time() or self._refetch:  # a 429, or a cancel, came
-                self._busy.discard(chat)  # while waiting for the token
+                self.window.cancel()  # while waiting for the token
+                self._busy.discard(chat)
                 self._inflight.pop(row.id, None)
                 return max(0.0, self._paused_until - loop.time())
             task = asyncio.create_task(self._deliver(row), name=f"broadcast-row-{row.id}")
@@ -381,8 +480,9 @@ class Broadcaster:
                 self._broadcasts[broadcast_id] = found
         return found
 
-    async def _send(self, broadcast: Broadcast, chat_id: int) -> Message:
+    async def _send(self, broadcast: Broadcast, row: OutboxRow) -> Message:
         content = broadcast.content
+        chat_id = row.user_id
         paid = True if self.paid else None
         caption = content.text or None
         if content.kind == "photo":
@@ -401,20 +501,35 @@ class Broadcaster:
                 parse_mode=ParseMode.HTML,
                 allow_paid_broadcast=paid,
             )
+        text = row.text if content.kind == "notice" and row.text else content.text
         return await self.bot.send_message(
-            chat_id, content.text, parse_mode=ParseMode.HTML, allow_paid_broadcast=paid
+            chat_id, text, parse_mode=ParseMode.HTML, allow_paid_broadcast=paid
         )
 
     async def _deliver(self, row: OutboxRow) -> None:
         """Send one row and record Telegram's answer (its own transaction)."""
         loop = asyncio.get_running_loop()
         broadcasts = self.services.broadcasts
+        # Did the chat (maybe) get a message? Then its next one waits a second. Not after an
+        # answer that says it did not (429, 403, 400, a 5xx): a retry need not wait for that.
+        reached = True
         try:
-            broadcast = await self._content(row.broadcast_id)
-            if broadcast is None:
-                return
             try:
-                message = await self._send(broadcast, row.user_id)
+                broadcast = await self._content(row.broadcast_id)
+                if broadcast is None:
+                    self.window.cancel()
+                    return
+            except BaseException:
+                self.window.cancel()
+                raise
+            try:
+                try:
+                    message = await self._send(broadcast, row)
+                except BaseException as exc:
+                    reached = maybe_delivered(exc)
+                    self.window.release(counted=reached)
+                    raise
+                self.window.release(counted=True)
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)
                 self._paused_until = max(self._paused_until, loop.time() + seconds)
@@ -454,7 +569,8 @@ class Broadcaster:
         finally:
             self._inflight.pop(row.id, None)
             self._busy.discard(row.user_id)
-            self._last_sent[row.user_id] = loop.time()
+            if reached:
+                self._last_sent[row.user_id] = loop.time()
             self._kick.set()
         if any(r.broadcast_id == row.broadcast_id for r in self._inflight.values()):
             return  # not the last one (rows in flight are still pending)
@@ -732,7 +848,14 @@ class Broadcaster:
         self._busy.add(chat_id)
         try:
             await self.bucket.take()
-            return await call()
+            await self.window.acquire()
+            try:
+                result = await call()
+            except BaseException as exc:
+                self.window.release(counted=maybe_delivered(exc))
+                raise
+            self.window.release(counted=True)
+            return result
         except RetryAfter as exc:
             seconds = retry_after_seconds(exc)
             self._paused_until = max(self._paused_until, loop.time() + seconds)
