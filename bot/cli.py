@@ -19,7 +19,9 @@ from bot.tg.logs import setup_logging
 if TYPE_CHECKING:
     from bot.domain.events import Event
     from bot.kb.models import Answer, Hit
+    from bot.services.broadcasts import Notify
     from bot.services.events import EventService
+    from bot.services.flows import FlowService
     from bot.services.knowledge import KnowledgeService
 
 log = logging.getLogger("bot")
@@ -394,19 +396,28 @@ async def _events_command(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database_path, readers=1)
     await db.open()  # migrates, as the other commands do
     try:
-        service = EventService(db, FlowService(db, FlowStates()), tz=settings.tz)
+        flows = FlowService(db, FlowStates())
+        service = EventService(db, flows, tz=settings.tz)
         await service.ensure_seeded()
         if args.command == "event":
-            return await _event_command(service, settings, args, data)
+            return await _event_command(service, settings, args, data, flows)
         return await _invite_command(service, settings, args, data)
     finally:
         await db.close()
 
 
 async def _event_command(
-    service: EventService, settings: Settings, args: argparse.Namespace, data: bytes
+    service: EventService,
+    settings: Settings,
+    args: argparse.Namespace,
+    data: bytes,
+    flows: FlowService,
 ) -> int:
-    from bot.services.events import dump_events, load_event_file
+    from bot.i18n import Translator
+    from bot.services.broadcasts import BroadcastService
+    from bot.services.event_notices import EventNotices
+    from bot.services.events import Saved, dump_events, load_event_file
+    from bot.services.users import UserService
 
     if args.event_command == "list":
         for event in await service.events():
@@ -441,16 +452,29 @@ async def _event_command(
         if before == event:
             print(f"{event.id}\tunchanged")
             continue
-        saved = await service.save(event)
+        # As /event_edit does: the delegates' notices go to the outbox in the transaction
+        # that saves the event; the running bot's delivery worker sends them.
+        texts = EventNotices(
+            Translator.load(default=settings.default_language),
+            UserService(service.db, flows, settings.admin_ids),
+            default_language=settings.default_language,
+            tz=settings.tz,
+        )
+        broadcasts = BroadcastService(service.db, config_admins=settings.admin_ids)
+        notify: Notify[Saved] = broadcasts.notices(texts.moved)
+        saved = await service.save(event, notify=notify)
         # (not saved.created: the storage compares second-precision times, so an event
         # replaced within a second of its creation would read as created)
         line = f"{event.id}\t{'created' if before is None else 'updated'}"
-        if saved.moved:
+        if saved.moved and saved.affected:
+            queued, left_out = len(notify.queued.chats), len(notify.queued.left_out)
             line += (
-                f"\ttime or place changed: {_count(len(saved.affected), 'person', 'people')} with "
-                "a seat or on the waiting list NOT told by this command: send them an "
-                "announcement (/event_edit in the chat tells them itself)"
+                f"\ttime or place changed: {_count(queued, 'person', 'people')} with a seat or "
+                "on the waiting list will be told by the bot (notices queued)"
             )
+            if left_out:
+                unreachable = _count(left_out, "person", "people")
+                line += f", {unreachable} cannot be reached (blocked the bot)"
         print(line)
     return 0
 

@@ -7,7 +7,7 @@ event, deleting one. Events are created from YAML on the server (``thidua-bot ev
 * ``/invitations [EVENT_ID]``: the sheet again (.zip: ``giay-moi.xlsx`` + the QR pictures).
 * ``/event_edit [EVENT_ID]``: event → item → new value → confirmation → saved. When the time or
   the place changes, everyone with a seat or on the waiting list is told, in their language
-  (:func:`change_notices`): the notices are written to the outbox in the transaction that saves
+  (:class:`bot.services.event_notices.EventNotices`): the notices are written to the outbox in the transaction that saves
   the event and sent by the delivery worker.
 * ``/event_delete [EVENT_ID]``: with a confirmation.
 
@@ -50,8 +50,9 @@ from bot.domain.choices import Choice
 from bot.domain.events import Event, Seat
 from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe
-from bot.services.broadcasts import Notice, Notify
+from bot.services.broadcasts import Notify
 from bot.services.container import Services
+from bot.services.event_notices import EventNotices, duration_text
 from bot.services.events import EventError, Saved
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
@@ -271,23 +272,6 @@ def when(context: BotContext, moment: datetime) -> str:
     return moment.astimezone(context.services.settings.tz).strftime("%H:%M %d/%m/%Y")
 
 
-def duration_text(t: Callable[..., str], minutes: int) -> str:
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(t("events.days", n=days))
-    if hours:
-        parts.append(t("events.hours", n=hours))
-    if mins or not parts:
-        parts.append(t("events.minutes", n=mins))
-    return " ".join(parts)
-
-
-def _place(event: Event) -> str:
-    return f"{event.venue}, {event.address}" if event.address else event.venue
-
-
 def _argument(text: str) -> str | None:
     """The word after the command (``/invite_import hoi-nghi``), if any."""
     parts = text.split(maxsplit=2)
@@ -327,41 +311,6 @@ async def _unknown_event(update: Update, context: BotContext, event_id: str) -> 
     events = await context.services.events.events()
     ids = ", ".join(event.id for event in events) or "–"
     await send(update, context, context.t("events.unknown", id=event_id, ids=ids))
-
-
-# --- telling people that an event moved -----------------------------------------------------
-
-
-async def change_notices(services: Services, saved: Saved) -> list[Notice]:
-    """What each person of ``saved.affected`` (a seat or on the waiting list) is told of the new
-    time and place of the event, in their language. Framework-free: it runs inside the
-    transaction that saves the event and only reads."""
-    event = saved.event
-    default = services.settings.default_language
-    tz = services.settings.tz
-    start = event.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
-    notices: list[Notice] = []
-    for rsvp in saved.affected:
-        user = await services.users.get(rsvp.user_id)
-        locale = user.locale(default) if user is not None else default
-        parts = [
-            services.translator(
-                locale,
-                "events.changed",
-                title=event.title,
-                when=start,
-                duration=duration_text(
-                    functools.partial(services.translator, locale), event.duration_minutes
-                ),
-                place=_place(event),
-            )
-        ]
-        if event.map_url:
-            parts.append(services.translator(locale, "events.changed_map", url=event.map_url))
-        if rsvp.seat is Seat.WAITLISTED:
-            parts.append(services.translator(locale, "events.changed_waitlisted"))
-        notices.append((rsvp.user_id, "\n".join(parts)))
-    return notices
 
 
 # --- /invite_import and /invitations -------------------------------------------------------------
@@ -985,9 +934,13 @@ async def _save(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(exc.key, **exc.params))
         draft.pop("value", None)
         return await _move(update, context, "value")
-    notify: Notify[Saved] = services.broadcasts.notices(
-        lambda saved: change_notices(services, saved), actor_id=context.user_id
+    texts = EventNotices(
+        services.translator,
+        services.users,
+        default_language=services.settings.default_language,
+        tz=services.settings.tz,
     )
+    notify: Notify[Saved] = services.broadcasts.notices(texts.moved, actor_id=context.user_id)
     # One transaction: the event, the delegates' notices, the update id, the flow's end.
     saved = await services.events.save(
         changed, ref=ref(update), notify=notify, conversation=EDIT_FLOW, state=None

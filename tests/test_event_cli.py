@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sqlite3
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -157,12 +158,29 @@ async def _with_people(path: Path) -> None:
     await db.close()
 
 
-def test_a_moved_event_says_who_must_be_told(tmp_path: Path) -> None:
+def test_a_moved_event_queues_the_delegates_notices(tmp_path: Path) -> None:
+    """As /event_edit does: the notices go to the outbox with the saved event (the running
+    bot's worker sends them), in the person's language, with the new place."""
     asyncio.run(_with_people(tmp_path / "bot.sqlite3"))
     moved = NEW_EVENT.replace("venue: Phòng họp tầng 2", "venue: Hội trường lớn")
     (tmp_path / "moved.yaml").write_text(moved, encoding="utf-8")
     status, out, err = cli(tmp_path, "event", "import", "moved.yaml")
     assert status == 0, err
     (line,) = out.splitlines()
-    assert line.startswith("hoi-thao-2026\tupdated\ttime or place changed: 1 person")
-    assert "NOT told" in line and "/event_edit" in line
+    assert line == (
+        "hoi-thao-2026\tupdated\ttime or place changed: 1 person with a seat or on the "
+        "waiting list will be told by the bot (notices queued)"
+    )
+    db = sqlite3.connect(tmp_path / "bot.sqlite3")
+    try:
+        rows = db.execute("SELECT user_id, status, text FROM outbox").fetchall()
+    finally:
+        db.close()
+    assert len(rows) == 1
+    user_id, status_, text = rows[0]
+    assert (user_id, status_) == (501, "pending") and "Hội trường lớn" in text
+    assert "Văn phòng Sở thông báo thay đổi" in text
+
+    status, out, err = cli(tmp_path, "event", "import", "moved.yaml")  # again: nothing new
+    assert status == 0, err
+    assert out.strip() == "hoi-thao-2026\tunchanged"

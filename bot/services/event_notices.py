@@ -1,0 +1,73 @@
+"""What delegates are told when an event moves (a new time or place), in their language.
+
+Framework-free, so that the chat (``/event_edit``) and the command line (``thidua-bot event
+import``) queue the same notices, in the transaction that saves the event
+(:class:`~bot.services.broadcasts.Notify`); the running bot's delivery worker sends them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from bot.domain.events import Event, Seat
+from bot.i18n import Translator
+from bot.services.broadcasts import Notice
+from bot.services.events import Saved
+from bot.services.users import UserService
+
+
+def duration_text(t: Callable[..., str], minutes: int) -> str:
+    """``4 giờ``, ``1 ngày 30 phút``... with the translator ``t`` of one language."""
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(t("events.days", n=days))
+    if hours:
+        parts.append(t("events.hours", n=hours))
+    if mins or not parts:
+        parts.append(t("events.minutes", n=mins))
+    return " ".join(parts)
+
+
+def place_text(event: Event) -> str:
+    return f"{event.venue}, {event.address}" if event.address else event.venue
+
+
+class EventNotices:
+    def __init__(
+        self, translator: Translator, users: UserService, *, default_language: str, tz: ZoneInfo
+    ) -> None:
+        self.translator = translator
+        self.users = users
+        self.default_language = default_language
+        self.tz = tz
+
+    async def moved(self, saved: Saved) -> list[Notice]:
+        """What each person of ``saved.affected`` (a seat or on the waiting list) is told of
+        the new time and place. It runs inside the transaction that saves the event: it only
+        reads."""
+        event = saved.event
+        start = event.starts_at.astimezone(self.tz).strftime("%H:%M %d/%m/%Y")
+        notices: list[Notice] = []
+        for rsvp in saved.affected:
+            user = await self.users.get(rsvp.user_id)
+            locale = user.locale(self.default_language) if user else self.default_language
+            t = functools.partial(self.translator, locale)
+            parts = [
+                t(
+                    "events.changed",
+                    title=event.title,
+                    when=start,
+                    duration=duration_text(t, event.duration_minutes),
+                    place=place_text(event),
+                )
+            ]
+            if event.map_url:
+                parts.append(t("events.changed_map", url=event.map_url))
+            if rsvp.seat is Seat.WAITLISTED:
+                parts.append(t("events.changed_waitlisted"))
+            notices.append((rsvp.user_id, "\n".join(parts)))
+        return notices
