@@ -249,3 +249,19 @@ def test_superscript_digit_while_buttons_are_shown(open_chat: OpenChat) -> None:
     chat.type("²")
     chat.type("1")
     chat.expect(t("onboarding.ask_full_name"), timeout=4)
+
+
+def test_a_scripted_conversation_waits_for_each_answer(open_chat: OpenChat) -> None:
+    """Input from a pipe, all at once: "1" still presses the button the previous answer showed,
+    and the last answer is printed before the chat ends."""
+    chat = open_chat()
+    assert chat.proc.stdin is not None
+    chat.proc.stdin.write("/start\n1\nNguyễn Văn An\n")
+    chat.proc.stdin.close()
+    assert chat.proc.wait(timeout=TIMEOUT) == 0
+    output = chat.rest()
+    assert t("onboarding.ask_full_name") in output  # "1" was the consent button
+    assert output.index(t("onboarding.ask_full_name")) < output.index(t("terminal.bye"))
+    after_name = output.split(t("onboarding.ask_full_name"))[1]
+    assert t("onboarding.ask_unit") in after_name  # the name was taken: the next question
+    assert "CRITICAL" not in chat.stderr() and "Traceback" not in chat.stderr()

@@ -3,7 +3,8 @@ stand-in for the Bot API instead of Telegram.
 
 Messages from the bot are printed; buttons appear as numbered options, and a typed number or
 button text presses the button. Anything else is sent as a message. Lines starting with ``:``
-are for the terminal itself (``:help``).
+are for the terminal itself (``:help``). Input from a file or a pipe is a scripted
+conversation: each line waits for the bot's answer to the previous one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +24,10 @@ from bot.i18n import Translator
 from bot.tg.stub_api import JSON, BotAPIStub, StubUser
 
 LOCAL_USER_ID = 100001
+# A scripted conversation (input from a file or a pipe) waits for each answer: the bot has
+# answered once it made a call and then none for QUIET_S seconds; at most SETTLE_S seconds.
+QUIET_S = 0.4
+SETTLE_S = 15.0
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"</?(b|strong)>")
 
@@ -52,6 +58,9 @@ class TerminalChat:
         self.keyboards: dict[int, tuple[JSON, list[tuple[str, str]]]] = {}
         self.quitting = False
         self.lock = threading.Lock()
+        self._activity = threading.Condition()
+        self._calls = 0  # Bot API calls made by the bot so far
+        self._last_call = 0.0  # monotonic time of the last one
         stub.listeners.append(self.on_bot)
 
     def t(self, key: str, **params: object) -> str:
@@ -65,6 +74,10 @@ class TerminalChat:
             self.out.flush()
 
     def on_bot(self, method: str, params: JSON, result: Any) -> None:
+        with self._activity:
+            self._calls += 1
+            self._last_call = time.monotonic()
+            self._activity.notify_all()
         if method != "answerCallbackQuery" and str(params.get("chat_id")) != str(self.user.id):
             return
         if method == "sendMessage":
@@ -111,13 +124,13 @@ class TerminalChat:
             return None
         return self.keyboards[max(self.keyboards)]
 
-    def submit(self, line: str, stop: Callable[[], None]) -> None:
+    def submit(self, line: str, stop: Callable[[], None]) -> bool:
+        """One line typed; True when it went to the bot (a message, a press, a file)."""
         line = line.rstrip("\r\n")
         if not line.strip():
-            return
+            return False
         if line.startswith(":"):
-            self._terminal_command(line[1:].strip(), stop)
-            return
+            return self._terminal_command(line[1:].strip(), stop)
         active = self._active_keyboard()
         if active is not None:
             message, buttons = active
@@ -125,8 +138,19 @@ class TerminalChat:
             if data is not None:
                 self.keyboards.pop(int(message["message_id"]), None)
                 self.stub.user_press(self.user, message, data)
-                return
+                return True
         self.stub.user_message(self.user, line)
+        return True
+
+    def settle(self, calls_before: int, *, quiet: float = QUIET_S, limit: float = SETTLE_S) -> None:
+        """Wait until the bot has answered (a call after ``calls_before``) and then stayed
+        quiet for ``quiet`` seconds; at most ``limit`` seconds."""
+        deadline = time.monotonic() + limit
+        with self._activity:
+            while (now := time.monotonic()) < deadline:
+                if self._calls > calls_before and now - self._last_call >= quiet:
+                    return
+                self._activity.wait(timeout=0.05)
 
     @staticmethod
     def _match(text: str, buttons: list[tuple[str, str]]) -> str | None:
@@ -138,13 +162,15 @@ class TerminalChat:
                 return data
         return None
 
-    def _terminal_command(self, command: str, stop: Callable[[], None]) -> None:
+    def _terminal_command(self, command: str, stop: Callable[[], None]) -> bool:
+        """``:q``, ``:file PATH [caption]``, ``:user ID``, else the help. True when something
+        went to the bot."""
         name, _, arg = command.partition(" ")
         if name in ("q", "quit", "exit"):
             self.quitting = True
             stop()
         elif name == "file" and arg.strip():
-            self._send_file(arg.strip())
+            return self._send_file(arg.strip())
         elif name == "user" and is_number(arg.strip()):
             self.user = StubUser(
                 int(arg), first_name=f"Người dùng {arg}", language_code=self.user.language_code
@@ -153,8 +179,9 @@ class TerminalChat:
             self._print(self.t("terminal.switched", user_id=arg))
         else:
             self._print(self.t("terminal.help"))
+        return False
 
-    def _send_file(self, arg: str) -> None:
+    def _send_file(self, arg: str) -> bool:
         """``:file PATH [caption]``: send a file, as from the phone (e.g. caption ``/kb_add``)."""
         path_text, _, caption = arg.partition(" ")
         path = Path(path_text).expanduser()
@@ -162,16 +189,24 @@ class TerminalChat:
             data = path.read_bytes()
         except OSError as exc:
             self._print(self.t("terminal.file_error", path=str(path), error=str(exc)))
-            return
+            return False
         self.stub.user_document(self.user, path.name, data, caption.strip() or None)
+        return True
 
     def read_input(self, stream: TextIO, stop: Callable[[], None]) -> None:
         """Blocking loop for a thread: one line, one message; ":q" or the end of input stops
-        the bot, once (a second stop during shutdown would break it)."""
+        the bot, once (a second stop during shutdown would break it). Input that is not typed
+        (a file or a pipe: a scripted conversation) waits for the bot's answer to each line,
+        as a person would, so that "1" presses the button the previous answer showed and the
+        last answer is seen before the end."""
+        typed = bool(getattr(stream, "isatty", lambda: False)())
         for line in stream:
-            self.submit(line, stop)
+            calls_before = self._calls
+            sent = self.submit(line, stop)
             if self.quitting:
                 return
+            if sent and not typed:
+                self.settle(calls_before)
         self.quitting = True
         stop()
 
