@@ -109,15 +109,17 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         # is in no other flow; while in one, its fallbacks answer every other command.
         # Conference: /start rsvp_<code> (an invitation's deep link), /my_events, answers
         # (before onboarding, which owns every other /start).
-        for rsvp_handler in rsvp.handlers(services):
+        for rsvp_handler in rsvp.handlers(services, app.user_data):
             app.add_handler(rsvp_handler)
         app.add_handler(onboarding.build(services))  # /start, deep links, onboarding, /profile
         app.add_handler(language.build(services))  # /language
         app.add_handler(forget.build(services))  # /forget_me
         app.add_handler(ask.build(services))  # /hoi, /ask (without a question: asks for it)
+        # The reviewer's comment: changes asked, refusal. Before the form, whose entry takes
+        # the main menu's typed "1": right after a review screen, "1" may be its button.
+        app.add_handler(review.build(services, app.user_data))
         app.add_handler(initiative.build(services))  # /sangkien: the form; "Sửa và nộp lại"
         app.add_handler(office.build_faq(services))  # /faq_add (admins)
-        app.add_handler(review.build(services))  # reviewer's comment: changes asked, refusal
         # The conference office: /invite_import (also as a file's caption), /invitations,
         # /event_edit, /event_delete (admins).
         for office_flow in events_admin.handlers(services):

@@ -7,8 +7,8 @@ event, deleting one. Events are created from YAML on the server (``thidua-bot ev
 * ``/invitations [EVENT_ID]``: the sheet again (.zip: ``giay-moi.xlsx`` + the QR pictures).
 * ``/event_edit [EVENT_ID]``: event → item → new value → confirmation → saved. When the time or
   the place changes, everyone with a seat or on the waiting list is told, in their language
-  (:class:`bot.services.event_notices.EventNotices`): the notices are written to the outbox in the transaction that saves
-  the event and sent by the delivery worker.
+  (:class:`bot.services.event_notices.EventNotices`): the notices are written to the outbox in
+  the transaction that saves the event and sent by the delivery worker.
 * ``/event_delete [EVENT_ID]``: with a confirmation.
 
 Each choice is a button and also its typed number or label; every step is a persistent

@@ -22,11 +22,13 @@ queue), ``rv:fs`` / ``rv:s:<open|all|status>`` (status filter), ``rv:fu`` / ``rv
 attachments). Both detail screens also carry ``ini:docx:<id>`` ("Tải đơn (.docx)", the filled
 form, handled by :func:`handlers.initiative.form_button`).
 
-Typed forms: what the last screen offered is kept in ``user_data["review"]["opts"]`` (button
-data, every label it may be typed as, its number). A typed label, an initiative number
-(``SK-2025-0007``) or a list number picks the same thing as the button. (Numbers that are also
-main-menu items are taken by the menu first: the menu's typed choices are registered before
-these handlers.) Typed text that is none of that goes on to the rules Q&A, as it would have.
+Typed forms: what the last screen offered (button data, every label it may be typed as, its
+number) is kept by :data:`SCREEN` (a :class:`bot.tg.screen.Screen`, ``user_data["review_screen"]``)
+for :data:`SCREEN_TTL` seconds. A typed label, an initiative number (``SK-2025-0007``) or a list
+number picks the same thing as the button. Right after one of these screens its numbers come
+first (:func:`typed_number`, before the main menu's); later on, numbers that are also main-menu
+items are taken by the menu first (the menu's typed choices are registered before these
+handlers). Typed text that is none of that goes on to the rules Q&A, as it would have.
 """
 
 from __future__ import annotations
@@ -34,8 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -75,6 +76,7 @@ from bot.services.container import Services
 from bot.services.initiatives import InitiativeError, Moved
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
+from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import ask
 from handlers import initiative as form_handlers
@@ -93,12 +95,16 @@ log = logging.getLogger(__name__)
 
 FLOW = "review"  # the reviewer's comment conversation
 COMMENT = "comment"
-MEMORY = "review"  # user_data key: last screen's options, queue filter, pending decision
+MEMORY = "review"  # user_data key: queue filter, its units, pending decision
 PAGE_SIZE = 10
 TITLE_MAX = 120  # characters of a title in a list
 MESSAGE_MAX = 4000  # a little under Telegram's 4096
 BLOCK_MAX = 3000  # characters of one piece of a long answer
 SCREEN_TTL = 30 * 60  # seconds a screen's typed choices stay valid
+# The options of the last screen, for their typed numbers and labels. Its numbers are "live"
+# for the message right after the screen (and while the messages are its numbers); its labels
+# and numbers stay valid after other messages too, until SCREEN_TTL (``live_only=False``).
+SCREEN = Screen("review_screen", ttl=SCREEN_TTL)
 NUMBER = re.compile(r"^[A-Za-z]{1,6}-\d{4}-\d{1,6}$")
 
 STATUS_LABELS: dict[Status, str] = {
@@ -198,36 +204,26 @@ def _memory(context: BotContext) -> dict[str, Any]:
 
 
 def _remember(context: BotContext, buttons: Sequence[Button], numbered: bool) -> None:
-    """What the screen just sent offers, for its typed forms."""
-    options = []
-    for position, button in enumerate(buttons, start=1):
-        if not button.data.startswith(("my:", "rv:", "ini:docx:")):
-            continue  # another conversation's button (``ini:amend``): pressed only
-        number = button.number if button.number is not None else (position if numbered else None)
-        options.append({"d": button.data, "t": list(button.typed), "n": number})
-    memory = _memory(context)
-    memory["opts"] = options
-    memory["at"] = time.time()
-    memory["live"] = True  # the next message may be a typed number of this screen
-
-
-def _live_options(context: BotContext) -> list[dict[str, Any]]:
-    memory = _memory(context)
-    if time.time() - float(memory.get("at") or 0) > SCREEN_TTL:
-        return []
-    options = memory.get("opts")
-    return [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
+    """What the screen just sent offers, for its typed forms. A button's number is its own
+    (a list's), else its position among all the buttons when ``numbered``, else none."""
+    options = [
+        Option(
+            button.data,
+            button.typed,
+            button.number if button.number is not None else (position if numbered else 0),
+        )
+        for position, button in enumerate(buttons, start=1)
+        # another conversation's button (``ini:amend``) is pressed only
+        if button.data.startswith(("my:", "rv:", "ini:docx:"))
+    ]
+    assert context.user_data is not None
+    SCREEN.remember(context.user_data, options)
 
 
 def _pick(context: BotContext, text: str) -> str | None:
-    """The button of the last screen that ``text`` designates (its number or a label)."""
-    options = _live_options(context)
-    if not options:
-        return None
-    folded = fold(text)
-    if is_number(folded):
-        return next((str(o["d"]) for o in options if o.get("n") == int(folded)), None)
-    return match_choice(text, [Choice(str(o["d"]), list(o.get("t") or [])) for o in options])
+    """The button of the last screen that ``text`` designates (its number or a label), until
+    :data:`SCREEN_TTL` even after other messages."""
+    return SCREEN.pick(context.user_data, text, live_only=False)
 
 
 class TypedChoice(filters.MessageFilter):
@@ -993,17 +989,19 @@ async def typed_number(update: Update, context: BotContext) -> None:
     if user is None or update.effective_chat is None or update.message is None:
         return
     data = context.application.user_data.get(user.id)
-    memory = data.get(MEMORY) if data else None
-    if not isinstance(memory, dict) or not memory.get("live"):
+    if not SCREEN.options(data):
         return
-    memory["live"] = False
-    if context.services.states.active(BotContext.key_of(update)) is not None:
+    in_flow = context.services.states.active(BotContext.key_of(update)) is not None
+    if in_flow or not is_number(fold(text_of(update))):
+        SCREEN.end(data)
         return
-    text = text_of(update)
-    if is_number(fold(text)) and _live_options(context):
-        memory["live"] = True  # "99" (out of range) is answered and the screen stays
-        await on_typed(update, context)
-        raise ApplicationHandlerStop
+    picked = _pick(context, text_of(update))
+    if picked is not None and re.match(COMMENT_MOVE_PATTERN, picked):
+        return  # "Yêu cầu bổ sung" by its number: the comment conversation takes it (group 0)
+    # The screen stays live: a button that shows no new screen (the files, the form) leaves
+    # its numbers valid, and "99" (out of range) is answered so that it can be corrected.
+    await on_typed(update, context)
+    raise ApplicationHandlerStop
 
 
 async def on_typed(update: Update, context: BotContext) -> None:
@@ -1018,7 +1016,7 @@ async def on_typed(update: Update, context: BotContext) -> None:
     if NUMBER.match(reference):
         await _open_number(update, context, reference)
         return
-    numbers = [int(o["n"]) for o in _live_options(context) if o.get("n") is not None]
+    numbers = [o.number for o in SCREEN.options(context.user_data, live_only=False) if o.number]
     if is_number(fold(text)) and numbers:
         await send(
             update, context, context.t("review.pick_range", low=min(numbers), high=max(numbers))
@@ -1153,15 +1151,38 @@ async def on_cancel(update: Update, context: BotContext) -> None:
     await _leave(update, context)
 
 
-def build(services: Services) -> ConversationHandler[BotContext]:
+class CommentMovePick(filters.MessageFilter):
+    """Text that picks "Yêu cầu bổ sung" or "Không công nhận" on the person's last review
+    screen, by its number or label (the screen's memory is in ``user_data``, which a filter
+    does not get with the message: it is given the application's live view)."""
+
+    def __init__(self, user_data: Mapping[int, dict[Any, Any]]) -> None:
+        super().__init__(name="CommentMovePick")
+        self.user_data = user_data
+
+    def filter(self, message: Message) -> bool:
+        if message.from_user is None:
+            return False
+        data = self.user_data.get(message.from_user.id)
+        picked = SCREEN.pick(data, message.text or "")  # right after the screen only
+        return picked is not None and re.match(COMMENT_MOVE_PATTERN, picked) is not None
+
+
+def build(
+    services: Services, user_data: Mapping[int, dict[Any, Any]]
+) -> ConversationHandler[BotContext]:
+    """The comment conversation; ``user_data``: the application's (for typed numbers)."""
     guard = NotInFlow(services.states)
     typed = TypedChoice(services.translator, [MOVE_LABELS[s] for s in COMMENT_MOVES], numbers=False)
+    picked = CommentMovePick(user_data)
     return ConversationHandler(
         name=FLOW,
         persistent=True,
         entry_points=[
             CallbackQueryHandler(begin_comment, pattern=COMMENT_MOVE_PATTERN),
-            MessageHandler(TEXT & filters.ChatType.PRIVATE & guard & typed, begin_comment),
+            MessageHandler(
+                TEXT & filters.ChatType.PRIVATE & guard & (typed | picked), begin_comment
+            ),
         ],
         states={COMMENT: [MessageHandler(TEXT, on_comment)]},
         fallbacks=flow_fallbacks(FLOW, prompt, on_cancel, resume_commands=("review",)),

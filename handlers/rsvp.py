@@ -19,8 +19,9 @@ A persistent conversation (``rsvp``, the flow of :mod:`bot.services.events`):
   from inside this conversation; they leave it.)
 
 Every button has a typed form: its number or its label (see :mod:`bot.domain.choices`); right
-after a list, a typed number or title opens that event (kept in memory for
-:data:`LIST_TTL` seconds, per process).
+after a list, a typed number or title opens that event (the list is kept by :data:`LIST_SCREEN`
+in the person's ``user_data`` for :data:`LIST_TTL` seconds, so it survives a restart; any other
+message ends that).
 
 Callback data (at most 64 bytes: event ids are at most 48 characters):
 
@@ -45,8 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,7 +66,7 @@ from bot.documents import ics
 from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
-from bot.domain.choices import Choice, match_choice
+from bot.domain.choices import Choice
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
@@ -77,6 +77,7 @@ from bot.services.container import Services
 from bot.services.events import FLOW, Answered, Details, DueReminder, EventError
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
+from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
     END,
@@ -102,6 +103,8 @@ NOTE = "note"
 TEXT_FIELDS = ("full_name", "unit", "position")
 MEMORY = "rsvp"  # user_data: {"event": id, "v": version shown, "d": the details being checked}
 LIST_TTL = 30 * 60  # seconds a list's typed numbers stay valid
+# The events the last /my_events or /events list showed (``ev:o:<event id>``, its title).
+LIST_SCREEN = Screen("rsvp_list", ttl=LIST_TTL)
 LIST_MAX = 20  # events in one list
 LABEL_MAX = 40  # characters of a title or a group name on a button
 ANSWER_DATA = r"^ev:a:[a-z0-9][a-z0-9-]{1,47}:[ynm]:[0-9a-f]{6}$"
@@ -816,157 +819,138 @@ async def on_cancel(update: Update, context: BotContext) -> None:
 # --- lists: /my_events and /events -----------------------------------------------------------
 
 
-@dataclass
-class Listed:
-    """The events a list just showed, for their typed numbers and titles."""
-
-    at: float
-    items: list[tuple[str, str]]  # (event id, title)
-
-
-class ListMemory:
-    """What each person's last list offered. In memory only: after a restart a typed number
-    is just text again, which is harmless."""
-
-    def __init__(self) -> None:
-        self.by_user: dict[int, Listed] = {}
-
-    def remember(self, user_id: int, items: Iterable[tuple[str, str]]) -> None:
-        self.by_user[user_id] = Listed(time.monotonic(), list(items))
-
-    def forget(self, user_id: int) -> None:
-        self.by_user.pop(user_id, None)
-
-    def match(self, user_id: int, text: str) -> str | None:
-        """The event ``text`` designates on the person's last list (its number or title)."""
-        listed = self.by_user.get(user_id)
-        if listed is None or time.monotonic() - listed.at > LIST_TTL:
-            return None
-        return match_choice(text, [Choice(event_id, (title,)) for event_id, title in listed.items])
-
-
 class ListPick(filters.MessageFilter):
-    """Right after a list: its number or title. Any other message ends that."""
+    """Right after a list: its number or title. Any other message ends that (the memory is in
+    the person's ``user_data``, which a filter does not get with the message: it is given the
+    application's, a live view that the persistence fills when the application starts)."""
 
-    def __init__(self, memory: ListMemory) -> None:
+    def __init__(self, user_data: Mapping[int, dict[Any, Any]]) -> None:
         super().__init__(name="ListPick")
-        self.memory = memory
+        self.user_data = user_data
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        if user is None or user.id not in self.memory.by_user:
+        if user is None:
             return False
-        if self.memory.match(user.id, message.text or "") is None:
-            self.memory.forget(user.id)
+        data = self.user_data.get(user.id)
+        if not LIST_SCREEN.options(data):
+            return False
+        if LIST_SCREEN.pick(data, message.text or "") is None:
+            LIST_SCREEN.end(data)
             return False
         return True
 
 
-class Lists:
-    """``/my_events``, ``/events`` and what they offer (buttons, typed numbers)."""
+async def _show_list(
+    update: Update, context: BotContext, lines: list[str], events: list[Event]
+) -> None:
+    shown = events[:LIST_MAX]
+    rows = [
+        [(f"{n}. {_short(event.title)}", f"{PREFIX}o:{event.id}")]
+        for n, event in enumerate(shown, start=1)
+    ]
+    text = "\n\n".join([*lines, context.t("rsvp.list_hint")])
+    await send(update, context, text, keyboard(rows))
+    assert context.user_data is not None
+    LIST_SCREEN.remember(
+        context.user_data, [Option(f"{PREFIX}o:{event.id}", (event.title,)) for event in shown]
+    )
 
-    def __init__(self) -> None:
-        self.memory = ListMemory()
 
-    async def _show(
-        self, update: Update, context: BotContext, lines: list[str], events: list[Event]
-    ) -> None:
-        shown = events[:LIST_MAX]
-        rows = [
-            [(f"{n}. {_short(event.title)}", f"{PREFIX}o:{event.id}")]
-            for n, event in enumerate(shown, start=1)
-        ]
-        text = "\n\n".join([*lines, context.t("rsvp.list_hint")])
-        await send(update, context, text, keyboard(rows))
-        self.memory.remember(context.user_id, [(event.id, event.title) for event in shown])
+def _forget_list(context: BotContext) -> None:
+    if context.user_data is not None:
+        LIST_SCREEN.forget(context.user_data)
 
-    async def my_events(self, update: Update, context: BotContext) -> int:
-        """The events the person is invited to or answered (not yet over)."""
-        _forget(context)
-        await _leave(update, context)
-        services = context.services
-        voice = _voice(context)
-        now = services.events.now()
-        mine = [(e, r) for e, r in await services.events.mine(context.user_id) if e.ends_at > now]
-        if not mine:
-            self.memory.forget(context.user_id)
-            await send(update, context, context.t("rsvp.my_none"))
-            return END
-        lines = [context.t("rsvp.my_title", count=len(mine))]
-        for n, (event, rsvp) in enumerate(mine[:LIST_MAX], start=1):
-            lines.append(
-                context.t(
-                    "rsvp.my_item",
-                    n=n,
-                    title=event.title,
-                    when=when_text(voice, event.starts_at),
-                    status=context.t(status_key(rsvp)),
-                )
-            )
-        await self._show(update, context, lines, [e for e, _ in mine])
+
+async def my_events(update: Update, context: BotContext) -> int:
+    """``/my_events``: the events the person is invited to or answered (not yet over)."""
+    _forget(context)
+    await _leave(update, context)
+    services = context.services
+    voice = _voice(context)
+    now = services.events.now()
+    mine = [(e, r) for e, r in await services.events.mine(context.user_id) if e.ends_at > now]
+    if not mine:
+        _forget_list(context)
+        await send(update, context, context.t("rsvp.my_none"))
         return END
+    lines = [context.t("rsvp.my_title", count=len(mine))]
+    for n, (event, rsvp) in enumerate(mine[:LIST_MAX], start=1):
+        lines.append(
+            context.t(
+                "rsvp.my_item",
+                n=n,
+                title=event.title,
+                when=when_text(voice, event.starts_at),
+                status=context.t(status_key(rsvp)),
+            )
+        )
+    await _show_list(update, context, lines, [e for e, _ in mine])
+    return END
 
-    async def open_events(self, update: Update, context: BotContext) -> int:
-        """Upcoming events open to every registered person ("Đăng ký dự")."""
-        _forget(context)
-        await _leave(update, context)
-        services = context.services
-        voice = _voice(context)
-        now = services.events.now()
-        upcoming = [
-            e for e in await services.events.events() if e.mode == "open" and e.starts_at > now
-        ]
-        if not upcoming:
-            self.memory.forget(context.user_id)
-            await send(update, context, context.t("rsvp.events_none"))
-            return END
-        lines = [context.t("rsvp.events_title", count=len(upcoming))]
-        for n, event in enumerate(upcoming[:LIST_MAX], start=1):
-            stats = await services.events.stats(event.id)
-            rsvp = await services.events.rsvp_of(event.id, context.user_id)
-            seats = (
-                context.t("rsvp.seats_left", n=stats.seats_left)
-                if stats.seats_left
-                else context.t("rsvp.seats_full")
-            )
-            lines.append(
-                context.t(
-                    "rsvp.events_item",
-                    n=n,
-                    title=event.title,
-                    when=when_text(voice, event.starts_at),
-                    venue=event.venue,
-                    seats=seats,
-                    status=context.t(status_key(rsvp)),
-                )
-            )
-        await self._show(update, context, lines, upcoming)
+
+async def open_events(update: Update, context: BotContext) -> int:
+    """``/events``: upcoming events open to every registered person ("Đăng ký dự")."""
+    _forget(context)
+    await _leave(update, context)
+    services = context.services
+    voice = _voice(context)
+    now = services.events.now()
+    upcoming = [e for e in await services.events.events() if e.mode == "open" and e.starts_at > now]
+    if not upcoming:
+        _forget_list(context)
+        await send(update, context, context.t("rsvp.events_none"))
         return END
+    lines = [context.t("rsvp.events_title", count=len(upcoming))]
+    for n, event in enumerate(upcoming[:LIST_MAX], start=1):
+        stats = await services.events.stats(event.id)
+        rsvp = await services.events.rsvp_of(event.id, context.user_id)
+        seats = (
+            context.t("rsvp.seats_left", n=stats.seats_left)
+            if stats.seats_left
+            else context.t("rsvp.seats_full")
+        )
+        lines.append(
+            context.t(
+                "rsvp.events_item",
+                n=n,
+                title=event.title,
+                when=when_text(voice, event.starts_at),
+                venue=event.venue,
+                seats=seats,
+                status=context.t(status_key(rsvp)),
+            )
+        )
+    await _show_list(update, context, lines, upcoming)
+    return END
 
-    async def menu_button(self, update: Update, context: BotContext) -> int | None:
-        """``menu:events`` / ``menu:my_events``: the main menu's items, when it offers them."""
-        if not await _guard_button(update, context):
-            return None
-        assert update.callback_query is not None
-        if update.callback_query.data == "menu:my_events":
-            return await self.my_events(update, context)
-        return await self.open_events(update, context)
 
-    async def open_button(self, update: Update, context: BotContext) -> str | int | None:
-        """``ev:o:<event id>``: an event of a list."""
-        if not await _guard_button(update, context):
-            return None
-        assert update.callback_query is not None
-        self.memory.forget(context.user_id)
-        return await _open(update, context, (update.callback_query.data or "").split(":", 2)[2])
+async def menu_button(update: Update, context: BotContext) -> int | None:
+    """``menu:events`` / ``menu:my_events``: the main menu's items, when it offers them."""
+    if not await _guard_button(update, context):
+        return None
+    assert update.callback_query is not None
+    if update.callback_query.data == "menu:my_events":
+        return await my_events(update, context)
+    return await open_events(update, context)
 
-    async def typed(self, update: Update, context: BotContext) -> str | int | None:
-        """A typed number or title right after a list: that event."""
-        event_id = self.memory.match(context.user_id, text_of(update))
-        self.memory.forget(context.user_id)
-        if event_id is None:
-            return None
-        return await _open(update, context, event_id)
+
+async def open_button(update: Update, context: BotContext) -> str | int | None:
+    """``ev:o:<event id>``: an event of a list."""
+    if not await _guard_button(update, context):
+        return None
+    assert update.callback_query is not None
+    _forget_list(context)
+    return await _open(update, context, (update.callback_query.data or "").split(":", 2)[2])
+
+
+async def typed_list_pick(update: Update, context: BotContext) -> str | int | None:
+    """A typed number or title right after a list (see :class:`ListPick`): that event."""
+    data = LIST_SCREEN.pick(context.user_data, text_of(update))
+    _forget_list(context)
+    if data is None:
+        return None
+    return await _open(update, context, data.split(":", 2)[2])
 
 
 # --- telling people ----------------------------------------------------------------------------
@@ -1189,12 +1173,15 @@ async def send_reminders(context: BotContext) -> None:
 # --- wiring ------------------------------------------------------------------------------------
 
 
-def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:
+def handlers(
+    services: Services, user_data: Mapping[int, dict[Any, Any]]
+) -> list[BaseHandler[Update, BotContext, object]]:
     """Handlers registered by ``bot.app`` (in the order returned): one conversation, whose
-    entry points are also the single-step commands (so that they work inside it too)."""
+    entry points are also the single-step commands (so that they work inside it too).
+    ``user_data``: the application's (its lists' memory, for :class:`ListPick`)."""
     free = FreeFor(services)
     strict = NotInFlow(services.states)
-    lists = Lists()
+    list_pick = ListPick(user_data)
     field_steps: list[BaseHandler[Update, BotContext, object]] = [
         CallbackQueryHandler(on_field, pattern=r"^ev:k$"),
         MessageHandler(TEXT, on_field),
@@ -1205,19 +1192,15 @@ def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]
         allow_reentry=True,  # a new link, an answer button or a list opens another event
         entry_points=[
             CommandHandler("start", deep_link, filters=free & RsvpLink()),
-            CommandHandler("my_events", lists.my_events, filters=free),
-            CommandHandler("events", lists.open_events, filters=free),
+            CommandHandler("my_events", my_events, filters=free),
+            CommandHandler("events", open_events, filters=free),
             CallbackQueryHandler(answer_button, pattern=ANSWER_DATA),
-            CallbackQueryHandler(lists.open_button, pattern=OPEN_DATA),
-            MessageHandler(TEXT & strict & ListPick(lists.memory), lists.typed),
+            CallbackQueryHandler(open_button, pattern=OPEN_DATA),
+            MessageHandler(TEXT & strict & list_pick, typed_list_pick),
             # The main menu's items "events" and "my_events" (pressed or typed), if offered.
-            CallbackQueryHandler(lists.menu_button, pattern=r"^menu:(events|my_events)$"),
-            MessageHandler(
-                TEXT & strict & MenuChoice(services.translator, "my_events"), lists.my_events
-            ),
-            MessageHandler(
-                TEXT & strict & MenuChoice(services.translator, "events"), lists.open_events
-            ),
+            CallbackQueryHandler(menu_button, pattern=r"^menu:(events|my_events)$"),
+            MessageHandler(TEXT & strict & MenuChoice(services.translator, "my_events"), my_events),
+            MessageHandler(TEXT & strict & MenuChoice(services.translator, "events"), open_events),
         ],
         states={
             ANSWER: [MessageHandler(TEXT, on_answer_text)],

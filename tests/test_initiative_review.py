@@ -166,6 +166,29 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     assert "&lt;2024&gt;" in bot.last_text(ADMIN_ID)  # in the history
 
 
+async def test_a_decision_that_needs_a_comment_can_be_typed_by_its_number(
+    bot: Harness, admin: StubUser, bob: StubUser
+) -> None:
+    """Every button has a typed fallback: "Yêu cầu bổ sung" typed by its number asks for the
+    comment, as the button does."""
+    item = await submit_initiative(bot, bob)
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    await bot.press(admin, f"rv:o:{item.id}")
+    buttons = data_of(bot, ADMIN_ID)
+    number = buttons.index(f"rv:m:{item.id}:needs_changes") + 1
+    await bot.say(admin, str(number))
+    assert await bot.state(admin, "review") == "comment"
+    assert bot.last_text(ADMIN_ID) == bot.t(
+        "review.ask_comment", number=item.number, title=item.title
+    )
+    await bot.say(admin, "Bổ sung số liệu.")
+    assert await row(bot, item.id) == {
+        "status": "needs_changes",
+        "last_comment": "Bổ sung số liệu.",
+    }
+
+
 async def test_recognised_and_not_recognised_with_reason(
     bot: Harness, admin: StubUser, alice: StubUser
 ) -> None:

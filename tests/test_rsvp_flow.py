@@ -296,6 +296,26 @@ async def test_change_answer_via_my_events(bot: Harness, clock: Clock, alice: St
     assert saved is not None and saved["seat"] == "confirmed"
 
 
+async def test_a_typed_number_of_a_list_survives_a_restart(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """The list's memory is in the person's persisted data: after a crash, "1" still opens the
+    first event of the list, and any other message ends the memory."""
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    await bot.say(alice, "/my_events")
+    await bot.restart(crash=True)
+    await bot.say(alice, "1")
+    assert await state(bot, alice) == "answer"
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "khi nào hội nghị bắt đầu?")  # not a pick: the list is over
+    mark = bot.mark()
+    await bot.say(alice, "1")
+    assert bot.texts_since(mark, alice.id)  # answered (the Q&A answer's button "1")...
+    assert await state(bot, alice) is None  # ...but the event was not opened
+
+
 async def test_menu_items_open_the_lists(bot: Harness, clock: Clock, alice: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(alice, f"/start rsvp_{code}")

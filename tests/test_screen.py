@@ -70,6 +70,22 @@ def test_a_sticky_screen_stays_until_something_else_is_typed() -> None:
     assert screen.resolve(data, "1").kind is Typed.OTHER
 
 
+def test_an_ended_memory_still_answers_when_asked_until_the_time_limit() -> None:
+    clock = Clock()
+    screen = Screen("s", ttl=60, clock=clock)
+    data: dict[str, Any] = {}
+    screen.remember(data, OPTIONS)
+    assert screen.resolve(data, "cảm ơn").kind is Typed.OTHER
+    assert screen.options(data) == [] and screen.pick(data, "quay lai") is None
+    assert [o.number for o in screen.options(data, live_only=False)] == [1, 2, 0]
+    assert screen.pick(data, "quay lai", live_only=False) == "ev:back"
+    assert screen.pick(data, "2", live_only=False) == "ev:o:b"
+    assert screen.resolve(data, "2").kind is Typed.OTHER  # still not live
+    clock.now += 61
+    assert screen.options(data, live_only=False) == []
+    assert screen.pick(data, "2", live_only=False) is None
+
+
 def test_screens_of_different_kinds_do_not_mix_and_empty_screens_are_not_live() -> None:
     a, b = Screen("a"), Screen("b")
     data: dict[str, Any] = {}

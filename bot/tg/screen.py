@@ -6,7 +6,8 @@ means, so a screen with buttons remembers its options here (in the person's ``us
 which the persistence keeps across a restart) and a handler that runs before the main menu's
 typed choices asks :meth:`Screen.resolve` what the next message means. The memory stays "live"
 only while the messages are its options (or, for most screens, for the next message only), so a
-"2" typed later means the menu's second item again.
+"2" typed later means the menu's second item again. (A screen whose labels stay valid after
+other messages, until its time limit, looks them up with ``live_only=False``.)
 """
 
 from __future__ import annotations
@@ -78,10 +79,13 @@ class Screen:
     def forget(self, user_data: MutableMapping[str, Any]) -> None:
         user_data.pop(self.key, None)
 
-    def options(self, user_data: MutableMapping[str, Any] | None) -> list[Option]:
-        """The options of the last screen while they are live, else none."""
+    def options(
+        self, user_data: MutableMapping[str, Any] | None, *, live_only: bool = True
+    ) -> list[Option]:
+        """The options of the last screen while they are live, else none (``live_only=False``:
+        also once the memory has ended, until the time limit)."""
         memory = user_data.get(self.key) if user_data is not None else None
-        if not isinstance(memory, dict) or not memory.get("live"):
+        if not isinstance(memory, dict) or (live_only and not memory.get("live")):
             return []
         if self.ttl is not None and self.clock() - float(memory.get("at") or 0) > self.ttl:
             return []
@@ -98,10 +102,12 @@ class Screen:
             )
         return found
 
-    def pick(self, user_data: MutableMapping[str, Any] | None, text: str) -> str | None:
-        """The option ``text`` designates (its number or one of its labels), else ``None``.
-        Does not change the memory."""
-        options = self.options(user_data)
+    def pick(
+        self, user_data: MutableMapping[str, Any] | None, text: str, *, live_only: bool = True
+    ) -> str | None:
+        """The option ``text`` designates (its number or one of its labels), else ``None``
+        (``live_only``: as in :meth:`options`). Does not change the memory."""
+        options = self.options(user_data, live_only=live_only)
         if not options:
             return None
         folded = fold(text)
