@@ -73,7 +73,7 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-from bot.app import build_application, post_init  # noqa: E402
+from bot.app import build_application, post_init, post_shutdown  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.domain.initiative import Person, Status, load_form, similar_titles, title_key  # noqa: E402
 from bot.services.users import CONSENT_NOTICE_VERSION  # noqa: E402
@@ -729,7 +729,7 @@ async def run_bot(
             profile.disable()
         await app.stop()
         await app.shutdown()
-        await app.services.close()
+        await post_shutdown(app)  # the delivery worker, then the database
     phase.similar_warnings = telegram.watched
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
