@@ -11,7 +11,7 @@ from tests.harness import ADMIN_ID, Harness, make_settings
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await Harness(make_settings(tmp_path)).start()
+    harness = await Harness(make_settings(tmp_path), deliver_on_demand=True).start()
     yield harness
     await harness.stop()
 

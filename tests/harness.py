@@ -33,11 +33,20 @@ class Harness:
     """Drive the bot like Telegram would, and look at what it answered."""
 
     def __init__(
-        self, settings: Settings, stub: BotAPIStub | None = None, *, rate_limiter: bool = False
+        self,
+        settings: Settings,
+        stub: BotAPIStub | None = None,
+        *,
+        rate_limiter: bool = False,
+        deliver_on_demand: bool = False,
     ) -> None:
+        """``deliver_on_demand``: the delivery worker of the outbox only sends during
+        :meth:`deliver` (notifications then arrive at a set point of the conversation, not
+        whenever the worker gets to them); else it runs on its own, as in production."""
         self.settings = settings
         self.stub = stub or BotAPIStub()
         self.rate_limiter = rate_limiter
+        self.deliver_on_demand = deliver_on_demand
         self.app: ThiduaApplication | None = None
 
     @property
@@ -55,6 +64,8 @@ class Harness:
         self.app.services.translator.strict = True  # a missing message fails the test
         await self.app.initialize()
         await post_init(self.app)
+        if self.deliver_on_demand and self.app.broadcaster is not None:
+            await self.app.broadcaster.pause()
         return self
 
     async def stop(self) -> None:
@@ -84,17 +95,22 @@ class Harness:
         is in flight."""
         assert self.app is not None and self.app.broadcaster is not None, "no delivery worker"
         worker = self.app.broadcaster
+        worker.start()  # (running already unless deliver_on_demand)
         worker.wake()
         deadline = time.monotonic() + seconds
-        while True:
-            pending = await self.db_value(
-                "SELECT count(*) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
-                "WHERE o.status = 'pending' AND b.status = 'sending'"
-            )
-            if not pending and not worker.busy:
-                return
-            assert time.monotonic() < deadline, f"the outbox still has {pending} rows pending"
-            await asyncio.sleep(0.01)
+        try:
+            while True:
+                pending = await self.db_value(
+                    "SELECT count(*) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
+                    "WHERE o.status = 'pending' AND b.status = 'sending'"
+                )
+                if not pending and not worker.busy:
+                    return
+                assert time.monotonic() < deadline, f"the outbox still has {pending} rows pending"
+                await asyncio.sleep(0.01)
+        finally:
+            if self.deliver_on_demand:
+                await worker.pause()
 
     async def restart(self, *, crash: bool = True) -> Harness:
         await (self.crash() if crash else self.stop())

@@ -356,9 +356,10 @@ class Broadcaster:
         self._kick.set()
         self._wakeup.set()
 
-    async def stop(self) -> None:
-        """Stop sending. Deliveries in flight finish (``stop_grace`` s at most) and are recorded;
-        a row is only ever marked after Telegram answered, so nothing pending is lost."""
+    async def pause(self) -> None:
+        """Stop sending for now: deliveries in flight finish (``stop_grace`` s at most) and are
+        recorded; :meth:`start` goes on with the rows still pending (the offline tests deliver
+        on demand this way, so that what people receive comes in a set order)."""
         self._stopping = True
         for task in self._tasks:
             task.cancel()
@@ -369,6 +370,11 @@ class Broadcaster:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stop sending for good (:meth:`pause`, then the worker's own connection closes): a
+        row is only ever marked after Telegram answered, so nothing pending is lost."""
+        await self.pause()
         if self.owns_bot:
             self.owns_bot = False
             await self.bot.shutdown()
