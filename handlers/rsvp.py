@@ -75,6 +75,7 @@ from bot.i18n import N_, Safe, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
 from bot.services.events import FLOW, Answered, Details, DueReminder, EventError
+from bot.services.flows import KEEP
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
@@ -585,21 +586,25 @@ async def deep_link(update: Update, context: BotContext) -> str | int | None:
     """``/start rsvp_<code>``: bind the invitation to this account and show it."""
     payload = context.args[0] if context.args else ""
     services = context.services
+    # The code is bound and the conversation moved (to the answer, or out of this flow once
+    # the event no longer takes answers) in one transaction, before the reply.
+    in_flow = current_state(update, context, FLOW) is not None
     try:
-        event, invitee = await services.events.redeem(ref(update), _user(context), payload)
+        event, invitee = await services.events.redeem(
+            ref(update),
+            _user(context),
+            payload,
+            state_if_open=ANSWER,
+            state_if_closed=None if in_flow else KEEP,
+        )
     except EventError as exc:
         # A malformed code is a broken link (nobody typed it): the message of every bad link.
         key = N_("link.invalid") if exc.code == "rsvp.code_invalid" else exc.code
         await send(update, context, context.t(key, **exc.params))
         return None  # whatever the person was doing goes on
     _remember_event(context, event)
-    # The redeeming step recorded the update: this one only moves the conversation (first:
-    # the state is saved before the reply).
-    state = ANSWER if _answerable(context, event) else None
-    if state is not None or current_state(update, context, FLOW) is not None:
-        await services.flows.move(ref(update), FLOW, state, record=False)
     await show_invitation(update, context, event, invitee=invitee)
-    return state or END
+    return ANSWER if current_state(update, context, FLOW) == ANSWER else END
 
 
 async def _open(update: Update, context: BotContext, event_id: str) -> str | int | None:

@@ -5,6 +5,7 @@ oversubscription under 100 concurrent answers on separate connections."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from bot.domain.models import Profile, User
 from bot.services.events import EventError, EventService, load_event_file
 from bot.services.flows import FlowService, FlowStates, StepRef
 from storage import Database
+from storage import flows as flow_sql
 from storage import users as user_sql
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -171,6 +173,43 @@ async def test_deadline_deleted_event_and_invitation_only(tmp_path: Path, clock:
     with pytest.raises(EventError) as exc:
         await service.answer(ref(1), user, "hoi-nghi", Answer.NO)
     assert exc.value.code == "rsvp.event_gone"
+    await db.close()
+
+
+async def test_a_redeemed_code_and_the_conversation_move_together(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """Binding the code, recording the update and moving the person's conversation are one
+    transaction: after it (a crash right then included) the person is at the answer step; a
+    refused code moves nothing; after the deadline the conversation is left as asked."""
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    await service.save(event(mode="invitation"))
+    imported = await service.invite(
+        "hoi-nghi", [{"full_name": "Nguyễn Văn A"}, {"full_name": "Trần Thị B"}]
+    )
+    first, second = (added.code for added in imported.added)
+    user, other = await person(db, 1), await person(db, 2)
+
+    async def saved_state(user_id: int) -> object:
+        async with db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT state FROM conversations WHERE name = 'rsvp' AND key = ?",
+                (flow_sql.conversation_key((user_id, user_id)),),
+            )
+        found = list(rows)
+        return json.loads(found[0][0]) if found else None
+
+    step = ref(1)
+    await service.redeem(step, user, first, state_if_open="answer", state_if_closed=None)
+    assert await saved_state(1) == "answer"
+    async with db.read() as conn:
+        assert await flow_sql.is_processed(conn, step.update_id)
+    with pytest.raises(EventError):
+        await service.redeem(ref(2), other, first, state_if_open="answer")  # used
+    assert await saved_state(2) is None
+    clock.now = NOW + timedelta(days=8)  # no more answers: out of the flow, as asked
+    await service.redeem(ref(2), other, second, state_if_open="answer", state_if_closed=None)
+    assert await saved_state(2) is None
     await db.close()
 
 

@@ -299,8 +299,18 @@ class EventService:
         async with self.db.read() as conn:
             return await sql.invitees(conn, event_id)
 
-    async def redeem(self, ref: StepRef, user: User, text: str) -> tuple[Event, Invitee]:
-        """Open an invitation by its code: bind it to this account (the first to redeem it)."""
+    async def redeem(
+        self,
+        ref: StepRef,
+        user: User,
+        text: str,
+        *,
+        state_if_open: object = KEEP,
+        state_if_closed: object = KEEP,
+    ) -> tuple[Event, Invitee]:
+        """Open an invitation by its code: bind it to this account (the first to redeem it).
+        The person's conversation moves in the same transaction: to ``state_if_open`` while the
+        event takes answers, else to ``state_if_closed`` (``KEEP``: it stays where it is)."""
         code = rules.normalise_code(text)
         if code is None:
             raise EventError("rsvp.code_invalid")
@@ -317,6 +327,7 @@ class EventService:
                 raise EventError("rsvp.code_expired")
             await sql.bind_invitee(step.conn, found.id, user.user_id)
             bound = await sql.invitee(step.conn, found.id)
+            step.state = state_if_open if event.open_for_answers(self.now()) else state_if_closed
         assert bound is not None
         return event, bound
 
