@@ -11,7 +11,8 @@ import functools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from bot.domain.events import Event, Seat
+from bot.documents.ics import location_of
+from bot.domain.events import Seat
 from bot.i18n import Translator
 from bot.services.broadcasts import Notice
 from bot.services.events import Saved
@@ -30,10 +31,6 @@ def duration_text(t: Callable[..., str], minutes: int) -> str:
     if mins or not parts:
         parts.append(t("events.minutes", n=mins))
     return " ".join(parts)
-
-
-def place_text(event: Event) -> str:
-    return f"{event.venue}, {event.address}" if event.address else event.venue
 
 
 class EventNotices:
@@ -62,7 +59,7 @@ class EventNotices:
                     title=event.title,
                     when=start,
                     duration=duration_text(t, event.duration_minutes),
-                    place=place_text(event),
+                    place=location_of(event),
                 )
             ]
             if event.map_url:
