@@ -335,12 +335,6 @@ async def mark_reminder_sent(
     return cur.rowcount == 1
 
 
-async def next_reminder_due(conn: aiosqlite.Connection) -> str | None:
-    async with conn.execute("SELECT MIN(due_at) FROM reminders WHERE sent_at IS NULL") as cur:
-        row = await cur.fetchone()
-    return str(row[0]) if row and row[0] else None
-
-
 async def record_alert(conn: aiosqlite.Connection, event_id: str, threshold: int) -> bool:
     cur = await conn.execute(
         "INSERT INTO event_alerts (event_id, threshold, at) VALUES (?, ?, ?) "

@@ -14,7 +14,8 @@ import pytest
 
 from bot.domain.events import Answer, Event, Group, Seat, normalise_code, seat_available
 from bot.domain.models import Profile, User
-from bot.services.events import EventError, EventService, load_event_file
+from bot.services.broadcasts import BroadcastService
+from bot.services.events import DueReminder, EventError, EventService, load_event_file
 from bot.services.flows import FlowService, FlowStates, StepRef
 from storage import Database
 from storage import flows as flow_sql
@@ -216,27 +217,37 @@ async def test_a_redeemed_code_and_the_conversation_move_together(
 async def test_reminders_follow_the_clock_and_the_event(tmp_path: Path, clock: Clock) -> None:
     path = tmp_path / "bot.sqlite3"
     db, service = await open_service(path, clock)
+
+    async def due_now() -> list[tuple[int, ...]]:
+        """Queue what is due (as the reminder job does); the minutes of each message."""
+
+        async def texts(due: list[DueReminder]) -> list[tuple[int, str]]:
+            return [(r.rsvp.user_id, f"nhắc {r.minutes}") for r in due]
+
+        notify = BroadcastService(db).notices(texts)
+        return [r.minutes for r in await service.queue_reminders(notify)]
+
     await service.save(event())
     user = await person(db, 1)
     await service.answer(ref(1), user, "hoi-nghi", Answer.YES)
-    assert await service.due_reminders() == []
+    assert await due_now() == []
     clock.now = NOW + timedelta(days=9, minutes=1)  # one day before the start, and a minute
-    due = await service.due_reminders()
-    assert [m for _, _, m in due] == [1440]
-    assert await service.reminder_sent(due[0][1].id, 1440)
+    assert await due_now() == [(1440,)]
     await db.close()
     db, service = await open_service(path, clock)  # a restart: rebuilt from the database
-    assert await service.due_reminders() == []
+    assert await due_now() == []  # queued once
     # The event moves two days later: reminders are re-armed at the new times.
     moved = event(starts_at=NOW + timedelta(days=12), rsvp_deadline=NOW + timedelta(days=11))
     saved = await service.save(moved)
     assert saved.moved and [r.user_id for r in saved.affected] == [1]
-    assert await service.due_reminders() == []
+    assert await due_now() == []
     clock.now = NOW + timedelta(days=11, minutes=1)
-    assert [m for _, _, m in await service.due_reminders()] == [1440]
+    assert await due_now() == [(1440,)]
     clock.now = NOW + timedelta(days=12) - timedelta(minutes=119)
-    due = await service.due_reminders()
-    assert sorted(m for _, _, m in due) == [120, 1440]
+    assert await due_now() == [(120,)]
+    async with db.read() as conn:
+        rows = await conn.execute_fetchall("SELECT user_id, text FROM outbox ORDER BY id")
+    assert [tuple(row) for row in rows] == [(1, "nhắc (1440,)")] * 2 + [(1, "nhắc (120,)")]
     await db.close()
 
 

@@ -511,18 +511,6 @@ class EventService:
 
     # --- reminders ----------------------------------------------------------------------------
 
-    async def due_reminders(self) -> list[tuple[Event, Rsvp, int]]:
-        """Reminders due now and not sent (after a restart too: they live in the database)."""
-        async with self.db.read() as conn:
-            due = await sql.due_reminders(conn, _iso(self.now()))
-            out = []
-            for rsvp_id, minutes in due:
-                rsvp = await sql.rsvp(conn, rsvp_id)
-                event = await sql.get_event(conn, rsvp.event_id) if rsvp else None
-                if rsvp is not None and event is not None:
-                    out.append((event, rsvp, minutes))
-        return out
-
     async def queue_reminders(self, notify: Notify[list[DueReminder]]) -> list[DueReminder]:
         """Every reminder due now, in one transaction: marked sent, and its text queued in the
         outbox by ``notify`` (which delivers it, with retries). A crash can neither lose one
@@ -551,15 +539,6 @@ class EventService:
             if due:
                 await notify(conn, due)
         return due
-
-    async def reminder_sent(self, rsvp_id: int, minutes: int) -> bool:
-        async with self.db.transaction() as conn:
-            return await sql.mark_reminder_sent(conn, rsvp_id, minutes, _iso(self.now()))
-
-    async def next_reminder_at(self) -> datetime | None:
-        async with self.db.read() as conn:
-            value = await sql.next_reminder_due(conn)
-        return datetime.fromisoformat(value) if value else None
 
     # --- the door -----------------------------------------------------------------------------
 
