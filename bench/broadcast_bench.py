@@ -55,7 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings  # noqa: E402
+from bot.config import EXPECTED  # noqa: E402
 from bot.domain.broadcasts import Audience, AudienceKind, Content  # noqa: E402
 from bot.services.broadcasts import BroadcastService  # noqa: E402
 from storage import Database  # noqa: E402
@@ -74,9 +74,9 @@ RATE_TARGET = 0.95  # achieved rate / limit
 POLL = 0.2  # seconds between database (and memory) samples
 STARTUP = 20.0  # seconds for the bot to start sending
 # Settings the bot reads from the environment: the bench decides every one of them.
-# Every setting of the bot (pydantic-settings reads them from the environment, by name):
-# none of the caller's may leak into the bot started here.
-BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
+# Every setting of the bot (bot.config.EXPECTED): none of the caller's may leak into the bot
+# started here.
+BOT_VARIABLES = tuple(EXPECTED)
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
 

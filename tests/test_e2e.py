@@ -26,7 +26,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import InvalidToken
 
-from bot.config import Settings
+from bot.config import EXPECTED
 from bot.i18n import Translator
 from bot.tg.stub_api import JSON, StubUser
 from tests.fake_api_server import FakeBotAPI
@@ -36,9 +36,9 @@ ADMIN_ID = 9001
 STARTUP = 15.0  # seconds for the process to import, migrate and start polling
 REPLY = 10.0  # seconds for one answer
 # Settings the bot reads from the environment: the tests decide every one of them.
-# Every setting of the bot (pydantic-settings reads them from the environment, by name):
-# none of the caller's may leak into the bot started here.
-BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
+# Every setting of the bot (bot.config.EXPECTED): none of the caller's may leak into the bot
+# started here.
+BOT_VARIABLES = tuple(EXPECTED)
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
 
