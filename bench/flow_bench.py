@@ -292,6 +292,28 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of another process so far (/proc/PID/stat), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # noqa: PTH123
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_peak_rss_mb(pid: int) -> float:
+    """Peak resident set of another process (VmHWM), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:  # noqa: PTH123
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 class LoopLag:
     """How late a 10 ms timer fires, sampled all along a phase (a blocked loop shows here)."""
 
@@ -361,6 +383,9 @@ class Phase:
     documents_sent: int = 0
     similar_warnings: int = 0
     docx_render_ms: float | None = None
+    helpers: int = 0  # helper processes of the bot (the .docx renderer)
+    helper_cpu_s: float = 0.0
+    helper_rss_mb: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -717,12 +742,19 @@ async def run_bot(
     driver = Driver(app, feed)
     watch_write_lock(app.services.db, phase)
     await app.start()
+    helpers = app.services.documents.processes
+    helper_cpu = sum(process_cpu_seconds(pid) for pid in helpers)
     try:
         if profile is not None:
             profile.enable()
         await drive(phase, telegram, driver, echo=False, earlier=earlier, progress=progress)
         if profile is not None:
             profile.disable()
+        phase.helpers = len(helpers)
+        phase.helper_cpu_s = sum(process_cpu_seconds(pid) for pid in helpers) - helper_cpu
+        phase.helper_rss_mb = sum(process_peak_rss_mb(pid) for pid in helpers)
+        machine = max(1e-9, phase.wall_s * (os.cpu_count() or 1))
+        phase.others = max(0.0, phase.others - phase.helper_cpu_s / machine)  # not "others"
         phase.docx_render_ms = await time_render(app)
     finally:
         if profile is not None:
@@ -829,6 +861,16 @@ def _phase_lines(phase: Phase) -> list[str]:
         f"max {max(phase.loop_lag_ms, default=0):.0f} ms (how late a 10 ms timer fires)",
         f"  CPU time (process) {phase.cpu_s:.1f} s ({phase.cpu_s / max(phase.wall_s, 1e-9):.0%} of "
         f"one core; {phase.cpu_s / max(1, phase.updates) * 1000:.2f} ms per update, all threads)",
+    ]
+    if phase.helpers:
+        total = phase.cpu_s + phase.helper_cpu_s
+        lines.append(
+            f"  helper processes   {phase.helpers} (.docx rendering): CPU {phase.helper_cpu_s:.1f} s"
+            f" ({phase.helper_cpu_s / max(1, phase.updates) * 1000:.2f} ms per update), peak RSS "
+            f"{phase.helper_rss_mb:.0f} MB; bot + helpers: "
+            f"{total / max(1, phase.updates) * 1000:.2f} ms of CPU per update"
+        )
+    lines += [
         f"  memory             RSS {phase.rss_start_mb:.0f} -> peak {phase.rss_peak_mb:.0f} MB "
         f"(+{phase.rss_peak_mb - phase.rss_start_mb:.0f} MB, /proc sampled every 100 ms); "
         f"process peak so far (ru_maxrss) {phase.maxrss_mb:.0f} MB",

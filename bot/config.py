@@ -33,6 +33,7 @@ EXPECTED: dict[str, str] = {
     "INITIATIVE_FORM_FILE": "a path to a TOML file defining the initiative form",
     "BROADCAST_RATE": "messages per second for announcements (above 30 only with BROADCAST_PAID)",
     "BROADCAST_PAID": "true or false",
+    "DOCUMENT_WORKERS": "a number of helper processes from 0 to 8 (0: render in a thread)",
 }
 
 
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     initiative_form_file: Path | None = None
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
     broadcast_paid: bool = False
+    document_workers: int = Field(default=1, ge=0, le=8)
 
     @model_validator(mode="before")
     @classmethod

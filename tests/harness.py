@@ -24,6 +24,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_path": tmp_path / "bot.sqlite3",
         "admin_ids": str(ADMIN_ID),
+        "document_workers": 0,  # forms rendered in a thread: no helper process per test
     }
     values.update(overrides)
     return load_settings(None, **values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.documents.renderer import DocumentRenderer
 from bot.domain.initiative import load_form
 from bot.domain.units import load_units
 from bot.i18n import Translator
@@ -32,6 +33,7 @@ class Services:
     initiatives: InitiativeService
     events: EventService
     broadcasts: BroadcastService
+    documents: DocumentRenderer
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Services:
@@ -40,6 +42,7 @@ class Services:
         states = FlowStates()
         flows = FlowService(db, states)
         users = UserService(db, flows, settings.admin_ids)
+        form = load_form(settings.initiative_form_file)
         return cls(
             settings=settings,
             db=db,
@@ -50,11 +53,10 @@ class Services:
             profile=ProfileService(flows, users),
             units=load_units(settings.units_file),
             knowledge=KnowledgeService(db, tz=settings.tz),
-            initiatives=InitiativeService(
-                db, flows, load_form(settings.initiative_form_file), tz=settings.tz
-            ),
+            initiatives=InitiativeService(db, flows, form, tz=settings.tz),
             events=EventService(db, flows, tz=settings.tz),
             broadcasts=BroadcastService(db, config_admins=settings.admin_ids),
+            documents=DocumentRenderer(form, workers=settings.document_workers),
         )
 
     async def open(self) -> None:
@@ -62,6 +64,8 @@ class Services:
         await self.states.load(self.db)
         await self.knowledge.ensure_seeded()
         await self.events.ensure_seeded()
+        await self.documents.open()
 
     async def close(self) -> None:
+        await self.documents.close()
         await self.db.close()
