@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from bot.documents import render_form
 from bot.documents.renderer import DocumentRenderer
@@ -17,6 +20,8 @@ from tests.test_initiative_documents import (
     make_initiative,
     read_docx,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _gone(pid: int) -> bool:
@@ -81,3 +86,44 @@ async def test_no_helper_process_renders_in_a_thread() -> None:
         assert TITLE in all_text(read_docx(data))
     finally:
         await renderer.close()
+
+
+KILLED_PARENT = """
+import asyncio, sys
+from bot.documents.renderer import DocumentRenderer
+from bot.domain.initiative import load_form
+
+async def main() -> None:
+    renderer = DocumentRenderer(load_form(), workers=1)
+    await renderer.open()
+    print(renderer.processes[0], flush=True)
+    await asyncio.sleep(60)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_helper_processes_end_with_a_killed_bot(tmp_path: Path) -> None:
+    """``kill -9`` of the bot: its helper process does not live on (it would hold the bot's
+    output open and its memory)."""
+    script = tmp_path / "killed_bot.py"
+    script.write_text(KILLED_PARENT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    bot = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # the resource tracker reports what the kill left
+        text=True,
+        env=env,
+    )
+    try:
+        assert bot.stdout is not None
+        helper = int(bot.stdout.readline())
+        assert not _gone(helper)
+        bot.kill()
+        bot.wait(5)
+        assert _wait_gone(helper)
+    finally:
+        bot.kill()
+        bot.wait(5)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime
@@ -35,7 +38,24 @@ def _start(form: FormDefinition) -> None:
     """Runs in each helper process as it starts: keep the form, build the template once."""
     global _FORM  # the helper process's own state
     _FORM = form
+    _exit_with_parent()
     render_form(form, _sample(form))  # the first form is slower: template, models
+
+
+def _exit_with_parent() -> None:
+    """End this helper process as soon as the bot's process is gone, even killed with
+    ``kill -9`` (the pool's own shutdown never runs then, and a helper waiting for work would
+    live on, holding the bot's output streams open)."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _sample(form: FormDefinition) -> Initiative:
