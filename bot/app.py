@@ -34,6 +34,7 @@ from bot.tg.inbox import DurableUpdateQueue, UpdateRecorder
 from bot.tg.persistence import SQLitePersistence
 from bot.tg.processor import KeyedUpdateProcessor
 from bot.tg.ratelimit import RetryingRateLimiter
+from bot.tg.replybot import ReplyBot
 from handlers import (
     admin,
     ask,
@@ -266,20 +267,6 @@ def build_application(
     ``broadcast_request``: by default a dedicated HTTP pool, or ``request`` when one is given.
     """
     services = services or Services.build(settings)
-    token = settings.token or "0:local-terminal-chat"
-    builder = (
-        ApplicationBuilder()
-        .application_class(ThiduaApplication, kwargs={"services": services})
-        .token(token)
-        .base_url(settings.telegram_api_url)
-        .base_file_url(settings.base_file_url)
-        .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .persistence(SQLitePersistence(services.db, services.states))
-        .concurrent_updates(KeyedUpdateProcessor())
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
-    )
     api: BaseRequest
     if request is not None:
         api, polling = request, updates_request or request
@@ -294,14 +281,27 @@ def build_application(
         polling = HTTPXRequest(connect_timeout=10, read_timeout=40)
     # getUpdates keeps each update's JSON for the durable queue (bot/tg/inbox.py).
     recorder = UpdateRecorder(polling)
-    builder = (
-        builder.request(api)
-        .get_updates_request(recorder)
-        .update_queue(DurableUpdateQueue(recorder))
+    bot = ReplyBot(
+        settings.token or "0:local-terminal-chat",
+        base_url=settings.telegram_api_url,
+        base_file_url=settings.base_file_url,
+        request=api,
+        get_updates_request=recorder,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+        rate_limiter=RetryingRateLimiter() if rate_limiter else None,
     )
-    if rate_limiter:
-        builder = builder.rate_limiter(RetryingRateLimiter())  # type: ignore[arg-type]
-    app = builder.build()
+    app = (
+        ApplicationBuilder()
+        .application_class(ThiduaApplication, kwargs={"services": services})
+        .bot(bot)
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SQLitePersistence(services.db, services.states))
+        .concurrent_updates(KeyedUpdateProcessor())
+        .update_queue(DurableUpdateQueue(recorder))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
     assert isinstance(app, ThiduaApplication)
     app.broadcast_request = broadcast_request or request or broadcast_http(settings)
     register_handlers(app, services)

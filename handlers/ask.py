@@ -37,6 +37,7 @@ from bot.domain.text import clean, fold
 from bot.kb.models import Answer, Hit
 from bot.services.container import Services
 from bot.tg.context import BotContext
+from bot.tg.replybot import Sent
 from bot.tg.screen import Option as Button
 from bot.tg.screen import Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
@@ -282,7 +283,7 @@ def _memory(context: BotContext) -> dict[str, Any]:
 
 def _remember(
     context: BotContext,
-    message: Message | None,
+    message: Sent | None,
     about: dict[str, Any],
     options: list[str],
 ) -> None:

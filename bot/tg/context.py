@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext
 from telegram.request import BaseRequest
 
 from bot.domain.models import User
 from bot.services.container import Services
 from bot.tg.broadcaster import Broadcaster
+from bot.tg.replybot import ReplyBot
 from bot.tg.throttle import ErrorReporter
 
 
@@ -28,7 +29,7 @@ class ThiduaApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.broadcaster: Broadcaster | None = None
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ReplyBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """One context per update, shared by the handlers of every group."""
 
     def __init__(

@@ -11,6 +11,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
 
 from bot.tg.context import BotContext
+from bot.tg.replybot import ReplyBot, Sent
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +57,19 @@ async def send(
     context: BotContext,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
-) -> Message | None:
-    """Send ``text`` (HTML) to the chat of ``update``; the keyboard goes with the last part."""
+) -> Sent | None:
+    """Send ``text`` (HTML) to the chat of ``update``; the keyboard goes with the last part.
+    Returns the last message sent (its chat and message id)."""
     chat = update.effective_chat
     if chat is None:
         return None
     parts = split_text(text)
-    message = None
+    sent = None
     for index, part in enumerate(parts):
-        message = await context.bot.send_message(
+        sent = await context.bot.send_html(
             chat.id, part, reply_markup=markup if index == len(parts) - 1 else None
         )
-    return message
+    return sent
 
 
 async def acknowledge(update: Update, text: str | None = None, *, alert: bool = False) -> None:
@@ -91,9 +93,12 @@ async def acknowledge(update: Update, text: str | None = None, *, alert: bool = 
         await answer()
         return
 
+    bot = query.get_bot()
+    assert isinstance(bot, ReplyBot)
+
     async def remove_keyboard() -> None:
         try:
-            await message.edit_reply_markup(None)
+            await bot.remove_keyboard(message.chat.id, message.message_id)
         except BadRequest as exc:
             log.debug("could not remove keyboard: %s", exc)
 
