@@ -65,6 +65,12 @@ async def is_processed(conn: aiosqlite.Connection, update_id: int) -> bool:
     return bool(rows)
 
 
+async def latest_processed(conn: aiosqlite.Connection) -> int | None:
+    """The highest update id recorded as processed (``None`` when none is)."""
+    rows = list(await conn.execute_fetchall("SELECT max(update_id) FROM processed_updates"))
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
 async def prune_processed(conn: aiosqlite.Connection, older_than_iso: str) -> int:
     cur = await conn.execute(
         "DELETE FROM processed_updates WHERE processed_at < ?", (older_than_iso,)

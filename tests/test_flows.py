@@ -480,6 +480,45 @@ async def test_redelivered_update_is_not_applied_twice(bot: Harness, alice: Stub
     assert draft["full_name"] == "Phạm Minh Tuấn"
 
 
+async def test_redelivered_during_the_same_run_is_not_applied_twice(
+    bot: Harness, alice: StubUser
+) -> None:
+    """A webhook retry: the same update again, without a restart."""
+    await to_step(bot, alice, "full_name")
+    update = await bot.say(alice, "Phạm Minh Tuấn")
+    mark = bot.mark()
+    await bot.feed(update)
+    assert bot.texts_since(mark, alice.id) == []
+    assert await bot.state(alice, "profile") == "unit"
+
+
+async def test_only_updates_not_newer_than_every_processed_one_are_looked_up(
+    bot: Harness, alice: StubUser
+) -> None:
+    """Update ids grow: one above the highest processed id is new without a query."""
+    update = await bot.say(alice, "/start")
+    flows = bot.services.flows
+    lookups: list[int] = []
+    original = bot.services.db.lookup
+
+    def counting() -> object:
+        lookups.append(1)
+        return original()
+
+    bot.services.db.lookup = counting  # type: ignore[method-assign]
+    try:
+        assert not await flows.is_processed(update["update_id"] + 1)
+        assert lookups == []
+        assert await flows.is_processed(update["update_id"])
+        assert len(lookups) == 1
+    finally:
+        bot.services.db.lookup = original  # type: ignore[method-assign]
+    await bot.restart(crash=True)  # the highest id is read again at start
+    flows = bot.services.flows
+    assert await flows.is_processed(update["update_id"])
+    assert not await flows.is_processed(update["update_id"] + 1)
+
+
 async def test_different_people_are_processed_concurrently(bot: Harness) -> None:
     """50 people register at once: every answer lands in the right draft, every profile is
     complete (reads never see a stale snapshot of another task's write)."""

@@ -62,6 +62,7 @@ class Services:
     async def open(self) -> None:
         await self.db.open()
         await self.states.load(self.db)
+        await self.flows.load()
         await self.knowledge.ensure_seeded()
         await self.events.ensure_seeded()
         await self.documents.open()

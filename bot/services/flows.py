@@ -96,6 +96,20 @@ class FlowService:
         self.states = states
         # updates recorded by a step; the update processor need not record them again
         self.recently_marked: set[int] = set()
+        # The highest update id recorded as processed (None: not known, see :meth:`load`).
+        # Telegram numbers updates in increasing order, so any id above it is new and
+        # :meth:`is_processed` answers without a query (most updates).
+        self._high_water: int | None = None
+
+    async def load(self) -> None:
+        """Read the highest update id processed so far (at start)."""
+        async with self.db.read() as conn:
+            latest = await flow_sql.latest_processed(conn)
+        self._high_water = latest if latest is not None else -1
+
+    def _processed(self, update_id: int) -> None:
+        if self._high_water is not None and update_id > self._high_water:
+            self._high_water = update_id
 
     @asynccontextmanager
     async def step(
@@ -115,6 +129,7 @@ class FlowService:
                 await flow_sql.set_state(conn, conversation, ref.key, step.state)
         if record:
             self.recently_marked.add(ref.update_id)
+            self._processed(ref.update_id)
         if step.state is not KEEP:
             self.states.set(conversation, ref.key, step.state)
 
@@ -130,6 +145,8 @@ class FlowService:
             return await flow_sql.get_draft(conn, user_id, flow)
 
     async def is_processed(self, update_id: int) -> bool:
+        if self._high_water is not None and update_id > self._high_water:
+            return False  # newer than every update processed
         async with self.db.lookup() as conn:
             return await flow_sql.is_processed(conn, update_id)
 
@@ -139,6 +156,7 @@ class FlowService:
             return
         async with self.db.transaction() as conn:
             await flow_sql.mark_processed_quietly(conn, update_id)
+        self._processed(update_id)
 
     async def receive(self, update_id: int, data: str) -> None:
         """Store an update as it arrives, before Telegram considers it delivered."""
