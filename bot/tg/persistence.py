@@ -25,9 +25,11 @@ def _dumps(data: object) -> str:
 
 class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     def __init__(self, db: Database, states: FlowStates, update_interval: float = 30) -> None:
+        # The bot keeps per-person data only (user_data: screens, choices in progress);
+        # chat_data and bot_data are unused, and not copied and compared after every update.
         super().__init__(
             store_data=PersistenceInput(
-                bot_data=True, chat_data=True, user_data=True, callback_data=False
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
             update_interval=update_interval,
         )
