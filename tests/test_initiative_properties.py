@@ -211,3 +211,27 @@ def test_dates_relative_to_today() -> None:
     assert (
         parse_past_date(f"{yesterday.day}/{yesterday.month}/{yesterday.year}", TODAY) == yesterday
     )
+
+
+JSON_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(JSON_DATA)
+def test_json_copy_is_a_deep_copy(value: Any) -> None:
+    copied = engine.json_copy(value)
+    assert copied == copy.deepcopy(value)
+    containers = [copied]
+    originals = [value]
+    while containers:  # no container is shared between the copy and the original
+        mine, theirs = containers.pop(), originals.pop()
+        if isinstance(mine, (dict, list)):
+            assert mine is not theirs
+            items = mine.values() if isinstance(mine, dict) else mine
+            others = theirs.values() if isinstance(theirs, dict) else theirs
+            for a, b in zip(items, others, strict=True):
+                containers.append(a)
+                originals.append(b)

@@ -16,7 +16,6 @@ no database, no Telegram, the clock passed in.
 
 from __future__ import annotations
 
-import copy
 import re
 import tomllib
 import uuid
@@ -560,11 +559,22 @@ def _field_state(form: FormDefinition, draft: dict[str, Any], f: FormField) -> s
     return f"{f.id}.more" if f.kind == "persons" else f.id
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` gives for it,
+    about twice as fast (no memo of shared objects: JSON has none). A draft is copied at
+    every step of the form."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 def apply(
     form: FormDefinition, draft: dict[str, Any], state: str, given: Input, today: date
 ) -> Outcome:
     """Apply ``given`` at ``state`` (which must be ``next_state(form, draft)``)."""
-    draft = copy.deepcopy(draft)
+    draft = json_copy(draft)
     answers: dict[str, Any] = draft.setdefault("answers", {})
     draft.setdefault("closed", [])
     if given.kind == "option" and given.option not in {
@@ -779,7 +789,7 @@ def is_complete(form: FormDefinition, draft: dict[str, Any]) -> bool:
 
 def content_of(form: FormDefinition, draft: dict[str, Any]) -> dict[str, Any]:
     """The answers as stored with the submitted initiative."""
-    answers: dict[str, Any] = copy.deepcopy(draft.get("answers", {}))
+    answers: dict[str, Any] = json_copy(draft.get("answers", {}))
     for f in form.fields:
         if f.kind == "persons":
             answers.setdefault(f.id, [])
@@ -794,7 +804,7 @@ def content_of(form: FormDefinition, draft: dict[str, Any]) -> dict[str, Any]:
 
 def draft_of(initiative: Initiative) -> dict[str, Any]:
     """A draft to amend a returned initiative: everything answered, straight to the review."""
-    answers = copy.deepcopy(initiative.content)
+    answers = json_copy(initiative.content)
     if isinstance(answers.get("description"), dict):
         answers["description"]["done"] = True
     return {
