@@ -13,22 +13,27 @@ people move in step: nobody has submitted yet when the titles are typed); one pe
 types a near-copy of an earlier title and should get the "similar title" warning.
 
 The bot is the real application (``build_application`` + ``post_init``) on a SQLite database
-on disk, running (``Application.start``: the update fetcher, the job queue, the persistence
-flush). Every update takes the production path after ``getUpdates``: the getUpdates request
-keeps its JSON, ``Update.de_json``, the durable update queue (which writes that JSON to the inbox
-table), the update fetcher, the
-``KeyedUpdateProcessor`` with its before/after hooks (processed-update log, persistence flush),
-the handlers. ``--feed direct`` skips the queue and calls the processor directly, as the test
-harness does. Every Bot API call is answered by ``StubRequest`` after ``--delay`` seconds
-(simulated network latency). The rate limiter is off unless ``--rate-limiter``: it would cap
-sending at Telegram's ~30 messages/s, and this measures the bot's own throughput.
+on disk, running as in production (``Application.start``: the update fetcher, the job queue,
+the persistence flush; ``Updater.start_polling``). Every update takes the production path: the
+people's messages and button presses wait at the simulated Telegram until the bot's long poll
+(``getUpdates``, up to 100 updates an answer) fetches them; the getUpdates request stores each
+answer in the inbox table (one transaction), the framework parses it, the durable update queue,
+the update fetcher, the ``KeyedUpdateProcessor`` with its before/after hooks (processed-update
+log, persistence flush), the handlers. ``--feed direct`` skips polling and the queue and calls
+the processor directly, as the test harness does. Every Bot API call is answered by
+``StubRequest`` after ``--delay`` seconds (simulated network latency), except ``getUpdates``,
+answered as soon as updates are waiting: with a delay, one long poll would cap any bot at 100
+updates per round trip (Telegram's limit, not the bot's). The rate limiter is off unless
+``--rate-limiter``: it would cap sending at Telegram's ~30 messages/s, and this measures the
+bot's own throughput.
 
 The people are registered directly in the database beforehand: onboarding is not measured.
 The event loop's lag (how late a 10 ms timer fires) is sampled: a blocked loop shows there.
 
 The same number of updates, in the same per-person pattern, goes first through a no-op echo
-bot (a bare ``ApplicationBuilder`` app, same ``StubRequest`` and delay, same update processor,
-one handler that sends one message per update): the framework's floor on this machine.
+bot (a bare ``ApplicationBuilder`` app, same ``StubRequest`` and delay, same polling, same
+update processor, one handler that sends one message per update): the framework's floor on this
+machine.
 
 Reported: updates/s, p50/p99 time from an update to the bot's last reply to it (its last
 sendMessage/sendDocument answered), per step; CPU time; memory (the process's peak RSS from
@@ -77,7 +82,6 @@ from bot.app import build_application, post_init, post_shutdown  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.domain.initiative import Person, Status, load_form, similar_titles, title_key  # noqa: E402
 from bot.services.users import CONSENT_NOTICE_VERSION  # noqa: E402
-from bot.tg.inbox import DurableUpdateQueue  # noqa: E402
 from bot.tg.processor import KeyedUpdateProcessor  # noqa: E402
 from bot.tg.stub_api import JSON, BotAPIStub, StubUser  # noqa: E402
 from bot.tg.stub_request import StubRequest  # noqa: E402
@@ -94,7 +98,7 @@ UPDATE_TIMEOUT = 120.0  # seconds one update may take before the person gives up
 REPLY_METHODS = frozenset({"sendMessage", "sendDocument"})
 
 Kind = Literal["say", "press"]
-Feed = Literal["queue", "direct"]
+Feed = Literal["poll", "direct"]
 
 
 # --- the script of one person ------------------------------------------------------------------
@@ -370,6 +374,8 @@ class Phase:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     api_calls: Counter[str] = field(default_factory=Counter)
+    polls: int = 0  # getUpdates answers that carried updates
+    polled: int = 0  # updates they carried
     reply_ms: dict[str, list[float]] = field(default_factory=dict)  # step -> samples
     done_ms: list[float] = field(default_factory=list)  # update -> processing finished
     rss_start_mb: float = 0.0
@@ -441,8 +447,11 @@ class Telegram:
     dropped from the stub (only the last keyboard message of a chat can still be pressed), so
     that the stub's memory does not count as the bot's."""
 
-    def __init__(self) -> None:
+    def __init__(self, feed: Feed = "poll") -> None:
         self.stub = BotAPIStub()
+        self.feed = feed
+        self.polls = 0  # getUpdates answers with updates
+        self.polled = 0
         self.last_reply: dict[int, float] = {}
         self.keyboard: dict[int, JSON] = {}  # chat -> last message with buttons
         self.last_message: dict[int, JSON] = {}  # chat -> last message from the bot
@@ -454,13 +463,19 @@ class Telegram:
         self.stub.listeners.append(self._on_call)
 
     def requests(self, delay: float) -> tuple[StubRequest, StubRequest]:
+        """The bot's request (answers after ``delay``) and its getUpdates request."""
         request, updates = StubRequest(self.stub, delay=delay), StubRequest(self.stub)
-        # Nobody polls: the bot gets its updates from the people directly.
         self.stub.update_listeners.clear()
+        if self.feed == "poll":  # the long poll wakes up when a person sends something
+            self.stub.update_listeners.append(updates._notify)
         return request, updates
 
     def _on_call(self, method: str, params: JSON, result: JSON) -> None:
         self.counts[method] += 1
+        for call in self.stub.calls:  # getUpdates since the last reply (no listener sees them)
+            if call.method == "getUpdates" and isinstance(call.result, list) and call.result:
+                self.polls += 1
+                self.polled += len(call.result)
         self.stub.calls.clear()  # the log would keep every call (and every .docx) forever
         if method in REPLY_METHODS and isinstance(result, dict):
             chat = int(params["chat_id"])
@@ -476,7 +491,8 @@ class Telegram:
 
     def message(self, user: StubUser, text: str) -> JSON:
         update = self.stub.user_message(user, text)
-        self.stub.pending_updates(update["update_id"] + 1)  # not polled: confirm it
+        if self.feed == "direct":  # not polled: confirm it
+            self.stub.pending_updates(update["update_id"] + 1)
         self._keys.setdefault(user.id, []).append((user.id, update["message"]["message_id"]))
         return update
 
@@ -485,7 +501,8 @@ class Telegram:
         if message is None:
             raise RuntimeError(f"no message to press {data!r} on in chat {user.id}")
         update = self.stub.user_press(user, message, data)
-        self.stub.pending_updates(update["update_id"] + 1)
+        if self.feed == "direct":
+            self.stub.pending_updates(update["update_id"] + 1)
         return update
 
     def prune(self, chat: int) -> None:
@@ -524,24 +541,32 @@ class Driver:
 
         processor.after = after
 
+    async def start(self) -> None:
+        """The bot's long poll, as ``run_polling`` starts it (after ``Application.start``)."""
+        if self.feed_mode == "poll":
+            updater = self.app.updater
+            assert updater is not None
+            await updater.start_polling(poll_interval=0.0, timeout=10)
+
+    async def stop(self) -> None:
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+
     async def feed(self, data: JSON) -> None:
-        """The update as the updater hands it over; returns once the processor is done."""
-        queue = self.app.update_queue
-        recorder = queue.recorder if isinstance(queue, DurableUpdateQueue) else None
-        if self.feed_mode != "direct" and recorder is not None:
-            recorder.record([data])  # what the getUpdates request keeps of its answer
-        update = Update.de_json(data, self.app.bot)
-        assert update is not None
+        """Waits until the update sent to the simulated Telegram (``data``) is processed:
+        fetched by the long poll, queued, processed (``--feed direct``: processed at once)."""
         if self.feed_mode == "direct":
+            update = Update.de_json(data, self.app.bot)
+            assert update is not None
             await self.app.update_processor.process_update(update, self.app.process_update(update))
             return
         waiter = asyncio.get_running_loop().create_future()
-        self._waiting[update.update_id] = waiter
-        await self.app.update_queue.put(update)
+        self._waiting[data["update_id"]] = waiter
         try:
             await asyncio.wait_for(waiter, UPDATE_TIMEOUT)
         finally:
-            self._waiting.pop(update.update_id, None)
+            self._waiting.pop(data["update_id"], None)
 
 
 async def drive(
@@ -604,6 +629,7 @@ async def drive(
     phase.loop_lag_ms = lag.samples_ms
     phase.maxrss_mb = peak_rss_mb()
     phase.api_calls = Counter(telegram.counts)
+    phase.polls, phase.polled = telegram.polls, telegram.polled
     phase.documents_sent = telegram.documents
 
 
@@ -617,7 +643,7 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run_echo(people: int, delay: float, feed: Feed, progress: Callable[[str], None]) -> Phase:
-    telegram = Telegram()
+    telegram = Telegram(feed)
     request, updates_request = telegram.requests(delay)
     app = (
         ApplicationBuilder()
@@ -633,9 +659,11 @@ async def run_echo(people: int, delay: float, feed: Feed, progress: Callable[[st
     phase = Phase("echo bot", people)
     driver = Driver(app, feed)
     await app.start()
+    await driver.start()
     try:
         await drive(phase, telegram, driver, echo=True, progress=progress)
     finally:
+        await driver.stop()
         await app.stop()
         await app.shutdown()
     return phase
@@ -726,7 +754,7 @@ async def run_bot(
     progress: Callable[[str], None],
     profile: cProfile.Profile | None = None,
 ) -> Phase:
-    telegram = Telegram()
+    telegram = Telegram(feed)
     request, updates_request = telegram.requests(delay)
     settings = load_settings(None, database_path=database, admin_ids="9001")
     app = build_application(
@@ -742,6 +770,7 @@ async def run_bot(
     driver = Driver(app, feed)
     watch_write_lock(app.services.db, phase)
     await app.start()
+    await driver.start()
     helpers = app.services.documents.processes
     helper_cpu = sum(process_cpu_seconds(pid) for pid in helpers)
     try:
@@ -759,6 +788,7 @@ async def run_bot(
     finally:
         if profile is not None:
             profile.disable()
+        await driver.stop()
         await app.stop()
         await app.shutdown()
         await post_shutdown(app)  # the delivery worker, then the database
@@ -807,7 +837,7 @@ async def run(
     people: int = 1000,
     delay: float = 0.05,
     *,
-    feed: Feed = "queue",
+    feed: Feed = "poll",
     rate_limiter: bool = False,
     earlier: int | None = None,
     echo: bool = True,
@@ -856,6 +886,14 @@ def _phase_lines(phase: Phase) -> list[str]:
         f"  Bot API calls      {calls} ({calls / max(1, phase.updates):.2f} per update: "
         + ", ".join(f"{m} {n}" for m, n in phase.api_calls.most_common() if m != "getMe")
         + ")",
+        *(
+            [
+                f"  long poll          {phase.polled} updates in {phase.polls} getUpdates answers "
+                f"({phase.polled / phase.polls:.1f} per answer)"
+            ]
+            if phase.polls
+            else []
+        ),
         f"  event loop lag     p50 {percentile(phase.loop_lag_ms, 0.5):.1f} ms, "
         f"p99 {percentile(phase.loop_lag_ms, 0.99):.0f} ms, "
         f"max {max(phase.loop_lag_ms, default=0):.0f} ms (how late a 10 ms timer fires)",
@@ -865,7 +903,8 @@ def _phase_lines(phase: Phase) -> list[str]:
     if phase.helpers:
         total = phase.cpu_s + phase.helper_cpu_s
         lines.append(
-            f"  helper processes   {phase.helpers} (.docx rendering): CPU {phase.helper_cpu_s:.1f} s"
+            f"  helper processes   {phase.helpers} (.docx rendering): CPU "
+            f"{phase.helper_cpu_s:.1f} s"
             f" ({phase.helper_cpu_s / max(1, phase.updates) * 1000:.2f} ms per update), peak RSS "
             f"{phase.helper_rss_mb:.0f} MB; bot + helpers: "
             f"{total / max(1, phase.updates) * 1000:.2f} ms of CPU per update"
@@ -892,8 +931,11 @@ def _phase_lines(phase: Phase) -> list[str]:
 
 def format_report(report: Report) -> str:
     bot = report.bot
-    if report.feed == "queue":
-        path = "the durable update queue + update fetcher"
+    if report.feed == "poll":
+        path = (
+            "the long poll (getUpdates answered at once) + inbox + durable update queue + "
+            "update fetcher"
+        )
     else:
         path = "KeyedUpdateProcessor.process_update directly"
     lines = [
@@ -906,7 +948,7 @@ def format_report(report: Report) -> str:
             if report.rate_limiter
             else " (the bot's own throughput is measured, not Telegram's ~30 msg/s limit)"
         ),
-        f"  updates fed via {path} -> KeyedUpdateProcessor (production path); "
+        f"  updates via {path} -> KeyedUpdateProcessor (production path); "
         f"SQLite on disk in {report.database}",
         "  people registered directly in the database beforehand: onboarding is not measured;"
         f" {report.earlier} initiatives of past years in it",
@@ -984,9 +1026,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"a smoke run: {QUICK_PEOPLE} people")
     parser.add_argument(
         "--feed",
-        choices=("queue", "direct"),
-        default="queue",
-        help="queue: the durable update queue and fetcher (default); direct: the processor",
+        choices=("poll", "direct"),
+        default="poll",
+        help="poll: getUpdates, the durable update queue and fetcher (default); direct: the "
+        "processor",
     )
     parser.add_argument(
         "--rate-limiter", action="store_true", help="with the production rate limiter"

@@ -208,7 +208,9 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         async def store(update: Update, data: str) -> None:
             await flows.receive(update.update_id, data)
 
-        queue.store = store
+        queue.store = store  # an update that came another way (webhook): one at a time
+        if queue.recorder is not None:
+            queue.recorder.store = flows.receive_batch  # each getUpdates answer, in one write
         pending = [Update.de_json(json.loads(data), app.bot) for data in await flows.unprocessed()]
         await queue.replay([u for u in pending if u is not None])
 

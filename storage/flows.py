@@ -48,6 +48,15 @@ async def receive(conn: aiosqlite.Connection, update_id: int, data: str) -> None
     )
 
 
+async def receive_many(conn: aiosqlite.Connection, items: list[tuple[int, str]]) -> None:
+    """Keep updates that arrived together (update id, JSON) until they are processed."""
+    at = utcnow()
+    await conn.executemany(
+        "INSERT INTO inbox (update_id, data, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        [(update_id, data, at) for update_id, data in items],
+    )
+
+
 async def unprocessed(conn: aiosqlite.Connection) -> list[str]:
     """Updates received and never processed (a crash came in between), oldest first."""
     async with conn.execute(

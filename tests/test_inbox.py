@@ -10,6 +10,7 @@ import pytest
 from telegram import Bot, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 import bot.tg.inbox as inbox
@@ -110,3 +111,57 @@ async def test_the_queue_stores_the_received_json_else_serialises() -> None:
     await queue.put(other)
     assert json.loads(stored[11])["message"]["text"] == "webhook"
     assert queue.qsize() == 2
+
+
+async def test_each_get_updates_answer_is_stored_in_one_write_before_it_is_handed_over() -> None:
+    sent = [_message_update(i, f"tin {i}") for i in (20, 21, 22)]
+    recorder = UpdateRecorder(Canned(sent))
+    batches: list[list[tuple[int, str]]] = []
+
+    async def store_batch(items: list[tuple[int, str]]) -> None:
+        batches.append(items)
+
+    recorder.store = store_batch
+    result = await recorder.post(f"{API}/getUpdates")
+    assert result == sent
+    assert len(batches) == 1  # one write for the whole answer, done when the answer returns
+    assert [(i, json.loads(data)) for i, data in batches[0]] == [(u["update_id"], u) for u in sent]
+
+    queue = DurableUpdateQueue(recorder)
+    singles: list[int] = []
+
+    async def store(update: Update, data: str) -> None:
+        singles.append(update.update_id)
+
+    queue.store = store
+    bot = Bot("1:x")
+    for item in sent:
+        await queue.put(Update.de_json(item, bot))
+    assert singles == []  # stored already
+    await queue.put(Update.de_json(sent[0], bot))  # the same update again, another way
+    assert singles == [20]
+    assert queue.qsize() == 4
+
+
+async def test_a_failed_write_fails_get_updates_so_nothing_is_confirmed() -> None:
+    recorder = UpdateRecorder(Canned([_message_update(30, "x")]))
+
+    async def broken(items: list[tuple[int, str]]) -> None:
+        raise OSError("disk full")
+
+    recorder.store = broken
+    with pytest.raises(NetworkError, match="disk full"):  # the framework retries
+        await recorder.post(f"{API}/getUpdates")
+    assert not recorder.was_stored(30)
+
+
+async def test_an_empty_answer_writes_nothing() -> None:
+    recorder = UpdateRecorder(Canned([]))
+    calls: list[object] = []
+
+    async def store_batch(items: list[tuple[int, str]]) -> None:
+        calls.append(items)
+
+    recorder.store = store_batch
+    assert await recorder.post(f"{API}/getUpdates") == []
+    assert calls == []

@@ -163,6 +163,11 @@ class FlowService:
         async with self.db.transaction() as conn:
             await flow_sql.receive(conn, update_id, data)
 
+    async def receive_batch(self, items: list[tuple[int, str]]) -> None:
+        """Store updates as they arrive (update id, JSON), in one transaction."""
+        async with self.db.transaction() as conn:
+            await flow_sql.receive_many(conn, items)
+
     async def unprocessed(self) -> list[str]:
         async with self.db.read() as conn:
             return await flow_sql.unprocessed(conn)
