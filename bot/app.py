@@ -195,9 +195,17 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         async def before(update: Update) -> bool:
             return not await flows.is_processed(update.update_id)
 
+        persistence = app.persistence
+        assert isinstance(persistence, SQLitePersistence)
+
         async def after(update: Update) -> None:
             await flows.mark_processed(update.update_id)
-            await app.update_persistence()
+            # The person's user_data (what their last screens showed), written now if it
+            # changed. Conversation states are written by the flow steps themselves; the
+            # framework's interval flush (every 30 s) remains the safety net for the rest.
+            user = update.effective_user
+            if user is not None:
+                await persistence.flush_user(user.id, app.user_data.get(user.id))
 
         processor.before, processor.after = before, after
 

@@ -1,13 +1,14 @@
 """A ``BasePersistence`` in the bot's SQLite database (JSON values), written through.
 
-The update processor flushes after every update (see ``bot.tg.processor``), and flow steps write
-their conversation state themselves before replying, so the interval flush of the framework is
-only a safety net. Unchanged data is not written again.
+Flow steps write their conversation state themselves before replying, and the update processor
+writes the person's user_data after each of their updates (``flush_user``, see ``bot.app``), so
+the interval flush of the framework is only a safety net. Unchanged data is not written again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -102,6 +103,12 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         if not data and ("chat", chat_id) not in self._written:
             return
         await self._save("chat", chat_id, data)
+
+    async def flush_user(self, user_id: int, data: Mapping[Any, Any] | None) -> None:
+        """Write one person's user_data now if it changed (after each of their updates): the
+        framework's flush would deep-copy and compare everything touched since its last run."""
+        if data is not None:
+            await self.update_user_data(user_id, dict(data))
 
     async def update_bot_data(self, data: dict[Any, Any]) -> None:
         await self._save("bot", 0, data)

@@ -5,7 +5,8 @@ updates per second. Updates are keyed by user (else chat): one lock per key keep
 conversation in order while other people's updates run concurrently. Around each update:
 
 * ``before`` can skip an update already applied (Telegram delivers again after a crash);
-* ``after`` records it as processed and flushes persistence, so state is written through.
+* ``after`` records it as processed and writes the person's user_data, so state is written
+  through.
 """
 
 from __future__ import annotations
