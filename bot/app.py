@@ -16,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ConversationHandler,
     Defaults,
     MessageHandler,
     TypeHandler,
@@ -26,6 +27,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.services.container import Services
+from bot.tg.active_flow import ActiveFlowFirst
 from bot.tg.broadcaster import Broadcaster, broadcast_http
 from bot.tg.commands import set_admin_commands, set_default_commands
 from bot.tg.context import BotContext, ThiduaApplication
@@ -103,6 +105,11 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         group=-6,
     )
 
+    # 0, first: a person in the middle of a flow goes straight to that flow's steps (only
+    # what one of its steps takes; everything else keeps the order below: bot/tg/active_flow).
+    active_flow = ActiveFlowFirst(services.states)
+    app.add_handler(active_flow)
+
     with warnings.catch_warnings():
         # CallbackQueryHandlers inside per-chat conversations are what we want here.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
@@ -129,6 +136,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         for door_flow in checkin.handlers(services):
             app.add_handler(door_flow)
         app.add_handler(broadcast.build(services))  # /broadcast (admins)
+    for handler in app.handlers[0]:
+        if isinstance(handler, ConversationHandler):
+            active_flow.add(handler)
 
     # 0: single-step commands.
     app.add_handler(CommandHandler("menu", menu.menu_command))
