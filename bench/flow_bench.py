@@ -990,7 +990,9 @@ def format_report(report: Report) -> str:
     if report.docx_render_ms is not None:
         lines.append(
             f"the .docx of the commit step: render_form takes {report.docx_render_ms:.0f} ms of "
-            "CPU per form, alone (in a worker thread, after the receipt is sent)"
+            "CPU per form, measured in the bench's process after the run (the bot renders in "
+            "its helper process(es), DOCUMENT_WORKERS, after the receipt is sent; the commits "
+            "come together at the end of the run, so their .docx queue up there)"
         )
     echo = report.echo
     if echo is not None and report.ratio is not None:
