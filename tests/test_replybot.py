@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Defaults
@@ -88,3 +91,23 @@ async def test_errors_and_flood_limits_as_with_the_framework(
     stub.failures["editMessageReplyMarkup"] = [(400, "Bad Request: message is not modified", None)]
     with pytest.raises(BadRequest):
         await bot.remove_keyboard(CHAT, sent.message_id)
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.text(min_size=1, max_size=30), st.text(min_size=1, max_size=16)),
+            min_size=1,
+            max_size=4,
+        ),
+        max_size=5,
+    )
+)
+def test_keyboard_json_is_the_framework_s(rows: list[list[tuple[str, str]]]) -> None:
+    ours = keyboard(rows)
+    framework = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    assert ours.to_dict() == framework.to_dict()
+    assert ours.to_json() == framework.to_json()
+    assert ours == framework
