@@ -310,12 +310,10 @@ def process_peak_rss_mb(pid: int) -> float:
     """Peak resident set of another process (VmHWM), 0 if gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:  # noqa: PTH123
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+            lines = [line for line in status if line.startswith("VmHWM:")]
+        return int(lines[0].split()[1]) / 1024 if lines else 0.0
     except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
+        return 0.0
 
 
 class LoopLag:
