@@ -299,7 +299,7 @@ def build_application(
             pool_timeout=5,
         )
         polling = HTTPXRequest(connect_timeout=10, read_timeout=40)
-    # getUpdates keeps each update's JSON for the durable queue (bot/tg/inbox.py).
+    # getUpdates stores each answer's updates in the inbox, in one write (bot/tg/inbox.py).
     recorder = UpdateRecorder(polling)
     bot = ReplyBot(
         settings.token or "0:local-terminal-chat",
