@@ -85,10 +85,12 @@ async def test_other_answers_are_not_kept() -> None:
         await failing.post(f"{API}/getUpdates")
 
 
-def test_the_recorder_forgets_the_oldest_beyond_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_recorder_forgets_the_oldest_beyond_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(inbox, "RECORDED_MAX", 3)
     recorder = UpdateRecorder(Canned([]))
-    recorder.record([_message_update(i, "x") for i in range(1, 6)])
+    await recorder.received([_message_update(i, "x") for i in range(1, 6)])
     assert [recorder.take(i) is not None for i in range(1, 6)] == [False, False, True, True, True]
 
 
@@ -103,7 +105,7 @@ async def test_the_queue_stores_the_received_json_else_serialises() -> None:
 
     queue.store = store
     received = _message_update(10, "chào")
-    recorder.record([received])
+    await recorder.received([received])
     await queue.put(Update.de_json(received, bot))
     assert json.loads(stored[10]) == received  # as sent, unknown field included
 

@@ -99,7 +99,7 @@ class UpdateRecorder(BaseRequest):
             if isinstance(item, dict) and isinstance(item.get("update_id"), int)
         ]
         if self.store is None:
-            self.record_json(items)
+            self._keep(items)
             return
         if items:
             await self.store(items)
@@ -108,17 +108,7 @@ class UpdateRecorder(BaseRequest):
         while len(self._stored) > RECORDED_MAX:
             self._stored.popitem(last=False)
 
-    def record(self, updates: list[Any]) -> None:
-        """Keep the JSON of ``updates`` (dicts as Telegram sent them) for :meth:`take`."""
-        self.record_json(
-            [
-                (item["update_id"], json.dumps(item, ensure_ascii=False))
-                for item in updates
-                if isinstance(item, dict) and isinstance(item.get("update_id"), int)
-            ]
-        )
-
-    def record_json(self, items: list[tuple[int, str]]) -> None:
+    def _keep(self, items: list[tuple[int, str]]) -> None:
         for update_id, data in items:
             self._recorded[update_id] = data
         while len(self._recorded) > RECORDED_MAX:
