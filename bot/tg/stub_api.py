@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.tg import telegram_html
+
 JSON = dict[str, Any]
 Outgoing = Callable[[str, JSON, JSON], None]  # (method, params, result)
 
@@ -107,6 +109,8 @@ class BotAPIStub:
         self.chat_failures: dict[int, list[tuple[int, str, JSON | None]]] = {}
         self.webhook: JSON | None = None
         self.files: dict[str, bytes] = {}  # file_path -> bytes, for getFile and downloads
+        # Messages refused for their content, as Telegram would (bad HTML, too long...)
+        self.refused: list[ApiCall] = []
 
     # --- people's side --------------------------------------------------------------------
 
@@ -235,7 +239,10 @@ class BotAPIStub:
             result = self._result(method, params)
         except LookupError as exc:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
-            self.calls.append(ApiCall(method, params, body))
+            with self._lock:
+                self.calls.append(ApiCall(method, params, body))
+                if isinstance(exc, Refused):
+                    self.refused.append(self.calls[-1])
             return 400, body
         with self._lock:
             self.calls.append(ApiCall(method, params, result))
@@ -283,6 +290,8 @@ class BotAPIStub:
                 "has_custom_certificate": False,
                 "pending_update_count": len(self._updates),
             }
+        if method in _SEND_METHODS or method.startswith("editMessage"):
+            _check_message(method, params)
         if method in _SEND_METHODS:
             chat_id = int(params["chat_id"])
             message = self._bot_message(chat_id, params)
@@ -345,3 +354,21 @@ class BotAPIStub:
             if call.method in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto")
             and isinstance(call.result, dict)
         ]
+
+
+class Refused(LookupError):
+    """A message Telegram would refuse for its content (answered 400, kept in ``refused``)."""
+
+
+def _check_message(method: str, params: JSON) -> None:
+    """Refuse what Telegram refuses: HTML it cannot parse, text over its limits, a keyboard
+    with bad buttons (a 400 with Telegram's description)."""
+    html = str(params.get("parse_mode") or "").upper() == "HTML"
+    try:
+        if method in ("sendMessage", "editMessageText"):
+            telegram_html.check_text(str(params.get("text") or ""), html=html)
+        elif params.get("caption") is not None:
+            telegram_html.check_caption(str(params["caption"]), html=html)
+        telegram_html.check_keyboard(params.get("reply_markup"))
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
