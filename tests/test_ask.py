@@ -245,6 +245,7 @@ async def test_feedback_on_a_section_shown_later(bot: Harness, alice: StubUser) 
 # --- escaping and trimming ---------------------------------------------------------------------
 
 
+@pytest.mark.shows_markup
 async def test_passages_and_questions_are_escaped(
     bot: Harness, alice: StubUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
