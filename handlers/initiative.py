@@ -28,7 +28,7 @@ from bot.domain import initiative as engine
 from bot.domain.choices import Choice, match_choice
 from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
-from bot.i18n import N_
+from bot.i18n import N_, Safe, escape
 from bot.services.container import Services
 from bot.services.initiatives import FLOW, InitiativeError
 from bot.tg.context import BotContext
@@ -94,10 +94,12 @@ def review_options(opts: list[Option]) -> list[Option]:
     return edits + [o for o in opts if not o.value.startswith("edit:")]
 
 
-def render_value(context: BotContext, form: FormDefinition, field_id: str, value: Any) -> str:
-    """An answer as shown in the chat (escaped: it is user text)."""
-    from html import escape
+def render_value(context: BotContext, form: FormDefinition, field_id: str, value: Any) -> Safe:
+    """An answer as shown in the chat: HTML, with the user's text escaped once."""
+    return Safe(_render_value(context, form, field_id, value))
 
+
+def _render_value(context: BotContext, form: FormDefinition, field_id: str, value: Any) -> str:
     none = context.t("initiative.none")
     f = form.field(field_id)
     if f.kind == "persons":
@@ -195,10 +197,12 @@ async def prompt(
         text = context.t(f"initiative.ask.{state}")
         f = form.field(state)
         if f.kind == "choice" and any(o.text for o in opts):
-            text += "\n\n" + "\n".join(f"{i}. {o.text}" for i, o in enumerate(opts, start=1))
+            text += "\n\n" + "\n".join(
+                f"{i}. {escape(o.text)}" for i, o in enumerate(opts, start=1)
+            )
         if f.kind == "shares":
             names = [p.full_name for p in engine.people(draft.get("answers", {}).get("authors"))]
-            text += "\n" + "\n".join(f"{i}. {n}" for i, n in enumerate(names, start=1))
+            text += "\n" + "\n".join(f"{i}. {escape(n)}" for i, n in enumerate(names, start=1))
         if draft.get("editing") == state:
             current = draft.get("previous") if f.kind == "long" else None
             value = current or draft.get("answers", {}).get(state)

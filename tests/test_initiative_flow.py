@@ -10,6 +10,7 @@ from typing import Any
 from docx import Document
 
 from bot.tg.stub_api import StubUser
+from bot.tg.telegram_html import parse
 from tests.harness import Harness
 
 CAMPAIGN_0 = "Phát huy sáng kiến, cải tiến kỹ thuật, giải pháp hữu ích"
@@ -485,3 +486,43 @@ async def test_form_again_for_its_submitter_only(
     await bot.press(bob, f"ini:docx:{initiative_id}", message=message)
     assert bot.last_text(bob.id) == bot.t("initiative.not_found", "en")
     assert not bot.stub.sent(bob.id, "sendDocument")
+
+
+async def test_lists_of_people_show_typed_text_once_escaped(bot: Harness, alice: StubUser) -> None:
+    """The "more authors?" and "more appliers?" screens: a workplace with ``&`` and ``<`` reads
+    exactly as typed, an empty list reads "(không có)" (no markup, no ``&amp;``)."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "15/8/1985")
+    await bot.say(alice, "Thạc sĩ")
+    await bot.say(alice, "1")  # add a co-author
+    await bot.say(alice, "Trần Văn Bình")
+    await bot.say(alice, "02-03-1980")
+    await bot.say(alice, "Trung tâm CNTT & Dữ liệu <số>")
+    await bot.say(alice, "Chuyên viên")
+    await bot.say(alice, "Kỹ sư")
+    assert await state(bot, alice) == "authors.more"
+    screen = parse(bot.last_text(alice.id))
+    assert "Trần Văn Bình – 02/03/1980 – Trung tâm CNTT & Dữ liệu <số> – Chuyên viên" in screen
+    await bot.press(alice, "sk:done")
+    shares = parse(bot.last_text(alice.id))
+    assert "1. Nguyễn Thị Lan\n2. Trần Văn Bình" in shares
+    await bot.say(alice, "60 40")
+    await bot.say(alice, "Phần mềm một cửa")
+    await bot.say(alice, "quản lý")
+    await bot.say(alice, "1")
+    await bot.press(alice, "sk:skip")
+    await bot.say(alice, "không")
+    await bot.say(alice, "Cải cách hành chính")
+    await bot.say(alice, "Hồ sơ chậm")
+    await bot.say(alice, "1/3/2025")
+    await bot.say(alice, "Mô tả ngắn gọn của sáng kiến.")
+    await bot.say(alice, "/xong")
+    await bot.press(alice, "sk:skip")  # confidential
+    await bot.say(alice, "Máy tính")
+    await bot.say(alice, "Nhanh hơn")
+    await bot.press(alice, "sk:skip")  # benefit_others
+    assert await state(bot, alice) == "appliers.more"
+    screen = parse(bot.last_text(alice.id))
+    assert "(không có)" in screen and "<i>" not in screen
