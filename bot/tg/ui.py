@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,28 +48,69 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return CallbackKeyboard([[button(label, data) for label, data in row] for row in rows])
 
 
+# A tag or an entity: a cut never falls inside one.
+_TOKEN = re.compile(r"<[^<>]*>|&#?[0-9a-zA-Z]+;")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z-]*)[^<>]*>")
+_ROOM = 256  # kept free in each part for the tags closed and opened again at a cut
+
+
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at line breaks so that no part exceeds Telegram's limit."""
+    """Split HTML into parts of at most ``limit`` characters, at line breaks where it can.
+
+    A line too long on its own is cut at a space, never inside a tag or an entity; a tag still
+    open at a cut (a ``<b>`` or ``<blockquote>`` over several lines) is closed at the end of
+    its part and opened again at the start of the next, so every part is valid HTML."""
     if len(text) <= limit:
         return [text]
+    room = limit - _ROOM if "<" in text and limit > 2 * _ROOM else limit
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
+        while len(line) > room:
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            cut = _cut(line, room)
+            parts.append(line[:cut])
+            line = line[cut:].lstrip(" ")
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if len(candidate) > room:
             parts.append(current)
             current = line
         else:
             current = candidate
     if current:
         parts.append(current)
-    return parts
+    return _balance([p for p in parts if p.strip()])
+
+
+def _cut(line: str, room: int) -> int:
+    """Where to cut a line longer than ``room``: the last space of its second half, else the
+    limit; moved back before a tag or an entity it would split."""
+    cut = line.rfind(" ", room // 2, room + 1)
+    if cut <= 0:
+        cut = room
+    for match in _TOKEN.finditer(line, max(0, cut - 32), cut + 32):
+        if match.start() < cut < match.end():
+            return match.start() or match.end()
+    return cut
+
+
+def _balance(parts: list[str]) -> list[str]:
+    """Close the tags still open at the end of each part and open them again in the next."""
+    out: list[str] = []
+    carried: list[tuple[str, str]] = []  # (name, opening tag as written)
+    for part in parts:
+        prefix = "".join(tag for _, tag in carried)
+        for match in _TAG.finditer(part):
+            closing, name = match.group(1), match.group(2).lower()
+            if not closing:
+                carried.append((name, match.group(0)))
+            elif carried and carried[-1][0] == name:
+                carried.pop()
+        suffix = "".join(f"</{name}>" for name, _ in reversed(carried))
+        out.append(prefix + part + suffix)
+    return out
 
 
 async def send(
