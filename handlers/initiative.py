@@ -283,6 +283,22 @@ async def on_done(update: Update, context: BotContext) -> str | int | None:
     return await _apply(update, context, Input("option", option="done"))
 
 
+async def on_skip(update: Update, context: BotContext) -> str | int | None:
+    """``/boqua`` (``/skip``): what the «Bỏ qua» button of the current step does, if it has one."""
+    service = context.services.initiatives
+    draft = await service.draft(context.user_id)
+    state = engine.next_state(service.form, draft)
+    opts = engine.options(service.form, draft, state)
+    # The step's «Bỏ qua»; on a list of people, its «Xong»: nobody more to add.
+    more = state.endswith(".more")
+    skip = next((o for o in opts if "skip" in o.aliases or (more and o.value == "done")), None)
+    if skip is None:
+        await send(update, context, context.t("initiative.cannot_skip"))
+        await prompt(update, context, state, draft)
+        return None
+    return await _apply(update, context, Input("option", option=skip.value))
+
+
 async def on_file(update: Update, context: BotContext) -> str | int | None:
     message = update.effective_message
     assert message is not None
@@ -436,6 +452,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
     steps: list[BaseHandler[Update, BotContext, object]] = [
         CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),
         CommandHandler("xong", on_done),
+        CommandHandler(["boqua", "skip"], on_skip),
         MessageHandler(TEXT, on_text),
         MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
     ]

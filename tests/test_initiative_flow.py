@@ -526,3 +526,43 @@ async def test_lists_of_people_show_typed_text_once_escaped(bot: Harness, alice:
     assert await state(bot, alice) == "appliers.more"
     screen = parse(bot.last_text(alice.id))
     assert "(không có)" in screen and "<i>" not in screen
+
+
+async def test_skip_by_command_and_typed_words(bot: Harness, alice: StubUser) -> None:
+    """/boqua and /skip do what the «Bỏ qua» button does; on a required item they say so and
+    keep the step; on a list of people they mean "nobody more"; "xong" typed on the empty
+    list of appliers goes on like its «Bỏ qua» button."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "/boqua")  # birth date: required
+    assert bot.texts(alice.id)[-2] == bot.t("initiative.cannot_skip")
+    assert await state(bot, alice) == "authors.birth_date"
+    await bot.say(alice, "15/8/1985")
+    await bot.say(alice, "Thạc sĩ")
+    assert await state(bot, alice) == "authors.more"
+    await bot.say(alice, "/skip")  # no co-author
+    assert await state(bot, alice) == "title"  # one author: no shares to ask
+    await bot.say(alice, "Phần mềm một cửa")
+    await bot.say(alice, "quản lý")
+    await bot.say(alice, "1")
+    assert await state(bot, alice) == "investor"
+    await bot.say(alice, "/skip")
+    assert await state(bot, alice) == "state_funds"
+    await bot.say(alice, "không")
+    await bot.say(alice, "Cải cách hành chính")
+    await bot.say(alice, "Hồ sơ chậm")
+    await bot.say(alice, "1/3/2025")
+    await bot.say(alice, "Mô tả ngắn gọn của sáng kiến.")
+    await bot.say(alice, "/xong")
+    await bot.say(alice, "/boqua")  # confidential
+    assert await state(bot, alice) == "conditions"
+    await bot.say(alice, "Máy tính")
+    await bot.say(alice, "Nhanh hơn")
+    await bot.say(alice, "bỏ qua")  # benefit_others, typed
+    assert await state(bot, alice) == "appliers.more"
+    await bot.say(alice, "xong")
+    assert await state(bot, alice) == "review"
+    answers = (await draft(bot, alice))["answers"]
+    assert answers["investor"] is None and answers["confidential"] is None
+    assert answers["appliers"] in (None, [])

@@ -393,7 +393,8 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
                 for i in range(first_removable, count)
             ]
             if count == 0 and form.field(list_id).optional:
-                opts.append(Option("done", "initiative.btn.skip", aliases=_SKIP))
+                # Nobody to add: "bỏ qua" and "xong" both mean "go on".
+                opts.append(Option("done", "initiative.btn.skip", aliases=_SKIP + _DONE))
             elif count > 0:
                 opts.append(Option("done", "initiative.btn.done", aliases=_DONE))
             return opts
