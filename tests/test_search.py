@@ -87,6 +87,11 @@ def test_tone_placement_does_not_matter() -> None:
         ("đối tượng của đợt thi đua đặc biệt", "tập thể, cá nhân thuộc Sở KH&CN", 2023),
         ("how many delegates attend the conference", "60 đại biểu", 2025),  # English
         ("who signed the 2023 plan", "Trần Tùng Chuẩn", 2023),
+        # "ở đâu" answered by an item whose heading is a scope
+        ("pham vi thi dua o dau", "Trên địa bàn tỉnh Hưng Yên", 2023),
+        # a year names one plan: the other plan's item on the same award gives way
+        ("so luong giay khen giam doc so hoi nghi 2025", "05-10 tập thể; 05-10 cá nhân", 2025),
+        ("TT Thông tin thống kê có nhiệm vụ gì", "Cổng Thông tin điện tử của Sở", 2025),  # TT
     ],
 )
 def test_finds_the_passage(index: SearchIndex, question: str, fact: str, year: int) -> None:
@@ -112,6 +117,8 @@ def test_a_year_picks_one_plan(index: SearchIndex) -> None:
         "thoi tiet ha noi hom nay the nao",
         "giá vàng SJC hôm nay",
         "Hội nghị tuyên dương tổ chức ở đâu?",  # the plans give no venue
+        "dia chi so khoa hoc cong nghe hung yen o dau",  # nor an address ("địa bàn" is none)
+        "hội nghị tổ chức tại địa điểm nào",
         "hạn nộp hồ sơ sáng kiến là ngày nào",  # nor a deadline
         "mức thưởng bằng khen là bao nhiêu tiền",  # nor amounts
         "What is the prize money for a certificate of merit?",

@@ -48,6 +48,7 @@ CONTEXT_WEIGHT = 0.6  # headings, parents, role keywords
 DOCUMENT_WEIGHT = 0.25  # the document's title and metadata
 NAMING_WEIGHT = 0.35  # section score of a question word that is in a document's title
 DOCUMENT_CREDIT = 0.5  # coverage credit of a question word found only in the document's title
+OTHER_YEAR = 0.8  # a question naming the year of one plan, a passage of another plan
 HEADING_BOOST = 1.5  # "khi nào" and a "Thời gian..." heading, "bao nhiêu" and "Số lượng..."
 CANDIDATES = 40
 MIN_COVERAGE = 0.55  # share of the question's content a passage must hold
@@ -88,9 +89,21 @@ ASKED_HEADINGS = {
     "clock": ("thoi gian",),
     "number": ("so luong",),
     "place": ("dia diem", "dia chi"),
+    "site": ("dia diem", "dia chi"),
     "name": ("ten",),
 }
-PLACE_WORDS = ("dia diem", "dia chi", "hoi truong", "tru so", "phong hop", "to chuc tai", "tai so")
+PLACE_WORDS = (
+    "dia diem",
+    "dia chi",
+    "hoi truong",
+    "tru so",
+    "phong hop",
+    "to chuc tai",
+    "tai so",
+)
+# An item whose heading is a place or a scope answers "ở đâu" ("Phạm vi: Trên địa bàn tỉnh
+# Hưng Yên"); "trên địa bàn" inside a long passage does not.
+PLACE_HEADINGS = ("dia diem", "dia chi", "pham vi", "dia ban")
 
 # Question words (folded) and what the passage must then hold.
 ASKS_DATE = (
@@ -127,7 +140,9 @@ ASKS_MONEY = (
     "gia tri giai thuong",
 )
 ASKS_NUMBER = ("bao nhieu", "so luong", "how many", "how much", "may nguoi", "may tap the")
-ASKS_PLACE = ("o dau", "dia diem", "dia chi", "where", "noi nao", "cho nao")
+ASKS_PLACE = ("o dau", "where", "noi nao", "cho nao")
+# A venue or an address: a scope ("trên địa bàn tỉnh") is no answer to that.
+ASKS_SITE = ("dia diem", "dia chi", "tru so", "venue", "address")
 ASKS_CLOCK = ("may gio", "gio nao", "luc may gio", "what time")
 CLOCK = re.compile(r"\b\d{1,2}\s*(?:giờ|h)(?:\s*\d{2})?\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 ASKS_SOURCE = ("lay o dau", "tu dau", "lay tu dau", "nguon nao", "nguon tu dau", "come from")
@@ -398,6 +413,7 @@ class SearchIndex:
             for doc_id, form in doc_forms.items()
         }
         self._naming: frozenset[str] = frozenset().union(*self._doc_terms.values())
+        self._years = {d.year for d in self.documents.values() if d.year}
         members: dict[str, list[int]] = defaultdict(list)
         for i, entry in enumerate(self.entries):
             members[entry.document.id].append(i)
@@ -492,6 +508,7 @@ class SearchIndex:
             ("date", ASKS_DATE),
             ("period", ASKS_PERIOD),
             ("number", ASKS_NUMBER),
+            ("site", ASKS_SITE),
             ("place", ASKS_PLACE),
             ("name", ASKS_NAME),
         ):
@@ -512,8 +529,12 @@ class SearchIndex:
             return bool(MONEY.search(text))
         if asks == "number":
             return bool(QUANTITY.search(text))
+        if asks == "site":
+            return any(w in entry.body for w in PLACE_WORDS)
         if asks == "place":
-            return any(word in entry.body for word in PLACE_WORDS)
+            return any(w in entry.body for w in PLACE_WORDS) or any(
+                h in entry.heading for h in PLACE_HEADINGS
+            )
         if asks == "name":
             return bool(QUOTED.search(text))
         if asks == "source":
@@ -605,7 +626,7 @@ class SearchIndex:
             return Answer(question=question, abstained=True, reason="too few content words")
         query_terms: Counter[str] = Counter(content)
         query_terms.update(_bigrams(tokens))
-        if asks == "place" and " nguon " in f" {form} ":
+        if asks in ("place", "site") and " nguon " in f" {form} ":
             asks = "source"  # "where does the money come from" asks for a source, not a place
         if intent is not None:
             asks = None  # "gửi những nơi nào" asks for the recipients block, not a place
@@ -615,6 +636,7 @@ class SearchIndex:
             "duration": "thoi gian",
             "number": "so luong",
             "place": "dia diem",
+            "site": "dia diem",
             "money": "kinh phi",
             "source": "nguon",
             "clock": "thoi gian",
@@ -682,6 +704,8 @@ class SearchIndex:
                 final += INTENT_BONUS
             if years and entry.document.year in years:
                 final *= 1.25
+            elif years & self._years and not any(str(y) in entry.section.text for y in years):
+                final *= OTHER_YEAR  # "hội nghị 2025": the 2023 plan's item says nothing of 2025
             if asks == "number" and self._number_near(entry, content_set):
                 final *= 1.3
             heading_match = max(
