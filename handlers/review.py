@@ -145,6 +145,7 @@ INPUT_ERRORS = {
 # Typed forms of the fixed buttons, besides their labels in every language (compared folded).
 ALIASES: dict[str, tuple[str, ...]] = {
     "my.btn.withdraw": ("rut", "rut don", "rut ho so", "withdraw"),
+    "my.btn.amend": ("sua", "sua don", "sua ho so", "sua va nop lai", "nop lai", "amend"),
     "my.btn.confirm_withdraw": ("xac nhan", "xac nhan rut don", "confirm"),  # never a bare "có"
     "my.btn.keep": ("khong", "khong rut", "giu", "giu lai", "no", "keep"),
     "my.btn.back": ("danh sach", "quay lai", "back", "list"),
@@ -203,9 +204,15 @@ def _memory(context: BotContext) -> dict[str, Any]:
     return user_dict(context, MEMORY)
 
 
-def _remember(context: BotContext, buttons: Sequence[Button], numbered: bool) -> None:
+def _remember(
+    context: BotContext, buttons: Sequence[Button], numbered: bool, keep_list: bool = False
+) -> None:
     """What the screen just sent offers, for its typed forms. A button's number is its own
-    (a list's), else its position among all the buttons when ``numbered``, else none."""
+    (a list's), else its position among all the buttons when ``numbered``, else none.
+
+    ``keep_list``: a screen opened from a list (one initiative) keeps the list's numbers, so
+    that "2" opens the list's second item rather than pressing an unnumbered button (a
+    decision taken by a hidden number); its own buttons are typed by their labels."""
     options = [
         Option(
             button.data,
@@ -213,10 +220,12 @@ def _remember(context: BotContext, buttons: Sequence[Button], numbered: bool) ->
             button.number if button.number is not None else (position if numbered else 0),
         )
         for position, button in enumerate(buttons, start=1)
-        # another conversation's button (``ini:amend``) is pressed only
-        if button.data.startswith(("my:", "rv:", "ini:docx:"))
+        if button.data.startswith(("my:", "rv:", "ini:docx:", "ini:amend:"))
     ]
     assert context.user_data is not None
+    if keep_list:
+        listed = SCREEN.options(context.user_data, live_only=False)
+        options += [o for o in listed if o.number and o.data.startswith(("my:o:", "rv:o:"))]
     SCREEN.remember(context.user_data, options)
 
 
@@ -274,15 +283,16 @@ async def _show(
     rows: Sequence[Sequence[Button]] = (),
     *,
     numbered: bool = True,
+    keep_list: bool = False,
 ) -> None:
     """Send a screen (several messages if long; the buttons go with the last) and remember
-    what it offers."""
+    what it offers (see :func:`_remember`)."""
     parts = _pack(blocks)
     markup = keyboard([[(b.text, b.data) for b in row] for row in rows]) if rows else None
     for part in parts[:-1]:
         await send(update, context, part)
     await send(update, context, parts[-1], markup)
-    _remember(context, [b for row in rows for b in row], numbered)
+    _remember(context, [b for row in rows for b in row], numbered, keep_list)
 
 
 def _pairs(buttons: Sequence[Button], width: int = 2) -> list[list[Button]]:
@@ -549,7 +559,7 @@ async def my_detail(update: Update, context: BotContext, initiative_id: int) -> 
         rows.append([_button(context, N_("my.btn.withdraw"), f"my:w:{item.id}")])
     rows.append([_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")])
     rows.append([_button(context, N_("my.btn.back"), "my:l")])
-    await _show(update, context, blocks, rows)
+    await _show(update, context, blocks, rows, numbered=False, keep_list=True)
 
 
 async def my_withdraw_ask(update: Update, context: BotContext, initiative_id: int) -> None:
@@ -564,7 +574,7 @@ async def my_withdraw_ask(update: Update, context: BotContext, initiative_id: in
         [_button(context, N_("my.btn.confirm_withdraw"), f"my:wy:{item.id}")],
         [_button(context, N_("my.btn.keep"), f"my:wn:{item.id}")],
     ]
-    await _show(update, context, [text], rows)
+    await _show(update, context, [text], rows, numbered=False)  # typed: by label only
 
 
 async def my_withdraw(update: Update, context: BotContext, initiative_id: int) -> None:
@@ -744,7 +754,7 @@ async def review_detail(update: Update, context: BotContext, initiative_id: int)
         rows.append([_button(context, N_("review.btn.files"), f"rv:a:{item.id}")])
     rows.append([_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")])
     rows.append([_button(context, N_("review.btn.back"), "rv:q")])
-    await _show(update, context, blocks, rows)
+    await _show(update, context, blocks, rows, numbered=False, keep_list=True)
 
 
 async def review_files(update: Update, context: BotContext, initiative_id: int) -> None:
@@ -1151,21 +1161,39 @@ async def on_cancel(update: Update, context: BotContext) -> None:
     await _leave(update, context)
 
 
-class CommentMovePick(filters.MessageFilter):
-    """Text that picks "Yêu cầu bổ sung" or "Không công nhận" on the person's last review
-    screen, by its number or label (the screen's memory is in ``user_data``, which a filter
-    does not get with the message: it is given the application's live view)."""
+class ScreenPick(filters.MessageFilter):
+    """Text that picks, on the person's last screen of these kinds, a button whose data
+    matches ``pattern`` (by its number or label). The screen's memory is in ``user_data``,
+    which a filter does not get with the message: it is given the application's live view.
+    A data filter: the handler finds the button's data in ``context.picked``."""
 
-    def __init__(self, user_data: Mapping[int, dict[Any, Any]]) -> None:
-        super().__init__(name="CommentMovePick")
+    def __init__(
+        self, user_data: Mapping[int, dict[Any, Any]], pattern: str, *, live_only: bool = True
+    ) -> None:
+        super().__init__(name="ScreenPick", data_filter=True)
         self.user_data = user_data
+        self.pattern = re.compile(pattern)
+        self.live_only = live_only
 
-    def filter(self, message: Message) -> bool:
+    def filter(self, message: Message) -> dict[str, list[Any]] | bool:
         if message.from_user is None:
             return False
         data = self.user_data.get(message.from_user.id)
-        picked = SCREEN.pick(data, message.text or "")  # right after the screen only
-        return picked is not None and re.match(COMMENT_MOVE_PATTERN, picked) is not None
+        picked = SCREEN.pick(data, message.text or "", live_only=self.live_only)
+        if picked is None or not self.pattern.match(picked):
+            return False
+        return {"picked": [picked]}
+
+
+def comment_move_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
+    """ "Yêu cầu bổ sung" or "Không công nhận", right after the screen that offered it."""
+    return ScreenPick(user_data, COMMENT_MOVE_PATTERN)
+
+
+def amend_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
+    """ "Sửa và nộp lại" typed (for :func:`handlers.initiative.build`), while the screen that
+    offered it is recent."""
+    return ScreenPick(user_data, r"^ini:amend:\d+$", live_only=False)
 
 
 def build(
@@ -1174,7 +1202,7 @@ def build(
     """The comment conversation; ``user_data``: the application's (for typed numbers)."""
     guard = NotInFlow(services.states)
     typed = TypedChoice(services.translator, [MOVE_LABELS[s] for s in COMMENT_MOVES], numbers=False)
-    picked = CommentMovePick(user_data)
+    picked = comment_move_pick(user_data)
     return ConversationHandler(
         name=FLOW,
         persistent=True,

@@ -166,18 +166,25 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     assert "&lt;2024&gt;" in bot.last_text(ADMIN_ID)  # in the history
 
 
-async def test_a_decision_that_needs_a_comment_can_be_typed_by_its_number(
-    bot: Harness, admin: StubUser, bob: StubUser
+async def test_a_decision_is_typed_by_its_label_never_by_a_hidden_number(
+    bot: Harness, admin: StubUser, bob: StubUser, alice: StubUser
 ) -> None:
-    """Every button has a typed fallback: "Yêu cầu bổ sung" typed by its number asks for the
-    comment, as the button does."""
+    """Every button has a typed fallback: "Yêu cầu bổ sung" typed by its label asks for the
+    comment, as the button does. The decisions carry no number: on one initiative's screen a
+    typed number means the list's item (opening another one), never a hidden decision."""
+    other = await submit_initiative(bot, alice, title="Sổ tay điện tử cho cán bộ một cửa")
     item = await submit_initiative(bot, bob)
     await office(bot, admin)
     await bot.press(admin, f"rv:m:{item.id}:reviewing")
-    await bot.press(admin, f"rv:o:{item.id}")
-    buttons = data_of(bot, ADMIN_ID)
-    number = buttons.index(f"rv:m:{item.id}:needs_changes") + 1
-    await bot.say(admin, str(number))
+    await bot.press(admin, "rv:q")
+    await bot.say(admin, "2")  # the queue's second item
+    assert any(t.startswith(f"<b>{item.number}</b>") for t in bot.texts(ADMIN_ID)[-3:])
+    await bot.say(admin, "1")  # the queue's first item: opened, nothing decided
+    assert any(t.startswith(f"<b>{other.number}</b>") for t in bot.texts(ADMIN_ID)[-3:])
+    assert await row(bot, other.id) == {"status": "submitted", "last_comment": None}
+    assert await row(bot, item.id) == {"status": "reviewing", "last_comment": None}
+    await bot.say(admin, "2")
+    await bot.say(admin, "yêu cầu bổ sung")
     assert await bot.state(admin, "review") == "comment"
     assert bot.last_text(ADMIN_ID) == bot.t(
         "review.ask_comment", number=item.number, title=item.title
