@@ -126,7 +126,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         # The reviewer's comment: changes asked, refusal. Before the form, whose entry takes
         # the main menu's typed "1": right after a review screen, "1" may be its button.
         app.add_handler(review.build(services, app.user_data))
-        app.add_handler(initiative.build(services))  # /sangkien: the form; "Sửa và nộp lại"
+        # /sangkien: the form; "Sửa và nộp lại" (pressed, or typed on the screen that offered it)
+        app.add_handler(initiative.build(services, review.amend_pick(app.user_data)))
         app.add_handler(office.build_faq(services))  # /faq_add (admins)
         # The conference office: /invite_import (also as a file's caption), /invitations,
         # /event_edit, /event_delete (admins).

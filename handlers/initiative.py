@@ -28,6 +28,7 @@ from bot.domain import initiative as engine
 from bot.domain.choices import Choice, match_choice
 from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
+from bot.domain.text import fold
 from bot.i18n import N_, Safe, escape
 from bot.services.container import Services
 from bot.services.initiatives import FLOW, InitiativeError
@@ -42,6 +43,11 @@ PREFIX = "sk:"
 LABEL_MAX = 40  # characters of a data label (a campaign's name) on a button
 VALUE_MAX = 220  # characters of an answer shown on the review screen
 ENTRY_COMMANDS = ("sangkien", "initiative")
+DISCARD_COMMANDS = ("xoanhap", "discard")
+# "Xóa bản nháp" typed at any step of the form (folded).
+DISCARD_WORDS = frozenset(
+    {"xoa ban nhap", "huy ban nhap", "xoa nhap", "delete draft", "delete the draft"}
+)
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -228,8 +234,10 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
             state = engine.next_state(service.form, await service.draft(context.user_id))
             await prompt(update, context, state)
         return None
-    if result.state is None:  # the draft was discarded
-        await send(update, context, context.t("initiative.discarded"))
+    if result.state is None:  # the draft was discarded (an amendment: says the record stays)
+        amendment = result.notice == "initiative.discard_amendment"
+        key = N_("initiative.discard_amendment") if amendment else N_("initiative.discarded")
+        await send(update, context, context.t(key, **result.params))
         return END
     if result.notice:
         await send(update, context, context.t(result.notice, **result.params))
@@ -268,6 +276,8 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
     draft = await service.draft(context.user_id)
     state = engine.next_state(form, draft)
     opts = engine.options(form, draft, state)
+    if state not in (REVIEW, DISCARD) and fold(text) in DISCARD_WORDS:
+        return await on_discard(update, context)
     if state == REVIEW:
         opts = review_options(opts)
     picked = match_choice(text, option_choices(context, opts)) if opts else None
@@ -281,6 +291,18 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
 async def on_done(update: Update, context: BotContext) -> str | int | None:
     """``/xong``: finish the long answer (or the list of people) being entered."""
     return await _apply(update, context, Input("option", option="done"))
+
+
+async def on_discard(update: Update, context: BotContext) -> str | int:
+    """``/xoanhap`` (or "xóa bản nháp" typed), at any step or outside the form: ask to confirm
+    discarding the draft; "Quay lại" returns to the step it was at."""
+    try:
+        state = await context.services.initiatives.ask_discard(ref(update), context.user_id)
+    except InitiativeError as exc:
+        await send(update, context, context.t(exc.code, **exc.params))
+        return END
+    await prompt(update, context, state)
+    return state
 
 
 async def on_skip(update: Update, context: BotContext) -> str | int | None:
@@ -412,12 +434,15 @@ async def open_form(update: Update, context: BotContext) -> str | int:
 
 
 async def amend(update: Update, context: BotContext) -> str | int:
-    """The "Sửa và nộp lại" button of an initiative returned for changes."""
+    """The "Sửa và nộp lại" button of an initiative returned for changes (pressed, or typed:
+    the filter of :func:`build` put its data in ``context.picked``)."""
     if not await may_enter(update, context):
         return END
     user = context.user
-    assert user is not None and update.callback_query is not None
-    initiative_id = int((update.callback_query.data or "").rsplit(":", 1)[1])
+    assert user is not None
+    query = update.callback_query
+    data = (query.data or "") if query is not None else (context.picked or [""])[0]
+    initiative_id = int(data.rsplit(":", 1)[1])
     try:
         opened = await context.services.initiatives.amend(ref(update), user, initiative_id)
     except InitiativeError as exc:
@@ -447,12 +472,24 @@ async def remind_drafts(context: BotContext) -> None:
             log.info("draft reminder to %s failed: %s", user_id, exc)
 
 
-def build(services: Services) -> ConversationHandler[BotContext]:
+def build(
+    services: Services, typed_amend: filters.BaseFilter | None = None
+) -> ConversationHandler[BotContext]:
+    """``typed_amend``: text that picks "Sửa và nộp lại" on the person's last screen (the
+    screens are :mod:`handlers.review`'s, which imports this module)."""
     guard = NotInFlow(services.states)
+    amend_entries: list[BaseHandler[Update, BotContext, object]] = [
+        CallbackQueryHandler(amend, pattern=r"^ini:amend:\d+$")
+    ]
+    if typed_amend is not None:
+        amend_entries.append(
+            MessageHandler(TEXT & filters.ChatType.PRIVATE & guard & typed_amend, amend)
+        )
     steps: list[BaseHandler[Update, BotContext, object]] = [
         CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),
         CommandHandler("xong", on_done),
         CommandHandler(["boqua", "skip"], on_skip),
+        CommandHandler(list(DISCARD_COMMANDS), on_discard),
         MessageHandler(TEXT, on_text),
         MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
     ]
@@ -461,9 +498,10 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         persistent=True,
         entry_points=[
             CommandHandler(list(ENTRY_COMMANDS), open_form, filters=guard),
+            CommandHandler(list(DISCARD_COMMANDS), on_discard, filters=guard),
             CallbackQueryHandler(open_form, pattern=r"^menu:initiative$"),
             MessageHandler(TEXT & guard & MenuChoice(services.translator, "initiative"), open_form),
-            CallbackQueryHandler(amend, pattern=r"^ini:amend:\d+$"),
+            *amend_entries,
         ],
         states={state: steps for state in services.initiatives.form.states()},
         fallbacks=flow_fallbacks(

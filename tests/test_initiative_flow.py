@@ -566,3 +566,64 @@ async def test_skip_by_command_and_typed_words(bot: Harness, alice: StubUser) ->
     answers = (await draft(bot, alice))["answers"]
     assert answers["investor"] is None and answers["confidential"] is None
     assert answers["appliers"] in (None, [])
+
+
+async def test_amend_typed_and_another_draft_deleted_from_any_step(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """ "Sửa và nộp lại" typed on the initiative's screen opens the amendment, as the button
+    does. A half-filled new draft in the way is deleted with /xoanhap from any step (after a
+    confirmation whose "Quay lại" returns to that step); "xóa bản nháp" typed does the same."""
+    from bot.domain.initiative import Status
+    from bot.services.flows import StepRef
+
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Tên ban đầu của sáng kiến")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    row = await bot.db_row("SELECT id, number FROM initiatives")
+    assert row is not None
+    await bot.say(admin, "/start")
+    reviewer = await bot.services.users.require(admin.id)
+    key = (admin.id, admin.id)
+    service = bot.services.initiatives
+    await service.review(StepRef(-1, key), reviewer, row["id"], Status.REVIEWING)
+    await service.review(StepRef(-2, key), reviewer, row["id"], Status.NEEDS_CHANGES, "Bổ sung")
+
+    # A new draft, left at its first step.
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    assert await state(bot, alice) == "authors.birth_date"
+    await bot.say(alice, "/cancel")
+    assert bot.last_text(alice.id) == bot.t("initiative.paused")
+    await bot.say(alice, "/my_initiatives")
+    await bot.say(alice, "1")  # the list's first item
+    await bot.say(alice, "sửa và nộp lại")  # typed label of the amend button
+    assert bot.last_text(alice.id) == bot.t("initiative.other_draft")
+    assert await state(bot, alice) is None
+
+    # /xoanhap outside the form asks first; "Quay lại" keeps the draft at its step.
+    await bot.say(alice, "/xoanhap")
+    assert await state(bot, alice) == "discard"
+    await bot.say(alice, "quay lại")
+    assert await state(bot, alice) == "authors.birth_date"
+    assert (await draft(bot, alice))["answers"]["recipient"]
+    await bot.say(alice, "xóa bản nháp")  # typed, inside the form
+    assert await state(bot, alice) == "discard"
+    await bot.say(alice, "1")  # "Xóa bản nháp"
+    assert await state(bot, alice) is None and await draft(bot, alice) == {}
+
+    await bot.say(alice, "/my_initiatives")
+    await bot.say(alice, "1")
+    await bot.say(alice, "sua va nop lai")  # without diacritics
+    assert await state(bot, alice) == "review"
+    assert bot.t("initiative.amending", number=row["number"]) in bot.texts(alice.id)
+    assert (await draft(bot, alice))["initiative_id"] == row["id"]
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/xoanhap")
+    await bot.say(alice, "1")  # the amendment deleted: the record stays as submitted
+    said = bot.t("initiative.discard_amendment", number=row["number"])
+    assert bot.last_text(alice.id) == said
+    assert await bot.db_value("SELECT status FROM initiatives") == "needs_changes"
+    await bot.say(alice, "/xoanhap")
+    assert bot.last_text(alice.id) == bot.t("initiative.no_draft")

@@ -518,6 +518,8 @@ def _pending_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | Non
 def next_state(form: FormDefinition, draft: dict[str, Any]) -> str:
     """The question to ask: the person being entered, the field being edited, the first field
     not answered, else the review."""
+    if draft.get("discarding"):  # asked from any step: the step is resumed after "Quay lại"
+        return DISCARD
     person = draft.get("person")
     if isinstance(person, dict):
         return _person_state(form, person)
@@ -526,8 +528,6 @@ def next_state(form: FormDefinition, draft: dict[str, Any]) -> str:
         return _field_state(form, draft, form.field(editing))
     if draft.get("committing"):
         return COMMIT
-    if draft.get("discarding"):
-        return DISCARD
     answers = draft.get("answers", {})
     for f in form.fields:
         if f.kind == "persons":
@@ -635,6 +635,14 @@ def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
     if f.free and given.kind == "text":
         return parse_text(given.text, 2, f.max)
     raise InvalidInput("choose_button")
+
+
+def ask_discard(draft: dict[str, Any]) -> dict[str, Any]:
+    """The draft asking "Xóa bản nháp?" (``/xoanhap``, from any step): "Quay lại" returns to
+    the step it was at, answers and all."""
+    draft = json_copy(draft)
+    draft["discarding"] = True
+    return draft
 
 
 def _review(form: FormDefinition, draft: dict[str, Any], given: Input) -> Outcome:

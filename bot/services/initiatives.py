@@ -165,6 +165,9 @@ class InitiativeService:
             if outcome.notice == "initiative.discard":
                 await flow_sql.delete_draft(step.conn, user_id, FLOW)
                 step.state = None
+                number = await self._number(step.conn, draft.get("initiative_id"))
+                if number is not None:  # an amendment: the submitted record is untouched
+                    return Stepped(None, "initiative.discard_amendment", {"number": number})
                 return Stepped(None, outcome.notice)
             await flow_sql.put_draft(step.conn, user_id, FLOW, outcome.draft)
             step.state = form_engine.next_state(self.form, outcome.draft)
@@ -206,6 +209,18 @@ class InitiativeService:
     async def pause(self, ref: StepRef) -> None:
         """Leave the flow; the draft stays for later (``/sangkien`` resumes it)."""
         await self.flows.move(ref, FLOW, None)
+
+    async def ask_discard(self, ref: StepRef, user_id: int) -> str:
+        """``/xoanhap``: ask to confirm discarding the draft, from whatever step it is at.
+        Raises :class:`InitiativeError` ``initiative.no_draft`` when there is none."""
+        async with self.flows.step(ref, FLOW) as step:
+            draft = await flow_sql.get_draft(step.conn, user_id, FLOW)
+            if draft is None:
+                raise InitiativeError("initiative.no_draft")
+            draft = form_engine.ask_discard(draft)
+            await flow_sql.put_draft(step.conn, user_id, FLOW, draft)
+            step.state = form_engine.next_state(self.form, draft)
+        return str(step.state)
 
     async def discard(self, ref: StepRef, user_id: int) -> None:
         async with self.flows.step(ref, FLOW, None) as step:

@@ -41,6 +41,8 @@ class BotContext(CallbackContext[ReplyBot, dict[Any, Any], dict[Any, Any], dict[
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.user: User | None = None
         self._locale: str | None = None
+        # What a data filter picked for the handler (a typed button: its callback data).
+        self.picked: list[str] = []
 
     @property
     def services(self) -> Services:
