@@ -92,6 +92,10 @@ def test_screens_of_different_kinds_do_not_mix_and_empty_screens_are_not_live() 
     a.remember(data, OPTIONS)
     b.remember(data, [])
     assert b.resolve(data, "1").kind is Typed.OTHER
+    # Only the latest screen is live: "1" after b's message is no answer to a's question...
+    assert a.resolve(data, "1").kind is Typed.OTHER
+    assert a.pick(data, "2", live_only=False) == "ev:o:b"  # ...its lasting labels still are
+    a.remember(data, OPTIONS)
     assert a.resolve(data, "1").data == "ev:o:a"
     a.forget(data)
     assert a.resolve(None, "1").kind is Typed.OTHER and "a" not in data

@@ -48,6 +48,7 @@ class Resolved:
 
 
 Clock = Callable[[], float]
+LATEST = "screen_latest"  # user_data: the key of the person's latest screen with a memory
 
 
 class Screen:
@@ -69,7 +70,10 @@ class Screen:
         self.clock = clock
 
     def remember(self, user_data: MutableMapping[str, Any], options: Sequence[Option]) -> None:
-        """The screen just sent offers ``options`` (in their order on the screen)."""
+        """The screen just sent offers ``options`` (in their order on the screen). It is the
+        person's latest screen: the others are no longer live (a "có" typed after it answers
+        it, not an older screen of another kind left live by a button press)."""
+        user_data[LATEST] = self.key
         user_data[self.key] = {
             "opts": [{"d": o.data, "t": list(o.labels), "n": o.number} for o in options],
             "at": self.clock(),
@@ -87,6 +91,9 @@ class Screen:
         memory = user_data.get(self.key) if user_data is not None else None
         if not isinstance(memory, dict) or (live_only and not memory.get("live")):
             return []
+        assert user_data is not None
+        if live_only and user_data.get(LATEST, self.key) != self.key:
+            return []  # another kind of screen came after it
         if self.ttl is not None and self.clock() - float(memory.get("at") or 0) > self.ttl:
             return []
         found = []
