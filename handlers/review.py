@@ -159,6 +159,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "review.btn.files": ("tep", "tep dinh kem", "files", "attachments"),
     "review.btn.docx": ("tai don", "docx", "word", "download the form"),
 }
+# A yes to the question of the screen just sent (never a lasting label: see typed_number).
+CONFIRM_WORDS = frozenset({"co", "dong y", "chac chan", "ok", "yes", "vang", "u", "uh"})
 # Every fixed button label typed outside a flow (the single-step handlers look at these).
 TYPED_KEYS = (
     N_("my.btn.withdraw"),
@@ -597,9 +599,12 @@ async def my_withdraw(update: Update, context: BotContext, initiative_id: int) -
 async def _not_withdrawable(
     update: Update, context: BotContext, item: Initiative, status: Status
 ) -> None:
-    text = context.t(
-        "my.not_withdrawable", number=item.number, status=status_label(context, status)
-    )
+    if status is Status.WITHDRAWN:  # a second tap on "Xác nhận rút"
+        text = context.t("my.already_withdrawn", number=item.number)
+    else:
+        text = context.t(
+            "my.not_withdrawable", number=item.number, status=status_label(context, status)
+        )
     await _show(update, context, [text], [[_button(context, N_("my.btn.back"), "my:l")]])
 
 
@@ -1002,7 +1007,17 @@ async def typed_number(update: Update, context: BotContext) -> None:
     if not SCREEN.options(data):
         return
     in_flow = context.services.states.active(BotContext.key_of(update)) is not None
-    if in_flow or not is_number(fold(text_of(update))):
+    folded = fold(text_of(update))
+    if not in_flow and folded in CONFIRM_WORDS:
+        # "có" right after "Anh/chị có chắc muốn rút hồ sơ?" (only then: a later "có" answers
+        # something else, so it is not one of the button's lasting labels)
+        confirm = next((o.data for o in SCREEN.options(data) if o.data.startswith("my:wy:")), None)
+        SCREEN.end(data)
+        if confirm is not None:
+            await _run(update, context, confirm)
+            raise ApplicationHandlerStop
+        return
+    if in_flow or not is_number(folded):
         SCREEN.end(data)
         return
     picked = _pick(context, text_of(update))
