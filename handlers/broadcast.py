@@ -64,7 +64,7 @@ from bot.domain.choices import Choice
 from bot.domain.initiative import Status
 from bot.domain.text import fold
 from bot.i18n import N_, Safe
-from bot.services.broadcasts import BroadcastError
+from bot.services.broadcasts import BroadcastError, failure_message
 from bot.services.container import Services
 from bot.tg.context import BotContext
 from bot.tg.screen import Option as Button
@@ -108,7 +108,11 @@ AUDIENCE_OPTIONS: tuple[Option, ...] = (
     ("role", N_("broadcast.kind.role"), ("vai tro", "role")),
     ("rsvp", N_("broadcast.kind.rsvp"), ("hoi nghi", "su kien", "rsvp", "event")),
     ("authors", N_("broadcast.kind.authors"), ("tac gia", "sang kien", "authors")),
-    ("ids", N_("broadcast.kind.ids"), ("ma", "danh sach", "ids", "list")),
+    (
+        "ids",
+        N_("broadcast.kind.ids"),
+        ("ma", "danh sach", "ma nguoi dung", "danh sach ma", "ids", "list", "user ids"),
+    ),
 )
 ROLE_OPTIONS: tuple[Option, ...] = (
     ("admin", N_("broadcast.role.admin"), ("quan tri", "admin", "admins")),
@@ -116,10 +120,26 @@ ROLE_OPTIONS: tuple[Option, ...] = (
     ("checker", N_("broadcast.role.checker"), ("diem danh", "checker", "checkers")),
 )
 SEGMENT_OPTIONS: tuple[Option, ...] = (
-    ("confirmed", N_("broadcast.segment.confirmed"), ("xac nhan", "co", "confirmed")),
-    ("waitlisted", N_("broadcast.segment.waitlisted"), ("cho", "danh sach cho", "waitlist")),
-    ("declined", N_("broadcast.segment.declined"), ("khong", "tu choi", "declined", "no")),
-    ("unanswered", N_("broadcast.segment.unanswered"), ("chua tra loi", "unanswered")),
+    (
+        "confirmed",
+        N_("broadcast.segment.confirmed"),
+        ("xac nhan", "co", "tham du", "co tham du", "se tham du", "confirmed"),
+    ),
+    (
+        "waitlisted",
+        N_("broadcast.segment.waitlisted"),
+        ("cho", "danh sach cho", "dang cho", "waitlist"),
+    ),
+    (
+        "declined",
+        N_("broadcast.segment.declined"),
+        ("khong", "tu choi", "khong tham du", "khong du", "declined", "no"),
+    ),
+    (
+        "unanswered",
+        N_("broadcast.segment.unanswered"),
+        ("chua tra loi", "chua phan hoi", "chua xac nhan", "unanswered"),
+    ),
 )
 STATUS_OPTIONS: tuple[Option, ...] = (
     ("any", N_("broadcast.status_any"), ("tat ca", "moi", "any", "all")),
@@ -131,8 +151,24 @@ STATUS_OPTIONS: tuple[Option, ...] = (
     (Status.WITHDRAWN.value, N_("initiative.status.withdrawn"), ()),
 )
 ESSENTIAL_OPTIONS: tuple[Option, ...] = (
-    ("yes", N_("broadcast.btn.essential"), ("co", "yes", "quan trong", "essential")),
-    ("no", N_("broadcast.btn.ordinary"), ("khong", "no", "thuong", "ordinary")),
+    (
+        "yes",
+        N_("broadcast.btn.essential"),
+        ("co", "yes", "quan trong", "thong bao quan trong", "essential"),
+    ),
+    (
+        "no",
+        N_("broadcast.btn.ordinary"),
+        (
+            "khong",
+            "no",
+            "thuong",
+            "thong bao thuong",
+            "binh thuong",
+            "khong quan trong",
+            "ordinary",
+        ),
+    ),
 )
 PREVIEW_OPTIONS: tuple[Option, ...] = (
     ("send", N_("broadcast.btn.send_now"), ("gui", "gui ngay", "send", "ok")),
@@ -1019,7 +1055,12 @@ async def _ask_stop(update: Update, context: BotContext, broadcast_id: int) -> N
         (N_("broadcast.btn.stop_yes"), f"{LIST_PREFIX}y:{item.id}"),
         (N_("broadcast.btn.stop_no"), f"{LIST_PREFIX}n:{item.id}"),
     )
-    _remember(context, [(data, context.labels(key)) for key, data in options])
+    # "có" / "không" answer this question (the screen's memory is for the next message only)
+    typed = {
+        "broadcast.btn.stop_yes": ("co", "dong y", "huy", "yes", "ok"),
+        "broadcast.btn.stop_no": ("khong", "giu", "giu lai", "no"),
+    }
+    _remember(context, [(data, [*context.labels(key), *typed[key]]) for key, data in options])
     markup = keyboard([[(context.t(key), data)] for key, data in options])
     await send(update, context, context.t("broadcast.confirm_stop", id=item.id), markup)
 
@@ -1079,12 +1120,13 @@ async def _export(update: Update, context: BotContext, broadcast_id: int) -> Non
     for row in failures:
         person = await services.users.get(row.user_id)
         status_key = ROW_KEYS.get(row.status)
+        key, params = failure_message(row.error) if row.error else ("", {})
         rows.append(
             [
                 row.user_id,
                 person.display_name if person else "",
                 t(status_key) if status_key else row.status.value,
-                row.error or "",
+                html.unescape(t(key, **params)) if key else "",  # a cell: plain text
                 row.attempts,
             ]
         )

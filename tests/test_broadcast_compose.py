@@ -601,8 +601,21 @@ async def test_figures_cancel_while_sending_and_failures_export(
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values == [
         ["Mã người dùng", "Họ và tên", "Trạng thái", "Lỗi", "Số lần thử"],
-        [bob.id, "Trần Văn Bình", bot.t("broadcast.row.unreachable"), "blocked", 1],
-        [mallory, "=SUM(A1)", bot.t("broadcast.row.failed"), "=cmd|' /C calc'!A0", 1],
+        # Telegram's English description explained in the office's language, kept after it
+        [
+            bob.id,
+            "Trần Văn Bình",
+            bot.t("broadcast.row.unreachable"),
+            "Người nhận đã chặn bot (blocked)",
+            1,
+        ],
+        [
+            mallory,
+            "=SUM(A1)",
+            bot.t("broadcast.row.failed"),
+            "Telegram từ chối tin nhắn (=cmd|' /C calc'!A0)",
+            1,
+        ],
     ]
     assert sheet.cell(row=3, column=2).data_type == "s"  # text, never a formula
     assert sheet.cell(row=3, column=4).data_type == "s"
@@ -610,7 +623,7 @@ async def test_figures_cancel_while_sending_and_failures_export(
     await bot.say(admin, "/broadcasts")
     await bot.say(admin, "1")
     await bot.say(admin, "1")  # cancel it...
-    await bot.press(admin, f"bcl:y:{broadcast_id}")  # ...yes
+    await bot.say(admin, "có")  # ...yes (typed: the button reads «Có, hủy thông báo»)
     assert bot.last_text(admin.id) == bot.t("broadcast.stopped", id=broadcast_id, count=1)
     progress = await service.progress(broadcast_id)
     assert (progress.sent, progress.cancelled, progress.pending) == (2, 1, 0)

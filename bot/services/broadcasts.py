@@ -37,6 +37,7 @@ from bot.domain.broadcasts import (
     Progress,
     RowStatus,
 )
+from bot.i18n import N_
 from storage import Database
 from storage import broadcasts as sql
 
@@ -44,6 +45,29 @@ SAMPLE = 5  # names shown in the preview
 
 Notice = tuple[int, str]  # (chat id, HTML text in the recipient's language)
 R = TypeVar("R")
+
+
+# Telegram's descriptions of a failed message (English) -> what the office reads instead.
+_FAILURES = (
+    ("chat not found", N_("broadcast.error.chat_not_found")),
+    ("blocked", N_("broadcast.error.blocked")),
+    ("deactivated", N_("broadcast.error.deactivated")),
+    ("kicked", N_("broadcast.error.blocked")),
+    ("timed out", N_("broadcast.error.network")),
+    ("network", N_("broadcast.error.network")),
+    ("connect", N_("broadcast.error.network")),
+)
+
+
+def failure_message(error: str | None) -> tuple[str, dict[str, object]]:
+    """The catalog key (and its parameters) that explains a failed message's ``error`` as
+    Telegram described it; the original description goes along, for whoever investigates."""
+    raw = (error or "").strip()
+    lowered = raw.lower()
+    for needle, key in _FAILURES:
+        if needle in lowered:
+            return key, {"error": raw}
+    return N_("broadcast.error.other"), {"error": raw or "?"}
 
 
 class BroadcastError(Exception):

@@ -99,6 +99,8 @@ from bot.domain.broadcasts import (
     RowStatus,
     effective_rate,
 )
+from bot.i18n import Safe
+from bot.services.broadcasts import failure_message
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -827,9 +829,9 @@ class Broadcaster:
         for row in failed[:FAILURES_SHOWN]:
             person = await self.services.users.get(row.user_id)
             name = person.display_name if person else str(row.user_id)
-            lines.append(
-                translator(locale, "broadcast.report_failure", name=name, error=row.error or "?")
-            )
+            key, params = failure_message(row.error)
+            error = Safe(translator(locale, key, **params))
+            lines.append(translator(locale, "broadcast.report_failure", name=name, error=error))
         if len(failed) > FAILURES_SHOWN:
             lines.append(
                 translator(
