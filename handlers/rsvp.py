@@ -142,9 +142,20 @@ STATUS_LABELS = {
     "maybe": N_("rsvp.status.maybe"),
 }
 # Typed forms of the buttons besides their labels (compared without accents or case).
-YES_ALIASES = ("co", "yes", "y", "co tham du", "tham du", "dong y", "dang ky", "attend", "ok")
-NO_ALIASES = ("khong", "no", "n", "khong tham du", "khong du", "vang", "decline")
-MAYBE_ALIASES = ("chua chac", "maybe", "khong chac", "co the", "co le", "chua biet", "not sure")
+# Typed answers to the invitation, folded. "vang" is «vâng» (yes), never «vắng» (absent: that
+# one is typed "vang mat").
+YES_ALIASES = (
+    *("co", "yes", "y", "co tham du", "tham du", "se tham du", "tham gia", "se tham gia"),
+    *("co di", "di", "du", "co mat", "vang", "dong y", "dang ky", "attend", "ok", "oke"),
+)
+NO_ALIASES = (
+    *("khong", "ko", "k", "hok", "no", "n", "khong tham du", "khong du", "khong tham gia"),
+    *("khong di", "ko di", "k di", "vang mat", "ban", "khong the tham du", "decline"),
+)
+MAYBE_ALIASES = (
+    *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
+    *("khong biet", "chua ro", "chua quyet dinh", "de xem", "not sure"),
+)
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
 SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")
@@ -647,6 +658,11 @@ async def answer_button(update: Update, context: BotContext) -> str | int | None
 
 async def on_answer_text(update: Update, context: BotContext) -> str | int | None:
     """State ``answer``: "có", "không", "chưa chắc", "1"..."3" (the buttons, typed)."""
+    if update.callback_query is None and pick(text_of(update), _answer_choices(context)) is None:
+        # Not an answer: say which words are, and show the buttons again.
+        await send(update, context, context.t("rsvp.answer_hint"))
+        await prompt(update, context, ANSWER)
+        return None
     letter = await choice_of(update, context, _answer_choices(context), PREFIX)
     if letter is None:
         return None

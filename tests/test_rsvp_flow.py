@@ -261,6 +261,49 @@ async def test_no_and_maybe(
     assert not bot.stub.sent(alice.id, "sendPhoto")
 
 
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("Vâng", "yes"),  # «vâng» is yes (it once matched «vắng», absent)
+        ("vâng ạ", "yes"),
+        ("Dạ có", "yes"),
+        ("Sẽ tham dự", "yes"),
+        ("tham gia", "yes"),
+        ("ko", "no"),
+        ("k", "no"),
+        ("không tham gia", "no"),
+        ("vắng mặt", "no"),
+        ("dạ không ạ", "no"),
+        ("chưa chắc chắn", "maybe"),
+        ("không biết", "maybe"),
+    ],
+)
+async def test_answers_as_people_type_them(
+    bot: Harness, clock: Clock, alice: StubUser, typed: str, answer: str
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, typed)
+    if answer == "yes":  # a yes goes on to check the person's details
+        assert await state(bot, alice) == "details" and await row(bot, alice) is None
+    else:
+        saved = await row(bot, alice)
+        assert saved is not None and saved["answer"] == answer
+
+
+async def test_an_answer_not_understood_says_which_words_are(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    mark = bot.mark()
+    await bot.say(alice, "để tôi hỏi sếp đã")
+    replies = bot.texts_since(mark, alice.id)
+    assert replies[0] == bot.t("rsvp.answer_hint")
+    assert replies[1] == bot.t("rsvp.ask_again", title=TITLE)  # with the buttons again
+    assert await state(bot, alice) == "answer" and await row(bot, alice) is None
+
+
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(bob, f"/start rsvp_{code}")

@@ -28,12 +28,29 @@ def is_number(text: str) -> bool:
     return text.isascii() and text.isdecimal()
 
 
+# Politeness around a short answer: «dạ có», «vâng ạ», «ok nhé» mean «có», «vâng», «ok».
+_POLITE_BEFORE = ("da ",)
+_POLITE_AFTER = (" a", " nhe", " nha")
+
+
+def _without_politeness(folded: str) -> str:
+    for before in _POLITE_BEFORE:
+        if folded.startswith(before):
+            folded = folded[len(before) :]
+    for after in _POLITE_AFTER:
+        if folded.endswith(after):
+            folded = folded[: -len(after)]
+    return folded.strip()
+
+
 def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     """Return the value of the choice ``text`` designates, or ``None``.
 
     ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared
     without accents or case to every label and alias: exactly first, then as the first words of
     exactly one label, then fuzzily (typos, word order) when one choice is clearly the best.
+    Each stage also tries the text without the politeness around it («dạ có», «vâng ạ»)
+    before the next, looser one: "vâng ạ" is «vâng», not fuzzily «vắng mặt».
     """
     folded = fold(text)
     if not folded:
@@ -41,22 +58,34 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     if is_number(folded):
         index = int(folded)
         return choices[index - 1].value if 1 <= index <= len(choices) else None
+    polite = _without_politeness(folded)
+    forms = [folded] if not polite or polite == folded else [folded, polite]
     candidates: list[tuple[str, str]] = []
     for choice in choices:
         for label in (*choice.labels, *choice.aliases):
             key = fold(label)
-            if key == folded:
-                return choice.value
             if key:
                 candidates.append((key, choice.value))
-    if len(folded) < 3:
-        return None
-    # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi".
-    prefixed = {value for key, value in candidates if key.startswith(folded + " ")}
-    if len(prefixed) == 1:
-        return prefixed.pop()
-    # Whole-string similarity (typos, word order), never partial: "chuyên viên" must not pick
-    # "Phòng Quản lý chuyên ngành" because one word is shared.
+    for form in forms:
+        for key, value in candidates:
+            if key == form:
+                return value
+    forms = [form for form in forms if len(form) >= 3]
+    for form in forms:
+        # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi".
+        prefixed = {value for key, value in candidates if key.startswith(form + " ")}
+        if len(prefixed) == 1:
+            return prefixed.pop()
+    for form in forms:
+        found = _similar(form, candidates)
+        if found is not None:
+            return found
+    return None
+
+
+def _similar(folded: str, candidates: list[tuple[str, str]]) -> str | None:
+    """Whole-string similarity (typos, word order), never partial: "chuyên viên" must not pick
+    "Phòng Quản lý chuyên ngành" because one word is shared."""
     scored = process.extract(
         folded,
         [k for k, _ in candidates],
