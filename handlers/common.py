@@ -168,6 +168,9 @@ async def switch_language(
 # --- fallbacks shared by every flow --------------------------------------------------------
 
 
+START_WITH_PAYLOAD = filters.Regex(r"^/start(?:@\w+)?\s+\S")
+
+
 def flow_fallbacks(
     conversation: str,
     prompt: Prompt,
@@ -232,6 +235,9 @@ def flow_fallbacks(
         await acknowledge(update, context.t("button.stale"), alert=False)
 
     handlers: list[BaseHandler[Update, BotContext, object]] = [
+        # An invitation's or a menu's deep link (/start <payload>) opened meanwhile: not lost
+        # in silence; the person finishes (or cancels) this first, then opens it again.
+        CommandHandler("start", explain(N_("flow.link_later")), filters=START_WITH_PAYLOAD),
         CommandHandler("cancel", cancel),
         CommandHandler("language", language),
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),

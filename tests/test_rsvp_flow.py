@@ -304,6 +304,23 @@ async def test_an_answer_not_understood_says_which_words_are(
     assert await state(bot, alice) == "answer" and await row(bot, alice) is None
 
 
+async def test_an_invitation_opened_in_the_middle_of_registration_is_not_lost_in_silence(
+    bot: Harness, clock: Clock
+) -> None:
+    (code,) = await setup(bot)
+    newcomer = StubUser(4242, first_name="Hà", language_code="vi")
+    await bot.say(newcomer, "/start")
+    assert await bot.state(newcomer, "profile") == "consent"
+    mark = bot.mark()
+    await bot.say(newcomer, f"/start rsvp_{code}")
+    replies = bot.texts_since(mark, newcomer.id)
+    assert replies[0] == bot.t("flow.link_later")  # then the current question again
+    assert await bot.state(newcomer, "profile") == "consent"
+    await bot.say(newcomer, "/cancel")
+    await bot.say(newcomer, f"/start rsvp_{code}")  # opened again: the invitation
+    assert await state(bot, newcomer) == "answer"
+
+
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(bob, f"/start rsvp_{code}")
