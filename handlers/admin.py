@@ -15,6 +15,13 @@ from bot.tg.ui import send
 
 log = logging.getLogger(__name__)
 
+# What a role is called in messages ("quyền xét duyệt sáng kiến"); typed, it stays its code.
+ROLE_NAMES = {
+    Role.ADMIN: N_("role.admin"),
+    Role.REVIEWER: N_("role.reviewer"),
+    Role.CHECKER: N_("role.checker"),
+}
+
 
 async def _resolve(update: Update, context: BotContext, usage_key: str) -> tuple[User, Role] | None:
     """``<user id | @username> [role]`` of an admin's command; answers the admin itself (not an
@@ -26,7 +33,8 @@ async def _resolve(update: Update, context: BotContext, usage_key: str) -> tuple
     role_name = args[1].lower() if len(args) > 1 else Role.ADMIN.value
     grantable = {role.value: role for role in Role.grantable()}
     if not args or len(args) > 2 or role_name not in grantable:
-        await send(update, context, context.t(usage_key, roles=", ".join(grantable)))
+        roles = ", ".join(f"{code} ({context.t(ROLE_NAMES[r])})" for code, r in grantable.items())
+        await send(update, context, context.t(usage_key, roles=roles))
         return None
     target = await context.services.users.find(args[0])
     if target is None:
@@ -43,7 +51,8 @@ async def grant(update: Update, context: BotContext) -> None:
     users = context.services.users
     changed = await users.grant(context.user_id, target.user_id, role)
     key = N_("admin.granted") if changed else N_("admin.already")
-    await send(update, context, context.t(key, who=target.display_name, role=role.value))
+    role_name = context.t(ROLE_NAMES[role])
+    await send(update, context, context.t(key, who=target.display_name, role=role_name))
     if changed:
         target = await users.require(target.user_id)
         await set_commands_for(context, target)
@@ -51,7 +60,11 @@ async def grant(update: Update, context: BotContext) -> None:
         try:
             await context.bot.send_message(
                 target.user_id,
-                context.services.translator(locale, "admin.you_were_granted", role=role.value),
+                context.services.translator(
+                    locale,
+                    "admin.you_were_granted",
+                    role=context.services.translator(locale, ROLE_NAMES[role]),
+                ),
             )
         except TelegramError as exc:
             log.info("could not notify %s: %s", target.user_id, exc)
@@ -68,6 +81,7 @@ async def revoke(update: Update, context: BotContext) -> None:
         return
     changed = await users.revoke(target.user_id, role)
     key = N_("admin.revoked") if changed else N_("admin.not_granted")
-    await send(update, context, context.t(key, who=target.display_name, role=role.value))
+    role_name = context.t(ROLE_NAMES[role])
+    await send(update, context, context.t(key, who=target.display_name, role=role_name))
     if changed:
         await set_commands_for(context, await users.require(target.user_id))

@@ -178,7 +178,9 @@ async def test_a_granted_checker_checks_in_staff_are_refused(
     assert await bot.db_value("SELECT checked_in_at FROM rsvps WHERE id = ?", rsvp.id) is None
 
     await bot.say(admin, f"/grant {alice.id} checker")
-    assert bot.last_text(admin.id) == bot.t("admin.granted", who="Lan Nguyễn", role="checker")
+    assert bot.last_text(admin.id) == bot.t(
+        "admin.granted", who="Lan Nguyễn", role=bot.t("role.checker")
+    )
     await bot.say(alice, f"/checkin {rsvp.checkin_code}")
     assert bot.last_text(alice.id).startswith(bot.t("checkin.ok", name="Nguyễn Văn An"))
 

@@ -357,14 +357,18 @@ async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: Stub
     await bot.say(bob, "/start")
     await bot.say(bob, "/cancel")
     await bot.say(admin, "/grant @bob")
-    assert bot.last_text(admin.id) == bot.t("admin.granted", who="Bob", role="admin")
-    assert bot.last_text(bob.id) == bot.t("admin.you_were_granted", "en", role="admin")
+    role = bot.t("role.admin")  # the role's name, not its code
+    assert bot.last_text(admin.id) == bot.t("admin.granted", who="Bob", role=role)
+    assert bot.last_text(bob.id) == bot.t(
+        "admin.you_were_granted", "en", role=bot.t("role.admin", "en")
+    )
     await bot.say(bob, "/help")
     assert bot.t("help.admin", "en") in bot.last_text(bob.id)
     await bot.say(admin, f"/revoke {bob.id}")
     assert await bot.db_value("SELECT count(*) FROM user_roles") == 0
     await bot.say(admin, "/grant")
-    assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles="admin, reviewer, checker")
+    roles = ", ".join(f"{r} ({bot.t(f'role.{r}')})" for r in ("admin", "reviewer", "checker"))
+    assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles=roles)
     await bot.say(admin, "/grant @nobody")
     assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="@nobody")
     await bot.say(admin, f"/revoke {ADMIN_ID}")

@@ -589,7 +589,9 @@ async def test_reviewer_exports_but_not_the_full_version(
     await seed(bot.services)
     await bot.say(alice, "/export_initiatives")  # she is known to the bot, not yet a reviewer
     await bot.say(admin, f"/grant {alice.id} reviewer")
-    assert bot.last_text(admin.id) == bot.t("admin.granted", who="Lan Nguyễn", role="reviewer")
+    assert bot.last_text(admin.id) == bot.t(
+        "admin.granted", who="Lan Nguyễn", role=bot.t("role.reviewer")
+    )
 
     await bot.say(alice, "/export_initiatives")
     (sent,) = documents(bot, alice)
