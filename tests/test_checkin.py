@@ -252,6 +252,18 @@ async def test_the_invitation_code_works_at_the_door(bot: Harness, admin: StubUs
     assert bot.last_text(admin.id) == bot.t("checkin.not_answered", name="Hoàng Văn Em")
 
 
+async def test_check_in_opens_a_day_before_the_start(bot: Harness, admin: StubUser) -> None:
+    event = make_event(days=5)
+    await bot.services.events.save(event)
+    early = await answer(bot.services, 501, "hoi-nghi-a", "Nguyễn Văn An")
+    await bot.say(admin, f"/checkin {early.checkin_code}")
+    opens = (event.starts_at - timedelta(days=1)).astimezone(bot.settings.tz)
+    said = bot.last_text(admin.id)
+    assert said.startswith(bot.t("checkin.not_open", title=event.title, opens="X")[:40])
+    assert opens.strftime("%H:%M") in said and opens.strftime("%d/%m/%Y") in said
+    assert await bot.db_value("SELECT checked_in_at FROM rsvps WHERE id = ?", early.id) is None
+
+
 async def test_no_event_to_check_in(bot: Harness, admin: StubUser) -> None:
     await bot.say(admin, "/checkin")  # only the shipped event, long past
     assert bot.last_text(admin.id) == bot.t("checkin.no_event")
@@ -330,8 +342,8 @@ async def test_check_in_mode_typed_number_and_cancel(
 ) -> None:
     needs_conversations_first(request, bot)
     events = bot.services.events
-    await events.save(make_event())
-    await events.save(make_event("hoi-nghi-b", days=3))
+    await events.save(make_event(days=0.25))
+    await events.save(make_event("hoi-nghi-b", days=0.5))  # later today: check-in is open
     rsvp = await answer(bot.services, 501, "hoi-nghi-b", "Nguyễn Văn An")
     await bot.say(admin, "/checkin")
     await bot.say(admin, "2")  # the second event, typed

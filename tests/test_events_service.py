@@ -260,16 +260,24 @@ async def test_check_in_once_with_the_time_of_the_first(tmp_path: Path, clock: C
     async with db.transaction() as conn:
         await user_sql.upsert_contact(conn, 99, "Checker", None, None, "vi")
     staff = User(user_id=98)
-    with pytest.raises(EventError):
-        await service.check_in(ref(98), staff, "hoi-nghi", answered.rsvp.checkin_code)
-    first = await service.check_in(ref(99), checker, "hoi-nghi", answered.rsvp.checkin_code)
-    assert first.first and (first.checked_in, first.confirmed) == (1, 1)
-    clock.now = NOW + timedelta(minutes=5)
-    second = await service.check_in(
-        ref(99), checker, "hoi-nghi", answered.rsvp.checkin_code.lower()
-    )
-    assert not second.first and second.rsvp.checked_in_at == NOW
-    await db.close()
+    try:
+        with pytest.raises(EventError):
+            await service.check_in(ref(98), staff, "hoi-nghi", answered.rsvp.checkin_code)
+        # Ten days early: the door is not open yet (it opens a day before the start).
+        with pytest.raises(EventError) as early:
+            await service.check_in(ref(97), checker, "hoi-nghi", answered.rsvp.checkin_code)
+        assert early.value.code == "rsvp.checkin_not_open"
+        assert early.value.params["opens"] == NOW + timedelta(days=9)
+        door = clock.now = NOW + timedelta(days=10, minutes=-30)  # half an hour before
+        first = await service.check_in(ref(99), checker, "hoi-nghi", answered.rsvp.checkin_code)
+        assert first.first and (first.checked_in, first.confirmed) == (1, 1)
+        clock.now = door + timedelta(minutes=5)
+        second = await service.check_in(
+            ref(96), checker, "hoi-nghi", answered.rsvp.checkin_code.lower()
+        )
+        assert not second.first and second.rsvp.checked_in_at == door
+    finally:
+        await db.close()
 
 
 def test_codes_and_the_shipped_event() -> None:

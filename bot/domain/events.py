@@ -25,6 +25,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud an
 CODE_LENGTH = 8
 CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 NOTE_MAX = 500
+CHECKIN_OPENS_BEFORE = timedelta(days=1)  # the door checks people in from a day before the start
 ALERT_THRESHOLDS = (50, 80, 100)  # % of capacity confirmed: the office is told once each
 
 
@@ -107,6 +108,11 @@ class Event(BaseModel):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def checkin_opens_at(self) -> datetime:
+        """Before this, a code shown at the door is refused (weeks early is a mistake)."""
+        return self.starts_at - CHECKIN_OPENS_BEFORE
 
     def group(self, group_id: str | None) -> Group | None:
         return next((g for g in self.groups if g.id == group_id), None)

@@ -551,6 +551,11 @@ class EventService:
             raise EventError("rsvp.code_invalid")
         async with self.flows.step(ref, FLOW) as step:
             conn = step.conn
+            event = await sql.get_event(conn, event_id)
+            if event is None:
+                raise EventError("rsvp.event_gone")
+            if self.now() < event.checkin_opens_at:
+                raise EventError("rsvp.checkin_not_open", opens=event.checkin_opens_at)
             found = await sql.rsvp_by_checkin(conn, code)
             if found is None or found.event_id != event_id:
                 raise EventError("rsvp.code_unknown")
