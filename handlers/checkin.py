@@ -322,7 +322,7 @@ async def _refused(
         await send(update, context, context.t("checkin.denied"))
     elif exc.code == "rsvp.code_invalid":
         await send(update, context, context.t("checkin.code_invalid"))
-    elif exc.code == "rsvp.checkin_not_open":
+    elif exc.code == "checkin.not_open":
         opens = _when(context, event.checkin_opens_at)
         await send(update, context, context.t("checkin.not_open", title=event.title, opens=opens))
     else:  # rsvp.event_gone, or a message of the service

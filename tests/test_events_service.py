@@ -266,7 +266,7 @@ async def test_check_in_once_with_the_time_of_the_first(tmp_path: Path, clock: C
         # Ten days early: the door is not open yet (it opens a day before the start).
         with pytest.raises(EventError) as early:
             await service.check_in(ref(97), checker, "hoi-nghi", answered.rsvp.checkin_code)
-        assert early.value.code == "rsvp.checkin_not_open"
+        assert early.value.code == "checkin.not_open"
         assert early.value.params["opens"] == NOW + timedelta(days=9)
         door = clock.now = NOW + timedelta(days=10, minutes=-30)  # half an hour before
         first = await service.check_in(ref(99), checker, "hoi-nghi", answered.rsvp.checkin_code)

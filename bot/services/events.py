@@ -555,7 +555,7 @@ class EventService:
             if event is None:
                 raise EventError("rsvp.event_gone")
             if self.now() < event.checkin_opens_at:
-                raise EventError("rsvp.checkin_not_open", opens=event.checkin_opens_at)
+                raise EventError("checkin.not_open", opens=event.checkin_opens_at)
             found = await sql.rsvp_by_checkin(conn, code)
             if found is None or found.event_id != event_id:
                 raise EventError("rsvp.code_unknown")
