@@ -341,6 +341,10 @@ async def test_unreachable_author_is_reported_to_the_reviewer(
     assert received() == before  # nothing arrived
     outbox = await bot.db_row("SELECT status, error FROM outbox WHERE user_id = ?", alice.id)
     assert outbox == {"status": "unreachable", "error": "blocked"}
+    # ...and the reviewer is told, once the worker learnt it, to reach her another way.
+    assert bot.last_text(ADMIN_ID) == bot.t(
+        "broadcast.notice_undelivered", count=1, names="Trần Thị Hoa"
+    )
     assert await bot.db_value("SELECT unreachable_at FROM users WHERE user_id = ?", alice.id)
     # Now the bot knows: the next decision queues nothing for her, and the reviewer hears so.
     await bot.press(admin, f"rv:m:{item.id}:recognised")

@@ -776,6 +776,7 @@ class Broadcaster:
             log.info("broadcast %d %s: %s", broadcast_id, broadcast.status.value, progress)
             chat_id = broadcast.progress_chat_id
             if chat_id is None:
+                await self._undelivered_notices(broadcast, progress)
                 return
             if tracked is not None and broadcast.progress_message_id is not None:
                 over = await self._over_text(broadcast, progress)
@@ -791,6 +792,35 @@ class Broadcaster:
             await self._to_admin(
                 chat_id, lambda: self.bot.send_message(chat_id, report, parse_mode=ParseMode.HTML)
             )
+
+    async def _undelivered_notices(self, broadcast: Broadcast, progress: Progress) -> None:
+        """Notifications someone's action sent (a review decision, an approval, a changed
+        event): whoever acted is told who could not be reached (blocked the bot, never wrote
+        to it), so that they reach them another way. Automatic ones (reminders) tell nobody."""
+        actor = broadcast.created_by
+        if broadcast.content.kind != "notice" or actor is None:
+            return
+        if not (progress.failed or progress.unreachable):
+            return
+        rows = await self.services.broadcasts.failures(broadcast.id)
+        names = []
+        for row in rows:
+            if row.user_id == actor:
+                continue
+            person = await self.services.users.get(row.user_id)
+            names.append(person.display_name if person else str(row.user_id))
+        if not names:
+            return
+        shown = ", ".join(names[:FAILURES_SHOWN]) + (" …" if len(names) > FAILURES_SHOWN else "")
+        text = self.services.translator(
+            await self._locale(broadcast),
+            "broadcast.notice_undelivered",
+            count=len(names),
+            names=shown,
+        )
+        await self._to_admin(
+            actor, lambda: self.bot.send_message(actor, text, parse_mode=ParseMode.HTML)
+        )
 
     async def _report_text(self, broadcast: Broadcast, progress: Progress) -> str:
         translator = self.services.translator
