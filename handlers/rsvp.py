@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -580,6 +581,45 @@ class RsvpLink(filters.MessageFilter):
         )
 
 
+# An invitation typed or pasted instead of opened: its link, "rsvp_<code>", or the code alone
+# (after "mã mời:" perhaps). A code alone needs a digit or capitals: a word is not a code.
+_PASTED_LINK = re.compile(r"[?&]start=(rsvp_[A-Za-z0-9_-]{4,40})")
+_TYPED_CODE = re.compile(
+    r"^(?:(?:mã(?:\s+mời)?|ma(?:\s+moi)?|code|invitation\s+code)\s*:?\s*)?"
+    r"((?:rsvp_)?[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4})\.?$",
+    re.IGNORECASE,
+)
+
+
+def typed_invitation(text: str) -> str | None:
+    """The deep link's payload (``rsvp_<code>``) of an invitation typed or pasted, else None."""
+    text = clean(text)
+    pasted = _PASTED_LINK.search(text)
+    if pasted is not None:
+        return pasted.group(1)
+    match = _TYPED_CODE.match(text)
+    if match is None:
+        return None
+    token = match.group(1)
+    code = rules.normalise_code(token)
+    plain = token[:5].lower() != "rsvp_" and match.start(1) == 0
+    if code is None or (plain and not any(c.isdigit() for c in token) and not token.isupper()):
+        return None
+    return f"rsvp_{code}"
+
+
+class TypedInvitation(filters.MessageFilter):
+    """Text that is an invitation typed or pasted (see :func:`typed_invitation`); a data
+    filter: the handler finds the payload in ``context.picked``."""
+
+    def __init__(self) -> None:
+        super().__init__(name="TypedInvitation", data_filter=True)
+
+    def filter(self, message: Message) -> dict[str, list[Any]] | bool:
+        payload = typed_invitation(message.text or "")
+        return {"picked": [payload]} if payload else False
+
+
 class FreeFor(filters.UpdateFilter):
     """In no flow, or only in this one (its entry points start it again)."""
 
@@ -594,8 +634,9 @@ class FreeFor(filters.UpdateFilter):
 
 
 async def deep_link(update: Update, context: BotContext) -> str | int | None:
-    """``/start rsvp_<code>``: bind the invitation to this account and show it."""
-    payload = context.args[0] if context.args else ""
+    """``/start rsvp_<code>``: bind the invitation to this account and show it; also the
+    invitation typed or pasted (its code, or its link: ``context.picked``)."""
+    payload = context.args[0] if context.args else (context.picked or [""])[0]
     services = context.services
     # The code is bound and the conversation moved (to the answer, or out of this flow once
     # the event no longer takes answers) in one transaction, before the reply.
@@ -1213,6 +1254,7 @@ def handlers(
         allow_reentry=True,  # a new link, an answer button or a list opens another event
         entry_points=[
             CommandHandler("start", deep_link, filters=free & RsvpLink()),
+            MessageHandler(TEXT & strict & TypedInvitation(), deep_link),
             CommandHandler("my_events", my_events, filters=free),
             CommandHandler("events", open_events, filters=free),
             CallbackQueryHandler(answer_button, pattern=ANSWER_DATA),

@@ -321,6 +321,39 @@ async def test_an_invitation_opened_in_the_middle_of_registration_is_not_lost_in
     assert await state(bot, newcomer) == "answer"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{code}",
+        "{lower}",
+        "Mã mời: {dashed}",
+        "https://t.me/thidua_local_bot?start=rsvp_{code}",
+        "rsvp_{lower}",
+    ],
+)
+async def test_an_invitation_typed_or_pasted_opens_like_its_link(
+    bot: Harness, clock: Clock, alice: StubUser, typed: str
+) -> None:
+    """Someone with only the printed letter (or on a computer) types the code or pastes the
+    link: the invitation opens as if they had followed it."""
+    (code,) = await setup(bot)
+    text = typed.format(code=code, lower=code.lower(), dashed=f"{code[:4]}-{code[4:]}")
+    await bot.say(alice, text)
+    assert await state(bot, alice) == "answer"
+    shown = TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert any(shown in t for t in bot.texts(alice.id)[-3:])  # the invitation
+    await bot.say(alice, "không")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["answer"] == "no"
+
+
+def test_words_are_not_taken_for_invitation_codes() -> None:
+    from handlers.rsvp import typed_invitation
+
+    for text in ("hanhchan", "xin chào", "khen thưởng 2025", "abcdefgh", "12345678", ""):
+        assert typed_invitation(text) is None, text
+
+
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(bob, f"/start rsvp_{code}")
