@@ -550,6 +550,9 @@ async def test_review_typed_forms(bot: Harness, admin: StubUser, alice: StubUser
     await bot.say(admin, "/review")
     detail = await shown(bot, ADMIN_ID, bot.say(admin, item.number.lower()))  # typed number
     assert detail.startswith(f"<b>{item.number}</b>")
+    unpadded = item.number.lower().rsplit("-", 1)[0] + "-" + str(int(item.number[-4:]))
+    detail = await shown(bot, ADMIN_ID, bot.say(admin, unpadded))  # "sk-2026-1"
+    assert detail.startswith(f"<b>{item.number}</b>")
     await bot.say(admin, "bat dau xet")  # "Bắt đầu xét" typed without accents
     assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
     await bot.say(admin, "Xem hồ sơ")

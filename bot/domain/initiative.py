@@ -242,6 +242,19 @@ def format_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}-{year}-{seq:04d}"
 
 
+_TYPED_NUMBER = re.compile(r"^\s*([A-Za-z]{1,6})\s*-\s*(\d{4})\s*-\s*(\d{1,6})\s*$")
+
+
+def normalise_number(text: str) -> str:
+    """An initiative's number as people type it (``sk-2026-7``, ``SK - 2026 - 0007``) in the
+    form the office prints (``SK-2026-0007``); other text as it is."""
+    match = _TYPED_NUMBER.match(text)
+    if match is None:
+        return text
+    prefix, year, seq = match.groups()
+    return format_number(prefix.upper(), int(year), int(seq))
+
+
 # --- parsers ----------------------------------------------------------------------------------
 
 _DATE = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})$")

@@ -322,7 +322,7 @@ class InitiativeService:
         async with self.db.read() as conn:
             if reference.isascii() and reference.isdecimal():
                 return await sql.get(conn, int(reference))
-            return await sql.by_number(conn, reference)
+            return await sql.by_number(conn, form_engine.normalise_number(reference))
 
     async def history(self, initiative_id: int) -> list[StatusChange]:
         async with self.db.read() as conn:
