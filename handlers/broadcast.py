@@ -96,6 +96,7 @@ LIST_SIZE = 20
 LABEL_MAX = 48  # characters of a unit or an event on a button
 BUTTONS_MAX = 40  # units or events offered as buttons (beyond: typed from the numbered list)
 SNIPPET_MAX = 300  # characters of the content shown in the details
+SCHEDULE_MAX = timedelta(days=366)  # a time further ahead is taken for a typo in the year
 BAD_SHOWN = 5  # wrong items of a pasted id list quoted back
 
 # --- choices ----------------------------------------------------------------------------------
@@ -841,8 +842,13 @@ async def on_when(update: Update, context: BotContext) -> str | int | None:
     if moment is None:
         await send(update, context, context.t("broadcast.error.when", example=_example(context)))
         return None
-    if moment <= context.services.broadcasts.now():
+    now = context.services.broadcasts.now()
+    if moment <= now:
         await send(update, context, context.t("broadcast.error.when_past"))
+        return None
+    if moment > now + SCHEDULE_MAX:  # 3027 for 2027: a typo, not a plan
+        far = context.t("broadcast.error.when_far", when=when(context, moment))
+        await send(update, context, far)
         return None
     _draft(context)["at"] = moment.isoformat()
     return await _move(update, context, "confirm")

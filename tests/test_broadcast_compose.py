@@ -501,6 +501,10 @@ async def test_schedule_in_the_future_then_cancel_from_the_list(
     assert bot.last_text(admin.id).startswith(bot.t("broadcast.error.when", example="X")[:30])
     assert await bot.state(admin, FLOW) == "when"
     day = datetime.now(TZ).date() + timedelta(days=2)
+    await bot.say(admin, f"{day.day}/{day.month}/{day.year + 1000} 09:30")  # a typo in the year
+    far = bot.t("broadcast.error.when_far", when="X")
+    assert bot.last_text(admin.id).endswith(far[far.index("X") + 1 :])
+    assert await bot.state(admin, FLOW) == "when"
     await bot.say(admin, f"{day.day}/{day.month}/{day.year} 09:30")
     assert await bot.state(admin, FLOW) == "confirm"
     at = datetime(day.year, day.month, day.day, 9, 30, tzinfo=TZ)
