@@ -616,6 +616,8 @@ async def _change(
             raise Invalid(
                 N_("events.error.deadline_after_start"), start=when(context, event.starts_at)
             )
+        elif moment < services.events.now():  # it would close the answers at once, unsaid
+            raise Invalid(N_("events.error.deadline_past"))
         values[field] = moment
     elif field == "duration":
         amounts = parse_minutes(text)
@@ -633,8 +635,10 @@ async def _change(
             values["reminders"] = tuple(amounts)
     elif field == "capacity":
         count = parse_count(text)
-        if count is None or not 1 <= count <= 100_000:
+        if count is None:
             raise Invalid(N_("events.error.number"))
+        if text.strip().startswith("-") or not 1 <= count <= 100_000:  # "-5" is no 5
+            raise Invalid(N_("events.error.capacity_range"))
         reserved = sum(g.reserved for g in event.groups)
         if count < reserved:
             raise Invalid(N_("events.error.capacity_reserved"), reserved=reserved)

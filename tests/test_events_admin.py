@@ -444,6 +444,8 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     after_start = event.starts_at + timedelta(hours=1)
     await bot.say(admin, typed(after_start))
     assert "phải trước giờ bắt đầu" in bot.last_text(admin.id)
+    await bot.say(admin, typed(datetime.now(UTC) - timedelta(days=1)))  # already past
+    assert bot.last_text(admin.id) == bot.t("events.error.deadline_past")
     assert await state(bot, admin, "event_edit") == "value"
     await bot.say(admin, "/event_edit")  # resumes: the question again
     assert bot.texts(admin.id)[-2] == bot.t("flow.resumed")
@@ -455,6 +457,9 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     await bot.say(admin, "8")  # the capacity
     await bot.say(admin, "8")
     assert bot.last_text(admin.id) == bot.t("events.error.capacity_reserved", reserved=10)
+    for wrong in ("-5", "0"):  # no negative sign dropped, no empty room
+        await bot.say(admin, wrong)
+        assert bot.last_text(admin.id) == bot.t("events.error.capacity_range"), wrong
     await bot.say(admin, "12 chỗ")
     assert await state(bot, admin, "event_edit") == "confirm"
     await bot.say(admin, "1")
