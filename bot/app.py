@@ -152,6 +152,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         )
     )
     app.add_handler(CommandHandler("cancel", menu.cancel_outside))
+    app.add_handler(CommandHandler(["xong", "boqua", "skip"], menu.finish_outside))
     app.add_handler(CommandHandler("grant", admin.grant))  # admins only (checked inside)
     app.add_handler(CommandHandler("revoke", admin.revoke))
 

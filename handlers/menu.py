@@ -77,6 +77,11 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
     await send(update, context, context.t("flow.nothing_to_cancel"))
 
 
+async def finish_outside(update: Update, context: BotContext) -> None:
+    """``/xong`` or ``/boqua`` with nothing under way (a mode that ended by itself, say)."""
+    await send(update, context, context.t("flow.nothing_to_finish"))
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
     await send(update, context, context.t("fallback.unknown_command"))
 

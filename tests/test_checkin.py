@@ -313,8 +313,8 @@ async def test_check_in_mode_survives_a_restart_and_xong_leaves(
         bot.t("checkin.finished"),
     ]
     assert await bot.state(admin, "checkin") is None
-    await bot.say(admin, "/xong")  # outside the mode: an unknown command
-    assert bot.last_text(admin.id) == bot.t("fallback.unknown_command")
+    await bot.say(admin, "/xong")  # outside the mode: nothing to finish
+    assert bot.last_text(admin.id) == bot.t("flow.nothing_to_finish")
 
 
 async def test_check_in_mode_with_one_event_and_a_revoked_role(
