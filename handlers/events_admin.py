@@ -25,7 +25,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -575,6 +575,25 @@ def _field_value(context: BotContext, event: Event, field: str, group_id: str | 
     return escape(value) if value else none
 
 
+def shift_agenda(event: Event, starts_at: datetime, tz: tzinfo) -> list[dict[str, Any]]:
+    """The agenda with each item's time moved as the start moves within the day (a new date
+    at the same hour changes nothing); an item that would leave the day loses its time (a
+    wrong time is worse than none)."""
+    before = event.starts_at.astimezone(tz)
+    after = starts_at.astimezone(tz)
+    delta = (after.hour * 60 + after.minute) - (before.hour * 60 + before.minute)
+    items = []
+    for item in event.agenda:
+        data = item.model_dump()
+        if delta and item.time:
+            hours, minutes = (int(x) for x in item.time.split(":"))
+            moved = hours * 60 + minutes + delta
+            fits = 0 <= moved < 24 * 60
+            data["time"] = f"{moved // 60:02d}:{moved % 60:02d}" if fits else None
+        items.append(data)
+    return items
+
+
 async def _change(
     context: BotContext, event: Event, field: str, group_id: str | None, raw: str
 ) -> Event:
@@ -619,6 +638,8 @@ async def _change(
         elif moment < services.events.now():  # it would close the answers at once, unsaid
             raise Invalid(N_("events.error.deadline_past"))
         values[field] = moment
+        if field == "starts_at":  # the agenda's times move with the start ("08:00" -> "14:00")
+            values["agenda"] = shift_agenda(event, moment, tz)
     elif field == "duration":
         amounts = parse_minutes(text)
         total = sum(amounts) if amounts else 0

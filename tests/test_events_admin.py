@@ -529,3 +529,21 @@ async def test_a_lost_request_ends_the_question(bot: Harness, admin: StubUser) -
     assert bot.last_text(admin.id) == bot.t("events.import.lost")
     assert await state(bot, admin, "invite_import") is None
     assert await bot.services.events.invitees(EVENT_ID) == []
+
+
+def test_the_agenda_moves_with_the_start() -> None:
+    from bot.domain.events import AgendaItem
+    from handlers.events_admin import shift_agenda
+
+    agenda = (
+        AgendaItem(time="08:00", title="Khai mạc"),
+        AgendaItem(time="11:30", title="Bế mạc"),
+        AgendaItem(title="Chụp ảnh lưu niệm"),
+    )
+    event = make_event(agenda=agenda)  # starts at 08:00
+    later = event.starts_at + timedelta(days=1, hours=6, minutes=30)  # next day, 14:30
+    assert [i["time"] for i in shift_agenda(event, later, TZ)] == ["14:30", "18:00", None]
+    same_hour = event.starts_at + timedelta(days=7)  # another day, same hour: nothing moves
+    assert [i["time"] for i in shift_agenda(event, same_hour, TZ)] == ["08:00", "11:30", None]
+    late = event.starts_at + timedelta(hours=14)  # 22:00: 11:30 would leave the day
+    assert [i["time"] for i in shift_agenda(event, late, TZ)] == ["22:00", None, None]
