@@ -840,7 +840,10 @@ async def _decided(
     item = moved.initiative
     wake_outbox(context.application)
     on_its_way = item.submitter_id is not None and item.submitter_id in queued
-    told = N_("review.notice_queued") if on_its_way else N_("review.not_delivered")
+    if item.submitter_id is None:  # they erased their data (/forget_me): nobody to tell
+        told = N_("review.author_erased")
+    else:
+        told = N_("review.notice_queued") if on_its_way else N_("review.not_delivered")
     text = context.t("review.moved", number=item.number, status=status_label(context, item.status))
     text += "\n" + context.t(told)
     rows = [

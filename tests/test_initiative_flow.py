@@ -452,7 +452,7 @@ async def test_returned_initiative_is_amended_and_resubmitted(
 
 
 async def test_forget_me_keeps_the_submitted_record_without_the_link(
-    bot: Harness, alice: StubUser
+    bot: Harness, alice: StubUser, admin: StubUser
 ) -> None:
     await register(bot, alice)
     await fill_until_review(bot, alice, title="Sáng kiến được giữ lại")
@@ -462,9 +462,14 @@ async def test_forget_me_keeps_the_submitted_record_without_the_link(
     await bot.say(alice, "/cancel")
     await bot.say(alice, "/forget_me")
     await bot.press(alice, "fg:yes")
-    row = await bot.db_row("SELECT submitter_id, title FROM initiatives")
-    assert row == {"submitter_id": None, "title": "Sáng kiến được giữ lại"}
+    row = await bot.db_row("SELECT id, submitter_id, title FROM initiatives")
+    assert row is not None
+    assert (row["submitter_id"], row["title"]) == (None, "Sáng kiến được giữ lại")
     assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+    # A decision on it: the reviewer is told why nobody is notified (not "blocked the bot").
+    await bot.say(admin, f"/review {row['id']}")
+    await bot.press(admin, f"rv:m:{row['id']}:reviewing")
+    assert bot.t("review.author_erased") in bot.last_text(admin.id)
 
 
 async def test_form_again_for_its_submitter_only(
