@@ -1072,8 +1072,12 @@ async def confirmation_text(voice: Voice, event: Event, rsvp: Rsvp) -> str:
             )
         ]
         if event.reminders:
-            spans = [span_text(voice, m) for m in event.reminders]
-            parts.append(voice.t("rsvp.reminders_info", spans=_and(voice, spans)))
+            # "trước 1 ngày và trước 2 giờ": each reminder said apart (not one 26 hours ahead)
+            spans = [
+                voice.t("rsvp.reminder_span", span=span_text(voice, m))
+                for m in sorted(set(event.reminders), reverse=True)
+            ]
+            parts.append(voice.t("rsvp.reminders_info", spans=Safe(_and(voice, spans))))
         parts.append(deadline)
         return "\n\n".join(parts)
     if rsvp.seat is Seat.WAITLISTED:

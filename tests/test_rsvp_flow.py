@@ -189,7 +189,7 @@ async def test_invitation_yes_details_edited_and_confirmation(
     code_in = saved["checkin_code"]
     texts = bot.texts_since(mark, alice.id)
     assert f"<code>{code_in}</code>" in texts[0]
-    assert "1 ngày và 2 giờ" in texts[0]  # the reminders to come
+    assert "trước 1 ngày và trước 2 giờ" in texts[0]  # the reminders to come, each apart
     assert "/my_events" in texts[0]
     photo = bot.stub.sent(alice.id, "sendPhoto")[-1]
     assert photo.params["_bytes"].startswith(b"\x89PNG")
