@@ -42,7 +42,16 @@ from bot.tg.screen import Option as Button
 from bot.tg.screen import Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import office
-from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, ref, text_of, user_dict
+from handlers.common import (
+    END,
+    TEXT,
+    NotInFlow,
+    flow_fallbacks,
+    numbers_text,
+    ref,
+    text_of,
+    user_dict,
+)
 from handlers.menu import show_menu
 
 FLOW = "ask"
@@ -433,7 +442,11 @@ async def typed_pick(update: Update, context: BotContext) -> None:
     else:
         resolved = SCREEN.resolve(data, text)
         if resolved.kind is Typed.OUT_OF_RANGE:
-            await send(update, context, context.t("kb.pick_range", count=resolved.high))
+            await send(
+                update,
+                context,
+                context.t("kb.pick_range", numbers=numbers_text(context, 1, resolved.high)),
+            )
             raise ApplicationHandlerStop
         picked = resolved.data
     if picked is None:

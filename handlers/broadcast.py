@@ -76,6 +76,7 @@ from handlers.common import (
     NotInFlow,
     choice_of,
     flow_fallbacks,
+    numbers_text,
     ref,
     text_of,
     user_dict,
@@ -1257,7 +1258,11 @@ async def typed_pick(update: Update, context: BotContext) -> None:
         return
     resolved = SCREEN.resolve(data, text)
     if resolved.kind is Typed.OUT_OF_RANGE:  # "99": answered, and the screen stays
-        await send(update, context, context.t("broadcast.pick_range", count=resolved.high))
+        await send(
+            update,
+            context,
+            context.t("broadcast.pick_range", numbers=numbers_text(context, 1, resolved.high)),
+        )
         raise ApplicationHandlerStop
     if resolved.data is None:
         return

@@ -70,6 +70,7 @@ from handlers.common import (
     current_state,
     flow_fallbacks,
     may_enter,
+    numbers_text,
     ref,
     text_of,
     user_dict,
@@ -929,13 +930,21 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
     if typed is not None:
         approve, number = typed
         if not 1 <= number <= len(numbers):
-            await send(update, context, context.t("stats.pending_range", high=len(numbers)))
+            await send(
+                update,
+                context,
+                context.t("stats.pending_range", numbers=numbers_text(context, 1, len(numbers))),
+            )
             return None
         return await _decide_and_list(update, context, numbers[number - 1], approve)
     if is_number(folded):
         number = int(folded)
         if not 1 <= number <= len(numbers):
-            await send(update, context, context.t("stats.pending_range", high=len(numbers)))
+            await send(
+                update,
+                context,
+                context.t("stats.pending_range", numbers=numbers_text(context, 1, len(numbers))),
+            )
             return None
         event = await context.services.events.get(str(memory.get("event") or ""))
         if event is None:

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, match_choice
-from bot.i18n import N_
+from bot.i18n import N_, Safe
 from bot.services.flows import KEEP, FlowStates, StepRef
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
@@ -251,3 +251,11 @@ def flow_fallbacks(
         MessageHandler(filters.ALL, explain(N_("error.expect_text"))),
     ]
     return handlers
+
+
+def numbers_text(context: BotContext, low: int, high: int) -> Safe:
+    """What may be typed, for "Vui lòng gõ {numbers}": "một số từ 1 đến 3", or "số 1" when
+    there is one choice (never "từ 1 đến 1")."""
+    if low >= high:
+        return Safe(context.t("pick.one", n=low))
+    return Safe(context.t("pick.range", low=low, high=high))

@@ -86,6 +86,7 @@ from handlers.common import (
     NotInFlow,
     flow_fallbacks,
     may_enter,
+    numbers_text,
     ref,
     text_of,
     user_dict,
@@ -1047,7 +1048,11 @@ async def on_typed(update: Update, context: BotContext) -> None:
     numbers = [o.number for o in SCREEN.options(context.user_data, live_only=False) if o.number]
     if is_number(fold(text)) and numbers:
         await send(
-            update, context, context.t("review.pick_range", low=min(numbers), high=max(numbers))
+            update,
+            context,
+            context.t(
+                "review.pick_range", numbers=numbers_text(context, min(numbers), max(numbers))
+            ),
         )
         return
     await ask.free_text(update, context)

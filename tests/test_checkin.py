@@ -452,7 +452,9 @@ async def test_pending_request_by_its_number_then_the_choice(
     assert bot.last_text(alice.id) == bot.t("stats.notify_declined", title="Hội nghị hoi-nghi-a")
     assert await bot.state(admin, "rsvp_office") == "pending"
     await bot.say(admin, "9")
-    assert bot.last_text(admin.id) == bot.t("stats.pending_range", high=1)
+    assert bot.last_text(admin.id) == bot.t(
+        "stats.pending_range", numbers=bot.t("pick.one", n=1)
+    )  # not "1 to 1"
     await bot.say(admin, "/xong")
     assert bot.last_text(admin.id) == bot.t("stats.pending_done")
     assert await bot.state(admin, "rsvp_office") is None

@@ -665,7 +665,9 @@ async def test_my_initiatives_typed_forms(bot: Harness, alice: StubUser) -> None
     await bot.say(alice, "quay lai danh sach")  # "« Quay lại danh sách"
     assert bot.t("my.title", count=count) in bot.last_text(alice.id)
     await bot.say(alice, "99")
-    assert bot.last_text(alice.id) == bot.t("review.pick_range", low=1, high=count)
+    assert bot.last_text(alice.id) == bot.t(
+        "review.pick_range", numbers=bot.t("pick.range", low=1, high=count)
+    )
     detail = await shown(bot, alice.id, bot.say(alice, items[2].number))  # typed number
     assert detail.startswith(f"<b>{items[2].number}</b>")
     await bot.say(alice, "tải đơn")  # "Tải đơn (.docx)": the filled form again
