@@ -293,6 +293,31 @@ async def test_a_scheduled_broadcast_fires_once(make: Factory) -> None:
     assert all(len(delivered(bot, uid)) == 1 for uid in ids)
 
 
+async def test_a_scheduled_broadcast_that_finds_nobody_says_so(make: Factory) -> None:
+    bot = await make()
+    (uid,) = await people(bot, 1)
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    bot.services.broadcasts.clock = lambda: now
+    later = await send(
+        bot,
+        Audience(kind=AudienceKind.IDS, ids=(uid,)),
+        scheduled_at=now + timedelta(hours=1),
+        progress_chat_id=ADMIN_ID,
+    )
+    async with bot.services.db.transaction() as conn:  # meanwhile: ordinary ones muted
+        await conn.execute("UPDATE users SET muted = 1 WHERE user_id = ?", (uid,))
+    now += timedelta(hours=1, seconds=1)
+    bot.services.broadcasts.clock = lambda: now
+    assert (await finished(bot, later.id)).status is BroadcastStatus.DONE
+    report = bot.t("broadcast.report_nobody", id=later.id)
+
+    async def reported() -> bool:
+        return report in bot.texts(ADMIN_ID)  # not "✅ Đã gửi xong ... 0/0"
+
+    await until(reported, seconds=5)
+    assert delivered(bot, uid) == []
+
+
 async def test_one_message_per_second_per_chat(make: Factory) -> None:
     bot = await make()
     uid, other = await people(bot, 2)

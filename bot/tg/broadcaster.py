@@ -825,6 +825,9 @@ class Broadcaster:
     async def _report_text(self, broadcast: Broadcast, progress: Progress) -> str:
         translator = self.services.translator
         locale = await self._locale(broadcast)
+        if broadcast.status is not BroadcastStatus.CANCELLED and progress.total == 0:
+            # scheduled, and by its time nobody was left to receive it (muted, blocked, gone)
+            return translator(locale, "broadcast.report_nobody", id=broadcast.id)
         if broadcast.status is BroadcastStatus.CANCELLED:
             text = translator(
                 locale,
