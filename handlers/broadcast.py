@@ -772,6 +772,16 @@ async def on_ids(update: Update, context: BotContext) -> str | int | None:
     except Invalid as exc:
         await send(update, context, context.t(exc.key, **exc.params))
         return None
+    known = await context.services.users.known(ids)
+    unknown = [str(i) for i in ids if i not in known]
+    if unknown:  # never written to the bot: Telegram lets it message nobody of them
+        shown = ", ".join(unknown[:BAD_SHOWN]) + (" …" if len(unknown) > BAD_SHOWN else "")
+        if len(unknown) == len(ids):
+            await send(update, context, context.t("broadcast.ids_all_unknown"))
+            return None
+        await send(
+            update, context, context.t("broadcast.ids_unknown", count=len(unknown), ids=shown)
+        )
     return await _set_audience(update, context, kind=AudienceKind.IDS, ids=ids)
 
 

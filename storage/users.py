@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
@@ -143,3 +144,16 @@ async def count(conn: aiosqlite.Connection) -> int:
     async with conn.execute("SELECT count(*) FROM users") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def known(conn: aiosqlite.Connection, user_ids: Sequence[int]) -> set[int]:
+    """Which of ``user_ids`` the bot has a record of (they wrote to it at least once)."""
+    found: set[int] = set()
+    for start in range(0, len(user_ids), 500):
+        chunk = list(user_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT user_id FROM users WHERE user_id IN ({marks})", chunk
+        ) as cur:
+            found.update(int(row[0]) for row in await cur.fetchall())
+    return found

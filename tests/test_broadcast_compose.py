@@ -406,6 +406,12 @@ async def test_wrong_answers_keep_the_step_and_an_empty_audience_goes_back(
     assert await bot.state(admin, FLOW) == "ids"
     await bot.say(admin, " ".join(str(n) for n in range(1, 5002)))
     assert bot.last_text(admin.id) == bot.t("broadcast.error.ids_many", count=5001, limit=5000)
+    await bot.say(admin, "999999 888888")  # nobody the bot knows: said, and asked again
+    assert bot.last_text(admin.id) == bot.t("broadcast.ids_all_unknown")
+    assert await bot.state(admin, FLOW) == "ids"
+    await bot.say(admin, f"{alice.id} 999999")  # one unknown: said, and it goes on
+    assert bot.t("broadcast.ids_unknown", count=1, ids="999999") in bot.texts(admin.id)
+    assert await bot.state(admin, FLOW) == "essential"
     await bot.say(admin, "/cancel")
     assert bot.last_text(admin.id) == bot.t("broadcast.discarded")
     assert await bot.state(admin, FLOW) is None

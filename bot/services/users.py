@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -154,6 +154,11 @@ class UserService:
         async with self.db.read() as conn:
             row = await user_sql.find_by_username(conn, reference.lstrip("@"))
         return await self.get(int(row["user_id"])) if row else None
+
+    async def known(self, user_ids: Sequence[int]) -> set[int]:
+        """Which of ``user_ids`` have written to the bot (the others cannot be messaged)."""
+        async with self.db.read() as conn:
+            return await user_sql.known(conn, user_ids)
 
     async def grant(self, actor_id: int, target_id: int, role: Role) -> bool:
         async with self.db.transaction() as conn:
