@@ -27,6 +27,21 @@ async def register(bot: Harness, user: StubUser, name: str = "Nguyễn Thị Lan
     assert await bot.db_value("SELECT registered_at FROM users WHERE user_id = ?", user.id)
 
 
+# Items 4 to 6 of the form, answered briefly (domain, problem, first applied, description).
+ITEMS_4_TO_6 = (
+    "Cải cách hành chính",
+    "Hồ sơ chậm",
+    "1/3/2025",
+    "Mô tả ngắn gọn của sáng kiến.",
+    "/xong",
+)
+
+
+async def say_all(bot: Harness, user: StubUser, *texts: str) -> None:
+    for text in texts:
+        await bot.say(user, text)
+
+
 async def state(bot: Harness, user: StubUser) -> object | None:
     return await bot.state(user, "initiative")
 
@@ -519,11 +534,7 @@ async def test_lists_of_people_show_typed_text_once_escaped(bot: Harness, alice:
     await bot.say(alice, "1")
     await bot.press(alice, "sk:skip")
     await bot.say(alice, "không")
-    await bot.say(alice, "Cải cách hành chính")
-    await bot.say(alice, "Hồ sơ chậm")
-    await bot.say(alice, "1/3/2025")
-    await bot.say(alice, "Mô tả ngắn gọn của sáng kiến.")
-    await bot.say(alice, "/xong")
+    await say_all(bot, alice, *ITEMS_4_TO_6)
     await bot.press(alice, "sk:skip")  # confidential
     await bot.say(alice, "Máy tính")
     await bot.say(alice, "Nhanh hơn")
@@ -555,11 +566,7 @@ async def test_skip_by_command_and_typed_words(bot: Harness, alice: StubUser) ->
     await bot.say(alice, "/skip")
     assert await state(bot, alice) == "state_funds"
     await bot.say(alice, "không")
-    await bot.say(alice, "Cải cách hành chính")
-    await bot.say(alice, "Hồ sơ chậm")
-    await bot.say(alice, "1/3/2025")
-    await bot.say(alice, "Mô tả ngắn gọn của sáng kiến.")
-    await bot.say(alice, "/xong")
+    await say_all(bot, alice, *ITEMS_4_TO_6)
     await bot.say(alice, "/boqua")  # confidential
     assert await state(bot, alice) == "conditions"
     await bot.say(alice, "Máy tính")

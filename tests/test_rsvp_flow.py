@@ -339,6 +339,11 @@ async def test_an_invitation_typed_or_pasted_opens_like_its_link(
     (code,) = await setup(bot)
     text = typed.format(code=code, lower=code.lower(), dashed=f"{code[:4]}-{code[4:]}")
     await bot.say(alice, text)
+    if text == code.lower() and not any(c.isdigit() for c in code):
+        # (codes are random: one in ten has no digit) typed in small letters, alone, such a
+        # code reads like a word, and a word is never taken for a code
+        assert await state(bot, alice) is None
+        return
     assert await state(bot, alice) == "answer"
     shown = TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert any(shown in t for t in bot.texts(alice.id)[-3:])  # the invitation
