@@ -265,3 +265,18 @@ def test_a_scripted_conversation_waits_for_each_answer(open_chat: OpenChat) -> N
     after_name = output.split(t("onboarding.ask_full_name"))[1]
     assert t("onboarding.ask_unit") in after_name  # the name was taken: the next question
     assert "CRITICAL" not in chat.stderr() and "Traceback" not in chat.stderr()
+
+
+def test_a_number_under_a_message_without_buttons_is_text(open_chat: OpenChat) -> None:
+    """Typed input presses only the buttons of the bot's latest message; under an older one a
+    "1" is text, as it would be in Telegram (not a press of a stale button)."""
+    chat = open_chat()
+    onboard(chat)
+    chat.type("/sangkien")
+    chat.expect("[1] ")  # "Kính gửi": buttons
+    chat.type("1")
+    chat.expect("15/8/1985")  # the birth date question: no buttons
+    chat.type("1")  # so "1" is a (bad) date
+    said = chat.expect(t("error.date_format"))
+    assert t("button.stale") not in said and t("error.stale_choice") not in said
+    assert chat.quit() == 0

@@ -56,6 +56,7 @@ class TerminalChat:
         self.files_dir = files_dir
         self.user = StubUser(LOCAL_USER_ID, first_name="Bạn", language_code=locale)
         self.keyboards: dict[int, tuple[JSON, list[tuple[str, str]]]] = {}
+        self.latest: int | None = None  # the id of the bot's latest message shown
         self.quitting = False
         self.lock = threading.Lock()
         self._activity = threading.Condition()
@@ -102,6 +103,8 @@ class TerminalChat:
             for b in row
             if b.get("callback_data")
         ]
+        if not edited:
+            self.latest = int(message["message_id"])
         if buttons:
             self.keyboards[int(message["message_id"])] = (message, buttons)
             lines += [f"   [{i}] {label}" for i, (label, _) in enumerate(buttons, 1)]
@@ -120,9 +123,10 @@ class TerminalChat:
     # --- what the person types ------------------------------------------------------------
 
     def _active_keyboard(self) -> tuple[JSON, list[tuple[str, str]]] | None:
-        if not self.keyboards:
-            return None
-        return self.keyboards[max(self.keyboards)]
+        """The buttons of the bot's latest message, if it has any: what a typed number or
+        label presses. Under an older message they stay, as in Telegram, but typed text is
+        then text (every button also takes its typed form), not a press of a stale button."""
+        return self.keyboards.get(self.latest) if self.latest is not None else None
 
     def submit(self, line: str, stop: Callable[[], None]) -> bool:
         """One line typed; True when it went to the bot (a message, a press, a file)."""
