@@ -931,10 +931,13 @@ async def my_events(update: Update, context: BotContext) -> int:
     services = context.services
     voice = _voice(context)
     now = services.events.now()
-    mine = [(e, r) for e, r in await services.events.mine(context.user_id) if e.ends_at > now]
+    every = await services.events.mine(context.user_id)
+    mine = [(e, r) for e, r in every if e.ends_at > now]
     if not mine:
         _forget_list(context)
-        await send(update, context, context.t("rsvp.my_none"))
+        # invited before, all over now: not "no events" (it reads as never invited)
+        key = N_("rsvp.my_all_past") if every else N_("rsvp.my_none")
+        await send(update, context, context.t(key, count=len(every)))
         return END
     lines = [context.t("rsvp.my_title", count=len(mine))]
     for n, (event, rsvp) in enumerate(mine[:LIST_MAX], start=1):

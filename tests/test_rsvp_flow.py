@@ -359,6 +359,18 @@ def test_words_are_not_taken_for_invitation_codes() -> None:
         assert typed_invitation(text) is None, text
 
 
+async def test_my_events_once_they_are_all_over(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    event = await bot.services.events.get(EVENT_ID)
+    assert event is not None
+    clock.now = event.ends_at + timedelta(days=1)
+    await bot.say(alice, "/my_events")
+    assert bot.last_text(alice.id) == bot.t("rsvp.my_all_past", count=1)  # not "none yet"
+
+
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(bob, f"/start rsvp_{code}")
