@@ -52,7 +52,7 @@ from telegram.warnings import PTBUserWarning
 from bot.documents.rsvp_chart import attendance_chart, group_rows
 from bot.documents.rsvp_xlsx import export_rsvp
 from bot.domain.choices import Choice, is_number
-from bot.domain.events import Event, Invitee, Rsvp, Seat, normalise_code
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
 from bot.domain.text import clean, fold
 from bot.i18n import N_, escape
@@ -119,6 +119,14 @@ SEAT_REFUSALS = {
     Seat.WAITLISTED.value: N_("checkin.waitlisted"),
     Seat.PENDING.value: N_("checkin.pending"),
     Seat.NONE.value: N_("checkin.no_seat"),
+}
+
+# Why a person without a seat has none: their answer ("yes" without a seat: the office
+# declined the request).
+NO_SEAT_REASONS = {
+    Answer.NO: N_("checkin.answered_no"),
+    Answer.MAYBE: N_("checkin.answered_maybe"),
+    Answer.YES: N_("checkin.not_approved"),
 }
 
 
@@ -317,6 +325,8 @@ async def _refused(
     if exc.code == "rsvp.not_confirmed":
         rsvp, _ = await _locate(context.services, event.id, code)
         key = SEAT_REFUSALS.get(str(exc.params.get("seat")), N_("checkin.no_seat"))
+        if rsvp is not None and rsvp.seat is Seat.NONE:  # the actual reason, not every one
+            key = NO_SEAT_REASONS[rsvp.answer]
         name = rsvp.full_name if rsvp is not None else code
         await send(update, context, context.t(key, name=name))
     elif exc.code == "rsvp.denied":

@@ -224,6 +224,14 @@ async def test_wrong_codes_are_explained(bot: Harness, admin: StubUser) -> None:
     )
     await bot.say(admin, waiting.checkin_code)
     assert bot.last_text(admin.id) == bot.t("checkin.waitlisted", name="Trần Thị Bình")
+    # No seat: the actual reason, not the list of every possible one.
+    for user_id, name, reply, key in (
+        (504, "Đỗ Văn Dũng", Answer.NO, "checkin.answered_no"),
+        (505, "Vũ Thị Hà", Answer.MAYBE, "checkin.answered_maybe"),
+    ):
+        without = await answer(bot.services, user_id, "hoi-nghi-a", name, group=None, reply=reply)
+        await bot.say(admin, without.checkin_code)
+        assert bot.last_text(admin.id) == bot.t(key, name=name)
     await bot.say(admin, f"{seated.checkin_code[:4].lower()} {seated.checkin_code[4:].lower()}")
     assert bot.last_text(admin.id).startswith(bot.t("checkin.ok", name="Nguyễn Văn An"))
     checked = "SELECT count(*) FROM rsvps WHERE checked_in_at IS NOT NULL"
