@@ -33,6 +33,7 @@ handlers). Typed text that is none of that goes on to the rules Q&A, as it would
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -160,8 +161,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "review.btn.files": ("tep", "tep dinh kem", "files", "attachments"),
     "review.btn.docx": ("tai don", "docx", "word", "download the form"),
 }
-# A yes to the question of the screen just sent (never a lasting label: see typed_number).
-CONFIRM_WORDS = frozenset({"co", "dong y", "chac chan", "ok", "yes", "vang", "u", "uh"})
+# A yes to the question of the screen just sent (never a lasting label: said later, it
+# answers something else).
+YES_WORDS = ("co", "dong y", "chac chan", "ok", "yes", "vang", "u", "uh")
 # Every fixed button label typed outside a flow (the single-step handlers look at these).
 TYPED_KEYS = (
     N_("my.btn.withdraw"),
@@ -196,6 +198,7 @@ class Button:
     text: str
     typed: tuple[str, ...] = ()  # what it may be typed as (labels in every language, aliases)
     number: int | None = None  # its number in a list (else its position on the screen)
+    answers: tuple[str, ...] = ()  # words that pick it right after the screen only ("có")
 
 
 def _button(context: BotContext, key: str, data: str, **params: object) -> Button:
@@ -221,6 +224,7 @@ def _remember(
             button.data,
             button.typed,
             button.number if button.number is not None else (position if numbered else 0),
+            button.answers,
         )
         for position, button in enumerate(buttons, start=1)
         if button.data.startswith(("my:", "rv:", "ini:docx:", "ini:amend:"))
@@ -573,8 +577,9 @@ async def my_withdraw_ask(update: Update, context: BotContext, initiative_id: in
         await _not_withdrawable(update, context, item, item.status)
         return
     text = context.t("my.withdraw_confirm", number=item.number, title=_short(item.title))
+    confirm = _button(context, N_("my.btn.confirm_withdraw"), f"my:wy:{item.id}")
     rows = [
-        [_button(context, N_("my.btn.confirm_withdraw"), f"my:wy:{item.id}")],
+        [dataclasses.replace(confirm, answers=YES_WORDS)],
         [_button(context, N_("my.btn.keep"), f"my:wn:{item.id}")],
     ]
     await _show(update, context, [text], rows, numbered=False)  # typed: by label only
@@ -1011,17 +1016,12 @@ async def typed_number(update: Update, context: BotContext) -> None:
     if not SCREEN.options(data):
         return
     in_flow = context.services.states.active(BotContext.key_of(update)) is not None
-    folded = fold(text_of(update))
-    if not in_flow and folded in CONFIRM_WORDS:
-        # "có" right after "Anh/chị có chắc muốn rút hồ sơ?" (only then: a later "có" answers
-        # something else, so it is not one of the button's lasting labels)
-        confirm = next((o.data for o in SCREEN.options(data) if o.data.startswith("my:wy:")), None)
+    answered = None if in_flow else SCREEN.answer(data, text_of(update))
+    if answered is not None:  # "có" right after "Anh/chị có chắc muốn rút hồ sơ?"
         SCREEN.end(data)
-        if confirm is not None:
-            await _run(update, context, confirm)
-            raise ApplicationHandlerStop
-        return
-    if in_flow or not is_number(folded):
+        await _run(update, context, answered)
+        raise ApplicationHandlerStop
+    if in_flow or not is_number(fold(text_of(update))):
         SCREEN.end(data)
         return
     picked = _pick(context, text_of(update))

@@ -118,3 +118,21 @@ def test_any_text_resolves_to_one_of_the_options_or_nothing(text: str) -> None:
         assert resolved.data in {o.data for o in OPTIONS}
     else:
         assert resolved.data is None
+
+
+def test_answers_pick_only_right_after_the_screen() -> None:
+    """ "có" answers the screen's question right after it, never later (not a lasting label)."""
+    screen = Screen("q", ttl=60)
+    data: dict[str, Any] = {}
+    screen.remember(data, [Option("my:wy:1", ("xac nhan",), 0, ("co", "dong y")), Option("x")])
+    assert screen.answer(data, "Có") == "my:wy:1"
+    assert screen.answer(data, "đồng ý") == "my:wy:1"
+    assert screen.answer(data, "xác nhận") is None  # a label, not an answer word
+    screen.end(data)
+    assert screen.answer(data, "có") is None  # the next message was something else
+    assert screen.pick(data, "co", live_only=False) is None  # nor a lasting label
+    assert screen.pick(data, "xac nhan", live_only=False) == "my:wy:1"
+    Screen("other").remember(data, [Option("y")])
+    screen.remember(data, [Option("my:wy:1", (), 0, ("co",))])
+    Screen("other").remember(data, [Option("y")])  # a newer screen of another kind
+    assert screen.answer(data, "có") is None

@@ -26,11 +26,13 @@ from bot.domain.text import fold
 class Option:
     """One button of a screen: its callback ``data``, every label it may be typed as, and its
     typed number when that is not its position (``None``: its position, from 1; ``0``: none,
-    e.g. a "back" button in a numbered list)."""
+    e.g. a "back" button in a numbered list). ``answers``: words that pick it only right after
+    the screen (a "có" to its question; said later, it answers something else)."""
 
     data: str
     labels: tuple[str, ...] = ()
     number: int | None = None
+    answers: tuple[str, ...] = ()
 
 
 class Typed(Enum):
@@ -75,7 +77,10 @@ class Screen:
         it, not an older screen of another kind left live by a button press)."""
         user_data[LATEST] = self.key
         user_data[self.key] = {
-            "opts": [{"d": o.data, "t": list(o.labels), "n": o.number} for o in options],
+            "opts": [
+                {"d": o.data, "t": list(o.labels), "n": o.number, "a": list(o.answers)}
+                for o in options
+            ],
             "at": self.clock(),
             "live": bool(options),
         }
@@ -105,6 +110,7 @@ class Screen:
                     str(raw.get("d")),
                     tuple(str(label) for label in raw.get("t") or []),
                     position if number is None else int(number),
+                    tuple(str(word) for word in raw.get("a") or []),
                 )
             )
         return found
@@ -122,6 +128,12 @@ class Screen:
             wanted = int(folded)
             return next((o.data for o in options if o.number == wanted and wanted > 0), None)
         return match_choice(text, [Choice(o.data, o.labels) for o in options])
+
+    def answer(self, user_data: MutableMapping[str, Any] | None, text: str) -> str | None:
+        """The option one of whose ``answers`` ``text`` is, while the screen is live (the
+        person's latest, and the message right after it), else ``None``."""
+        folded = fold(text)
+        return next((o.data for o in self.options(user_data) if folded in o.answers), None)
 
     def resolve(self, user_data: MutableMapping[str, Any] | None, text: str) -> Resolved:
         """What the next message means for the last screen. Anything that is not one of its
