@@ -699,13 +699,10 @@ async def answer_button(update: Update, context: BotContext) -> str | int | None
 
 async def on_answer_text(update: Update, context: BotContext) -> str | int | None:
     """State ``answer``: "có", "không", "chưa chắc", "1"..."3" (the buttons, typed)."""
-    if update.callback_query is None and pick(text_of(update), _answer_choices(context)) is None:
-        # Not an answer: say which words are, and show the buttons again.
+    letter = pick(text_of(update), _answer_choices(context))
+    if letter is None:  # not an answer: say which words are, and show the buttons again
         await send(update, context, context.t("rsvp.answer_hint"))
         await prompt(update, context, ANSWER)
-        return None
-    letter = await choice_of(update, context, _answer_choices(context), PREFIX)
-    if letter is None:
         return None
     event = await _memory_event(update, context)
     if event is None:
