@@ -53,7 +53,7 @@ from handlers import (
     review,
     rsvp,
 )
-from handlers.common import gate, identify
+from handlers.common import gate, identify, typed_language_inside
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,14 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(TypeHandler(Update, gate), group=-20)
     # -10: record the person and pick their language.
     app.add_handler(TypeHandler(Update, identify), group=-10)
+    # The flows by name, filled below (group 0): every update of a person in one goes there first.
+    active_flow = ActiveFlowFirst(services.states)
+    # -9: right after /language inside a flow, its typed "2" or "English" picks the language,
+    # not an answer to the flow's question; the question is asked again.
+    app.add_handler(
+        TypeHandler(Update, typed_language_inside(services.states, active_flow.flows.get)),
+        group=-9,
+    )
     # -8: right after an answer, a typed button number ("2"), "gửi" or "👍" means that button
     # (before the main menu's typed numbers); any other message ends that.
     app.add_handler(
@@ -107,7 +115,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
 
     # 0, first: a person in the middle of a flow goes straight to that flow's steps (only
     # what one of its steps takes; everything else keeps the order below: bot/tg/active_flow).
-    active_flow = ActiveFlowFirst(services.states)
     app.add_handler(active_flow)
 
     with warnings.catch_warnings():

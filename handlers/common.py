@@ -18,11 +18,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.choices import Choice, match_choice
+from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.text import fold
 from bot.i18n import N_, Safe
 from bot.services.flows import KEEP, FlowStates, StepRef
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
+from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,9 @@ LANGUAGE_CHOICES = (
     Choice("vi", ("Tiếng Việt",), aliases=("vi", "viet", "vietnamese", "tieng viet")),
     Choice("en", ("English",), aliases=("en", "eng", "tieng anh", "anh")),
 )
+# /language typed inside a flow: its buttons, whose typed form ("2", "English") is taken by
+# :func:`typed_language_inside` right after, before the flow's step (where "2" may be an answer).
+LANGUAGE_INSIDE = Screen("language_inside", ttl=10 * 60)
 
 
 async def gate(update: Update, context: BotContext) -> None:
@@ -206,9 +211,11 @@ def flow_fallbacks(
         args = context.args or []
         choice = pick(" ".join(args), LANGUAGE_CHOICES) if args else None
         if choice is None:
-            # Inside a flow a typed "2" answers the flow's question: the typed form here is
-            # "/language en".
+            # The buttons; typed right after, "1"/"2" or a language's name picks it (not the
+            # flow's question): see typed_language_inside. Any other message ends that.
             await send(update, context, context.t("language.ask_inside"), language_markup(context))
+            assert context.user_data is not None
+            LANGUAGE_INSIDE.remember(context.user_data, _language_options())
             return
         await _set_language(update, context, choice)
 
@@ -218,6 +225,7 @@ def flow_fallbacks(
         await _set_language(update, context, (data or "lang:vi").split(":", 1)[1])
 
     async def _set_language(update: Update, context: BotContext, choice: str) -> None:
+        LANGUAGE_INSIDE.forget(context.user_data or {})
         await switch_language(update, context, choice, conversation)
         await send(update, context, context.t("language.changed"))
         await reask(update, context)
@@ -239,7 +247,7 @@ def flow_fallbacks(
         # in silence; the person finishes (or cancels) this first, then opens it again.
         CommandHandler("start", explain(N_("flow.link_later")), filters=START_WITH_PAYLOAD),
         CommandHandler("cancel", cancel),
-        CommandHandler("language", language),
+        LanguageInside(language, _set_language),
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
         CommandHandler("help", explain(N_("flow.help_inside"))),
     ]
@@ -251,6 +259,67 @@ def flow_fallbacks(
         MessageHandler(filters.ALL, explain(N_("error.expect_text"))),
     ]
     return handlers
+
+
+def _language_options() -> list[Option]:
+    return [
+        Option(f"lang:{choice.value}", (*choice.labels, *choice.aliases))
+        for choice in LANGUAGE_CHOICES
+    ]
+
+
+class LanguageInside(CommandHandler[BotContext, object]):
+    """``/language`` inside a flow (one of its fallbacks): the language buttons. ``choose``
+    stores the language picked and asks the flow's question again (in that language); it is
+    also what :func:`typed_language_inside` calls for the buttons' typed form."""
+
+    def __init__(
+        self,
+        callback: Callable[[Update, BotContext], Coroutine[Any, Any, None]],
+        choose: Callable[[Update, BotContext, str], Coroutine[Any, Any, None]],
+    ) -> None:
+        super().__init__("language", callback)
+        self.choose = choose
+
+
+def typed_language_inside(
+    states: FlowStates, flows: Callable[[str], ConversationHandler[BotContext] | None]
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """Before the flows (every private update): right after ``/language`` inside a flow, "1",
+    "2" or a language's name (exactly, no fuzzy match: the message may be the answer to the
+    flow's question) picks the language, and the flow's question is asked again; anything
+    else, a button press included, ends that. ``flows``: a flow by its name."""
+
+    async def handler(update: Update, context: BotContext) -> None:
+        data = context.user_data
+        options = LANGUAGE_INSIDE.options(data)
+        if not options:
+            return
+        assert data is not None
+        LANGUAGE_INSIDE.end(data)
+        if update.message is None or update.message.text is None:
+            return  # a button (a language's: its fallback takes it), a photo...
+        folded = fold(update.message.text)
+        picked = next(
+            (
+                option.data
+                for option in options
+                if (is_number(folded) and int(folded) == option.number)
+                or folded in {fold(label) for label in option.labels}
+            ),
+            None,
+        )
+        name = states.active(BotContext.key_of(update))
+        flow = flows(name) if name is not None else None
+        if picked is None or flow is None:
+            return
+        command = next((h for h in flow.fallbacks if isinstance(h, LanguageInside)), None)
+        if command is None:
+            return
+        await command.choose(update, context, picked.removeprefix("lang:"))
+        raise ApplicationHandlerStop
+
+    return handler
 
 
 def numbers_text(context: BotContext, low: int, high: int) -> Safe:

@@ -320,6 +320,45 @@ async def test_language_switch_inside_a_flow_asks_again(bot: Harness, alice: Stu
     assert bot.last_text(alice.id) == bot.t("onboarding.ask_position", "vi")
 
 
+async def test_a_typed_language_inside_a_flow_is_not_the_steps_answer(
+    bot: Harness, alice: StubUser
+) -> None:
+    """Right after /language inside a flow, "2" or "English" picks the language (the step's
+    question is asked again, in it); afterwards a typed "2" is the step's again."""
+    await to_step(bot, alice, "position")
+    await bot.say(alice, "/language")
+    assert bot.last_text(alice.id) == bot.t("language.ask_inside")
+    mark = bot.mark()
+    await bot.say(alice, "2")
+    assert bot.texts_since(mark, alice.id) == [
+        bot.t("language.changed", "en"),
+        bot.t("onboarding.ask_position", "en"),
+    ]
+    assert await bot.db_value("SELECT language FROM users WHERE user_id=?", alice.id) == "en"
+    assert await bot.state(alice, "profile") == "position"
+    await bot.say(alice, "/language")
+    await bot.say(alice, "Tiếng Việt")
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_position", "vi")
+    # Any other message ends it: the language stays, and "2" is the position typed.
+    await bot.say(alice, "/language")
+    await bot.say(alice, "Chuyên viên")
+    await bot.say(alice, "/language")
+    await bot.press(alice, "lang:vi")
+    assert await bot.db_value("SELECT language FROM users WHERE user_id=?", alice.id) == "vi"
+    assert await bot.state(alice, "profile") != "position"
+
+
+async def test_a_typed_language_after_the_screen_ended_is_an_answer(
+    bot: Harness, alice: StubUser
+) -> None:
+    await to_step(bot, alice, "position")
+    await bot.say(alice, "/language")
+    await bot.say(alice, "/help")  # another message: the language screen is over
+    await bot.say(alice, "English")
+    assert await bot.db_value("SELECT language FROM users WHERE user_id=?", alice.id) != "en"
+    assert await bot.state(alice, "profile") != "position"  # "English" was the position
+
+
 # --- roles, help and menus ---------------------------------------------------------------------
 
 

@@ -291,6 +291,24 @@ async def test_answers_as_people_type_them(
         assert saved is not None and saved["answer"] == answer
 
 
+async def test_language_typed_at_the_answer_is_not_an_answer(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """/language at the invitation, then "2" (English's number, also «Không»'s): the language
+    changes, nothing is answered and the invitation is asked again."""
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, "/language")
+    await bot.say(alice, "2")
+    assert await row(bot, alice) is None
+    assert await state(bot, alice) == "answer"
+    assert await bot.db_value("SELECT language FROM users WHERE user_id=?", alice.id) == "en"
+    assert bot.last_text(alice.id) == bot.t("rsvp.ask_again", "en", title=TITLE)
+    await bot.say(alice, "2")  # now it is «No»
+    saved = await row(bot, alice)
+    assert saved is not None and saved["answer"] == "no"
+
+
 async def test_an_answer_not_understood_says_which_words_are(
     bot: Harness, clock: Clock, alice: StubUser
 ) -> None:
