@@ -15,8 +15,9 @@ A persistent conversation (``rsvp``, the flow of :mod:`bot.services.events`):
   the waiting list gives the place in line; an open event with approval waits for the office.
 * ``/my_events`` lists the person's events (invited or answered) with their answer; ``/events``
   the upcoming open events ("Đăng ký dự"). A list item opens the invitation screen again, with
-  buttons to change the answer until the deadline. (Both are entry points, so they also work
-  from inside this conversation; they leave it.)
+  buttons to change the answer until the deadline, unless the person has checked in at the
+  door (the answer is final then). (Both are entry points, so they also work from inside this
+  conversation; they leave it.)
 
 Every button has a typed form: its number or its label (see :mod:`bot.domain.choices`); right
 after a list, a typed number or title opens that event (the list is kept by :data:`LIST_SCREEN`
@@ -29,6 +30,9 @@ Callback data (at most 64 bytes: event ids are at most 48 characters):
   hash of the event as shown: if the office changed the event since, the press is refused and
   the screen shown again (nothing changed);
 * ``ev:o:<event id>`` open an event from ``/my_events`` or ``/events``;
+* ``ev:q:<event id>`` a seat's QR code and calendar file again, as the event is now (on the
+  invitation screen of a person with a seat; typed: "4" at the answer, or its label or words
+  such as "mã QR" after a screen without answer buttons, :data:`FILES_SCREEN`);
 * ``menu:my_events``, ``menu:events`` the main menu's items (when the menu offers them);
 * ``ev:ok``, ``ev:f:<field>`` confirm the details or edit one; ``ev:g:<group id>`` / ``ev:g:-``
   a delegate group / none of them; ``ev:k`` keep the current value; ``ev:skip`` no note.
@@ -107,10 +111,14 @@ MEMORY = "rsvp"  # user_data: {"event": id, "v": version shown, "d": the details
 LIST_TTL = 30 * 60  # seconds a list's typed numbers stay valid
 # The events the last /my_events or /events list showed (``ev:o:<event id>``, its title).
 LIST_SCREEN = Screen("rsvp_list", ttl=LIST_TTL)
+# The "QR code and calendar file" button of an invitation screen without answer buttons (past
+# the deadline, or checked in): its typed form, outside the conversation.
+FILES_SCREEN = Screen("rsvp_files", ttl=LIST_TTL)
 LIST_MAX = 20  # events in one list
 LABEL_MAX = 40  # characters of a title or a group name on a button
 ANSWER_DATA = r"^ev:a:[a-z0-9][a-z0-9-]{1,47}:[ynm]:[0-9a-f]{6}$"
 OPEN_DATA = r"^ev:o:[a-z0-9][a-z0-9-]{1,47}$"
+FILES_DATA = r"^ev:q:[a-z0-9][a-z0-9-]{1,47}$"
 ANSWER_CODES = {"y": Answer.YES, "n": Answer.NO, "m": Answer.MAYBE}
 
 WEEKDAYS = (
@@ -156,6 +164,10 @@ NO_ALIASES = (
 MAYBE_ALIASES = (
     *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
     *("khong biet", "chua ro", "chua quyet dinh", "de xem", "not sure"),
+)
+FILES_ALIASES = (
+    *("qr", "ma qr", "ma diem danh", "lich", "tep lich", "file lich", "ics", "calendar"),
+    *("gui lai", "gui lai ma", "gui lai lich", "tai lich", "tai lai lich", "qr code"),
 )
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
@@ -336,33 +348,68 @@ async def show_invitation(
     else:
         head = voice.t("rsvp.heading_open")
     blocks = [head, *event_blocks(voice, event), await _current(voice, rsvp)]
-    if not _answerable(context, event):
-        blocks.append(voice.t("rsvp.deadline_passed"))
-        await send(update, context, "\n\n".join(blocks))
+    closed = None
+    if _checked_in(rsvp):
+        closed = N_("rsvp.checked_in_final")
+    elif not _answerable(context, event):
+        closed = N_("rsvp.deadline_passed")
+    if closed is not None:  # no answer buttons; a seat's QR code and calendar file, still
+        blocks.append(voice.t(closed))
+        row = _files_row(context, event, rsvp)
+        await send(update, context, "\n\n".join(blocks), keyboard([row]) if row else None)
+        assert context.user_data is not None
+        if row:
+            FILES_SCREEN.remember(context.user_data, [_files_option(context, event)])
+        else:
+            FILES_SCREEN.forget(context.user_data)
         return
     blocks.append(voice.t(N_("rsvp.ask") if rsvp is None else N_("rsvp.ask_change")))
-    await send(update, context, "\n\n".join(blocks), _answer_markup(context, event, invitee))
+    markup = _answer_markup(context, event, invitee, rsvp)
+    await send(update, context, "\n\n".join(blocks), markup)
 
 
 def _answerable(context: BotContext, event: Event) -> bool:
     return event.open_for_answers(context.services.events.now())
 
 
+def _checked_in(rsvp: Rsvp | None) -> bool:
+    """They came: their answer is final (the service refuses to change it)."""
+    return rsvp is not None and rsvp.checked_in_at is not None
+
+
 def _answer_markup(
-    context: BotContext, event: Event, invitee: Invitee | None
+    context: BotContext, event: Event, invitee: Invitee | None, rsvp: Rsvp | None
 ) -> InlineKeyboardMarkup:
+    """Có / Không / Chưa chắc, and for a seat its QR code and calendar file again."""
     yes_key = N_("rsvp.btn.register") if invitee is None else N_("rsvp.btn.yes")
-    return keyboard(
-        [
-            [("✅ " + context.t(yes_key), _answer_data(event, Answer.YES))],
-            [("❌ " + context.t("rsvp.btn.no"), _answer_data(event, Answer.NO))],
-            [("🤔 " + context.t("rsvp.btn.maybe"), _answer_data(event, Answer.MAYBE))],
-        ]
-    )
+    rows = [
+        [("✅ " + context.t(yes_key), _answer_data(event, Answer.YES))],
+        [("❌ " + context.t("rsvp.btn.no"), _answer_data(event, Answer.NO))],
+        [("🤔 " + context.t("rsvp.btn.maybe"), _answer_data(event, Answer.MAYBE))],
+    ]
+    files = _files_row(context, event, rsvp)
+    return keyboard([*rows, files] if files else rows)
 
 
-def _answer_choices(context: BotContext) -> list[Choice]:
-    return [
+def _has_seat(rsvp: Rsvp | None) -> bool:
+    return rsvp is not None and rsvp.seat is Seat.CONFIRMED
+
+
+def _files_row(context: BotContext, event: Event, rsvp: Rsvp | None) -> list[tuple[str, str]]:
+    """The button that sends a seat's QR code and calendar file again (none without a seat)."""
+    if not _has_seat(rsvp):
+        return []
+    return [("📎 " + context.t("rsvp.btn.files"), f"{PREFIX}q:{event.id}")]
+
+
+def _files_option(context: BotContext, event: Event) -> Option:
+    return Option(f"{PREFIX}q:{event.id}", (*context.labels("rsvp.btn.files"), *FILES_ALIASES))
+
+
+def _answer_choices(context: BotContext, *, seat: bool = False) -> list[Choice]:
+    """The answer buttons typed (their numbers, labels, words); ``seat``: also the 4th button,
+    the QR code and calendar file again."""
+    choices = [
         Choice(
             "y",
             [*context.labels("rsvp.btn.yes"), *context.labels("rsvp.btn.register")],
@@ -371,6 +418,9 @@ def _answer_choices(context: BotContext) -> list[Choice]:
         Choice("n", context.labels("rsvp.btn.no"), NO_ALIASES),
         Choice("m", context.labels("rsvp.btn.maybe"), MAYBE_ALIASES),
     ]
+    if seat:
+        choices.append(Choice("q", context.labels("rsvp.btn.files"), FILES_ALIASES))
+    return choices
 
 
 # --- the conversation's memory ---------------------------------------------------------------
@@ -515,8 +565,9 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         return
     if state == ANSWER:
         invitee = await context.services.events.invitation_of(event.id, context.user_id)
+        rsvp = await context.services.events.rsvp_of(event.id, context.user_id)
         text = context.t("rsvp.ask_again", title=event.title)
-        await send(update, context, text, _answer_markup(context, event, invitee))
+        await send(update, context, text, _answer_markup(context, event, invitee, rsvp))
         return
     details = await _details(context, event)
     none = context.t("rsvp.none")
@@ -655,7 +706,8 @@ async def deep_link(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(key, **exc.params))
         return None  # whatever the person was doing goes on
     _remember_event(context, event)
-    await show_invitation(update, context, event, invitee=invitee)
+    rsvp = await services.events.rsvp_of(event.id, context.user_id)
+    await show_invitation(update, context, event, invitee=invitee, rsvp=rsvp)
     return ANSWER if current_state(update, context, FLOW) == ANSWER else END
 
 
@@ -672,7 +724,7 @@ async def _open(update: Update, context: BotContext, event_id: str) -> str | int
         await send(update, context, context.t("rsvp.invitation_only"))
         return None
     _remember_event(context, event)
-    if _answerable(context, event):
+    if _answerable(context, event) and not _checked_in(rsvp):
         await services.flows.move(ref(update), FLOW, ANSWER)
         await show_invitation(update, context, event, invitee=invitee, rsvp=rsvp)
         return ANSWER
@@ -698,8 +750,15 @@ async def answer_button(update: Update, context: BotContext) -> str | int | None
 
 
 async def on_answer_text(update: Update, context: BotContext) -> str | int | None:
-    """State ``answer``: "có", "không", "chưa chắc", "1"..."3" (the buttons, typed)."""
-    letter = pick(text_of(update), _answer_choices(context))
+    """State ``answer``: "có", "không", "chưa chắc", "1"..."3" (the buttons, typed); with a
+    seat, "4" or "mã QR" sends its QR code and calendar file again."""
+    event_id = _memory(context).get("event")
+    rsvp = (
+        await context.services.events.rsvp_of(event_id, context.user_id)
+        if isinstance(event_id, str)
+        else None
+    )
+    letter = pick(text_of(update), _answer_choices(context, seat=_has_seat(rsvp)))
     if letter is None:  # not an answer: say which words are, and show the buttons again
         await send(update, context, context.t("rsvp.answer_hint"))
         await prompt(update, context, ANSWER)
@@ -707,6 +766,9 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
     event = await _memory_event(update, context)
     if event is None:
         return END
+    if letter == "q":
+        await _send_files(update, context, event)
+        return None
     if _memory(context).get("v") != version(event):
         await send(update, context, context.t("rsvp.changed"))
         return await _open(update, context, event.id)
@@ -720,6 +782,11 @@ async def _choose(
     user = _user(context)
     if not event.open_for_answers(services.events.now()):
         await send(update, context, context.t("rsvp.deadline_passed"))
+        _forget(context)
+        await _leave(update, context)
+        return END
+    if _checked_in(await services.events.rsvp_of(event.id, user.user_id)):
+        await send(update, context, context.t("rsvp.checked_in_final"))
         _forget(context)
         await _leave(update, context)
         return END
@@ -879,23 +946,25 @@ async def on_cancel(update: Update, context: BotContext) -> None:
 
 
 class ListPick(filters.MessageFilter):
-    """Right after a list: its number or title. Any other message ends that (the memory is in
-    the person's ``user_data``, which a filter does not get with the message: it is given the
-    application's, a live view that the persistence fills when the application starts)."""
+    """Right after a list (or another ``screen``): its number or title. Any other message ends
+    that (the memory is in the person's ``user_data``, which a filter does not get with the
+    message: it is given the application's, a live view that the persistence fills when the
+    application starts)."""
 
-    def __init__(self, user_data: Mapping[int, dict[Any, Any]]) -> None:
-        super().__init__(name="ListPick")
+    def __init__(self, user_data: Mapping[int, dict[Any, Any]], screen: Screen) -> None:
+        super().__init__(name=f"ListPick({screen.key})")
         self.user_data = user_data
+        self.screen = screen
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
         if user is None:
             return False
         data = self.user_data.get(user.id)
-        if not LIST_SCREEN.options(data):
+        if not self.screen.options(data):
             return False
-        if LIST_SCREEN.pick(data, message.text or "") is None:
-            LIST_SCREEN.end(data)
+        if self.screen.pick(data, message.text or "") is None:
+            self.screen.end(data)
             return False
         return True
 
@@ -1013,6 +1082,42 @@ async def typed_list_pick(update: Update, context: BotContext) -> str | int | No
     if data is None:
         return None
     return await _open(update, context, data.split(":", 2)[2])
+
+
+async def files_button(update: Update, context: BotContext) -> str | int | None:
+    """``ev:q:<event id>``: the seat's QR code and calendar file again (the event may have
+    moved since they were sent: this is the current one)."""
+    if not await _guard_button(update, context):
+        return None
+    assert update.callback_query is not None
+    event = await context.services.events.get((update.callback_query.data or "").split(":", 2)[2])
+    if event is None:
+        await send(update, context, context.t("rsvp.event_gone"))
+        return None
+    await _send_files(update, context, event)
+    return None
+
+
+async def typed_files(update: Update, context: BotContext) -> str | int | None:
+    """The typed form of that button, right after an invitation screen without answers."""
+    data = FILES_SCREEN.pick(context.user_data, text_of(update))
+    FILES_SCREEN.end(context.user_data)
+    event = await context.services.events.get(data.split(":", 2)[2]) if data else None
+    if event is None:
+        await send(update, context, context.t("rsvp.event_gone"))
+        return None
+    await _send_files(update, context, event)
+    return None
+
+
+async def _send_files(update: Update, context: BotContext, event: Event) -> None:
+    rsvp = await context.services.events.rsvp_of(event.id, context.user_id)
+    if rsvp is None or not _has_seat(rsvp):  # the seat was given up meanwhile
+        await send(update, context, context.t("rsvp.files_no_seat", title=event.title))
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await send_seat_files(context, chat.id, context.locale, event, rsvp)
 
 
 # --- telling people ----------------------------------------------------------------------------
@@ -1247,7 +1352,8 @@ def handlers(
     ``user_data``: the application's (its lists' memory, for :class:`ListPick`)."""
     free = FreeFor(services)
     strict = NotInFlow(services.states)
-    list_pick = ListPick(user_data)
+    list_pick = ListPick(user_data, LIST_SCREEN)
+    files_pick = ListPick(user_data, FILES_SCREEN)
     field_steps: list[BaseHandler[Update, BotContext, object]] = [
         CallbackQueryHandler(on_field, pattern=r"^ev:k$"),
         MessageHandler(TEXT, on_field),
@@ -1264,6 +1370,10 @@ def handlers(
             CallbackQueryHandler(answer_button, pattern=ANSWER_DATA),
             CallbackQueryHandler(open_button, pattern=OPEN_DATA),
             MessageHandler(TEXT & strict & list_pick, typed_list_pick),
+            # A seat's QR code and calendar file again (pressed, or typed after a screen
+            # without answer buttons; in the answer step, typed there).
+            CallbackQueryHandler(files_button, pattern=FILES_DATA),
+            MessageHandler(TEXT & strict & files_pick, typed_files),
             # The main menu's items "events" and "my_events" (pressed or typed), if offered.
             CallbackQueryHandler(menu_button, pattern=r"^menu:(events|my_events)$"),
             MessageHandler(TEXT & strict & MenuChoice(services.translator, "my_events"), my_events),

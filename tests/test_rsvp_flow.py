@@ -17,6 +17,7 @@ import pytest
 from bot.domain.broadcasts import OutboxRow
 from bot.domain.events import AgendaItem, Event, Group, Rsvp
 from bot.services.broadcasts import Notify
+from bot.services.event_notices import EventNotices
 from bot.tg.stub_api import JSON, StubUser
 from handlers import rsvp
 from tests.harness import ADMIN_ID, Harness, make_settings
@@ -485,13 +486,102 @@ async def test_after_the_deadline_nothing_changes(
     assert await state(bot, alice) is None
     saved = await row(bot, alice)
     assert saved is not None and saved["seat"] == "confirmed"
-    # The screen shows the answer without buttons.
+    # The screen shows the answer without answer buttons: only the seat's files again.
     await bot.say(alice, "/my_events")
     mark = bot.mark()
     await bot.say(alice, "1")
     screen = bot.texts_since(mark, alice.id)[-1]
     assert screen.endswith(bot.t("rsvp.deadline_passed"))
-    assert not bot.stub.sent(alice.id, "sendMessage")[-1].params.get("reply_markup")
+    assert bot.buttons(alice.id) == [(f"📎 {bot.t('rsvp.btn.files')}", f"ev:q:{EVENT_ID}")]
+    assert await state(bot, alice) is None
+
+
+async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
+    bot: Harness, clock: Clock, alice: StubUser, admin: StubUser
+) -> None:
+    """The seat's files again, from the invitation screen (pressed, "4" typed at the answer,
+    "mã QR" typed after the deadline): the calendar file has the new time, the same UID (a
+    calendar updates its entry); the change notice says how to get it."""
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    uid = str(calendar_of(bot, alice)["UID"])
+    moved = STARTS + timedelta(days=1)
+    services = bot.services
+    texts = EventNotices(
+        services.translator, services.users, default_language="vi", tz=services.settings.tz
+    )
+    notify = services.broadcasts.notices(texts.moved)
+    await services.events.save(make_event(starts_at=moved), notify=notify)
+    notice = (await bot.db_value("SELECT text FROM outbox WHERE user_id = ?", alice.id)) or ""
+    assert bot.t("events.changed_files") in notice
+
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    assert (f"📎 {bot.t('rsvp.btn.files')}", f"ev:q:{EVENT_ID}") in bot.buttons(alice.id)
+    documents = len(bot.stub.sent(alice.id, "sendDocument"))
+    await bot.press(alice, f"ev:q:{EVENT_ID}")
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 1
+    event = calendar_of(bot, alice)
+    assert event.decoded("DTSTART") == moved and str(event["UID"]) == uid
+    saved = await row(bot, alice)
+    assert saved is not None
+    photo = bot.stub.sent(alice.id, "sendPhoto")[-1]
+    assert photo.params["caption"] == bot.t("rsvp.qr_caption", code=saved["checkin_code"])
+    assert await state(bot, alice) == "answer" and saved["seat"] == "confirmed"
+
+    await bot.say(alice, "4")  # the 4th button, typed at the answer step
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 2
+    assert await state(bot, alice) == "answer"
+    assert (await row(bot, alice)) == saved  # nothing answered
+
+    clock.now = DEADLINE + timedelta(minutes=1)
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    await bot.say(alice, "mã QR")  # typed after the screen without answer buttons
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 3
+
+
+async def test_no_files_without_a_seat(bot: Harness, clock: Clock, alice: StubUser) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, "không")
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    assert not [d for _, d in bot.buttons(alice.id) if d.startswith("ev:q:")]
+    await bot.say(alice, "4")  # not a button here: which words are answers
+    assert bot.t("rsvp.answer_hint") in bot.texts(alice.id)
+    await bot.press(alice, f"ev:q:{EVENT_ID}")  # an old screen's button, the seat given up
+    assert bot.last_text(alice.id) == bot.t("rsvp.files_no_seat", title=TITLE)
+    assert not bot.stub.sent(alice.id, "sendDocument")
+
+
+async def test_after_checking_in_the_answer_is_final(
+    bot: Harness, clock: Clock, alice: StubUser, admin: StubUser
+) -> None:
+    (code,) = await setup(bot, rsvp_deadline=STARTS - timedelta(minutes=10))
+    await accept(bot, alice, code)
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    old_screen = bot.last_keyboard_message(alice.id)
+    await bot.say(alice, "/cancel")
+    clock.now = STARTS - timedelta(minutes=30)
+    bot.services.events.clock = clock
+    saved = await row(bot, alice)
+    assert saved is not None
+    await bot.say(admin, f"/checkin {saved['checkin_code']}")
+    assert bot.t("checkin.ok", name="Nguyễn Văn An") in bot.last_text(admin.id)
+
+    await bot.press(alice, data_of(bot, alice, f"ev:a:{EVENT_ID}:n:"), message=old_screen)
+    assert bot.last_text(alice.id) == bot.t("rsvp.checked_in_final")
+    after = await row(bot, alice)
+    assert after is not None and (after["answer"], after["seat"]) == ("yes", "confirmed")
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    assert bot.last_text(alice.id).endswith(bot.t("rsvp.checked_in_final"))
+    assert bot.buttons(alice.id) == [(f"📎 {bot.t('rsvp.btn.files')}", f"ev:q:{EVENT_ID}")]
+    assert await state(bot, alice) is None
+    await bot.say(alice, f"/start rsvp_{code}")  # the invitation's link again: the same
+    assert bot.last_text(alice.id).endswith(bot.t("rsvp.checked_in_final"))
     assert await state(bot, alice) is None
 
 

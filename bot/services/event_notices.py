@@ -66,5 +66,7 @@ class EventNotices:
                 parts.append(t("events.changed_map", url=event.map_url))
             if rsvp.seat is Seat.WAITLISTED:
                 parts.append(t("events.changed_waitlisted"))
+            elif rsvp.seat is Seat.CONFIRMED:  # the calendar file they imported is out of date
+                parts.append(t("events.changed_files"))
             notices.append((rsvp.user_id, "\n".join(parts)))
         return notices

@@ -310,7 +310,8 @@ class EventService:
     ) -> tuple[Event, Invitee]:
         """Open an invitation by its code: bind it to this account (the first to redeem it).
         The person's conversation moves in the same transaction: to ``state_if_open`` while the
-        event takes answers, else to ``state_if_closed`` (``KEEP``: it stays where it is)."""
+        event takes answers from them, else to ``state_if_closed`` (``KEEP``: it stays where it
+        is); after check-in at the door their answer is final."""
         code = rules.normalise_code(text)
         if code is None:
             raise EventError("rsvp.code_invalid")
@@ -327,7 +328,10 @@ class EventService:
                 raise EventError("rsvp.code_expired")
             await sql.bind_invitee(step.conn, found.id, user.user_id)
             bound = await sql.invitee(step.conn, found.id)
-            step.state = state_if_open if event.open_for_answers(self.now()) else state_if_closed
+            answered = await sql.rsvp_of(step.conn, event.id, user.user_id)
+            final = answered is not None and answered.checked_in_at is not None
+            open_ = event.open_for_answers(self.now()) and not final
+            step.state = state_if_open if open_ else state_if_closed
         assert bound is not None
         return event, bound
 
@@ -364,6 +368,8 @@ class EventService:
             if event.mode == "invitation" and invitee is None:
                 raise EventError("rsvp.invitation_only")
             existing = await sql.rsvp_of(conn, event_id, user.user_id)
+            if existing is not None and existing.checked_in_at is not None:
+                raise EventError("rsvp.checked_in_final")  # they came: the answer is history
             who = details or _details_of(user, invitee, existing)
             if who.group_id is not None and event.group(who.group_id) is None:
                 raise InvalidInput("group_unknown")
