@@ -245,6 +245,20 @@ def test_match_choice_label_any_case_and_diacritics(labels: list[str], data: st.
     _check_label(labels, data.draw(st.integers(0, len(labels) - 1)))
 
 
+def test_match_choice_a_shown_label_wins_over_another_choices_id() -> None:
+    """Events listed by title, typed by title or id: the title "Hội nghị 2025" picks its
+    event even though another event's id is "hoi-nghi-2025"."""
+    choices = [
+        Choice("hoi-nghi-2025", ("Hội nghị tuyên dương 2026", "hoi-nghi-2025")),
+        Choice("hn-b", ("Hội nghị 2025", "hn-b")),
+    ]
+    assert match_choice("Hội nghị 2025", choices) == "hn-b"
+    assert match_choice("hoi nghi 2025", choices) == "hn-b"  # the title, without accents
+    assert match_choice("hoi-nghi-2025", choices) == "hoi-nghi-2025"  # the id, as written
+    assert match_choice("HN-B", choices) == "hn-b"
+    assert match_choice("Hội nghị tuyên dương 2026", choices) == "hoi-nghi-2025"
+
+
 def test_match_choice_unit_labels() -> None:
     labels = list(load_units())
     assert _usable(labels)

@@ -157,6 +157,24 @@ async def test_stats_event_typed_by_its_number(
     assert await bot.state(admin, "rsvp_office") is None
 
 
+async def test_stats_event_typed_by_its_title_not_another_events_id(
+    bot: Harness, admin: StubUser
+) -> None:
+    """The title «Hội nghị hoi-nghi-a 2025» typed without accents is that event, even though
+    another event's id reads the same once folded; that id typed as written is the other."""
+    await bot.services.events.save(make_event("hoi-nghi-hoi-nghi-a-2025", days=20))
+    await bot.services.events.save(make_event("hn-b", days=21, title="Hội nghị hoi-nghi-a 2025"))
+    for typed, title in (
+        ("hoi nghi hoi nghi a 2025", "Hội nghị hoi-nghi-a 2025"),
+        ("hoi-nghi-hoi-nghi-a-2025", "Hội nghị hoi-nghi-hoi-nghi-a-2025"),
+    ):
+        await bot.say(admin, "/rsvp_stats")
+        mark = bot.mark()
+        await bot.say(admin, typed)
+        summary = bot.texts_since(mark, admin.id)[0]
+        assert summary.startswith(f"<b>Số liệu đăng ký</b> – {title}\n"), summary
+
+
 def test_chart_alone_with_groups_and_english_labels() -> None:
     translator = Translator.load()
     asked: list[str] = []

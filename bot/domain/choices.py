@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.domain.text import fold
+from bot.domain.text import clean, fold
 
 FUZZY_CUTOFF = 85.0
 
@@ -46,9 +46,11 @@ def _without_politeness(folded: str) -> str:
 def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     """Return the value of the choice ``text`` designates, or ``None``.
 
-    ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared
-    without accents or case to every label and alias: exactly first, then as the first words of
-    exactly one label, then fuzzily (typos, word order) when one choice is clearly the best.
+    ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared to
+    every label and alias: exactly as written (but for case) first, then without accents or
+    punctuation, then as the first words of exactly one label, then fuzzily (typos, word order)
+    when one choice is clearly the best. In the exact stages a label shown on the screen (a
+    choice's first) wins over another choice's other labels and aliases.
     Each stage also tries the text without the politeness around it («dạ có», «vâng ạ»)
     before the next, looser one: "vâng ạ" is «vâng», not fuzzily «vắng mặt».
     """
@@ -60,12 +62,22 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
         return choices[index - 1].value if 1 <= index <= len(choices) else None
     polite = _without_politeness(folded)
     forms = [folded] if not polite or polite == folded else [folded, polite]
-    candidates: list[tuple[str, str]] = []
+    # (rank of the label in its choice, label as written, folded, value); sorted by rank: a
+    # label shown (a choice's first) before another choice's other labels and aliases.
+    ranked: list[tuple[int, str, str, str]] = []
     for choice in choices:
-        for label in (*choice.labels, *choice.aliases):
+        for rank, label in enumerate((*choice.labels, *choice.aliases)):
             key = fold(label)
             if key:
-                candidates.append((key, choice.value))
+                ranked.append((rank, clean(label).casefold(), key, choice.value))
+    ranked.sort(key=lambda item: item[0])
+    # Exactly as written (accents, dashes): "hoi-nghi-2025" is the event with that id...
+    typed = clean(text).casefold()
+    for _, written, _, value in ranked:
+        if written == typed:
+            return value
+    # ...then once folded: "hoi nghi 2025" is the event titled «Hội nghị 2025».
+    candidates = [(key, value) for _, _, key, value in ranked]
     for form in forms:
         for key, value in candidates:
             if key == form:
