@@ -212,7 +212,10 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         flows = services.flows
 
         async def before(update: Update) -> bool:
-            return not await flows.is_processed(update.update_id)
+            if await flows.is_processed(update.update_id):
+                await flows.drop_received(update.update_id)  # delivered again: stored again
+                return False
+            return True
 
         persistence = app.persistence
         assert isinstance(persistence, SQLitePersistence)

@@ -80,7 +80,18 @@ async def latest_processed(conn: aiosqlite.Connection) -> int | None:
     return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
+async def drop_received(conn: aiosqlite.Connection, update_id: int) -> None:
+    """Forget a stored update that will not be processed (it was before: delivered again)."""
+    await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
+
 async def prune_processed(conn: aiosqlite.Connection, older_than_iso: str) -> int:
+    """Forget the ids of updates processed before ``older_than_iso``. Stored updates already
+    processed go first (a delivery seen again left one): once its id is forgotten, such a row
+    would look unprocessed and be replayed at the next start."""
+    await conn.execute(
+        "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM processed_updates)"
+    )
     cur = await conn.execute(
         "DELETE FROM processed_updates WHERE processed_at < ?", (older_than_iso,)
     )

@@ -137,6 +137,33 @@ async def test_received_updates_survive_a_crash_before_processing(
     )
 
 
+async def test_an_update_delivered_again_leaves_nothing_to_replay(
+    bot: Harness, alice: StubUser
+) -> None:
+    """A processed update delivered again is stored, skipped and its stored copy dropped; and
+    pruning the ids of processed updates first drops any copy left, which would otherwise look
+    unprocessed once its id is forgotten and be replayed (an old message answered again)."""
+    assert bot.app is not None
+    update_json = await bot.say(alice, "/help")
+    update = Update.de_json(update_json, bot.app.bot)
+    await bot.app.update_queue.put(update)  # delivered again: stored as it arrives
+    assert await bot.db_value("SELECT count(*) FROM inbox") == 1
+    mark = bot.mark()
+    await bot.feed(update_json)
+    assert bot.texts_since(mark, alice.id) == []
+    assert await bot.db_value("SELECT count(*) FROM inbox") == 0
+
+    # A copy left behind (by a version before this fix, say), then a prune of every id.
+    await bot.app.update_queue.put(update)
+    bot.app.update_queue.get_nowait()
+    assert await bot.db_value("SELECT count(*) FROM inbox") == 1
+    await bot.services.flows.prune("9999-01-01T00:00:00")
+    assert await bot.db_value("SELECT count(*) FROM inbox") == 0
+    assert await bot.db_value("SELECT count(*) FROM processed_updates") == 0
+    await bot.restart(crash=True)
+    assert bot.app is not None and bot.app.update_queue.empty()
+
+
 async def test_flood_limits_and_network_errors_are_retried(tmp_path: Path, alice: StubUser) -> None:
     harness = await Harness(make_settings(tmp_path), rate_limiter=True).start()
     try:

@@ -168,6 +168,11 @@ class FlowService:
         async with self.db.transaction() as conn:
             await flow_sql.receive_many(conn, items)
 
+    async def drop_received(self, update_id: int) -> None:
+        """An update delivered again after it was processed: its stored copy is not needed."""
+        async with self.db.transaction() as conn:
+            await flow_sql.drop_received(conn, update_id)
+
     async def unprocessed(self) -> list[str]:
         async with self.db.read() as conn:
             return await flow_sql.unprocessed(conn)
