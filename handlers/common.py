@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -37,6 +38,15 @@ LANGUAGE_CHOICES = (
     Choice("vi", ("Tiếng Việt",), aliases=("vi", "viet", "vietnamese", "tieng viet")),
     Choice("en", ("English",), aliases=("en", "eng", "tieng anh", "anh")),
 )
+# Buttons that only show or send something (the filled form, a seat's QR code and calendar
+# file): they work in the middle of any flow, which goes on where it was.
+READ_ONLY_BUTTONS = re.compile(r"^(ini:docx:\d+|ev:q:[a-z0-9][a-z0-9-]{1,47})$")
+
+
+def _not_read_only(data: object) -> bool:
+    return not (isinstance(data, str) and READ_ONLY_BUTTONS.match(data))
+
+
 # /language typed inside a flow: its buttons, whose typed form ("2", "English") is taken by
 # :func:`typed_language_inside` right after, before the flow's step (where "2" may be an answer).
 LANGUAGE_INSIDE = Screen("language_inside", ttl=10 * 60)
@@ -255,7 +265,8 @@ def flow_fallbacks(
         handlers.append(CommandHandler(list(resume_commands), explain(N_("flow.resumed"))))
     handlers += [
         MessageHandler(filters.COMMAND, explain(N_("flow.busy"))),
-        CallbackQueryHandler(stale_button),
+        # Any other button is stale here; a read-only one goes on to its own handler.
+        CallbackQueryHandler(stale_button, pattern=_not_read_only),
         MessageHandler(filters.ALL, explain(N_("error.expect_text"))),
     ]
     return handlers

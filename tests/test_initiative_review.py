@@ -713,6 +713,18 @@ async def test_amend_button_only_when_changes_are_requested(
     ]
     assert status(bot, Status.NEEDS_CHANGES) in detail
 
+    # While amending, the filled form of the earlier screen still downloads (read-only: the
+    # amendment goes on where it was).
+    screen = bot.last_keyboard_message(alice.id)
+    await bot.press(alice, f"ini:amend:{item.id}", message=screen)
+    amending = await bot.state(alice, "initiative")
+    assert amending is not None
+    documents = len(bot.stub.sent(alice.id, "sendDocument"))
+    await bot.press(alice, f"ini:docx:{item.id}", message=screen)
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 1
+    assert await bot.state(alice, "initiative") == amending
+    await bot.say(alice, "/cancel")
+
     # Amended and resubmitted: back in the queue; the old comment is history now.
     await resubmit(bot, alice, item.id)
     detail = await shown(bot, alice.id, bot.say(alice, f"/my_initiatives {item.number}"))

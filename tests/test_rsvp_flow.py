@@ -539,6 +539,11 @@ async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
     await bot.say(alice, "1")
     await bot.say(alice, "mã QR")  # typed after the screen without answer buttons
     assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 3
+    await bot.say(alice, "/hoi")  # in another flow (asked for a question): it still works
+    assert await bot.state(alice, "ask") is not None
+    await bot.press(alice, f"ev:q:{EVENT_ID}")
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 4
+    assert await bot.state(alice, "ask") is not None
 
 
 async def test_no_files_without_a_seat(bot: Harness, clock: Clock, alice: StubUser) -> None:
