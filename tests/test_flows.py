@@ -476,6 +476,19 @@ async def test_forget_me_deletes_personal_data(
     assert bot.texts(alice.id)[-2] == bot.t("start.welcome")
 
 
+async def test_a_negated_answer_never_erases(bot: Harness, alice: StubUser) -> None:
+    """«đừng xóa…», «k đồng ý», «chưa xóa» are not «Xóa»: asked again, nothing erased."""
+    await register(bot, alice)
+    await bot.say(alice, "/forget_me")
+    for typed in ("đừng xóa dữ liệu của tôi", "dung xoa du lieu cua toi", "k đồng ý", "chưa xóa"):
+        await bot.say(alice, typed)
+        assert await bot.state(alice, "forget") == "confirm", typed
+    assert await bot.db_value("SELECT count(*) FROM users WHERE user_id=?", alice.id) == 1
+    await bot.say(alice, "ko")  # «không»: kept
+    assert bot.last_text(alice.id) == bot.t("forget.kept")
+    assert await bot.db_value("SELECT count(*) FROM users WHERE user_id=?", alice.id) == 1
+
+
 # --- restarts, crashes and redelivery ----------------------------------------------------------
 
 

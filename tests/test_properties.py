@@ -259,6 +259,31 @@ def test_match_choice_a_shown_label_wins_over_another_choices_id() -> None:
     assert match_choice("Hội nghị tuyên dương 2026", choices) == "hoi-nghi-2025"
 
 
+def test_match_choice_a_negation_never_picks_the_positive_label() -> None:
+    recognise = Choice("yes", ("Công nhận",), ("cong nhan",))
+    refuse = Choice("no", ("Không công nhận",))
+    erase = Choice("erase", ("Xóa dữ liệu của tôi",), ("xoa", "dong y"))
+    choices = [recognise, refuse, erase]
+    for typed in ("k công nhận", "ko cong nhan", "không công nhận ạ", "khg cong nhan"):
+        assert match_choice(typed, choices) == "no", typed
+    for typed in ("đừng xóa dữ liệu của tôi", "k đồng ý", "chưa xóa", "don't erase", "not xoa"):
+        assert match_choice(typed, choices) is None, typed
+    assert match_choice("cong nhn", choices) == "yes"  # a typo is still forgiven
+    assert match_choice("xóa dữ liệu", choices) == "erase"
+
+
+@given(st.sampled_from(("k", "ko", "không", "đừng", "chưa")), st.lists(_VI_LABEL, min_size=1))
+def test_match_choice_a_negated_label_is_never_that_label(word: str, labels: list[str]) -> None:
+    """Any label (without a negation of its own) with "k"/"đừng"/"chưa" before it does not
+    pick that label."""
+    assume(_usable(labels))
+    choices = _choices(labels)
+    for index, label in enumerate(labels):
+        if {"khong", "dung", "chua", "k", "ko"} & set(fold(label).split()):
+            continue
+        assert match_choice(f"{word} {label}", choices) != f"v{index + 1}", label
+
+
 def test_match_choice_unit_labels() -> None:
     labels = list(load_units())
     assert _usable(labels)

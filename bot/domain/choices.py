@@ -33,6 +33,21 @@ _POLITE_BEFORE = ("da ",)
 _POLITE_AFTER = (" a", " nhe", " nha")
 
 
+# "k", "ko"... are «không» as people type it: "k đồng ý" is «không đồng ý».
+_NOT_SHORT = frozenset({"k", "ko", "kg", "khg", "hok"})
+# Words that turn an answer around: a label is picked loosely (by its first words, or fuzzily)
+# only if it has the text's own: "k công nhận" or "đừng xóa" (folded «dung») never picks
+# «Công nhận» or «Xóa», and "chưa xác nhận" never «Xác nhận».
+_NEGATIONS = frozenset({"khong", "dung", "chua", "not", "dont", "don", "never", "no"})
+
+
+def _expand(folded: str) -> str:
+    words = folded.split()
+    if not _NOT_SHORT.intersection(words):
+        return folded
+    return " ".join("khong" if word in _NOT_SHORT else word for word in words)
+
+
 def _without_politeness(folded: str) -> str:
     for before in _POLITE_BEFORE:
         if folded.startswith(before):
@@ -60,6 +75,7 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     if is_number(folded):
         index = int(folded)
         return choices[index - 1].value if 1 <= index <= len(choices) else None
+    folded = _expand(folded)
     polite = _without_politeness(folded)
     forms = [folded] if not polite or polite == folded else [folded, polite]
     # (rank of the label in its choice, label as written, folded, value); sorted by rank: a
@@ -67,7 +83,7 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     ranked: list[tuple[int, str, str, str]] = []
     for choice in choices:
         for rank, label in enumerate((*choice.labels, *choice.aliases)):
-            key = fold(label)
+            key = _expand(fold(label))
             if key:
                 ranked.append((rank, clean(label).casefold(), key, choice.value))
     ranked.sort(key=lambda item: item[0])
@@ -83,16 +99,25 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
             if key == form:
                 return value
     forms = [form for form in forms if len(form) >= 3]
+    loose = {form: _same_negations(form, candidates) for form in forms}
     for form in forms:
         # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi".
-        prefixed = {value for key, value in candidates if key.startswith(form + " ")}
+        prefixed = {value for key, value in loose[form] if key.startswith(form + " ")}
         if len(prefixed) == 1:
             return prefixed.pop()
     for form in forms:
-        found = _similar(form, candidates)
+        found = _similar(form, loose[form])
         if found is not None:
             return found
     return None
+
+
+def _same_negations(form: str, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The candidates that have every negation word of ``form`` (all, when it has none)."""
+    negations = _NEGATIONS.intersection(form.split())
+    if not negations:
+        return candidates
+    return [(key, value) for key, value in candidates if negations.issubset(key.split())]
 
 
 def _similar(folded: str, candidates: list[tuple[str, str]]) -> str | None:
