@@ -6,10 +6,14 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from bot.domain.choices import Choice
+from bot.services.broadcasts import Notify
 from bot.services.container import Services
+from bot.services.events import Released
+from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import keyboard, send
 from handlers.common import END, TEXT, NotInFlow, choice_of, flow_fallbacks, ref
+from handlers.rsvp import promoted_notices
 
 FLOW = "forget"
 CONFIRM = "confirm"
@@ -40,7 +44,19 @@ async def on_answer(update: Update, context: BotContext) -> int | None:
         await send(update, context, context.t("forget.kept"))
         return END
     user_id = context.user_id
-    await context.services.users.forget(ref(update), user_id)
+    services = context.services
+    # One transaction: their seats go to the waiting list (the people promoted are told),
+    # then everything about them is erased.
+    notify: Notify[Released] = services.broadcasts.notices(
+        lambda released: promoted_notices(services, released.event, released.promoted)
+    )
+    await services.users.forget(
+        ref(update),
+        user_id,
+        before=lambda conn: services.events.release_seats(conn, user_id, notify),
+    )
+    if notify.queued.chats:
+        wake_outbox(context.application)
     # Drop the framework's in-memory copies too (their rows are already deleted).
     context.application.drop_user_data(user_id)
     if update.effective_chat is not None:

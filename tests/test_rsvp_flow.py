@@ -712,6 +712,28 @@ async def test_waitlist_and_promotion_told_in_english(
     assert "Check-in code" in str(calendar_of(bot, bob)["DESCRIPTION"])
 
 
+async def test_a_seat_of_someone_who_erases_their_data_goes_to_the_waiting_list(
+    bot: Harness, clock: Clock, alice: StubUser, bob: StubUser
+) -> None:
+    codes = await setup(bot, people=2, capacity=1, groups=())
+    await accept(bot, alice, codes[0])
+    await accept(bot, bob, codes[1])
+    await bot.say(alice, "/forget_me")
+    mark = bot.mark()
+    await bot.press(alice, "fg:yes")
+    assert await row(bot, alice) is None  # erased
+    bob_row = await row(bot, bob)
+    assert bob_row is not None and bob_row["seat"] == "confirmed"
+    await bot.deliver()
+    (told,) = bot.texts_since(mark, bob.id)
+    assert told.startswith(bot.t("rsvp.promoted", "en", title=TITLE) + "\n\n")
+    assert f"<code>{bob_row['checkin_code']}</code>" in told
+    reminders = await bot.db_value(
+        "SELECT count(*) FROM reminders WHERE rsvp_id = ?", bob_row["id"]
+    )
+    assert reminders == 2
+
+
 async def test_notices_to_someone_who_blocked_the_bot(
     bot: Harness, clock: Clock, bob: StubUser
 ) -> None:

@@ -81,6 +81,14 @@ class Answered:
 
 
 @dataclass(frozen=True)
+class Released:
+    """A seat given up by a person who erased their data, and who got it from the waitlist."""
+
+    event: Event
+    promoted: list[Rsvp] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Saved:
     event: Event
     created: bool
@@ -426,6 +434,26 @@ class EventService:
             if notify is not None:
                 await notify(conn, answered)
         return answered
+
+    async def release_seats(
+        self, conn: aiosqlite.Connection, user_id: int, notify: Notify[Released] | None = None
+    ) -> None:
+        """A person erasing their data (in that transaction, ``conn``, before their rows go):
+        each seat they hold at an event not over yet goes to the waiting list, as if they had
+        answered "no"; ``notify`` queues what the people promoted are told."""
+        now = self.now()
+        for rsvp in await sql.rsvps_of_user(conn, user_id):
+            if rsvp.seat is not Seat.CONFIRMED:
+                continue
+            event = await sql.get_event(conn, rsvp.event_id)
+            if event is None or event.ends_at <= now:
+                continue
+            await sql.update_rsvp(conn, rsvp.id, {"seat": Seat.NONE.value})
+            await sql.drop_reminders(conn, rsvp.id)
+            counts = await sql.confirmed_by_group(conn, event.id)
+            promoted = await self._promote(conn, event, counts)
+            if promoted and notify is not None:
+                await notify(conn, Released(event, promoted))
 
     async def _promote(
         self, conn: aiosqlite.Connection, event: Event, counts: dict[str | None, int]

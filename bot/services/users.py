@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -200,10 +200,19 @@ class UserService:
             consent and consent["accepted"] and consent["notice_version"] == CONSENT_NOTICE_VERSION
         )
 
-    async def forget(self, ref: StepRef, user_id: int) -> None:
+    async def forget(
+        self,
+        ref: StepRef,
+        user_id: int,
+        *,
+        before: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
+    ) -> None:
         """Delete the person's personal data: profile, Telegram names, language, roles, consent
-        records, drafts and stored conversation data (every flow of theirs ends)."""
+        records, drafts and stored conversation data (every flow of theirs ends). ``before``
+        runs first in the same transaction (their seats go to the waiting list)."""
         async with self.flows.step(ref, "forget") as step:
+            if before is not None:
+                await before(step.conn)
             await user_sql.erase(step.conn, user_id)
         self.flows.states.drop_user(user_id)
         self._store(user_id, None)
