@@ -101,6 +101,15 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
     elif state == "position":
         await send(update, context, context.t("onboarding.ask_position"))
     elif state == "phone":
+        current = await _current_phone(context)
+        if current:  # editing a number: keep it (as "Bỏ qua" would mean) or remove it
+            rows = [
+                [(context.t("onboarding.keep"), "pf:keep")],
+                [(context.t("onboarding.remove_phone"), "pf:skip")],
+            ]
+            text = context.t("onboarding.ask_phone_edit", phone=current)
+            await send(update, context, text, keyboard(rows))
+            return
         rows = [[(context.t("onboarding.skip"), "pf:skip")]]
         await send(update, context, context.t("onboarding.ask_phone"), keyboard(rows))
     elif state == flow.CONFIRM:
@@ -233,24 +242,45 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
     return await _answer(update, context, "unit", value)
 
 
+async def _current_phone(context: BotContext) -> str | None:
+    """The number on the profile while the profile is being edited (``None`` in onboarding)."""
+    services = context.services
+    if (await services.profile.draft(context.user_id)).get("mode") != "edit":
+        return None
+    user = await services.users.get(context.user_id)
+    return user.profile.phone if user is not None else None
+
+
 async def on_phone(update: Update, context: BotContext) -> str | int | None:
+    """A number, or the buttons: "Bỏ qua" (onboarding); "Giữ nguyên" / "Xóa số điện thoại"
+    when editing a number (there "bỏ qua" keeps it: nothing typed is lost by a skip)."""
+    current = await _current_phone(context)
     if update.callback_query is not None:
         await acknowledge(update)
-        return await _answer(update, context, "phone", "")
+        keep = update.callback_query.data == "pf:keep" and current
+        return await _answer(update, context, "phone", current if keep else None)
     text = text_of(update)
-    skip = Choice(
-        "skip",
-        context.labels("onboarding.skip"),
-        aliases=("bo qua", "khong co", "khong", "skip", "no", "-"),
-    )
-    if pick(text, [skip]) == "skip":  # also "1", the number of the button
-        return await _answer(update, context, "phone", "")
+    if current:
+        choices = [
+            Choice("keep", context.labels("onboarding.keep"), KEEP_PHONE_WORDS),
+            Choice("remove", context.labels("onboarding.remove_phone"), REMOVE_PHONE_WORDS),
+        ]
+    else:
+        choices = [Choice("remove", context.labels("onboarding.skip"), SKIP_PHONE_WORDS)]
+    picked = pick(text, choices)  # also the buttons' numbers
+    if picked is not None:
+        return await _answer(update, context, "phone", current if picked == "keep" else None)
     try:
         value = rules.parse_phone(text)
     except rules.InvalidInput as exc:
         await send(update, context, context.t(f"error.{exc.code}", **exc.params))
         return None
     return await _answer(update, context, "phone", value)
+
+
+SKIP_PHONE_WORDS = ("bo qua", "khong co", "khong", "skip", "no", "-")
+KEEP_PHONE_WORDS = ("giu nguyen", "giu", "khong doi", "bo qua", "skip", "keep", "-")
+REMOVE_PHONE_WORDS = ("xoa", "xoa so", "xoa sdt", "remove", "delete", "khong co")
 
 
 async def _field_menu(
@@ -315,7 +345,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
             ],
             "position": [MessageHandler(TEXT, _text_step("position"))],
             "phone": [
-                CallbackQueryHandler(on_phone, pattern=r"^pf:skip$"),
+                CallbackQueryHandler(on_phone, pattern=r"^pf:(skip|keep)$"),
                 MessageHandler(TEXT, on_phone),
             ],
             flow.CONFIRM: [

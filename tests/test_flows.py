@@ -193,6 +193,32 @@ async def test_profile_edit_saves_at_once(bot: Harness, alice: StubUser) -> None
     assert await bot.state(alice, "profile") is None
 
 
+async def test_editing_the_phone_keeps_it_unless_removed(bot: Harness, alice: StubUser) -> None:
+    """Editing a saved number: "bỏ qua" or «Giữ nguyên» keeps it (a change of mind loses
+    nothing); «Xóa số điện thoại» (pressed, or "xóa") removes it."""
+    await register(bot, alice)
+    await bot.say(alice, "/profile")
+    await bot.say(alice, "sửa số điện thoại")
+    await bot.say(alice, "0912.000.111")
+    phone = "SELECT phone FROM users WHERE user_id=?"
+    for keep in ("bỏ qua", "giữ nguyên", "1", "pf:keep"):
+        await bot.say(alice, "sửa số điện thoại")
+        assert bot.last_text(alice.id) == bot.t("onboarding.ask_phone_edit", phone="0912000111")
+        if keep.startswith("pf:"):
+            await bot.press(alice, keep)
+        else:
+            await bot.say(alice, keep)
+        assert await bot.db_value(phone, alice.id) == "0912000111", keep
+        assert await bot.state(alice, "profile") == "edit"
+    await bot.say(alice, "sửa số điện thoại")
+    await bot.say(alice, "xóa")
+    assert await bot.db_value(phone, alice.id) is None
+    await bot.say(alice, "sửa số điện thoại")  # no number now: the question of onboarding
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_phone")
+    await bot.press(alice, "pf:skip")
+    assert await bot.db_value(phone, alice.id) is None
+
+
 async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await bot.say(alice, "ho so")
@@ -632,4 +658,4 @@ async def test_typed_number_of_the_skip_button(bot: Harness, alice: StubUser) ->
     await to_step(bot, alice, "phone")
     await bot.say(alice, "1")  # [1] Bỏ qua
     assert await bot.state(alice, "profile") == "confirm"
-    assert (await bot.services.profile.draft(alice.id))["phone"] == ""
+    assert (await bot.services.profile.draft(alice.id))["phone"] is None
