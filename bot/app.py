@@ -113,6 +113,13 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         group=-6,
     )
 
+    # -5: likewise right after the confirmation that an office answer was relayed ("1", "lưu":
+    # save it as a curated entry).
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, office.typed_save),
+        group=-5,
+    )
+
     # 0, first: a person in the middle of a flow goes straight to that flow's steps (only
     # what one of its steps takes; everything else keeps the order below: bot/tg/active_flow).
     app.add_handler(active_flow)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -36,6 +37,7 @@ from bot.services import knowledge as kb
 from bot.services.container import Services
 from bot.services.knowledge import OfficeQuestion
 from bot.tg.context import BotContext
+from bot.tg.screen import Option, Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
     END,
@@ -69,6 +71,9 @@ IMPORT_ERRORS = {
     "download": N_("kb.error.download"),
 }
 SAVE_ALIASES = ("luu", "lưu", "luu lai", "save", "faq")
+# The confirmation that an answer was relayed, in a private chat: its "save as FAQ" button
+# typed right after ("1", "lưu", its label). (In the office group: a reply "lưu" to it.)
+SAVE_SCREEN = Screen("office_save_faq", ttl=30 * 60)
 KB_ADD_CAPTION = r"^/kb_add(?:@\w+)?(?:\s|$)"
 
 
@@ -217,6 +222,31 @@ async def _record_answer(update: Update, context: BotContext, question_id: int, 
     sent = await send(update, context, text + "\n\n" + context.t("kb.office.save_hint"), markup)
     if sent is not None:  # a reply "lưu" to it saves the entry (typed form of the button)
         await services.knowledge.link_office_message(question.id, sent.chat_id, sent.message_id)
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE and context.user_data is not None:
+            labels = (*context.labels("kb.office.save_faq_button"), *SAVE_ALIASES)
+            SAVE_SCREEN.remember(context.user_data, [Option(f"kb:faq:{question.id}", labels)])
+
+
+async def typed_save(update: Update, context: BotContext) -> None:
+    """Before the flows and the main menu (private chats): right after the confirmation that
+    an answer was relayed, "1", "lưu" or the button's label saves it as a curated entry (not
+    the main menu's "1"). Any other message ends that."""
+    data = context.user_data
+    if update.message is None or not SAVE_SCREEN.options(data):
+        return
+    if context.services.states.active(BotContext.key_of(update)) is not None:
+        SAVE_SCREEN.end(data)
+        return
+    resolved = SAVE_SCREEN.resolve(data, text_of(update))
+    if resolved.kind is not Typed.PICKED or resolved.data is None:
+        SAVE_SCREEN.end(data)  # "2" is the menu's: one button here
+        return
+    if not _is_admin(context):  # no longer an admin since
+        await send(update, context, context.t("admin.denied"))
+        raise ApplicationHandlerStop
+    await _save_faq(update, context, int(resolved.data.rsplit(":", 1)[1]))
+    raise ApplicationHandlerStop
 
 
 async def _relay(context: BotContext, question: OfficeQuestion) -> bool:

@@ -172,6 +172,23 @@ async def test_reply_command(bot: Harness, alice: StubUser, admin: StubUser) -> 
     assert [e.answer for e in entries] == ["Dòng một\nDòng <hai>"]
 
 
+@pytest.mark.parametrize("typed", ["1", "lưu", "Lưu thành câu hỏi thường gặp"])
+async def test_save_as_faq_typed_right_after_the_confirmation(
+    bot: Harness, alice: StubUser, admin: StubUser, typed: str
+) -> None:
+    """In a private chat the button's number or label, typed right after, saves the entry (a
+    "1" used to open the initiative form: the main menu's 1st item)."""
+    await ask_unanswerable(bot, alice)
+    await bot.press(alice, "kb:office")
+    await bot.say(admin, "/reply 1 Anh/chị liên hệ phòng Kế hoạch.")
+    await bot.say(admin, typed)
+    assert bot.last_text(admin.id).startswith(bot.t("kb.office.faq_saved", id=1).split("(")[0])
+    assert len(await bot.services.knowledge.faq_entries()) == 1
+    assert await bot.db_value("SELECT count(*) FROM drafts WHERE user_id = ?", admin.id) == 0
+    await bot.say(admin, "1")  # the screen is over: the main menu's again
+    assert len(await bot.services.knowledge.faq_entries()) == 1
+
+
 async def test_questions_lists_the_unanswered_ones(
     bot: Harness, alice: StubUser, bob: StubUser, admin: StubUser
 ) -> None:
