@@ -757,9 +757,12 @@ async def review_detail(update: Update, context: BotContext, initiative_id: int)
     blocks += _field_blocks(context, item, confidential=admin)
     blocks.append(_attachments_block(context, item))
     blocks.append(_history_block(context, await services.initiatives.history(item.id)))
+    own = item.submitter_id == context.user_id  # decided by someone else: no decision buttons
+    if own and REVIEW_MOVES.get(item.status):
+        blocks.append(context.t("review.own"))
     rows = [
         [_button(context, MOVE_LABELS[to], f"rv:m:{item.id}:{to.value}")]
-        for to in REVIEW_MOVES.get(item.status, ())
+        for to in (() if own else REVIEW_MOVES.get(item.status, ()))
     ]
     if item.attachments:
         rows.append([_button(context, N_("review.btn.files"), f"rv:a:{item.id}")])
@@ -821,8 +824,8 @@ async def _refused(
 ) -> None:
     """The service refused the move: the initiative is gone, or its status changed since the
     button was shown (someone else decided first)."""
-    if exc.code == "review.denied":  # the role was revoked meanwhile
-        await send(update, context, context.t("review.denied"))
+    if exc.code in ("review.denied", "review.own"):  # the role was revoked meanwhile; theirs
+        await send(update, context, context.t(exc.code))
         return
     if exc.code != "review.bad_move":
         await send(update, context, context.t("initiative.not_found"))
@@ -1117,6 +1120,9 @@ async def begin_comment(update: Update, context: BotContext) -> str | int:
     item = await context.services.initiatives.get(int(ident))
     if item is None:
         await send(update, context, context.t("initiative.not_found"))
+        return END
+    if item.submitter_id == context.user_id:
+        await _refused(update, context, InitiativeError("review.own"), item, to)
         return END
     if to not in REVIEW_MOVES.get(item.status, ()):
         await _refused(

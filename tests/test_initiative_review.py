@@ -12,7 +12,7 @@ import pytest
 from bot.domain.initiative import Initiative, Status
 from bot.services.broadcasts import Notice, Notify, Queued
 from bot.services.flows import StepRef
-from bot.services.initiatives import Moved
+from bot.services.initiatives import InitiativeError, Moved
 from bot.tg.commands import command_list
 from bot.tg.stub_api import JSON, StubUser
 from handlers import menu
@@ -428,6 +428,31 @@ async def test_people_who_may_not_review_see_and_change_nothing(
     assert not any("Bí mật" in text for text in bot.texts(bob.id))
     assert (await row(bot, item.id))["status"] == "submitted"  # type: ignore[index]
     assert len(await history(bot, item.id)) == 1
+
+
+async def test_nobody_reviews_their_own_initiative(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """A reviewer who submitted it sees no decision buttons and says why; a press or a typed
+    decision is refused, and the status stays."""
+    await office(bot, admin)
+    item = await submit_initiative(bot, alice)
+    await bot.say(admin, f"/grant {alice.id} reviewer")
+    detail = await shown(bot, alice.id, bot.say(alice, f"/review {item.number}"))
+    assert bot.t("review.own") in detail
+    assert not [d for d in data_of(bot, alice.id) if d.startswith("rv:m:")]
+    await bot.press(alice, f"rv:m:{item.id}:reviewing")
+    assert bot.last_text(alice.id) == bot.t("review.own")
+    await bot.say(alice, f"/review {item.number}")
+    await bot.say(alice, "công nhận")
+    assert await bot.db_value("SELECT status FROM initiatives WHERE id = ?", item.id) == "submitted"
+    with pytest.raises(InitiativeError):
+        user = await bot.services.users.require(alice.id)
+        step = StepRef(10**9, (alice.id, alice.id))
+        await bot.services.initiatives.review(step, user, item.id, Status.REVIEWING)
+    # Someone else decides as usual.
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    assert await bot.db_value("SELECT status FROM initiatives WHERE id = ?", item.id) == "reviewing"
 
 
 async def test_a_granted_reviewer_reviews_without_the_confidential_field(

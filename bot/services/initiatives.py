@@ -389,6 +389,8 @@ class InitiativeService:
             found = await sql.get(step.conn, initiative_id)
             if found is None:
                 raise InitiativeError("initiative.not_found")
+            if found.submitter_id == actor.user_id:  # nobody decides on their own application
+                raise InitiativeError("review.own")
             if to not in REVIEW_MOVES.get(found.status, ()):
                 raise InitiativeError("review.bad_move", status=found.status.value, to=to.value)
             moved = await self._move(step.conn, found, actor, to, text)
