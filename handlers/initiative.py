@@ -370,8 +370,9 @@ async def submit(update: Update, context: BotContext) -> str | int | None:
 
 async def form_button(update: Update, context: BotContext) -> None:
     """The "Tải đơn (.docx)" button of an initiative: its submitter or a reviewer gets the
-    filled form again (confidential information only for the submitter and admins)."""
-    await acknowledge(update)
+    filled form again (confidential information only for the submitter and admins). The
+    screen it is on keeps its other buttons."""
+    await acknowledge(update, keep=True)
     assert update.callback_query is not None
     initiative_id = int((update.callback_query.data or "").rsplit(":", 1)[1])
     item = await context.services.initiatives.get(initiative_id)

@@ -1004,7 +1004,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     if data.startswith("rv:") and not may_review(context):
         await acknowledge(update, context.t("review.denied"), alert=True)
         return
-    await acknowledge(update)
+    # The attachments only arrive: the screen keeps its buttons (the decisions, the form).
+    await acknowledge(update, keep=data.startswith("rv:a:"))
     await _run(update, context, data)
 
 

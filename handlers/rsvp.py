@@ -1087,8 +1087,9 @@ async def typed_list_pick(update: Update, context: BotContext) -> str | int | No
 async def files_button(update: Update, context: BotContext) -> str | int | None:
     """``ev:q:<event id>``: the seat's QR code and calendar file again (the event may have
     moved since they were sent: this is the current one). Read-only: it works in the middle
-    of any flow (``READ_ONLY_BUTTONS``), which goes on where it was."""
-    await acknowledge(update)
+    of any flow (``READ_ONLY_BUTTONS``), which goes on where it was; the screen keeps its
+    buttons."""
+    await acknowledge(update, keep=True)
     assert update.callback_query is not None
     event = await context.services.events.get((update.callback_query.data or "").split(":", 2)[2])
     if event is None:

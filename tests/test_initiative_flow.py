@@ -496,9 +496,12 @@ async def test_form_again_for_its_submitter_only(
     await bot.press(alice, "sk:commit")
     initiative_id = await bot.db_value("SELECT id FROM initiatives")
     message = bot.stub.sent(alice.id, "sendMessage")[-1].result
+    edits = len(bot.stub.sent(alice.id, "editMessageReplyMarkup"))
     await bot.press(alice, f"ini:docx:{initiative_id}", message=message)
     docs = bot.stub.sent(alice.id, "sendDocument")
     assert len(docs) == 2
+    # Only a document arrives: the screen keeps its buttons.
+    assert len(bot.stub.sent(alice.id, "editMessageReplyMarkup")) == edits
     text = "\n".join(p.text for p in Document(io.BytesIO(docs[-1].params["_bytes"])).paragraphs)
     assert "Mã nguồn phần mềm" in text  # the submitter sees the confidential information
     await bot.say(bob, "/help")

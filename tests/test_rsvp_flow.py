@@ -519,8 +519,10 @@ async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
     await bot.say(alice, "1")
     assert (f"📎 {bot.t('rsvp.btn.files')}", f"ev:q:{EVENT_ID}") in bot.buttons(alice.id)
     documents = len(bot.stub.sent(alice.id, "sendDocument"))
+    edits = len(bot.stub.sent(alice.id, "editMessageReplyMarkup"))
     await bot.press(alice, f"ev:q:{EVENT_ID}")
     assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 1
+    assert len(bot.stub.sent(alice.id, "editMessageReplyMarkup")) == edits  # buttons stay
     event = calendar_of(bot, alice)
     assert event.decoded("DTSTART") == moved and str(event["UID"]) == uid
     saved = await row(bot, alice)

@@ -133,12 +133,15 @@ async def send(
     return sent
 
 
-async def acknowledge(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+async def acknowledge(
+    update: Update, text: str | None = None, *, alert: bool = False, keep: bool = False
+) -> None:
     """Answer a button press and take the keyboard off the message it came from, so that an
     old button cannot be pressed twice. Both requests go out at once (two round trips to
     Telegram in the time of one); a failed answer is only logged, and so is a keyboard that
     cannot be removed (``BadRequest``: gone already), any other error of the removal is raised
-    once both are done."""
+    once both are done. ``keep``: a button that only sends something (a document) leaves the
+    screen's other buttons in place."""
     query = update.callback_query
     if query is None:
         return
@@ -150,7 +153,7 @@ async def acknowledge(update: Update, text: str | None = None, *, alert: bool = 
             log.debug("answerCallbackQuery failed: %s", exc)
 
     message = query.message
-    if text is not None or not isinstance(message, Message) or not message.reply_markup:
+    if keep or text is not None or not isinstance(message, Message) or not message.reply_markup:
         await answer()
         return
 
