@@ -165,6 +165,12 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
             menu.help_command,
         )
     )
+    # Typed outside any flow: "menu" shows it; "hủy", "thôi", "xong" say nothing is under way.
+    typed = filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(typed & menu.Words(menu.MENU_WORDS, "menu"), menu.menu_command))
+    app.add_handler(
+        MessageHandler(typed & menu.Words(menu.CANCEL_WORDS, "cancel"), menu.cancel_outside)
+    )
     app.add_handler(CommandHandler("cancel", menu.cancel_outside))
     app.add_handler(CommandHandler(["xong", "boqua", "skip"], menu.finish_outside))
     app.add_handler(CommandHandler("grant", admin.grant))  # admins only (checked inside)

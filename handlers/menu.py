@@ -9,6 +9,7 @@ from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.domain.choices import Choice, match_choice
+from bot.domain.text import fold
 from bot.i18n import N_, Translator
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
@@ -24,8 +25,35 @@ MENU_ITEMS = (
 )
 
 
+# How people name the items when they type them (folded; besides the labels).
+MENU_ALIASES = {
+    "initiative": ("sang kien", "nop sang kien", "initiative"),
+    "ask": ("hoi dap", "dat cau hoi", "ask"),
+    "profile": ("ho so", "ho so ca nhan", "profile"),
+    "my_events": ("hoi nghi cua toi", "su kien cua toi", "my events"),
+    "language": ("ngon ngu", "doi ngon ngu", "english", "tieng anh", "tieng viet", "language"),
+    "help": ("tro giup", "huong dan", "help"),
+}
+# Typed outside any flow: the menu itself; "nothing to cancel" (folded).
+MENU_WORDS = frozenset({"menu", "menu chinh", "main menu", "danh muc", "chuc nang"})
+CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "cancel", "xong", "done", "ket thuc"})
+
+
 def menu_choices(translator: Translator) -> list[Choice]:
-    return [Choice(value, translator.all(key)) for value, key in MENU_ITEMS]
+    return [
+        Choice(value, translator.all(key), MENU_ALIASES.get(value, ())) for value, key in MENU_ITEMS
+    ]
+
+
+class Words(filters.MessageFilter):
+    """A message that is one of ``words`` (compared folded: no accents, case, punctuation)."""
+
+    def __init__(self, words: frozenset[str], name: str) -> None:
+        super().__init__(name=f"Words({name})")
+        self.words = words
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and fold(message.text or "") in self.words
 
 
 class MenuChoice(filters.MessageFilter):

@@ -219,6 +219,23 @@ async def test_editing_the_phone_keeps_it_unless_removed(bot: Harness, alice: St
     assert await bot.db_value(phone, alice.id) is None
 
 
+async def test_navigation_words_typed_outside_a_flow(bot: Harness, alice: StubUser) -> None:
+    """ "menu", "trợ giúp", "English", "hủy"... are not questions for the documents."""
+    await register(bot, alice)
+    await bot.say(alice, "Menu")
+    assert bot.last_text(alice.id).startswith(bot.t("menu.title"))
+    await bot.say(alice, "tro giup")
+    assert bot.last_text(alice.id).startswith(bot.t("help.staff"))
+    await bot.say(alice, "hủy")
+    assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
+    await bot.say(alice, "thôi")
+    assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
+    await bot.say(alice, "English")
+    assert bot.last_text(alice.id) == bot.t("language.ask")
+    await bot.say(alice, "2")
+    assert bot.last_text(alice.id) == bot.t("language.changed", "en")
+
+
 async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await bot.say(alice, "ho so")
