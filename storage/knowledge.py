@@ -154,7 +154,13 @@ async def add_feedback(
     helpful: bool,
 ) -> int:
     """A 👍/👎; a section that no longer exists (its document was re-imported) is stored as
-    NULL rather than refused."""
+    NULL rather than refused. One vote per person and answer (question and section): a
+    second one replaces the first (a change of mind, a double tap)."""
+    await conn.execute(
+        """DELETE FROM feedback WHERE user_id = ? AND question = ?
+           AND section_id IS (SELECT id FROM sections WHERE id = ?)""",
+        (user_id, question, section_id),
+    )
     cur = await conn.execute(
         """INSERT INTO feedback (user_id, question, section_id, helpful, at)
            VALUES (?, ?, (SELECT id FROM sections WHERE id = ?), ?, ?)""",

@@ -231,9 +231,12 @@ async def test_feedback_typed(bot: Harness, alice: StubUser) -> None:
     count = len(bot.buttons(alice.id))
     await bot.say(alice, str(count))  # the last button: 👎
     assert bot.last_text(alice.id) == bot.t("kb.thanks")
-    await bot.say(alice, "👍")
+    await bot.say(alice, "👍")  # a change of mind: one vote per answer, the latest
     rows = await feedback_rows(bot)
-    assert [row["helpful"] for row in rows] == [True, False]  # newest first
+    assert [row["helpful"] for row in rows] == [True]
+    await bot.press(alice, "kb:fb:0")  # the button of the same answer: replaces it again
+    await bot.press(alice, "kb:fb:0")
+    assert [row["helpful"] for row in await feedback_rows(bot)] == [False]
 
 
 async def test_feedback_on_a_section_shown_later(bot: Harness, alice: StubUser) -> None:
