@@ -22,6 +22,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
+    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -337,7 +338,21 @@ def _draft(context: BotContext) -> dict[str, Any]:
 
 
 async def faq_prompt(update: Update, context: BotContext, state: str) -> None:
-    await send(update, context, context.t(FAQ_PROMPTS.get(state, FAQ_PROMPTS["question"])))
+    text = context.t(FAQ_PROMPTS.get(state, FAQ_PROMPTS["question"]))
+    if state == "source":  # optional: skipped, the source is the office
+        await send(update, context, text, keyboard([[(context.t("kb.faq.skip"), "faq:skip")]]))
+        return
+    await send(update, context, text)
+
+
+def _default_source(context: BotContext) -> str:
+    """The source of an entry whose source was skipped: the office (in the bot's language,
+    which is what people read first)."""
+    services = context.services
+    return services.translator(services.settings.default_language, "kb.faq.default_source")
+
+
+SKIP_SOURCE_WORDS = ("bo qua", "skip", "khong co", "khong", "-")
 
 
 async def _add_faq(
@@ -389,6 +404,15 @@ def _faq_step(
 
     async def on_text(update: Update, context: BotContext) -> str | int | None:
         value = clean(text_of(update))
+        if field == "source":  # "Bỏ qua" (pressed, typed, /boqua): the office
+            skip = Choice("skip", context.labels("kb.faq.skip"), SKIP_SOURCE_WORDS)
+            if update.callback_query is not None or update.message is None:
+                await acknowledge(update)
+                value = _default_source(context)
+            elif (update.message.text or "").split("@")[0] in ("/boqua", "/skip") or (
+                pick(value, [skip]) == "skip"
+            ):
+                value = _default_source(context)
         if not fold(value):
             await send(update, context, context.t("error.text_short"))
             return None
@@ -429,7 +453,14 @@ def build_faq(services: Services) -> ConversationHandler[BotContext]:
         name=FAQ_FLOW,
         persistent=True,
         entry_points=[CommandHandler("faq_add", faq_begin, filters=guard)],
-        states={name: [MessageHandler(TEXT, _faq_step(name))] for name in FAQ_STATES},
+        states={
+            **{name: [MessageHandler(TEXT, _faq_step(name))] for name in FAQ_STATES[:2]},
+            "source": [
+                CallbackQueryHandler(_faq_step("source"), pattern=r"^faq:skip$"),
+                CommandHandler(["boqua", "skip"], _faq_step("source")),
+                MessageHandler(TEXT, _faq_step("source")),
+            ],
+        },
         fallbacks=flow_fallbacks(FAQ_FLOW, faq_prompt, faq_cancel, resume_commands=("faq_add",)),
     )
 

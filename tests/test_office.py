@@ -252,6 +252,25 @@ async def test_faq_add_conversation(bot: Harness, admin: StubUser, alice: StubUs
     assert bot.t("kb.faq_source", source="Văn phòng Sở") in text
 
 
+@pytest.mark.parametrize("skip", ["bỏ qua", "/boqua", "faq:skip", "1"])
+async def test_faq_add_source_skipped_is_the_office(
+    bot: Harness, admin: StubUser, skip: str
+) -> None:
+    """The source is optional: skipped (typed, /boqua, the button or its number), it is the
+    office, never the words "bỏ qua"."""
+    await bot.say(admin, "/faq_add")
+    await bot.say(admin, "Ai ký giấy khen cho cá nhân?")
+    await bot.say(admin, "Giám đốc Sở ký giấy khen.")
+    assert bot.buttons(admin.id) == [(bot.t("kb.faq.skip"), "faq:skip")]
+    if skip.startswith("faq:"):
+        await bot.press(admin, skip)
+    else:
+        await bot.say(admin, skip)
+    assert await bot.state(admin, "faq_add") is None
+    (entry,) = await bot.services.knowledge.faq_entries()
+    assert entry.source == "Văn phòng Sở"
+
+
 async def test_faq_add_one_line_cancel_and_bad_forms(bot: Harness, admin: StubUser) -> None:
     await bot.say(admin, "/faq_add Hội nghị ở đâu? | Tại Hội trường Sở. | Văn phòng Sở")
     assert [e.question for e in await bot.services.knowledge.faq_entries()] == ["Hội nghị ở đâu?"]
