@@ -53,7 +53,7 @@ from handlers import (
     review,
     rsvp,
 )
-from handlers.common import gate, identify, typed_language_inside
+from handlers.common import FORM_BUTTON, gate, identify, typed_language_inside
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     # 0: initiatives outside the form: the filled form again (its submitter, reviewers);
     # /my_initiatives (details, withdraw), /review and its buttons (admins and reviewers,
     # checked inside), /export_initiatives.
-    app.add_handler(CallbackQueryHandler(initiative.form_button, pattern=r"^ini:docx:\d+$"))
+    app.add_handler(CallbackQueryHandler(initiative.form_button, pattern=rf"^{FORM_BUTTON}$"))
     for initiative_handler in (*review.handlers(services), *export.handlers(services)):
         app.add_handler(initiative_handler)
 

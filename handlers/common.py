@@ -40,7 +40,9 @@ LANGUAGE_CHOICES = (
 )
 # Buttons that only show or send something (the filled form, a seat's QR code and calendar
 # file): they work in the middle of any flow, which goes on where it was.
-READ_ONLY_BUTTONS = re.compile(r"^(ini:docx:\d+|ev:q:[a-z0-9][a-z0-9-]{1,47})$")
+FORM_BUTTON = r"ini:docx:\d+"
+SEAT_FILES_BUTTON = r"ev:q:[a-z0-9][a-z0-9-]{1,47}"
+READ_ONLY_BUTTONS = re.compile(rf"^({FORM_BUTTON}|{SEAT_FILES_BUTTON})$")
 
 
 def _not_read_only(data: object) -> bool:

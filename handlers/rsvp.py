@@ -87,6 +87,7 @@ from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
     END,
+    SEAT_FILES_BUTTON,
     TEXT,
     NotInFlow,
     choice_of,
@@ -118,7 +119,7 @@ LIST_MAX = 20  # events in one list
 LABEL_MAX = 40  # characters of a title or a group name on a button
 ANSWER_DATA = r"^ev:a:[a-z0-9][a-z0-9-]{1,47}:[ynm]:[0-9a-f]{6}$"
 OPEN_DATA = r"^ev:o:[a-z0-9][a-z0-9-]{1,47}$"
-FILES_DATA = r"^ev:q:[a-z0-9][a-z0-9-]{1,47}$"
+FILES_DATA = rf"^{SEAT_FILES_BUTTON}$"
 ANSWER_CODES = {"y": Answer.YES, "n": Answer.NO, "m": Answer.MAYBE}
 
 WEEKDAYS = (
