@@ -79,6 +79,15 @@ SMALL_TALK = frozenset(
         "uh", "um", "test",
     }
 )  # fmt: skip
+# Filler while thinking: neither a question to search for nor one to send to the office. The
+# buttons of the last answer stay (its typed forms too): «chờ chút» then «gửi» sends the question.
+FILLER = frozenset(
+    {
+        "cho chut", "cho ti", "cho xiu", "cho mot chut", "doi chut", "doi ti", "doi xiu",
+        "doi mot chut", "de xem", "de toi xem", "de em xem", "hmm", "hm", "uhm", "a ha",
+        "wait", "one moment", "hold on", "let me see", "let me think",
+    }
+)  # fmt: skip
 # Folded syllables too common to locate the part of a passage a question is about.
 _STOPWORDS_TEXT = (
     "a ai anh bao bi ca cac cai chi cho chua co cua da dang de den di do duoc gi hay hoac khi "
@@ -355,6 +364,9 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
 async def free_text(update: Update, context: BotContext) -> None:
     """Text outside any flow (after the menu's typed choices): a question."""
     text = text_of(update)
+    if fold(text) in FILLER:
+        await send(update, context, context.t("kb.filler"))
+        return
     if is_small_talk(text):
         await send(update, context, context.t("fallback.text"))
         await show_menu(update, context)
@@ -424,7 +436,8 @@ def _choices(context: BotContext, options: list[str]) -> list[Choice]:
 
 async def typed_pick(update: Update, context: BotContext) -> None:
     """Runs before the flows and the menu for every private message: right after an answer, a
-    typed button number ("2"), "gửi", "👍"... means that button. Anything else ends that."""
+    typed button number ("2"), "gửi", "👍"... means that button. Filler («chờ chút») gets a
+    short word and leaves the buttons' typed forms on; anything else ends them."""
     user = update.effective_user
     if user is None or update.effective_chat is None or update.message is None:
         return
@@ -436,6 +449,9 @@ async def typed_pick(update: Update, context: BotContext) -> None:
         SCREEN.end(data)
         return
     text = text_of(update)
+    if fold(text) in FILLER:  # the person is still thinking: the screen stays
+        await send(update, context, context.t("kb.filler"))
+        raise ApplicationHandlerStop
     emoji = EMOJI_OPTIONS.get(text.strip())
     if emoji in options:
         picked: str | None = emoji

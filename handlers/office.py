@@ -130,7 +130,7 @@ async def send_to_office(update: Update, context: BotContext, question: str) -> 
         await services.knowledge.link_office_message(stored.id, chat_id, message.message_id)
         posted += 1
     key = N_("kb.office.sent") if posted else N_("kb.office.saved_only")
-    await send(update, context, context.t(key, id=stored.id))
+    await send(update, context, context.t(key, id=stored.id, question=question))
 
 
 # --- the office's side: answering --------------------------------------------------------------

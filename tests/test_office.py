@@ -74,7 +74,7 @@ async def test_question_goes_to_the_office_group_and_the_answer_comes_back(
     await register(bot, alice, "Nguyễn Thị Lan")
     await ask_unanswerable(bot, alice)
     await bot.press(alice, "kb:office")
-    assert bot.last_text(alice.id) == bot.t("kb.office.sent", id=1)
+    assert bot.last_text(alice.id) == bot.t("kb.office.sent", id=1, question=OUT_OF_SCOPE)
     posted = last_message(bot, OFFICE)
     assert "Nguyễn Thị Lan" in posted["text"] and OUT_OF_SCOPE in posted["text"]
     assert bot.services.units[0] in posted["text"]
@@ -106,7 +106,7 @@ async def test_typed_send_goes_to_each_admin_who_replies_in_private(
     await bot.say(admin, "/start")
     await ask_unanswerable(bot, alice)
     await bot.say(alice, "gửi")  # typed form of the button
-    assert bot.last_text(alice.id) == bot.t("kb.office.sent", id=1)
+    assert bot.last_text(alice.id) == bot.t("kb.office.sent", id=1, question=OUT_OF_SCOPE)
     await bot.say(alice, "gửi")
     assert bot.last_text(alice.id) == bot.t("kb.office.already_sent")
     posted = last_message(bot, ADMIN_ID)
@@ -126,6 +126,23 @@ async def test_typed_send_goes_to_each_admin_who_replies_in_private(
     )
 
 
+async def test_filler_after_an_unanswered_question_is_not_what_gets_sent(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """«chờ chút» between the answer and «gửi» is neither searched nor sent: the question is,
+    and the confirmation quotes it."""
+    await bot.say(admin, "/start")
+    await ask_unanswerable(bot, alice)
+    for filler in ("chờ chút", "đợi tí", "hmm"):
+        await bot.say(alice, filler)
+        assert bot.last_text(alice.id) != bot.t("kb.abstain")
+    await bot.say(alice, "gửi")
+    assert bot.last_text(alice.id) == bot.t("kb.office.sent", id=1, question=OUT_OF_SCOPE)
+    assert OUT_OF_SCOPE in bot.last_text(alice.id)
+    assert [q.question for q in await bot.services.knowledge.unanswered()] == [OUT_OF_SCOPE]
+    assert OUT_OF_SCOPE in last_message(bot, ADMIN_ID)["text"]
+
+
 async def test_other_replies_in_private_chats_go_on_as_usual(bot: Harness, alice: StubUser) -> None:
     await bot.say(alice, "/menu")
     menu = last_message(bot, alice.id)
@@ -136,7 +153,9 @@ async def test_other_replies_in_private_chats_go_on_as_usual(bot: Harness, alice
 async def test_relay_is_in_the_askers_language(bot: Harness, bob: StubUser) -> None:
     await ask_unanswerable(bot, bob, "what is the price of a plane ticket to Hanoi")
     await bot.press(bob, "kb:office")
-    assert bot.last_text(bob.id) == bot.t("kb.office.sent", "en", id=1)
+    assert bot.last_text(bob.id) == bot.t(
+        "kb.office.sent", "en", id=1, question="what is the price of a plane ticket to Hanoi"
+    )
     await bot.say(StubUser(ADMIN_ID), "/reply 1 Không có quy định về việc này.")
     relay = bot.last_text(bob.id)
     assert relay.startswith("💬 <b>The Department's Office has answered your question</b>")
@@ -148,7 +167,7 @@ async def test_nobody_to_send_to_keeps_the_question(tmp_path: Path, alice: StubU
     try:
         await ask_unanswerable(bot, alice)
         await bot.press(alice, "kb:office")
-        assert bot.last_text(alice.id) == bot.t("kb.office.saved_only", id=1)
+        assert bot.last_text(alice.id) == bot.t("kb.office.saved_only", id=1, question=OUT_OF_SCOPE)
         assert [q.question for q in await bot.services.knowledge.unanswered()] == [OUT_OF_SCOPE]
     finally:
         await bot.stop()
