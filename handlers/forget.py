@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
 
 from bot.domain.choices import Choice
 from bot.services.broadcasts import Notify
@@ -30,7 +36,20 @@ async def begin(update: Update, context: BotContext) -> str:
     return CONFIRM
 
 
-async def on_answer(update: Update, context: BotContext) -> int | None:
+def confirm_handlers(conversation: str) -> list[BaseHandler[Update, BotContext, object]]:
+    """The handlers of the confirmation step inside ``conversation`` (this flow, or the
+    profile screen, which offers ``/forget_me``)."""
+
+    async def on_answer(update: Update, context: BotContext) -> int | None:
+        return await answer(update, context, conversation)
+
+    return [
+        CallbackQueryHandler(on_answer, pattern=r"^fg:(yes|no)$"),
+        MessageHandler(TEXT, on_answer),
+    ]
+
+
+async def answer(update: Update, context: BotContext, conversation: str) -> int | None:
     choices = [
         Choice("yes", context.labels("forget.yes"), aliases=("xoa", "dong y", "yes", "delete")),
         Choice("no", context.labels("forget.no"), aliases=("khong", "no", "giu lai", "keep")),
@@ -40,7 +59,7 @@ async def on_answer(update: Update, context: BotContext) -> int | None:
         return None
     erase = choice == "yes"
     if not erase:
-        await context.services.flows.move(ref(update), FLOW, None)
+        await context.services.flows.move(ref(update), conversation, None)
         await send(update, context, context.t("forget.kept"))
         return END
     user_id = context.user_id
@@ -71,11 +90,6 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         name=FLOW,
         persistent=True,
         entry_points=[CommandHandler("forget_me", begin, filters=NotInFlow(services.states))],
-        states={
-            CONFIRM: [
-                CallbackQueryHandler(on_answer, pattern=r"^fg:(yes|no)$"),
-                MessageHandler(TEXT, on_answer),
-            ],
-        },
+        states={CONFIRM: confirm_handlers(FLOW)},
         fallbacks=flow_fallbacks(FLOW, prompt),
     )

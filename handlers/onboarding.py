@@ -25,6 +25,7 @@ from bot.services import profile as flow
 from bot.services.container import Services
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
+from handlers import forget
 from handlers.common import (
     END,
     TEXT,
@@ -46,6 +47,13 @@ FIELD_LABELS = {
     "position": N_("profile.edit_position"),
     "phone": N_("profile.edit_phone"),
 }
+# Typed forms of the last button besides its labels: "ok" closes the profile screen, or
+# confirms the onboarding summary.
+LAST_ACTION_ALIASES = {
+    "ok": ("ok", "oke", "okay", "dung", "dung roi", "chinh xac", "dong y", "correct", "confirm"),
+    "done": ("ok", "oke", "okay", "xong roi", "dong", "thoat", "close", "finish", "finished"),
+}
+FORGET = "forget"  # /forget_me from the profile screen: its confirmation, inside this flow
 CONFIRM_ACTION = ("ok", N_("profile.confirm"))  # the last button of the confirmation screen
 DONE_ACTION = ("done", N_("profile.done"))  # the last button of the profile screen
 FIELD_PARSERS = {
@@ -62,7 +70,7 @@ FIELD_PARSERS = {
 def _field_choices(context: BotContext, last: tuple[str, str]) -> list[Choice]:
     """[Confirm|Done] first, then one choice per field, as the buttons are laid out."""
     value, key = last
-    choices = [Choice(value, context.labels(key))]
+    choices = [Choice(value, context.labels(key), LAST_ACTION_ALIASES[value])]
     choices += [Choice(f"edit:{name}", context.labels(key)) for name, key in FIELD_LABELS.items()]
     return choices
 
@@ -116,6 +124,8 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         draft = await services.profile.draft(context.user_id)
         text = context.t("onboarding.confirm") + "\n\n" + _summary(context, draft)
         await send(update, context, text, keyboard(_field_rows(context, CONFIRM_ACTION)))
+    elif state == FORGET:
+        await forget.prompt(update, context, state)
     elif state == flow.EDIT:
         user = await services.users.require(context.user_id)
         text = context.t("profile.title") + "\n\n" + _summary(context, user.profile.model_dump())
@@ -322,6 +332,14 @@ async def on_cancel(update: Update, context: BotContext) -> None:
     await context.services.profile.finish(ref(update), context.user_id)
 
 
+async def to_forget(update: Update, context: BotContext) -> str:
+    """``/forget_me`` from the profile screen, which mentions it: every change there is already
+    saved, so the screen closes and the erasure's confirmation is asked in its place."""
+    await context.services.profile.finish(ref(update), context.user_id, then=FORGET)
+    await forget.prompt(update, context, FORGET)
+    return FORGET
+
+
 def build(services: Services) -> ConversationHandler[BotContext]:
     guard = NotInFlow(services.states)
     return ConversationHandler(
@@ -353,9 +371,11 @@ def build(services: Services) -> ConversationHandler[BotContext]:
                 MessageHandler(TEXT, on_confirm),
             ],
             flow.EDIT: [
+                CommandHandler("forget_me", to_forget),
                 CallbackQueryHandler(on_edit, pattern=r"^pf:(done|edit:\w+)$"),
                 MessageHandler(TEXT, on_edit),
             ],
+            FORGET: forget.confirm_handlers(flow.FLOW),
         },
         fallbacks=flow_fallbacks(
             flow.FLOW, prompt, on_cancel, resume_commands=("start", "profile")

@@ -519,6 +519,47 @@ async def test_forget_me_deletes_personal_data(
     assert bot.texts(alice.id)[-2] == bot.t("start.welcome")
 
 
+async def test_forget_me_from_the_profile_screen_that_suggests_it(
+    bot: Harness, alice: StubUser
+) -> None:
+    """The profile screen says "to delete all your data, type /forget_me": typed there, it is
+    asked (not "you are in the middle of something"); «không» keeps everything and closes the
+    screen; a restart in between keeps the question; «xóa» erases."""
+    await register(bot, alice)
+    await bot.say(alice, "/profile")
+    assert "/forget_me" in bot.last_text(alice.id)
+    await bot.say(alice, "/forget_me")
+    assert bot.last_text(alice.id) == bot.t("forget.ask")
+    assert await bot.state(alice, "profile") == "forget"
+    await bot.say(alice, "không")
+    assert bot.last_text(alice.id) == bot.t("forget.kept")
+    assert await bot.state(alice, "profile") is None
+    assert await bot.db_value("SELECT count(*) FROM users WHERE user_id=?", alice.id) == 1
+    assert await bot.db_value("SELECT count(*) FROM drafts") == 0
+
+    await bot.say(alice, "/profile")
+    await bot.say(alice, "/forget_me")
+    await bot.restart(crash=True)
+    await bot.say(alice, "/help")  # served inside; the question again
+    assert bot.last_text(alice.id) == bot.t("forget.ask")
+    await bot.press(alice, "fg:yes")
+    assert bot.last_text(alice.id) == bot.t("forget.done")
+    assert await bot.db_value("SELECT count(*) FROM users WHERE user_id=?", alice.id) == 0
+    assert await bot.state(alice, "profile") is None
+    assert await bot.db_value("SELECT count(*) FROM conversations") == 0
+    await bot.say(alice, "/start")
+    assert bot.texts(alice.id)[-2] == bot.t("start.welcome")
+
+
+@pytest.mark.parametrize("typed", ["ok", "OK", "xong rồi", "Xong", "đóng"])
+async def test_ok_closes_the_profile_screen(bot: Harness, alice: StubUser, typed: str) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "/profile")
+    await bot.say(alice, typed)
+    assert bot.last_text(alice.id) == bot.t("profile.closed")
+    assert await bot.state(alice, "profile") is None
+
+
 async def test_a_negated_answer_never_erases(bot: Harness, alice: StubUser) -> None:
     """«đừng xóa…», «k đồng ý», «chưa xóa» are not «Xóa»: asked again, nothing erased."""
     await register(bot, alice)

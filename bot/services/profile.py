@@ -115,7 +115,9 @@ class ProfileService:
             raise UnknownUserError(user_id)
         return user
 
-    async def finish(self, ref: StepRef, user_id: int) -> None:
-        """Leave the flow (cancel, or done editing): the draft is discarded."""
-        async with self.flows.step(ref, FLOW, None) as step:
+    async def finish(self, ref: StepRef, user_id: int, *, then: str | None = None) -> None:
+        """Leave the flow (cancel, or done editing): the draft is discarded. ``then``: a step
+        of the handlers' own that the flow moves to instead of ending (the erasure's
+        confirmation, asked from the profile screen)."""
+        async with self.flows.step(ref, FLOW, then) as step:
             await flow_sql.delete_draft(step.conn, user_id, FLOW)
