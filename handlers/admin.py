@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -23,31 +24,55 @@ ROLE_NAMES = {
 }
 
 
-async def _resolve(update: Update, context: BotContext, usage_key: str) -> tuple[User, Role] | None:
-    """``<user id | @username> [role]`` of an admin's command; answers the admin itself (not an
-    admin, usage, unknown person) and returns ``None`` when it cannot go on."""
+async def _resolve(
+    update: Update, context: BotContext, usage_key: str
+) -> tuple[User, Role | None] | None:
+    """``<user id | @username> [role]`` of an admin's command (``None``: no role typed); answers
+    the admin itself (not an admin, usage, unknown person) and returns ``None`` when it cannot
+    go on."""
     if context.user is None or not context.user.is_admin:
         await send(update, context, context.t("admin.denied"))
         return None
     args = context.args or []
-    role_name = args[1].lower() if len(args) > 1 else Role.ADMIN.value
+    role_name = args[1].lower() if len(args) > 1 else None
     grantable = {role.value: role for role in Role.grantable()}
-    if not args or len(args) > 2 or role_name not in grantable:
-        roles = ", ".join(f"{code} ({context.t(ROLE_NAMES[r])})" for code, r in grantable.items())
-        await send(update, context, context.t(usage_key, roles=roles))
+    if not args or len(args) > 2 or (role_name is not None and role_name not in grantable):
+        await send(update, context, context.t(usage_key, roles=_roles_text(context, grantable)))
         return None
     target = await context.services.users.find(args[0])
     if target is None:
         await send(update, context, context.t("admin.user_unknown", who=args[0]))
         return None
-    return target, grantable[role_name]
+    return target, grantable[role_name] if role_name is not None else None
+
+
+def _roles_text(context: BotContext, roles: Iterable[str]) -> str:
+    """``reviewer (xét duyệt sáng kiến), checker (…)``: what to type, and what it means."""
+    known = {role.value: role for role in Role.grantable()}
+    return ", ".join(f"{code} ({context.t(ROLE_NAMES[known[code]])})" for code in roles)
+
+
+def _granted(user: User) -> list[str]:
+    """The roles granted to ``user`` by command (not ADMIN_IDS), in the usual order."""
+    return [role.value for role in Role.grantable() if role.value in user.roles]
+
+
+async def _tell(context: BotContext, user: User, key: str, role: Role) -> None:
+    """Tell the person their roles changed, in their language (they may have blocked the bot)."""
+    translator = context.services.translator
+    locale = user.locale(context.services.settings.default_language)
+    text = translator(locale, key, role=translator(locale, ROLE_NAMES[role]))
+    try:
+        await context.bot.send_message(user.user_id, text)
+    except TelegramError as exc:
+        log.info("could not notify %s: %s", user.user_id, exc)
 
 
 async def grant(update: Update, context: BotContext) -> None:
     resolved = await _resolve(update, context, N_("admin.grant_usage"))
     if resolved is None:
         return
-    target, role = resolved
+    target, role = resolved[0], resolved[1] or Role.ADMIN  # the usage says so
     users = context.services.users
     changed = await users.grant(context.user_id, target.user_id, role)
     key = N_("admin.granted") if changed else N_("admin.already")
@@ -56,32 +81,54 @@ async def grant(update: Update, context: BotContext) -> None:
     if changed:
         target = await users.require(target.user_id)
         await set_commands_for(context, target)
-        locale = target.locale(context.services.settings.default_language)
-        try:
-            await context.bot.send_message(
-                target.user_id,
-                context.services.translator(
-                    locale,
-                    "admin.you_were_granted",
-                    role=context.services.translator(locale, ROLE_NAMES[role]),
-                ),
-            )
-        except TelegramError as exc:
-            log.info("could not notify %s: %s", target.user_id, exc)
+        await _tell(context, target, N_("admin.you_were_granted"), role)
 
 
 async def revoke(update: Update, context: BotContext) -> None:
+    """``/revoke <who> [role]``. Without a role: the one role the person was granted; several,
+    they are listed to choose from (never a guess)."""
     resolved = await _resolve(update, context, N_("admin.revoke_usage"))
     if resolved is None:
         return
     target, role = resolved
     users = context.services.users
+    granted = _granted(target)
+    who = target.display_name
+    if role is None:
+        if len(granted) == 1:
+            role = Role(granted[0])
+        elif target.user_id in users.config_admins and not granted:
+            await send(update, context, context.t("admin.config_admin", who=who))
+            return
+        elif not granted:
+            await send(update, context, context.t("admin.no_roles", who=who))
+            return
+        else:
+            roles = _roles_text(context, granted)
+            command = f"/revoke {target.user_id}"
+            await send(
+                update,
+                context,
+                context.t("admin.revoke_which", who=who, roles=roles, command=command),
+            )
+            return
     if role is Role.ADMIN and target.user_id in users.config_admins:
-        await send(update, context, context.t("admin.config_admin", who=target.display_name))
+        await send(update, context, context.t("admin.config_admin", who=who))
         return
     changed = await users.revoke(target.user_id, role)
-    key = N_("admin.revoked") if changed else N_("admin.not_granted")
     role_name = context.t(ROLE_NAMES[role])
-    await send(update, context, context.t(key, who=target.display_name, role=role_name))
-    if changed:
-        await set_commands_for(context, await users.require(target.user_id))
+    if not changed:
+        if granted:
+            roles = _roles_text(context, granted)
+            await send(
+                update,
+                context,
+                context.t("admin.not_granted_has", who=who, role=role_name, roles=roles),
+            )
+        else:
+            await send(update, context, context.t("admin.not_granted", who=who, role=role_name))
+        return
+    await send(update, context, context.t("admin.revoked", who=who, role=role_name))
+    target = await users.require(target.user_id)
+    await set_commands_for(context, target)
+    await _tell(context, target, N_("admin.you_were_revoked"), role)

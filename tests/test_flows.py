@@ -457,6 +457,44 @@ async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: Stub
     assert bot.last_text(admin.id).endswith(bot.t("admin.config_admin", who="x")[1:][-30:])
 
 
+async def test_revoke_without_a_role_never_guesses(
+    bot: Harness, admin: StubUser, bob: StubUser
+) -> None:
+    """/revoke without a role: nothing granted, said; one role, revoked and the person told in
+    their language; several, listed with how to pick one. A wrong role lists what they have."""
+    await bot.say(bob, "/start")
+    await bot.say(bob, "/cancel")
+    await bot.say(admin, "/start")
+    await bot.say(admin, "/cancel")
+    await bot.say(admin, "/revoke @bob")
+    assert bot.last_text(admin.id) == bot.t("admin.no_roles", who="Bob")
+    await bot.say(admin, "/grant @bob reviewer")
+    await bot.say(admin, "/grant @bob checker")
+    await bot.say(admin, "/revoke @bob")
+    roles = f"reviewer ({bot.t('role.reviewer')}), checker ({bot.t('role.checker')})"
+    assert bot.last_text(admin.id) == bot.t(
+        "admin.revoke_which", who="Bob", roles=roles, command=f"/revoke {bob.id}"
+    )
+    assert await bot.db_value("SELECT count(*) FROM user_roles WHERE user_id=?", bob.id) == 2
+    await bot.say(admin, "/revoke @bob admin")
+    assert bot.last_text(admin.id) == bot.t(
+        "admin.not_granted_has", who="Bob", role=bot.t("role.admin"), roles=roles
+    )
+    await bot.say(admin, "/revoke @bob checker")
+    assert bot.last_text(admin.id) == bot.t("admin.revoked", who="Bob", role=bot.t("role.checker"))
+    assert bot.last_text(bob.id) == bot.t(
+        "admin.you_were_revoked", "en", role=bot.t("role.checker", "en")
+    )
+    await bot.say(admin, "/revoke @bob")  # the one left
+    assert bot.last_text(admin.id) == bot.t("admin.revoked", who="Bob", role=bot.t("role.reviewer"))
+    assert bot.last_text(bob.id) == bot.t(
+        "admin.you_were_revoked", "en", role=bot.t("role.reviewer", "en")
+    )
+    assert await bot.db_value("SELECT count(*) FROM user_roles WHERE user_id=?", bob.id) == 0
+    await bot.say(admin, f"/revoke {ADMIN_ID}")  # an admin by configuration
+    assert bot.last_text(admin.id).endswith("(ADMIN_IDS); không thu hồi được bằng lệnh.")
+
+
 # --- deep links --------------------------------------------------------------------------------
 
 
