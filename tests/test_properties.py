@@ -518,7 +518,7 @@ def test_regression_full_name_casing_keeps_the_length() -> None:
 
 
 def test_regression_full_name_casing_is_idempotent() -> None:
-    value = parse_full_name("ǰa")
+    value = parse_full_name("ǰa ǰb")
     assert parse_full_name(value) == value
 
 

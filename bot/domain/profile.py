@@ -33,6 +33,8 @@ def parse_full_name(text: str) -> str:
         raise InvalidInput("too_long", limit=NAME_MAX)
     if not _NAME_CHARS.match(value):
         raise InvalidInput("name_chars")
+    if " " not in value:  # a full name has a family name and a given name ("Lan": asked again)
+        raise InvalidInput("name_short")
     # Vietnamese names capitalise every syllable: "nguyễn thị LAN" -> "Nguyễn Thị Lan".
     titled = unicodedata.normalize(
         "NFC", " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
