@@ -583,6 +583,63 @@ async def test_skip_by_command_and_typed_words(bot: Harness, alice: StubUser) ->
     assert answers["appliers"] in (None, [])
 
 
+async def test_typed_answers_that_are_not_answers(bot: Harness, alice: StubUser) -> None:
+    """Found by typing only: "2" on the list of authors is «Xong» with or without a co-author to
+    remove (removing takes "xóa 2" or the button); «không» / «có» answer "còn đồng tác giả nào
+    khác không?"; «bỏ qua», «xong», «không» typed at a required step are refused, not saved; a
+    number that is none of a list's options is refused, not saved as the campaign."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "15/8/1985")
+    await bot.say(alice, "xong")  # qualification: required
+    assert bot.last_text(alice.id) == bot.t("error.required")
+    assert await state(bot, alice) == "authors.qualification"
+    await bot.say(alice, "Thạc sĩ")
+    assert await state(bot, alice) == "authors.more"
+    await bot.say(alice, "có")
+    assert await state(bot, alice) == "authors.full_name"
+    await bot.say(alice, "bỏ qua")
+    assert bot.last_text(alice.id) == bot.t("error.required")
+    for answer in ("Trần Văn Bình", "1/1/1981", "Văn phòng Sở", "Chuyên viên", "Cử nhân"):
+        await bot.say(alice, answer)
+    assert await state(bot, alice) == "authors.more"
+    labels = [label for label, _ in bot.buttons(alice.id)]
+    assert labels[:2] == [bot.t("initiative.btn.add_authors"), bot.t("initiative.btn.done")]
+    await bot.say(alice, "2")  # «Xong», not «Xóa người số 2»
+    assert await state(bot, alice) == "shares"
+    assert len((await draft(bot, alice))["answers"]["authors"]) == 2
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "/xoanhap")
+    await bot.say(alice, "xóa")
+
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "15/8/1985")
+    await bot.say(alice, "Thạc sĩ")
+    await bot.say(alice, "không")  # no co-author
+    assert await state(bot, alice) == "title"
+    for skip in ("bỏ qua", "bo qua", "xong", "Không", "skip"):
+        await bot.say(alice, skip)
+        assert bot.last_text(alice.id) == bot.t("error.required"), skip
+        assert await state(bot, alice) == "title"
+    await bot.say(alice, "Phần mềm một cửa")
+    await bot.say(alice, "quản lý")
+    assert await state(bot, alice) == "campaign"
+    count = len(bot.services.initiatives.form.options["campaign"])
+    for number in ("10", "0", "99"):
+        await bot.say(alice, number)
+        assert bot.last_text(alice.id) == bot.t("error.option_range", count=count), number
+        assert await state(bot, alice) == "campaign"
+    answers = (await draft(bot, alice))["answers"]
+    assert answers.get("title") == "Phần mềm một cửa" and "campaign" not in answers
+    await bot.say(alice, "chuyen doi so")  # words from inside one campaign's name
+    campaigns = bot.services.initiatives.form.options["campaign"]
+    chosen = (await draft(bot, alice))["answers"]["campaign"]
+    assert chosen in campaigns and "chuyển đổi số" in chosen
+
+
 async def test_amend_typed_and_another_draft_deleted_from_any_step(
     bot: Harness, alice: StubUser, admin: StubUser
 ) -> None:

@@ -137,6 +137,8 @@ ERROR_CODES = {
     "file_too_large",
     "file_duplicate",
     "expect_text",
+    "required",
+    "option_range",
 }
 
 

@@ -291,6 +291,23 @@ def test_match_choice_unit_labels() -> None:
         _check_label(labels, index)
 
 
+def test_match_choice_words_from_inside_one_long_label() -> None:
+    campaigns = [
+        Choice("0", ["Phát huy sáng kiến, cải tiến kỹ thuật, giải pháp hữu ích góp phần"]),
+        Choice("2", ["Hưng Yên đẩy mạnh thực hiện Đề án chuyển đổi số giai đoạn 2021-2025"]),
+        Choice("3", ["Cán bộ, công chức, viên chức thi đua thực hiện văn hóa công sở"]),
+        Choice("4", ["Đẩy mạnh cải cách hành chính nhà nước tỉnh Hưng Yên, giai đoạn 2022-2025"]),
+    ]
+    assert match_choice("chuyen doi so", campaigns) == "2"
+    assert match_choice("cải cách hành chính", campaigns) == "4"
+    assert match_choice("van hoa cong so", campaigns) == "3"
+    assert match_choice("giai đoạn", campaigns) is None  # in two labels
+    assert match_choice("thực hiện", campaigns) is None
+    assert match_choice("so", campaigns) is None  # one word: never from inside
+    short = [Choice("a", ["Hội nghị của tôi"]), Choice("b", ["Hồ sơ"])]
+    assert match_choice("nghi cua", short) is None  # short labels: never from inside
+
+
 @given(messy_text(300), st.lists(_LABEL, min_size=0, max_size=20))
 @example("²", ["a", "b"])
 @example("", [])

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 from bot.domain.text import clean, fold
 
 FUZZY_CUTOFF = 85.0
+LONG_LABEL_WORDS = 6  # a label this long may be typed as a phrase from inside it
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
 
     ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared to
     every label and alias: exactly as written (but for case) first, then without accents or
-    punctuation, then as the first words of exactly one label, then fuzzily (typos, word order)
-    when one choice is clearly the best. In the exact stages a label shown on the screen (a
+    punctuation, then as the first words of exactly one label, then as words from inside
+    exactly one long label, then fuzzily (typos, word order) when one choice is clearly the
+    best. In the exact stages a label shown on the screen (a
     choice's first) wins over another choice's other labels and aliases.
     Each stage also tries the text without the politeness around it («dạ có», «vâng ạ»)
     before the next, looser one: "vâng ạ" is «vâng», not fuzzily «vắng mặt».
@@ -105,6 +107,17 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
         prefixed = {value for key, value in loose[form] if key.startswith(form + " ")}
         if len(prefixed) == 1:
             return prefixed.pop()
+    for form in forms:
+        # Words from inside exactly one long label: "chuyển đổi số" for «Hưng Yên đẩy mạnh
+        # thực hiện Đề án chuyển đổi số giai đoạn 2021-2025» (short labels: never).
+        if " " in form:
+            inside = {
+                value
+                for key, value in loose[form]
+                if key.count(" ") + 1 >= LONG_LABEL_WORDS and f" {form} " in f" {key} "
+            }
+            if len(inside) == 1:
+                return inside.pop()
     for form in forms:
         found = _similar(form, loose[form])
         if found is not None:

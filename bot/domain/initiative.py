@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.domain.choices import is_number
 from bot.domain.profile import InvalidInput, parse_full_name
 from bot.domain.text import clean, fold
 
@@ -371,6 +372,17 @@ _TYPE_ALIASES = {  # what people type for the four kinds of solution
     "application": ("ung dung", "ung dung tien bo ky thuat", "tien bo ky thuat", "application"),
 }
 _DONE = ("xong", "done", "hoan thanh", "het", "tiep tuc", "tiep", "continue", "next", "/xong")
+# "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
+_ADD_MORE = ("co", "co them", "con", "them", "them nguoi", "yes", "add", "add more", "more")
+_NO_MORE = (
+    "khong", "khong con", "khong co", "khong them", "het roi", "xong roi", "no", "none",
+    "no more", "no one", "nobody", "thats all", "that is all", "finished",
+)  # fmt: skip
+# Typed at a step that must be answered, these are not an answer (a title «bỏ qua», a
+# qualification «xong»): the step says it cannot be skipped instead of saving them.
+NOT_AN_ANSWER = frozenset(
+    {*_SKIP, *_DONE, *_NO_MORE, "ok", "oke", "n/a", "na", "chua co", "khong biet"}
+)
 
 
 def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Option]:
@@ -397,19 +409,21 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
         list_id, sub = state.split(".", 1)
         if sub == "more":
             count = len(draft.get("answers", {}).get(list_id) or [])
+            # «Thêm» and «Xong» first, so that their typed numbers never change: "2" is «Xong»
+            # with or without people to remove (removals are typed "xóa 2", not by number).
             opts = []
             if count < form.max_people(list_id):
-                opts.append(Option("add", f"initiative.btn.add_{list_id}"))
+                opts.append(Option("add", f"initiative.btn.add_{list_id}", aliases=_ADD_MORE))
+            if count == 0 and form.field(list_id).optional:
+                # Nobody to add: "bỏ qua" and "xong" both mean "go on".
+                opts.append(Option("done", "initiative.btn.skip", aliases=_SKIP + _DONE + _NO_MORE))
+            elif count > 0:
+                opts.append(Option("done", "initiative.btn.done", aliases=_DONE + _NO_MORE))
             first_removable = 1 if list_id == "authors" else 0
             opts += [
                 Option(f"rm:{i}", "initiative.btn.remove", params={"n": i + 1})
                 for i in range(first_removable, count)
             ]
-            if count == 0 and form.field(list_id).optional:
-                # Nobody to add: "bỏ qua" and "xong" both mean "go on".
-                opts.append(Option("done", "initiative.btn.skip", aliases=_SKIP + _DONE))
-            elif count > 0:
-                opts.append(Option("done", "initiative.btn.done", aliases=_DONE))
             return opts
         if sub == "workplace":
             return []  # typed; the handler may offer units
@@ -636,7 +650,7 @@ def apply(
     else:
         if given.kind != "text":
             raise InvalidInput("choose_button")
-        answers[f.id] = parse_text(given.text, f.min, f.max)
+        answers[f.id] = parse_text(_an_answer(given.text), f.min, f.max)
     draft.pop("editing", None)
     return Outcome(draft)
 
@@ -646,8 +660,17 @@ def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
     if given.kind == "option" and given.option.startswith("c:"):
         return values[int(given.option[2:])]
     if f.free and given.kind == "text":
-        return parse_text(given.text, 2, f.max)
+        if is_number(fold(given.text).replace(" ", "")):  # a number that is none of the options
+            raise InvalidInput("option_range", count=len(values))
+        return parse_text(_an_answer(given.text), 2, f.max)
     raise InvalidInput("choose_button")
+
+
+def _an_answer(text: str) -> str:
+    """``text``, unless it is a word that skips or closes a step (see :data:`NOT_AN_ANSWER`)."""
+    if fold(text) in NOT_AN_ANSWER:
+        raise InvalidInput("required")
+    return text
 
 
 def ask_discard(draft: dict[str, Any]) -> dict[str, Any]:
@@ -764,7 +787,7 @@ def _persons(
         raise InvalidInput("expect_text")
     person = _pending_person(draft, list_id) or {"list": list_id, "data": {}}
     data: dict[str, Any] = person.setdefault("data", {})
-    text = given.text
+    text = _an_answer(given.text)
     if sub == "full_name":
         data[sub] = parse_full_name(text)
     elif sub == "birth_date":
