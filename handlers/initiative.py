@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.domain import initiative as engine
-from bot.domain.choices import Choice, match_choice
+from bot.domain.choices import Choice, is_number, match_choice
 from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
 from bot.domain.text import fold
@@ -193,6 +193,10 @@ async def prompt(
         if sub == "more":
             people = render_value(context, form, list_id, draft.get("answers", {}).get(list_id))
             text = context.t(f"initiative.ask.more.{list_id}", people=people)
+            removable = [o for o in opts if o.value.startswith("rm:")]
+            if removable:
+                example = removable[-1].params["n"]
+                text += "\n" + context.t("initiative.remove_hint", example=example)
         else:
             text = (
                 _person_header(context, draft, list_id)
@@ -280,6 +284,9 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
         return await on_discard(update, context)
     if state == REVIEW:
         opts = review_options(opts)
+    elif state.endswith(".more") and is_number(fold(text)):
+        # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button).
+        opts = [o for o in opts if not o.value.startswith("rm:")]
     picked = match_choice(text, option_choices(context, opts)) if opts else None
     if picked == "commit":
         return await submit(update, context)

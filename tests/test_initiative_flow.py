@@ -606,6 +606,10 @@ async def test_typed_answers_that_are_not_answers(bot: Harness, alice: StubUser)
     assert await state(bot, alice) == "authors.more"
     labels = [label for label, _ in bot.buttons(alice.id)]
     assert labels[:2] == [bot.t("initiative.btn.add_authors"), bot.t("initiative.btn.done")]
+    assert bot.t("initiative.remove_hint", example=2) in bot.last_text(alice.id)
+    await bot.say(alice, "3")  # the third button removes: never by a bare number
+    assert bot.t("error.choose_button") in bot.texts(alice.id)
+    assert len((await draft(bot, alice))["answers"]["authors"]) == 2
     await bot.say(alice, "2")  # «Xong», not «Xóa người số 2»
     assert await state(bot, alice) == "shares"
     assert len((await draft(bot, alice))["answers"]["authors"]) == 2
