@@ -10,7 +10,11 @@ A persistent conversation (``rsvp``, the flow of :mod:`bot.services.events`):
 * "Có" asks to check the delegate's details (``details``: name, unit, position and the group,
   each editable: states ``full_name``, ``unit``, ``position``, ``group``), then an optional note
   (``note``); the answer is recorded and the conversation ends in one transaction
-  (:meth:`EventService.answer` with ``state=None``). "Không" and "Chưa chắc" are recorded at once.
+  (:meth:`EventService.answer` with ``state=None``). "Không" and "Chưa chắc" are recorded at once,
+  except from a delegate with a seat: "Trả lại chỗ?" first (``release``; «không» keeps it), as
+  the waiting list may take the seat for good.
+* The answer step holds nobody: a question («có chỗ gửi xe không?»), thanks or ``/menu`` typed
+  there ends it and is answered as outside any flow (nothing is half-typed at that step).
 * The confirmation: a seat gives the check-in code, its QR image and an .ics calendar file;
   the waiting list gives the place in line; an open event with approval waits for the office.
 * ``/my_events`` lists the person's events (invited or answered) with their answer; ``/events``
@@ -35,7 +39,8 @@ Callback data (at most 64 bytes: event ids are at most 48 characters):
   such as "mã QR" after a screen without answer buttons, :data:`FILES_SCREEN`);
 * ``menu:my_events``, ``menu:events`` the main menu's items (when the menu offers them);
 * ``ev:ok``, ``ev:f:<field>`` confirm the details or edit one; ``ev:g:<group id>`` / ``ev:g:-``
-  a delegate group / none of them; ``ev:k`` keep the current value; ``ev:skip`` no note.
+  a delegate group / none of them; ``ev:k`` keep the current value; ``ev:skip`` no note;
+* ``ev:r:y`` / ``ev:r:n`` give the seat up (the answer waiting is recorded) / keep it.
 
 Notifications go through the durable outbox (:mod:`bot.services.broadcasts`), written in the
 transaction of the change: the texts are built by framework-free callables given to the
@@ -75,7 +80,7 @@ from bot.domain.choices import Choice
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean
+from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -85,6 +90,7 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
+from handlers.ask import SMALL_TALK, free_text
 from handlers.common import (
     END,
     SEAT_FILES_BUTTON,
@@ -98,7 +104,7 @@ from handlers.common import (
     text_of,
     user_dict,
 )
-from handlers.menu import MenuChoice
+from handlers.menu import MENU_WORDS, MenuChoice, show_menu
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +113,7 @@ ANSWER = "answer"
 DETAILS = "details"
 GROUP = "group"
 NOTE = "note"
+RELEASE = "release"  # a confirmed delegate answering "no" or "not sure": give the seat up?
 TEXT_FIELDS = ("full_name", "unit", "position")
 MEMORY = "rsvp"  # user_data: {"event": id, "v": version shown, "d": the details being checked}
 LIST_TTL = 30 * 60  # seconds a list's typed numbers stay valid
@@ -173,6 +180,9 @@ FILES_ALIASES = (
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
 SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")
+# "Trả lại chỗ?": only a clear yes gives the seat up; «không» keeps it.
+RELEASE_ALIASES = ("co", "yes", "dong y", "xac nhan", "tra cho", "tra lai", "confirm", "release")
+HOLD_ALIASES = ("khong", "no", "giu", "giu cho", "giu lai", "thoi", "keep", "keep it")
 
 
 # --- speaking to someone: this person, or another one in their language -----------------------
@@ -564,6 +574,15 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         key = N_("rsvp.event_gone") if isinstance(event_id, str) else N_("rsvp.start_over")
         await send(update, context, context.t(key))
         return
+    if state == RELEASE:
+        rows = [
+            [(context.t("rsvp.btn.release"), f"{PREFIX}r:y")],
+            [(context.t("rsvp.btn.hold"), f"{PREFIX}r:n")],
+        ]
+        await send(
+            update, context, context.t("rsvp.ask_release", title=event.title), keyboard(rows)
+        )
+        return
     if state == ANSWER:
         invitee = await context.services.events.invitation_of(event.id, context.user_id)
         rsvp = await context.services.events.rsvp_of(event.id, context.user_id)
@@ -760,6 +779,8 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
         else None
     )
     letter = pick(text_of(update), _answer_choices(context, seat=_has_seat(rsvp)))
+    if letter is None and _leaves_the_answer_step(text_of(update)):
+        return await _outside(update, context)
     if letter is None:  # not an answer: say which words are, and show the buttons again
         await send(update, context, context.t("rsvp.answer_hint"))
         await prompt(update, context, ANSWER)
@@ -774,6 +795,69 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
         await send(update, context, context.t("rsvp.changed"))
         return await _open(update, context, event.id)
     return await _choose(update, context, event, ANSWER_CODES[letter])
+
+
+async def on_release(update: Update, context: BotContext) -> str | int | None:
+    """State ``release``: «Trả lại chỗ» records the answer waiting (the seat goes to the waiting
+    list); «Giữ chỗ» (or «không») keeps the seat and the answer «có»."""
+    choices = [
+        Choice("r:y", context.labels("rsvp.btn.release"), RELEASE_ALIASES),
+        Choice("r:n", context.labels("rsvp.btn.hold"), HOLD_ALIASES),
+    ]
+    choice = await choice_of(update, context, choices, PREFIX)
+    if choice is None:
+        return None
+    event = await _memory_event(update, context)
+    if event is None:
+        return END
+    waiting = _memory(context).pop("r", None)
+    if choice == "r:n" or waiting not in (Answer.NO.value, Answer.MAYBE.value):
+        _forget(context)
+        await _leave(update, context)
+        await send(update, context, context.t("rsvp.seat_held", title=event.title))
+        return END
+    return await _record(update, context, event, Answer(waiting), None)
+
+
+# Words that make a message a question (about the event, the rules), not an answer.
+_QUESTION_WORDS = (
+    *("bao gio", "o dau", "may gio", "the nao", "lam sao", "tai sao", "bao nhieu", "khi nao"),
+    *("where", "when", "what", "why", "how"),
+)
+
+
+def _leaves_the_answer_step(text: str) -> bool:
+    """Typed after an invitation screen, not an answer to it: a question («có chỗ gửi xe
+    không?»), thanks, "menu". Anything else is asked again with the words that answer
+    («để tôi hỏi sếp đã» is still about the invitation; so is a typo of «không»)."""
+    folded = fold(text)
+    words = f" {folded} "
+    return (
+        "?" in text
+        or folded in MENU_WORDS
+        or folded in SMALL_TALK
+        or any(f" {q} " in words for q in _QUESTION_WORDS)
+        or (folded.startswith("co ") and folded.endswith(" khong") and folded.count(" ") >= 2)
+    )
+
+
+async def _outside(update: Update, context: BotContext) -> int:
+    """Leave the answer step and take the message as typed outside any flow."""
+    _forget(context)
+    await _leave(update, context)
+    if fold(text_of(update)) in MENU_WORDS:
+        await show_menu(update, context)
+    else:
+        await free_text(update, context)
+    return END
+
+
+async def menu_inside(update: Update, context: BotContext) -> int:
+    """``/menu`` at the answer step: nothing is half-typed there, so the menu, not "busy"."""
+    _forget(context)
+    await _leave(update, context)
+    await show_menu(update, context)
+    return END
 
 
 async def _choose(
@@ -801,6 +885,10 @@ async def _choose(
         await _leave(update, context)
         return END
     if answer is not Answer.YES:
+        if _has_seat(await services.events.rsvp_of(event.id, user.user_id)):
+            _remember_event(context, event)
+            _memory(context)["r"] = answer.value  # the answer waiting for the confirmation
+            return await _move(update, context, RELEASE)
         return await _record(update, context, event, answer, None)
     _remember_event(context, event)
     _memory(context).pop("d", None)
@@ -1382,7 +1470,14 @@ def handlers(
             MessageHandler(TEXT & strict & MenuChoice(services.translator, "events"), open_events),
         ],
         states={
-            ANSWER: [MessageHandler(TEXT, on_answer_text)],
+            ANSWER: [
+                MessageHandler(TEXT, on_answer_text),
+                CommandHandler("menu", menu_inside),
+            ],
+            RELEASE: [
+                CallbackQueryHandler(on_release, pattern=r"^ev:r:[yn]$"),
+                MessageHandler(TEXT, on_release),
+            ],
             DETAILS: [
                 CallbackQueryHandler(on_details, pattern=r"^ev:(ok|f:[a-z_]+)$"),
                 MessageHandler(TEXT, on_details),

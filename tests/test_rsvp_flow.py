@@ -398,6 +398,40 @@ async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser
     assert bot.last_text(bob.id).startswith(bot.t("rsvp.answered_no", "en", title=TITLE))
 
 
+async def test_viewing_an_event_does_not_hold_the_person(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """After opening an event from /my_events, a question, thanks or /menu is taken as typed
+    outside (the step ends); «không» from a delegate with a seat asks before giving it up, and
+    «không» to that keeps it."""
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    for typed in ("có chỗ gửi xe không?", "cảm ơn", "/menu", "hội nghị bắt đầu lúc mấy giờ"):
+        await bot.say(alice, "/my_events")
+        await bot.say(alice, "1")
+        assert await state(bot, alice) == "answer"
+        mark = bot.mark()
+        await bot.say(alice, typed)
+        assert await state(bot, alice) is None, typed
+        replies = bot.texts_since(mark, alice.id)
+        assert bot.t("rsvp.answer_hint") not in replies and bot.t("flow.busy") not in replies
+        assert replies, typed
+    saved = await row(bot, alice)
+    assert saved is not None and (saved["answer"], saved["seat"]) == ("yes", "confirmed")
+
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    await bot.say(alice, "không")
+    assert bot.last_text(alice.id) == bot.t("rsvp.ask_release", title=TITLE)
+    await bot.restart(crash=True)
+    await bot.say(alice, "không")  # «không» to "give up the seat?": kept
+    assert bot.last_text(alice.id) == bot.t("rsvp.seat_held", title=TITLE)
+    assert await state(bot, alice) is None
+    saved = await row(bot, alice)
+    assert saved is not None and (saved["answer"], saved["seat"]) == ("yes", "confirmed")
+    assert await bot.db_value("SELECT count(*) FROM reminders") > 0
+
+
 async def test_change_answer_via_my_events(bot: Harness, clock: Clock, alice: StubUser) -> None:
     (code,) = await setup(bot)
     await accept(bot, alice, code)
@@ -411,6 +445,12 @@ async def test_change_answer_via_my_events(bot: Harness, clock: Clock, alice: St
     assert saved is not None
     assert bot.t("rsvp.current.confirmed", code=saved["checkin_code"]) in bot.last_text(alice.id)
     await press_answer(bot, alice, "n")
+    # A seat: given up only once confirmed (the waiting list may take it for good).
+    assert bot.last_text(alice.id) == bot.t("rsvp.ask_release", title=TITLE)
+    assert await state(bot, alice) == "release"
+    saved = await row(bot, alice)
+    assert saved is not None and (saved["answer"], saved["seat"]) == ("yes", "confirmed")
+    await bot.press(alice, "ev:r:y")
     saved = await row(bot, alice)
     assert saved is not None and (saved["answer"], saved["seat"]) == ("no", "none")
     assert await bot.db_value("SELECT count(*) FROM reminders") == 0
@@ -704,6 +744,7 @@ async def test_waitlist_and_promotion_told_in_english(
     await bot.say(alice, "1")
     mark = bot.mark()
     await bot.say(alice, "không")
+    await bot.say(alice, "trả lại chỗ")
     bob_row = await row(bot, bob)
     assert bob_row is not None and bob_row["seat"] == "confirmed"
     await bot.deliver()  # the notice went through the outbox: one message
