@@ -171,6 +171,17 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(
         MessageHandler(typed & menu.Words(menu.CANCEL_WORDS, "cancel"), menu.cancel_outside)
     )
+    # "sáng kiến của tôi", "cài đặt": the commands they name (not menu items, not questions).
+    app.add_handler(
+        MessageHandler(
+            typed & menu.Words(menu.MY_INITIATIVES_WORDS, "my_initiatives"), review.my_command
+        )
+    )
+    app.add_handler(
+        MessageHandler(
+            typed & menu.Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command
+        )
+    )
     app.add_handler(CommandHandler("cancel", menu.cancel_outside))
     app.add_handler(CommandHandler(["xong", "boqua", "skip"], menu.finish_outside))
     app.add_handler(CommandHandler("grant", admin.grant))  # admins only (checked inside)

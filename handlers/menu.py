@@ -37,6 +37,13 @@ MENU_ALIASES = {
 # Typed outside any flow: the menu itself; "nothing to cancel" (folded).
 MENU_WORDS = frozenset({"menu", "menu chinh", "main menu", "danh muc", "chuc nang"})
 CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "cancel", "xong", "done", "ket thuc"})
+# Commands that are not menu items, typed by name outside any flow (folded).
+MY_INITIATIVES_WORDS = frozenset(
+    {"sang kien cua toi", "cac sang kien cua toi", "sang kien da nop", "my initiatives"}
+)
+SETTINGS_WORDS = frozenset(
+    {"cai dat", "cai dat thong bao", "thiet lap", "settings", "notification settings"}
+)
 
 
 def menu_choices(translator: Translator) -> list[Choice]:
@@ -65,7 +72,9 @@ class MenuChoice(filters.MessageFilter):
         self.value = value
 
     def filter(self, message: Message) -> bool:
-        return bool(message.text) and match_choice(message.text or "", self.choices) == self.value
+        # Not fuzzily: free text outside a flow is a question unless it names an item.
+        text = message.text or ""
+        return bool(text) and match_choice(text, self.choices, fuzzy=False) == self.value
 
 
 async def show_menu(update: Update, context: BotContext) -> None:

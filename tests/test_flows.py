@@ -230,6 +230,14 @@ async def test_navigation_words_typed_outside_a_flow(bot: Harness, alice: StubUs
     assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
     await bot.say(alice, "thôi")
     assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
+    await bot.say(alice, "sáng kiến của tôi")  # /my_initiatives, not «Hội nghị của tôi»
+    assert bot.last_text(alice.id).startswith(bot.t("my.none"))
+    await bot.say(alice, "Cài đặt")
+    assert bot.last_text(alice.id).startswith(bot.t("settings.title", state="x").split("<")[0])
+    for not_an_item in ("so hoa ho so", "đã nộp"):  # near a label, not one: questions
+        await bot.say(alice, not_an_item)
+        assert await bot.state(alice, "profile") is None, not_an_item
+        assert await bot.state(alice, "initiative") is None, not_an_item
     await bot.say(alice, "English")
     assert bot.last_text(alice.id) == bot.t("language.ask")
     await bot.say(alice, "2")

@@ -59,7 +59,7 @@ def _without_politeness(folded: str) -> str:
     return folded.strip()
 
 
-def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
+def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) -> str | None:
     """Return the value of the choice ``text`` designates, or ``None``.
 
     ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared to
@@ -69,7 +69,10 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     best. In the exact stages a label shown on the screen (a
     choice's first) wins over another choice's other labels and aliases.
     Each stage also tries the text without the politeness around it («dạ có», «vâng ạ»)
-    before the next, looser one: "vâng ạ" is «vâng», not fuzzily «vắng mặt».
+    before the next, looser one: "vâng ạ" is «vâng», not fuzzily «vắng mặt». (Typed with its
+    accents, «đã» is not the polite «dạ»: "đã nộp" is not "nộp".) ``fuzzy=False``: no fuzzy
+    stage, for free text that is only *perhaps* a choice (the main menu's items typed outside
+    any flow: "sáng kiến của tôi" must not open «Hội nghị của tôi»).
     """
     folded = fold(text)
     if not folded:
@@ -78,7 +81,7 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
         index = int(folded)
         return choices[index - 1].value if 1 <= index <= len(choices) else None
     folded = _expand(folded)
-    polite = _without_politeness(folded)
+    polite = "" if clean(text).casefold().startswith("đ") else _without_politeness(folded)
     forms = [folded] if not polite or polite == folded else [folded, polite]
     # (rank of the label in its choice, label as written, folded, value); sorted by rank: a
     # label shown (a choice's first) before another choice's other labels and aliases.
@@ -118,6 +121,8 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
             }
             if len(inside) == 1:
                 return inside.pop()
+    if not fuzzy:
+        return None
     for form in forms:
         found = _similar(form, loose[form])
         if found is not None:
