@@ -53,7 +53,7 @@ from handlers import (
     review,
     rsvp,
 )
-from handlers.common import FORM_BUTTON, gate, identify, typed_language_inside
+from handlers.common import DONE_COMMANDS, FORM_BUTTON, gate, identify, typed_language_inside
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         )
     )
     app.add_handler(CommandHandler("cancel", menu.cancel_outside))
-    app.add_handler(CommandHandler(["xong", "boqua", "skip"], menu.finish_outside))
+    app.add_handler(CommandHandler([*DONE_COMMANDS, "boqua", "skip"], menu.finish_outside))
     app.add_handler(CommandHandler("grant", admin.grant))  # admins only (checked inside)
     app.add_handler(CommandHandler("revoke", admin.revoke))
 

@@ -70,7 +70,10 @@ RECENT_MESSAGES = 6  # answers whose 👍/👎 and buttons still work
 EMOJI_OPTIONS = {"👍": "fb:1", "👎": "fb:0"}  # folding drops emoji: compared as typed
 SEND_ALIASES = ("gui", "gửi", "gui di", "gui van phong", "send", "send it", "co", "yes")
 HELPFUL_ALIASES = ("co ich", "huu ich", "dung", "useful", "helpful", "good")
-UNHELPFUL_ALIASES = ("khong co ich", "khong dung", "sai", "not useful", "wrong", "bad")
+UNHELPFUL_ALIASES = (
+    *("khong co ich", "khong huu ich", "chua huu ich", "chua dung", "khong dung", "sai"),
+    *("vo ich", "not useful", "not helpful", "unhelpful", "wrong", "bad"),
+)
 # Greetings and thanks are not questions: they get the menu.
 SMALL_TALK = frozenset(
     {

@@ -63,6 +63,7 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
+    DONE_COMMANDS,
     END,
     TEXT,
     NotInFlow,
@@ -571,12 +572,12 @@ def build_checkin(services: Services) -> ConversationHandler[BotContext]:
         states={
             PICK: [
                 CallbackQueryHandler(on_pick, pattern=r"^ci:[a-z0-9-]+$"),
-                CommandHandler("xong", checkin_done),
+                CommandHandler(list(DONE_COMMANDS), checkin_done),
                 CommandHandler("checkin", on_checkin_again),
                 MessageHandler(TEXT, on_pick),
             ],
             CODE: [
-                CommandHandler("xong", checkin_done),
+                CommandHandler(list(DONE_COMMANDS), checkin_done),
                 CommandHandler("checkin", on_checkin_again),
                 MessageHandler(TEXT, on_code),
                 MessageHandler(filters.ALL & ~filters.COMMAND, on_not_text),
@@ -1112,7 +1113,7 @@ def build_office(services: Services) -> ConversationHandler[BotContext]:
     Handler = BaseHandler[Update, BotContext, object]
     decision: Handler = CallbackQueryHandler(on_decision_button, pattern=r"^rp:[yn]:\d+$")
     switch: Handler = CommandHandler(list(OFFICE_COMMANDS), office_switch)
-    done: Handler = CommandHandler("xong", office_done)
+    done: Handler = CommandHandler(list(DONE_COMMANDS), office_done)
     return ConversationHandler(
         name=OFFICE,
         persistent=True,

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
+# "Done" with a list or a long answer: /xong, and /done as the English texts name it.
+DONE_COMMANDS = ("xong", "done")
 Prompt = Callable[[Update, BotContext, str], Awaitable[None]]
 
 LANGUAGE_CHOICES = (

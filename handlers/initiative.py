@@ -34,7 +34,16 @@ from bot.services.container import Services
 from bot.services.initiatives import FLOW, InitiativeError
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.common import END, TEXT, NotInFlow, flow_fallbacks, may_enter, ref, text_of
+from handlers.common import (
+    DONE_COMMANDS,
+    END,
+    TEXT,
+    NotInFlow,
+    flow_fallbacks,
+    may_enter,
+    ref,
+    text_of,
+)
 from handlers.menu import MenuChoice
 
 log = logging.getLogger(__name__)
@@ -495,7 +504,7 @@ def build(
         )
     steps: list[BaseHandler[Update, BotContext, object]] = [
         CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),
-        CommandHandler("xong", on_done),
+        CommandHandler(list(DONE_COMMANDS), on_done),
         CommandHandler(["boqua", "skip"], on_skip),
         CommandHandler(list(DISCARD_COMMANDS), on_discard),
         MessageHandler(TEXT, on_text),

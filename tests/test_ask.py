@@ -241,6 +241,14 @@ async def test_feedback_typed(bot: Harness, alice: StubUser) -> None:
     assert [row["helpful"] for row in await feedback_rows(bot)] == [False]
 
 
+@pytest.mark.parametrize("typed", ["không hữu ích", "ko huu ich", "chưa hữu ích", "not helpful"])
+async def test_unhelpful_typed_in_words(bot: Harness, alice: StubUser, typed: str) -> None:
+    await bot.say(alice, DELEGATES)
+    await bot.say(alice, typed)
+    assert bot.last_text(alice.id) == bot.t("kb.thanks")
+    assert [row["helpful"] for row in await feedback_rows(bot)] == [False]
+
+
 async def test_feedback_on_a_section_shown_later(bot: Harness, alice: StubUser) -> None:
     await bot.say(alice, DELEGATES)
     await bot.say(alice, "1")

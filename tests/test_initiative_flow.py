@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from docx import Document
 
 from bot.tg.stub_api import StubUser
@@ -642,6 +643,26 @@ async def test_typed_answers_that_are_not_answers(bot: Harness, alice: StubUser)
     campaigns = bot.services.initiatives.form.options["campaign"]
     chosen = (await draft(bot, alice))["answers"]["campaign"]
     assert chosen in campaigns and "chuyển đổi số" in chosen
+
+
+@pytest.mark.parametrize(("language", "done"), [("vi", "xong rồi"), ("vi", "ok"), ("en", "/done")])
+async def test_description_finished_in_words_or_by_done(
+    bot: Harness, alice: StubUser, language: str, done: str
+) -> None:
+    await register(bot, alice)
+    if language == "en":
+        await bot.say(alice, "/language en")
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await say_all(bot, alice, "15/8/1985", "Thạc sĩ", "không", "Phần mềm một cửa", "quản lý", "1")
+    await bot.press(alice, "sk:skip")
+    await bot.say(alice, "không")
+    await say_all(bot, alice, *ITEMS_4_TO_6[:-1])
+    assert await state(bot, alice) == "description"
+    await bot.say(alice, done)
+    assert await state(bot, alice) == "confidential", done
+    parts = (await draft(bot, alice))["answers"]["description"]["parts"]
+    assert parts == [ITEMS_4_TO_6[3]]
 
 
 async def test_amend_typed_and_another_draft_deleted_from_any_step(

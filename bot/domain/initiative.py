@@ -371,7 +371,10 @@ _TYPE_ALIASES = {  # what people type for the four kinds of solution
     "operational": ("tac nghiep", "giai phap tac nghiep", "operational"),
     "application": ("ung dung", "ung dung tien bo ky thuat", "tien bo ky thuat", "application"),
 }
-_DONE = ("xong", "done", "hoan thanh", "het", "tiep tuc", "tiep", "continue", "next", "/xong")
+_DONE = (
+    *("xong", "xong roi", "done", "hoan thanh", "het", "het roi", "tiep tuc", "tiep", "ok"),
+    *("continue", "next", "finished", "thats all", "that is all", "/xong", "/done"),
+)
 # "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
 _ADD_MORE = ("co", "co them", "con", "them", "them nguoi", "yes", "add", "add more", "more")
 _NO_MORE = (
