@@ -186,12 +186,12 @@ async def on_consent(update: Update, context: BotContext) -> str | int | None:
         Choice(
             "yes",
             context.labels("onboarding.consent_yes"),
-            aliases=("dong y", "co", "yes", "ok", "agree"),
+            aliases=("dong y", "co", "yes", "ok", "agree", "i agree"),
         ),
         Choice(
             "no",
             context.labels("onboarding.consent_no"),
-            aliases=("khong", "khong dong y", "no", "disagree"),
+            aliases=("khong", "khong dong y", "no", "disagree", "i dont agree", "i do not agree"),
         ),
     ]
     choice = await choice_of(update, context, choices, "pf:")

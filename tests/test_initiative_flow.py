@@ -247,6 +247,7 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
         assert await state(bot, alice) == "shares"
     await bot.say(alice, "60,5; 39,5")
     assert await state(bot, alice) == "title"
+    assert (await draft(bot, alice))["answers"]["shares"] == [60.5, 39.5]
     await bot.say(alice, "x" * 301)
     assert bot.last_text(alice.id) == bot.t("error.too_long", limit=300)
     await bot.send_raw(
@@ -380,9 +381,11 @@ async def test_edit_from_review(bot: Harness, alice: StubUser) -> None:
 async def test_similar_title_warns_without_blocking(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")
-    await bot.press(alice, "sk:submit")
-    await bot.press(alice, "sk:commit")
+    await bot.say(alice, "nộp đơn")  # typed «Gửi đơn»
+    assert await state(bot, alice) == "commit"
+    await bot.say(alice, "đồng ý")  # typed «Tôi cam đoan…»
     number = await bot.db_value("SELECT number FROM initiatives")
+    assert number is not None
     await bot.say(alice, "/sangkien")
     await bot.press(alice, "sk:c:0")
     await bot.say(alice, "1/1/1980")

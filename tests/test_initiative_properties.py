@@ -56,7 +56,7 @@ def test_date_parser_answers_or_refuses(text: str) -> None:
 
 @given(st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=10), st.data())
 def test_shares_that_add_up_are_accepted_in_any_separator(values: list[int], data: Any) -> None:
-    sep = data.draw(st.sampled_from([" ", ", ", ",", "; ", "% ", "%, "]))
+    sep = data.draw(st.sampled_from([" ", ", ", ",", "; ", "% ", "%, ", "-", "/", " và ", " va "]))
     text = sep.join(str(v) for v in values)
     try:
         parsed = parse_shares(text, len(values))

@@ -317,8 +317,11 @@ def clean_lines(text: str) -> str:
 
 def parse_shares(text: str, count: int) -> list[float]:
     """One percentage per author, in order: ``"50 30 20"``, ``"50%, 30%, 20%"``, ``"60,5; 39,5"``
-    (a decimal comma works when parts are separated by ``;``). They must add up to 100."""
+    (a decimal comma works when parts are separated by ``;``), ``"60-40"``, ``"60/40"``,
+    ``"60 và 40"``. They must add up to 100."""
     raw = clean(text).replace("%", " ")
+    raw = re.sub(r"(?<=\d)[-/+](?=\d)", " ", raw)  # "60-40", "60/40"; never "-20" alone
+    raw = re.sub(r"\s+(?:và|va|and|&)\s+", " ", raw, flags=re.IGNORECASE)
     if ";" in raw:
         parts = [p.strip().replace(",", ".") for p in raw.split(";")]
     else:
@@ -362,8 +365,8 @@ class Option:
     aliases: tuple[str, ...] = ()
 
 
-_YES = ("co", "yes", "y", "dung", "co su dung", "da dung")
-_NO = ("khong", "no", "n", "ko", "k", "khong su dung", "khong dung")
+_YES = ("co", "yes", "y", "dung", "co su dung", "da dung", "co a", "yeah", "yep")
+_NO = ("khong", "no", "n", "ko", "k", "khong su dung", "khong dung", "khong co", "nope", "none")
 _SKIP = ("bo qua", "skip", "khong co", "khong", "ko", "-", "no")
 _TYPE_ALIASES = {  # what people type for the four kinds of solution
     "technical": ("ky thuat", "giai phap ky thuat", "technical"),
@@ -374,6 +377,11 @@ _TYPE_ALIASES = {  # what people type for the four kinds of solution
 _DONE = (
     *("xong", "xong roi", "done", "hoan thanh", "het", "het roi", "tiep tuc", "tiep", "ok"),
     *("continue", "next", "finished", "thats all", "that is all", "/xong", "/done"),
+)
+_SUBMIT = ("nop", "nop don", "gui", "gui don", "submit", "send")
+_COMMIT = (
+    *("toi cam doan", "cam doan", "gui", "nop", "nop don", "dong y", "co", "xac nhan"),
+    *("i commit", "commit", "i agree", "agree", "yes", "confirm"),
 )
 # "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
 _ADD_MORE = ("co", "co them", "con", "them", "them nguoi", "yes", "add", "add more", "more")
@@ -391,7 +399,7 @@ NOT_AN_ANSWER = frozenset(
 def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Option]:
     """The choices shown at ``state``, in button order (typed numbers follow this order)."""
     if state == REVIEW:
-        opts = [Option("submit", "initiative.btn.submit")]
+        opts = [Option("submit", "initiative.btn.submit", aliases=_SUBMIT)]
         opts += [
             Option(f"edit:{f.id}", "initiative.btn.edit", params={"field": f.id})
             for f in form.fields
@@ -405,7 +413,7 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
         ]
     if state == COMMIT:
         return [
-            Option("commit", "initiative.btn.commit", aliases=("toi cam doan", "cam doan", "gui")),
+            Option("commit", "initiative.btn.commit", aliases=_COMMIT),
             Option("back", "initiative.btn.back", aliases=("quay lai", "back", "sua")),
         ]
     if "." in state:
