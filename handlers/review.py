@@ -855,7 +855,12 @@ async def _decided(
         told = N_("review.notice_queued") if on_its_way else N_("review.not_delivered")
     text = context.t("review.moved", number=item.number, status=status_label(context, item.status))
     text += "\n" + context.t(told)
+    # The next decisions at hand (pressed or typed: «Công nhận» right after «Bắt đầu xét»).
     rows = [
+        [_button(context, MOVE_LABELS[to], f"rv:m:{item.id}:{to.value}")]
+        for to in REVIEW_MOVES.get(item.status, ())
+    ]
+    rows += [
         [_button(context, N_("review.btn.open"), f"rv:o:{item.id}")],
         [_button(context, N_("review.btn.back"), "rv:q")],
     ]

@@ -580,7 +580,9 @@ async def test_review_typed_forms(bot: Harness, admin: StubUser, alice: StubUser
     assert detail.startswith(f"<b>{item.number}</b>")
     await bot.say(admin, "bat dau xet")  # "Bắt đầu xét" typed without accents
     assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
-    await bot.say(admin, "Xem hồ sơ")
+    # The next decisions come with the result: typed right after it, without reopening.
+    data = [d for _, d in bot.buttons(ADMIN_ID)]
+    assert f"rv:m:{item.id}:needs_changes" in data and f"rv:m:{item.id}:recognised" in data
     await bot.say(admin, "yêu cầu bổ sung")
     assert await bot.state(admin, "review") == "comment"
     await bot.say(admin, "Ghi rõ số liệu tiết kiệm.")
