@@ -196,8 +196,17 @@ SERVICE_ERRORS: dict[str, str] = {
     "broadcast.not_found": N_("broadcast.not_found"),
     "broadcast.already_over": N_("broadcast.already_over"),
 }
-OFF_WORDS = frozenset({"off", "tat", "mute", "0", "khong"})
-ON_WORDS = frozenset({"on", "bat", "unmute", "1", "co"})
+# «Tắt»/«Bật» announcements, typed (folded): /settings off|on, or right after /settings.
+OFF_SYNONYMS = (
+    *("tat", "tat thong bao", "khong nhan", "khong nhan thong bao", "ngung nhan", "ngung"),
+    *("huy dang ky", "off", "turn off", "mute", "unsubscribe", "stop"),
+)
+ON_SYNONYMS = (
+    *("bat", "bat thong bao", "bat lai", "nhan thong bao", "nhan lai", "on", "turn on"),
+    *("unmute", "subscribe"),
+)
+OFF_WORDS = frozenset({*OFF_SYNONYMS, "0", "khong"})
+ON_WORDS = frozenset({*ON_SYNONYMS, "1", "co"})
 
 # What each step needs from the draft, and where to go back to when it is missing (a crash
 # between the step and the flush of ``user_data``).
@@ -1192,7 +1201,8 @@ async def _show_settings(update: Update, context: BotContext) -> None:
         if user.muted
         else (N_("settings.btn.off"), f"{SETTINGS_PREFIX}off")
     )
-    _remember(context, [(option[1], context.labels(option[0]))])
+    synonyms = ON_SYNONYMS if user.muted else OFF_SYNONYMS
+    _remember(context, [(option[1], [*context.labels(option[0]), *synonyms])])
     markup = keyboard([[(t(option[0]), option[1])]])
     await send(update, context, t("settings.title", state=Safe(state)), markup)
 

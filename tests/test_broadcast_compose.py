@@ -486,6 +486,13 @@ async def test_settings_mute_ordinary_announcements_but_not_essential_ones(
     await bot.say(alice, "/settings off")
     await bot.say(alice, "/settings on")
     assert bot.last_text(alice.id) == bot.t("settings.turned_on")
+    for off, on in (("không nhận", "bật lại"), ("unsubscribe", "turn on"), ("ngừng nhận", "bat")):
+        await bot.say(alice, "/settings")
+        await bot.say(alice, off)
+        assert bot.last_text(alice.id) == bot.t("settings.turned_off"), off
+        await bot.say(alice, "cài đặt")  # /settings by name
+        await bot.say(alice, on)
+        assert bot.last_text(alice.id) == bot.t("settings.turned_on"), on
     assert await bot.db_value("SELECT muted FROM users WHERE user_id = ?", alice.id) == 0
 
 
