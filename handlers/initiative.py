@@ -305,7 +305,15 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
 
 
 async def on_done(update: Update, context: BotContext) -> str | int | None:
-    """``/xong``: finish the long answer (or the list of people) being entered."""
+    """``/xong``: finish the long answer (or the list of people) being entered; at a step
+    with nothing to finish it says so (a command was typed: no "button" to speak of)."""
+    service = context.services.initiatives
+    draft = await service.draft(context.user_id)
+    state = engine.next_state(service.form, draft)
+    if not any(o.value == "done" for o in engine.options(service.form, draft, state)):
+        await send(update, context, context.t("initiative.done_not_here"))
+        await prompt(update, context, state, draft)
+        return None
     return await _apply(update, context, Input("option", option="done"))
 
 

@@ -632,6 +632,9 @@ async def test_typed_answers_that_are_not_answers(bot: Harness, alice: StubUser)
         await bot.say(alice, skip)
         assert bot.last_text(alice.id) == bot.t("error.required"), skip
         assert await state(bot, alice) == "title"
+    await bot.say(alice, "/xong")  # nothing to finish here: said so, not "a stale button"
+    assert bot.texts(alice.id)[-2] == bot.t("initiative.done_not_here")
+    assert await state(bot, alice) == "title"
     await bot.say(alice, "Phần mềm một cửa")
     await bot.say(alice, "quản lý")
     assert await state(bot, alice) == "campaign"
