@@ -149,7 +149,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "my.btn.withdraw": ("rut", "rut don", "rut ho so", "withdraw"),
     "my.btn.amend": ("sua", "sua don", "sua ho so", "sua va nop lai", "nop lai", "amend"),
     "my.btn.confirm_withdraw": ("xac nhan", "xac nhan rut don", "confirm"),  # never a bare "có"
-    "my.btn.keep": ("khong", "khong rut", "giu", "giu lai", "no", "keep"),
+    "my.btn.keep": ("khong", "khong rut", "giu", "giu lai", "thoi", "huy", "no", "keep"),
     "my.btn.back": ("danh sach", "quay lai", "back", "list"),
     "review.btn.back": ("danh sach", "quay lai", "back", "queue", "list"),
     "review.btn.prev": ("truoc", "trang truoc", "previous", "prev"),
@@ -582,7 +582,7 @@ async def my_withdraw_ask(update: Update, context: BotContext, initiative_id: in
         [dataclasses.replace(confirm, answers=YES_WORDS)],
         [_button(context, N_("my.btn.keep"), f"my:wn:{item.id}")],
     ]
-    await _show(update, context, [text], rows, numbered=False)  # typed: by label only
+    await _show(update, context, [text], rows)  # typed: "1" / "2", or the labels
 
 
 async def my_withdraw(update: Update, context: BotContext, initiative_id: int) -> None:

@@ -704,6 +704,14 @@ async def test_my_initiatives_typed_forms(bot: Harness, alice: StubUser) -> None
     assert bot.last_text(alice.id).startswith(
         bot.t("my.withdraw_confirm", number=items[2].number, title=items[2].title)
     )
+    await bot.say(alice, "thôi")  # «Không rút»
+    assert (await row(bot, items[2].id))["status"] == "submitted"  # type: ignore[index]
+    await bot.say(alice, items[2].number)
+    await bot.say(alice, "rút đơn")
+    await bot.say(alice, "2")  # the second button: «Không rút»
+    assert (await row(bot, items[2].id))["status"] == "submitted"  # type: ignore[index]
+    await bot.say(alice, items[2].number)
+    await bot.say(alice, "rút đơn")
     await bot.say(alice, "xác nhận rút")
     assert bot.last_text(alice.id) == bot.t("my.withdrawn", number=items[2].number)
     assert (await row(bot, items[2].id))["status"] == "withdrawn"  # type: ignore[index]
