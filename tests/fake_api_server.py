@@ -172,6 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the bot died (kill -9) while sending: Telegram got no request
+            self.close_connection = True
+            return
         prefix, _, method = url.path.rpartition("/")
         if not prefix.startswith("/bot") or not method:
             self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
