@@ -843,17 +843,17 @@ def _leaves_the_answer_step(text: str) -> bool:
 
 async def _outside(update: Update, context: BotContext) -> int:
     """Leave the answer step and take the message as typed outside any flow."""
+    if fold(text_of(update)) in MENU_WORDS:
+        return await menu_inside(update, context)
     _forget(context)
     await _leave(update, context)
-    if fold(text_of(update)) in MENU_WORDS:
-        await show_menu(update, context)
-    else:
-        await free_text(update, context)
+    await free_text(update, context)
     return END
 
 
 async def menu_inside(update: Update, context: BotContext) -> int:
-    """``/menu`` at the answer step: nothing is half-typed there, so the menu, not "busy"."""
+    """``/menu`` (or "menu" typed) at the answer step: nothing is half-typed there, so the
+    menu, not "busy"."""
     _forget(context)
     await _leave(update, context)
     await show_menu(update, context)

@@ -81,7 +81,8 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
         index = int(folded)
         return choices[index - 1].value if 1 <= index <= len(choices) else None
     folded = _expand(folded)
-    polite = "" if clean(text).casefold().startswith("đ") else _without_politeness(folded)
+    typed = clean(text).casefold()  # as written, but for case
+    polite = "" if typed.startswith("đ") else _without_politeness(folded)
     forms = [folded] if not polite or polite == folded else [folded, polite]
     # (rank of the label in its choice, label as written, folded, value); sorted by rank: a
     # label shown (a choice's first) before another choice's other labels and aliases.
@@ -93,7 +94,6 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
                 ranked.append((rank, clean(label).casefold(), key, choice.value))
     ranked.sort(key=lambda item: item[0])
     # Exactly as written (accents, dashes): "hoi-nghi-2025" is the event with that id...
-    typed = clean(text).casefold()
     for _, written, _, value in ranked:
         if written == typed:
             return value
