@@ -29,8 +29,11 @@ def _gone(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # noqa: PTH123
-        return stat.read().split()[2] == "Z"  # a zombie: finished, not yet reaped
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # noqa: PTH123
+            return stat.read().split()[2] == "Z"  # a zombie: finished, not yet reaped
+    except (FileNotFoundError, ProcessLookupError):  # reaped between the two looks
+        return True
 
 
 def _wait_gone(pid: int, timeout: float = 5) -> bool:
