@@ -19,7 +19,8 @@ from telegram.ext import (
 )
 
 from bot.domain import profile as rules
-from bot.domain.choices import Choice, is_number
+from bot.domain.choices import Choice, is_number, starting_with
+from bot.domain.text import clean
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -238,11 +239,19 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
             return None
         return await _answer(update, context, "unit", units[index])
     text = text_of(update)
-    choice = pick(text, [Choice(str(i), (unit,)) for i, unit in enumerate(units)])
+    choices = units.choices()  # the names and their short forms («VP Sở», «QLKH»)
+    choice = pick(text, choices)
     if choice is not None:
         return await _answer(update, context, "unit", units[int(choice)])
     if is_number(text.strip()):
         await send(update, context, context.t("error.choice_range", count=len(units)))
+        return None
+    several = starting_with(text, choices)
+    if len(several) > 1:  # "văn phòng": which one? (numbered as in the whole list)
+        rows = [[(f"{int(i) + 1}. {units[int(i)]}", f"pf:unit:{i}")] for i in several]
+        await send(
+            update, context, context.t("onboarding.unit_which", text=clean(text)), keyboard(rows)
+        )
         return None
     try:
         value = rules.parse_unit(text)

@@ -12,12 +12,13 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.choices import Choice, match_choice
+from bot.domain.choices import Choice, match_choice, starting_with
 from bot.domain.profile import (
     NAME_MAX,
     POSITION_MAX,
@@ -546,3 +547,38 @@ def test_regression_phone_digits_are_ascii(text: str) -> None:
     except InvalidInput:
         return
     assert re.fullmatch(r"0[0-9]{9,10}", value, flags=re.ASCII)
+
+
+def test_unit_short_forms_and_the_first_words_of_several() -> None:
+    units = load_units()
+    choices = units.choices()
+
+    def picked(text: str) -> str | None:
+        value = match_choice(text, choices)
+        return units[int(value)] if value is not None else None
+
+    assert picked("vp sở") == "Văn phòng Sở"
+    assert picked("QLKH") == "Phòng Quản lý khoa học"
+    assert picked("phong kh-tc") == "Phòng Kế hoạch - Tài chính"
+    assert picked("tdkt") == "Ban Thi đua - Khen thưởng (Sở Nội vụ)"
+    # The first words of several units: no pick (the fuzzy stage preferred the shorter name),
+    # and starting_with lists them for the question "which one?".
+    for text, count in (("văn phòng", 2), ("phong quan ly", 3), ("UBND", 2)):
+        assert picked(text) is None, text
+        assert len(starting_with(text, choices)) == count, text
+    assert starting_with("thanh tra", choices) == ["1"]
+    assert starting_with("12", choices) == []
+
+
+def test_units_file_aliases_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "units.toml"
+    path.write_text('department = ["Văn phòng Sở"]\n[aliases]\n"Văn phòng" = ["VP"]\n', "utf-8")
+    with pytest.raises(ValueError, match="not a listed unit"):
+        load_units(path)
+    path.write_text('department = ["Văn phòng Sở"]\n[aliases]\n"Văn phòng Sở" = [""]\n', "utf-8")
+    with pytest.raises(ValueError, match="non-empty"):
+        load_units(path)
+    path.write_text(
+        'department = ["Văn phòng Sở"]\n[aliases]\n"Văn phòng Sở" = ["VP Sở"]\n', "utf-8"
+    )
+    assert load_units(path).aliases == {"Văn phòng Sở": ("VP Sở",)}

@@ -26,3 +26,32 @@ async def test_onboarding_happy_path(bot: Harness, alice: StubUser) -> None:
     assert row["phone"] is None
     assert row["registered_at"]
     assert await bot.state(alice, "profile") is None
+
+
+async def test_onboarding_unit_typed_as_first_words_of_several(
+    bot: Harness, alice: StubUser
+) -> None:
+    """«văn phòng» starts two units: the bot asks which (numbered as in the whole list),
+    instead of picking the shorter one fuzzily or storing «văn phòng» as typed."""
+    await bot.say(alice, "/start")
+    await bot.press(alice, "pf:yes")
+    await bot.say(alice, "Nguyễn Thị Lan")
+    await bot.say(alice, "van phong")
+    assert bot.last_text(alice.id) == bot.t("onboarding.unit_which", text="van phong")
+    units = list(bot.services.units)
+    shown = bot.buttons(alice.id)
+    assert shown == [
+        (f"{i + 1}. {unit}", f"pf:unit:{i}")
+        for i, unit in enumerate(units)
+        if unit.startswith("Văn phòng")
+    ]
+    assert len(shown) == 2
+    await bot.say(alice, shown[1][0].split(".")[0])  # its number in the whole list
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_position")
+    await bot.say(alice, "Chuyên viên")
+    await bot.say(alice, "bỏ qua")
+    await bot.say(alice, "xác nhận")
+    assert (
+        await bot.db_value("SELECT unit FROM users WHERE user_id = ?", alice.id)
+        == units[int(shown[1][1].rsplit(":", 1)[1])]
+    )

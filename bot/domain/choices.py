@@ -64,10 +64,11 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
 
     ``"2"``, ``"2."`` or ``"(2)"`` picks the second choice; otherwise the text is compared to
     every label and alias: exactly as written (but for case) first, then without accents or
-    punctuation, then as the first words of exactly one label, then as words from inside
-    exactly one long label, then fuzzily (typos, word order) when one choice is clearly the
-    best. In the exact stages a label shown on the screen (a
-    choice's first) wins over another choice's other labels and aliases.
+    punctuation, then as the first words of exactly one label (the first words of several:
+    ``None``, see :func:`starting_with`), then as words from inside exactly one long label,
+    then fuzzily (typos, word order) when one choice is clearly the best. In the exact stages
+    a label shown on the screen (a choice's first) wins over another choice's other labels
+    and aliases.
     Each stage also tries the text without the politeness around it («dạ có», «vâng ạ»)
     before the next, looser one: "vâng ạ" is «vâng», not fuzzily «vắng mặt». (Typed with its
     accents, «đã» is not the polite «dạ»: "đã nộp" is not "nộp".) ``fuzzy=False``: no fuzzy
@@ -106,10 +107,14 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     forms = [form for form in forms if len(form) >= 3]
     loose = {form: _same_negations(form, candidates) for form in forms}
     for form in forms:
-        # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi".
+        # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi". The first words
+        # of several: ambiguous, and no looser stage may settle it ("văn phòng" is «Văn phòng
+        # Sở» or «Văn phòng UBND tỉnh»; the fuzzy stage would prefer the shorter one).
         prefixed = {value for key, value in loose[form] if key.startswith(form + " ")}
         if len(prefixed) == 1:
             return prefixed.pop()
+        if prefixed:
+            return None
     for form in forms:
         # Words from inside exactly one long label: "chuyển đổi số" for «Hưng Yên đẩy mạnh
         # thực hiện Đề án chuyển đổi số giai đoạn 2021-2025» (short labels: never).
@@ -128,6 +133,21 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
         if found is not None:
             return found
     return None
+
+
+def starting_with(text: str, choices: Sequence[Choice]) -> list[str]:
+    """The values of the choices that have a label starting with the words ``text`` (folded),
+    in their order: what to offer when :func:`match_choice` found ``text`` ambiguous."""
+    form = _expand(fold(text))
+    if len(form) < 3 or is_number(form):
+        return []
+    found: list[str] = []
+    for choice in choices:
+        for label in (*choice.labels, *choice.aliases):
+            key = _expand(fold(label))
+            if (key == form or key.startswith(form + " ")) and choice.value not in found:
+                found.append(choice.value)
+    return found
 
 
 def _same_negations(form: str, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -3,13 +3,47 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import overload
+
+from bot.domain.choices import Choice
 
 
-def load_units(path: Path | None = None) -> tuple[str, ...]:
-    """Units from ``path`` (a TOML file with ``department`` and ``external`` lists) or the
-    shipped ``bot/data/units.toml``."""
+@dataclass(frozen=True)
+class Units(Sequence[str]):
+    """The units' names in the order offered, and the short forms people type for some
+    («VP Sở», «QLKH»): a sequence of the names."""
+
+    names: tuple[str, ...]
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self.names[index]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def choices(self) -> list[Choice]:
+        """One choice per unit (its value: the index), typed as its name or a short form."""
+        return [
+            Choice(str(i), (name,), self.aliases.get(name, ())) for i, name in enumerate(self.names)
+        ]
+
+
+def load_units(path: Path | None = None) -> Units:
+    """Units from ``path`` (a TOML file with ``department`` and ``external`` lists, and an
+    optional ``aliases`` table: a unit's name to the short forms people type) or the shipped
+    ``bot/data/units.toml``."""
     if path is None:
         text = resources.files("bot.data").joinpath("units.toml").read_text(encoding="utf-8")
     else:
@@ -24,4 +58,14 @@ def load_units(path: Path | None = None) -> tuple[str, ...]:
                 units.append(unit.strip())
     if not units:
         raise ValueError("units file: no units")
-    return tuple(units)
+    aliases: dict[str, tuple[str, ...]] = {}
+    table = data.get("aliases", {})
+    if not isinstance(table, dict):
+        raise ValueError("units file: 'aliases' must be a table of unit = [short forms]")
+    for unit, forms in table.items():
+        if unit not in units:
+            raise ValueError(f"units file: aliases of {unit!r}, which is not a listed unit")
+        if not isinstance(forms, list) or not all(isinstance(f, str) and f.strip() for f in forms):
+            raise ValueError(f"units file: the aliases of {unit!r} must be non-empty strings")
+        aliases[unit] = tuple(f.strip() for f in forms)
+    return Units(tuple(units), aliases)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.documents.renderer import DocumentRenderer
 from bot.domain.initiative import load_form
-from bot.domain.units import load_units
+from bot.domain.units import Units, load_units
 from bot.i18n import Translator
 from bot.services.broadcasts import BroadcastService
 from bot.services.events import EventService
@@ -28,7 +28,7 @@ class Services:
     flows: FlowService
     users: UserService
     profile: ProfileService
-    units: tuple[str, ...]
+    units: Units
     knowledge: KnowledgeService
     initiatives: InitiativeService
     events: EventService
