@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
+from babel.lists import format_list
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import (
@@ -20,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, is_number, match_choice
-from bot.domain.text import fold
+from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe
 from bot.services.flows import KEEP, FlowStates, StepRef
 from bot.tg.commands import set_commands_for
@@ -343,3 +344,19 @@ def numbers_text(context: BotContext, low: int, high: int) -> Safe:
     if low >= high:
         return Safe(context.t("pick.one", n=low))
     return Safe(context.t("pick.range", low=low, high=high))
+
+
+def one_of_text(context: BotContext, labels: Sequence[str]) -> Safe:
+    """Labels (plain text, escaped here) as the person's language lists alternatives:
+    «A», «B» hoặc «C» / «A», «B», or «C» (Babel's list patterns)."""
+    quoted = [context.t("choice.quote", text=label) for label in labels]
+    return Safe(format_list(quoted, style="or", locale=context.locale))
+
+
+async def which_of(update: Update, context: BotContext, typed: str, labels: Sequence[str]) -> None:
+    """«lọc» typed where it starts several buttons' labels: ask which one, without guessing."""
+    await send(
+        update,
+        context,
+        context.t("choice.which", typed=clean(typed), options=one_of_text(context, labels)),
+    )

@@ -54,7 +54,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.choices import Choice, is_number, match_choice, starting_with
 from bot.domain.initiative import (
     COMMENT_REQUIRED,
     REVIEW_MOVES,
@@ -91,6 +91,7 @@ from handlers.common import (
     ref,
     text_of,
     user_dict,
+    which_of,
 )
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "review.btn.not_recognised": ("khong cong nhan", "reject", "not recognised"),
     "review.btn.files": ("tep", "tep dinh kem", "files", "attachments"),
     "review.btn.docx": ("tai don", "docx", "word", "download the form"),
+    "review.btn.filter_status": ("loc trang thai", "trang thai", "status"),
+    "review.btn.filter_unit": ("loc don vi", "don vi", "unit"),
+    "review.btn.open_statuses": ("cho xu ly", "chua xu ly", "dang cho", "open", "pending"),
+    "review.btn.all_statuses": ("tat ca", "all"),
+    "review.btn.all_units": ("tat ca", "all"),
+    "initiative.status.submitted": ("moi nop", "nop", "new"),
+    "initiative.status.needs_changes": ("can sua", "can bo sung", "bo sung"),
+    "initiative.status.recognised": ("cong nhan", "da cong nhan", "dat", "approved"),
+    "initiative.status.not_recognised": (
+        *("bi tu choi", "tu choi", "khong cong nhan", "khong dat", "rejected"),
+    ),
+    "initiative.status.withdrawn": ("rut", "da rut", "bi rut"),
 }
 # A yes to the question of the screen just sent (never a lasting label: said later, it
 # answers something else).
@@ -225,6 +238,7 @@ def _remember(
             button.typed,
             button.number if button.number is not None else (position if numbered else 0),
             button.answers,
+            button.text,
         )
         for position, button in enumerate(buttons, start=1)
         if button.data.startswith(("my:", "rv:", "ini:docx:", "ini:amend:"))
@@ -266,7 +280,10 @@ class TypedChoice(filters.MessageFilter):
             return self.numbers
         if is_number(fold(text)):
             return self.numbers
-        return match_choice(text, self.choices) is not None
+        # the first words of several labels («tất cả»): the handler asks which one
+        return match_choice(text, self.choices) is not None or bool(
+            starting_with(text, self.choices)
+        )
 
 
 def _pack(blocks: Iterable[str], limit: int = MESSAGE_MAX) -> list[str]:
@@ -1053,6 +1070,12 @@ async def on_typed(update: Update, context: BotContext) -> None:
     reference = clean(text)
     if NUMBER.match(reference):
         await _open_number(update, context, reference)
+        return
+    several = SCREEN.starting_with(context.user_data, text, live_only=False)
+    if len(several) > 1:  # «lọc»: «Lọc theo trạng thái» or «Lọc theo đơn vị»?
+        await which_of(
+            update, context, text, [option.text or option.labels[0] for option in several]
+        )
         return
     numbers = [o.number for o in SCREEN.options(context.user_data, live_only=False) if o.number]
     if is_number(fold(text)) and numbers:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.domain.initiative import Initiative, Status
+from bot.i18n import Safe
 from bot.services.broadcasts import Notice, Notify, Queued
 from bot.services.flows import StepRef
 from bot.services.initiatives import InitiativeError, Moved
@@ -544,6 +545,37 @@ async def test_filters_by_status_and_unit(
     await bot.press(admin, "rv:s:withdrawn")
     assert bot.t("review.queue_empty") in bot.last_text(ADMIN_ID)
     assert data_of(bot, ADMIN_ID) == ["rv:fs", "rv:fu"]
+
+
+async def test_filters_typed_as_people_say_them(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """«lọc» starts both filter buttons: the bot asks which; «trạng thái», «bị từ chối», «tất
+    cả» and «chờ xử lý» pick the filter they say."""
+    kept = await submit_initiative(bot, alice, title="Sáng kiến được giữ lại để xét")
+    refused = await submit_initiative(bot, alice, title="Sáng kiến không được công nhận")
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{refused.id}:reviewing")
+    await bot.press(admin, f"rv:m:{refused.id}:not_recognised")
+    await bot.say(admin, "Chưa đủ căn cứ")  # the reason
+
+    await bot.say(admin, "/review")
+    await bot.say(admin, "lọc")
+    options = "«Lọc theo trạng thái» hoặc «Lọc theo đơn vị»"
+    assert bot.last_text(ADMIN_ID) == bot.t("choice.which", typed="lọc", options=Safe(options))
+    await bot.say(admin, "trạng thái")
+    assert bot.last_text(ADMIN_ID) == bot.t("review.filter_status_ask")
+    await bot.say(admin, "bị từ chối")
+    queue = bot.last_text(ADMIN_ID)
+    assert refused.number in queue and kept.number not in queue
+    await bot.say(admin, "loc trang thai")
+    await bot.say(admin, "tất cả")
+    queue = bot.last_text(ADMIN_ID)
+    assert refused.number in queue and kept.number in queue
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "chờ xử lý")
+    queue = bot.last_text(ADMIN_ID)
+    assert kept.number in queue and refused.number not in queue
 
 
 async def test_a_long_queue_comes_in_pages(bot: Harness, admin: StubUser, alice: StubUser) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.choices import Choice, is_number, match_choice, starting_with
 from bot.domain.text import fold
 
 
@@ -33,6 +33,7 @@ class Option:
     labels: tuple[str, ...] = ()
     number: int | None = None
     answers: tuple[str, ...] = ()
+    text: str = ""  # the button's text as shown (when a message names it)
 
 
 class Typed(Enum):
@@ -78,7 +79,7 @@ class Screen:
         user_data[LATEST] = self.key
         user_data[self.key] = {
             "opts": [
-                {"d": o.data, "t": list(o.labels), "n": o.number, "a": list(o.answers)}
+                {"d": o.data, "t": list(o.labels), "n": o.number, "a": list(o.answers), "x": o.text}
                 for o in options
             ],
             "at": self.clock(),
@@ -111,6 +112,7 @@ class Screen:
                     tuple(str(label) for label in raw.get("t") or []),
                     position if number is None else int(number),
                     tuple(str(word) for word in raw.get("a") or []),
+                    str(raw.get("x") or ""),
                 )
             )
         return found
@@ -128,6 +130,16 @@ class Screen:
             wanted = int(folded)
             return next((o.data for o in options if o.number == wanted and wanted > 0), None)
         return match_choice(text, [Choice(o.data, o.labels) for o in options])
+
+    def starting_with(
+        self, user_data: MutableMapping[str, Any] | None, text: str, *, live_only: bool = True
+    ) -> list[Option]:
+        """The options with a label that starts with the words ``text``: when :meth:`pick`
+        found none because there are several («lọc» for «Lọc theo trạng thái» and «Lọc
+        theo đơn vị»), what to ask the person to choose between."""
+        options = self.options(user_data, live_only=live_only)
+        values = starting_with(text, [Choice(str(i), o.labels) for i, o in enumerate(options)])
+        return [options[int(value)] for value in values]
 
     def answer(self, user_data: MutableMapping[str, Any] | None, text: str) -> str | None:
         """The option one of whose ``answers`` ``text`` is, while the screen is live (the
