@@ -105,7 +105,14 @@ BAD_SHOWN = 5  # wrong items of a pasted id list quoted back
 Option = tuple[str, str, tuple[str, ...]]  # value, label key, typed aliases
 
 AUDIENCE_OPTIONS: tuple[Option, ...] = (
-    ("all", N_("broadcast.kind.all"), ("tat ca", "moi nguoi", "all", "everyone")),
+    (
+        "all",
+        N_("broadcast.kind.all"),
+        (
+            *("tat ca", "moi nguoi", "tat ca moi nguoi", "toan bo", "toan the", "ca so"),
+            *("all", "everyone", "everybody"),
+        ),
+    ),
     ("unit", N_("broadcast.kind.unit"), ("don vi", "unit")),
     ("role", N_("broadcast.kind.role"), ("vai tro", "role")),
     ("rsvp", N_("broadcast.kind.rsvp"), ("hoi nghi", "su kien", "rsvp", "event")),
@@ -173,7 +180,12 @@ ESSENTIAL_OPTIONS: tuple[Option, ...] = (
     ),
 )
 PREVIEW_OPTIONS: tuple[Option, ...] = (
-    ("send", N_("broadcast.btn.send_now"), ("gui", "gui ngay", "send", "ok")),
+    # never a bare "ok" (the question is "send now, schedule or cancel?"): it is no answer
+    (
+        "send",
+        N_("broadcast.btn.send_now"),
+        ("gui", "gui ngay", "gui di", "gui luon", "gui bay gio", "send", "send now"),
+    ),
     ("schedule", N_("broadcast.btn.schedule"), ("hen gio", "hen", "schedule", "later")),
     ("cancel", N_("broadcast.btn.cancel"), ("huy", "thoi", "cancel")),
 )

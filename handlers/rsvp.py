@@ -168,6 +168,8 @@ YES_ALIASES = (
 NO_ALIASES = (
     *("khong", "ko", "k", "hok", "no", "n", "khong tham du", "khong du", "khong tham gia"),
     *("khong di", "ko di", "k di", "vang mat", "ban", "khong the tham du", "decline"),
+    *("khong di duoc", "khong du duoc", "khong tham du duoc", "khong the di", "ban roi"),
+    *("xin phep vang", "xin vang mat", "co viec ban", "can't come", "cannot attend"),
 )
 MAYBE_ALIASES = (
     *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
@@ -178,6 +180,13 @@ FILES_ALIASES = (
     *("gui lai", "gui lai ma", "gui lai lich", "tai lich", "tai lai lich", "qr code"),
 )
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
+# The details' items as people ask to change them: «sửa tên», «đổi đơn vị».
+FIELD_ALIASES = {
+    "full_name": ("ten", "ho ten", "sua ten", "doi ten", "sua ho ten", "name", "edit name"),
+    "unit": ("sua don vi", "doi don vi", "co quan", "noi cong tac", "edit unit"),
+    "position": ("chuc danh", "sua chuc vu", "doi chuc vu", "sua chuc danh", "edit position"),
+    "group": ("nhom", "doan", "sua thanh phan", "doi thanh phan", "edit group"),
+}
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
 SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")
 # "Trả lại chỗ?": only a clear yes gives the seat up; «không» keeps it.
@@ -554,7 +563,8 @@ def _value(event: Event, details: dict[str, Any], field: str) -> str:
 def _details_choices(context: BotContext, event: Event) -> list[Choice]:
     """The edits first (typed "2" edits item 2 of the summary), then "Xác nhận"."""
     choices = [
-        Choice(f"f:{field}", context.labels(FIELD_LABELS[field])) for field in _fields(event)
+        Choice(f"f:{field}", context.labels(FIELD_LABELS[field]), FIELD_ALIASES.get(field, ()))
+        for field in _fields(event)
     ]
     choices.append(Choice("ok", context.labels("rsvp.btn.confirm"), CONFIRM_ALIASES))
     return choices

@@ -275,13 +275,16 @@ async def test_photo_and_document_with_caption(
         admin,
         {"photo": photo, "caption": caption, "caption_entities": [entity(caption, "Lịch", "bold")]},
     )
-    await bot.say(admin, "1")  # everyone
+    await bot.say(admin, "tất cả mọi người")
     await bot.say(admin, "có")  # essential
     shown = bot.stub.sent(admin.id, "sendPhoto")[-1].params
     assert shown["photo"] == "large"
     assert shown["caption"] == "<b>Lịch</b> &lt;họp&gt; tuần 25"
     assert summary_count(bot, admin, 4)
-    await bot.say(admin, "gửi ngay")
+    await bot.say(admin, "ok")  # no answer to "send now, schedule or cancel?"
+    assert bot.last_text(admin.id) == bot.t("error.choose_button")
+    assert await bot.db_value("SELECT count(*) FROM broadcasts") == 0
+    await bot.say(admin, "gửi đi")
     broadcast_id = await last_broadcast_id(bot)
     row = await bot.db_row("SELECT kind, file_id, text, essential FROM broadcasts")
     assert row == {

@@ -215,6 +215,10 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     await bot.say(alice, f"/start rsvp_{code}")
     await bot.say(alice, "co")
     assert await state(bot, alice) == "details"
+    await bot.say(alice, "sửa tên")  # as people ask for it
+    assert await state(bot, alice) == "full_name"
+    await bot.say(alice, "giữ nguyên")
+    assert await state(bot, alice) == "details"
     await bot.say(alice, "4")  # the group
     await bot.say(alice, "các điển hình tiên tiến")  # typed name of the group
     await bot.say(alice, "xác nhận")
@@ -245,7 +249,10 @@ async def test_restart_in_the_middle_keeps_the_edits(
     assert saved["unit"] == "Văn phòng UBND tỉnh"
 
 
-@pytest.mark.parametrize(("typed", "answer"), [("không", "no"), ("chưa chắc", "maybe")])
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [("không", "no"), ("chưa chắc", "maybe"), ("ko đi được", "no"), ("xin phép vắng", "no")],
+)
 async def test_no_and_maybe(
     bot: Harness, clock: Clock, alice: StubUser, typed: str, answer: str
 ) -> None:
