@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.domain.initiative import load_form, message_keys
 from bot.i18n import Translator
+from bot.tg.commands import command_list
+from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("vi", "en")
@@ -102,3 +105,37 @@ def test_messages_are_valid_telegram_html(lang: str) -> None:
                 stack.append(tag)
         assert not stack, key
         assert len(text) <= 4096, key
+
+
+async def test_every_command_a_message_or_menu_names_is_registered(bot: Harness) -> None:
+    """ "/sangkien" in Vietnamese, "/initiative" in English: whatever a message or a command
+    menu tells people to type is a command the bot answers."""
+    assert bot.app is not None
+    registered = {
+        command
+        for group in bot.app.handlers.values()
+        for handler in group
+        for command in _commands_of(handler)
+    }
+    named: set[str] = set()
+    for lang in LANGUAGES:
+        for text in catalog(lang).values():
+            # "/b" of "</b>", "/year" of "dd/mm/year", "/plain" of "text/plain": not commands
+            named |= set(re.findall(r"(?<![<\w/])/([a-z][a-z_]{2,31})\b", text))
+        named |= {c.command for c in command_list(bot.services.translator, lang, admin=True)}
+    assert {"sangkien", "initiative", "hoi", "ask", "discard", "cancel"} <= named
+    unknown = named - registered - {"newbot"}  # BotFather's, in the setup help
+    assert not unknown, sorted(unknown)
+    english = {c.command for c in command_list(bot.services.translator, "en", admin=True)}
+    assert {"initiative", "ask"} <= english and not {"sangkien", "hoi"} & english
+
+
+def _commands_of(handler: object) -> set[str]:
+    if isinstance(handler, CommandHandler):
+        return set(handler.commands)
+    if isinstance(handler, ConversationHandler):
+        inner = [*handler.entry_points, *handler.fallbacks]
+        inner += [h for hs in handler.states.values() for h in hs]
+        return {c for h in inner for c in _commands_of(h)}
+    nested = getattr(handler, "handler", None) or getattr(handler, "conversation", None)
+    return _commands_of(nested) if nested is not None else set()

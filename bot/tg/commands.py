@@ -21,6 +21,12 @@ from bot.tg.context import BotContext
 
 log = logging.getLogger(__name__)
 
+# The name a language's menu and messages give a command that has one in that language (both
+# names are registered: /sangkien and /initiative open the same form).
+LOCAL_NAMES: dict[str, dict[str, str]] = {
+    "en": {"sangkien": "initiative", "hoi": "ask"},
+}
+
 STAFF_COMMANDS = (
     ("start", N_("cmd.start")),
     ("menu", N_("cmd.menu")),
@@ -72,7 +78,8 @@ def command_list(
     pairs = STAFF_COMMANDS + (REVIEWER_COMMANDS if admin or reviewer else ())
     pairs += CHECKER_COMMANDS if admin or checker else ()
     pairs += ADMIN_COMMANDS if admin else ()
-    return [BotCommand(name, translator(locale, key)) for name, key in pairs]
+    local = LOCAL_NAMES.get(locale, {})
+    return [BotCommand(local.get(name, name), translator(locale, key)) for name, key in pairs]
 
 
 async def set_default_commands(
