@@ -252,8 +252,26 @@ def _remember(
 
 def _pick(context: BotContext, text: str) -> str | None:
     """The button of the last screen that ``text`` designates (its number or a label), until
-    :data:`SCREEN_TTL` even after other messages."""
+    :data:`SCREEN_TTL` even after other messages. «0007» is the end of a listed initiative's
+    number (SK-2026-0007), not the list's 7th item."""
+    wanted = _sequence(text)
+    if wanted is not None:
+        found = {
+            option.data
+            for option in SCREEN.options(context.user_data, live_only=False)
+            for label in option.labels
+            if NUMBER.match(label) and int(label.rsplit("-", 1)[1]) == wanted
+        }
+        return found.pop() if len(found) == 1 else None
     return SCREEN.pick(context.user_data, text, live_only=False)
+
+
+def _sequence(text: str) -> int | None:
+    """«0007» (digits with leading zeros, as the end of an initiative's number): 7."""
+    value = clean(text)
+    if len(value) >= 3 and value.startswith("0") and is_number(value):
+        return int(value)
+    return None
 
 
 class TypedChoice(filters.MessageFilter):
@@ -1070,6 +1088,9 @@ async def on_typed(update: Update, context: BotContext) -> None:
     reference = clean(text)
     if NUMBER.match(reference):
         await _open_number(update, context, reference)
+        return
+    if _sequence(text) is not None:  # «0007» of no listed initiative
+        await send(update, context, context.t("initiative.not_found"))
         return
     several = SCREEN.starting_with(context.user_data, text, live_only=False)
     if len(several) > 1:  # «lọc»: «Lọc theo trạng thái» or «Lọc theo đơn vị»?

@@ -727,6 +727,14 @@ async def test_my_initiatives_typed_forms(bot: Harness, alice: StubUser) -> None
     assert bot.last_text(alice.id) == bot.t(
         "review.pick_range", numbers=bot.t("pick.range", low=1, high=count)
     )
+    # «0003»: the end of an initiative's number (SK-…-0003), not the list's third item
+    third = items[2].number.rsplit("-", 1)[1]
+    assert third.startswith("0") and items[-3].number != items[2].number
+    detail = await shown(bot, alice.id, bot.say(alice, third))
+    assert detail.startswith(f"<b>{items[2].number}</b>")
+    await bot.say(alice, "quay lai danh sach")
+    await bot.say(alice, "0999")
+    assert bot.last_text(alice.id) == bot.t("initiative.not_found")
     detail = await shown(bot, alice.id, bot.say(alice, items[2].number))  # typed number
     assert detail.startswith(f"<b>{items[2].number}</b>")
     await bot.say(alice, "tải đơn")  # "Tải đơn (.docx)": the filled form again
