@@ -53,7 +53,14 @@ from handlers import (
     review,
     rsvp,
 )
-from handlers.common import DONE_COMMANDS, FORM_BUTTON, gate, identify, typed_language_inside
+from handlers.common import (
+    DONE_COMMANDS,
+    FORM_BUTTON,
+    Words,
+    gate,
+    identify,
+    typed_language_inside,
+)
 
 log = logging.getLogger(__name__)
 
@@ -167,20 +174,16 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     )
     # Typed outside any flow: "menu" shows it; "hủy", "thôi", "xong" say nothing is under way.
     typed = filters.TEXT & ~filters.COMMAND
-    app.add_handler(MessageHandler(typed & menu.Words(menu.MENU_WORDS, "menu"), menu.menu_command))
-    app.add_handler(
-        MessageHandler(typed & menu.Words(menu.CANCEL_WORDS, "cancel"), menu.cancel_outside)
-    )
+    app.add_handler(MessageHandler(typed & Words(menu.MENU_WORDS, "menu"), menu.menu_command))
+    app.add_handler(MessageHandler(typed & Words(menu.CANCEL_WORDS, "cancel"), menu.cancel_outside))
     # "sáng kiến của tôi", "cài đặt": the commands they name (not menu items, not questions).
     app.add_handler(
         MessageHandler(
-            typed & menu.Words(menu.MY_INITIATIVES_WORDS, "my_initiatives"), review.my_command
+            typed & Words(menu.MY_INITIATIVES_WORDS, "my_initiatives"), review.my_command
         )
     )
     app.add_handler(
-        MessageHandler(
-            typed & menu.Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command
-        )
+        MessageHandler(typed & Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command)
     )
     app.add_handler(CommandHandler("cancel", menu.cancel_outside))
     app.add_handler(CommandHandler([*DONE_COMMANDS, "boqua", "skip"], menu.finish_outside))

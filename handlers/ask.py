@@ -43,8 +43,8 @@ from bot.tg.screen import Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import office
 from handlers.common import (
+    ANSWER_TEXT,
     END,
-    TEXT,
     NotInFlow,
     flow_fallbacks,
     numbers_text,
@@ -420,7 +420,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         name=FLOW,
         persistent=True,
         entry_points=[CommandHandler(["hoi", "ask"], begin, filters=guard)],
-        states={QUESTION: [MessageHandler(TEXT, on_question)]},
+        states={QUESTION: [MessageHandler(ANSWER_TEXT, on_question)]},
         fallbacks=flow_fallbacks(FLOW, prompt, resume_commands=("hoi", "ask")),
     )
 

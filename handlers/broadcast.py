@@ -71,6 +71,7 @@ from bot.tg.screen import Option as Button
 from bot.tg.screen import Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
+    ANSWER_TEXT,
     END,
     TEXT,
     NotInFlow,
@@ -1321,7 +1322,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
     guard = NotInFlow(services.states)
     states: dict[object, list[BaseHandler[Update, BotContext, object]]] = {
         "content": [
-            MessageHandler(TEXT, on_content),
+            MessageHandler(ANSWER_TEXT, on_content),
             MessageHandler(filters.PHOTO | filters.Document.ALL, on_content),
             MessageHandler(filters.ALL & ~filters.COMMAND, on_other_content),
         ],
@@ -1331,10 +1332,10 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         "event": _step(on_event, PREFIX + "e:"),
         "segment": _step(on_segment, PREFIX + "s:"),
         "status": _step(on_status, PREFIX + "st:"),
-        "ids": [MessageHandler(TEXT, on_ids)],
+        "ids": [MessageHandler(ANSWER_TEXT, on_ids)],
         "essential": _step(on_essential, PREFIX + "x:"),
         "preview": _step(on_preview, PREFIX + "p:"),
-        "when": [MessageHandler(TEXT, on_when)],
+        "when": [MessageHandler(ANSWER_TEXT, on_when)],
         "confirm": _step(on_confirm, PREFIX + "c:"),
     }
     assert set(states) == set(STATES)

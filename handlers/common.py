@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from babel.lists import format_list
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.choices import Choice, is_number, match_choice, words_in_one
 from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe
 from bot.services.flows import KEEP, FlowStates, StepRef
@@ -33,6 +33,27 @@ log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
+
+
+class Words(filters.MessageFilter):
+    """A message that is one of ``words`` (compared folded: no accents, case, punctuation)."""
+
+    def __init__(self, words: frozenset[str], name: str) -> None:
+        super().__init__(name=f"Words({name})")
+        self.words = words
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and fold(message.text or "") in self.words
+
+
+# Typed alone in a flow, these stop it as /cancel does (folded). Not «thôi», which answers
+# some questions («Trả lại chỗ?»), nor «dừng», folded as «đúng».
+STOP_WORDS = frozenset(
+    {"huy", "huy bo", "thoat", "dung lai", "ngung", "ngung lai", "cancel", "stop", "exit", "quit"}
+)
+# The text of an answer at a step: no command, and no stop word (the flow's fallback, as
+# /cancel, takes those).
+ANSWER_TEXT = TEXT & ~Words(STOP_WORDS, "stop")
 # "Done" with a list or a long answer: /xong, and /done as the English texts name it.
 DONE_COMMANDS = ("xong", "done")
 Prompt = Callable[[Update, BotContext, str], Awaitable[None]]
@@ -262,6 +283,7 @@ def flow_fallbacks(
         # in silence; the person finishes (or cancels) this first, then opens it again.
         CommandHandler("start", explain(N_("flow.link_later")), filters=START_WITH_PAYLOAD),
         CommandHandler("cancel", cancel),
+        MessageHandler(TEXT & Words(STOP_WORDS, "stop"), cancel),  # «hủy», «thoát»
         LanguageInside(language, _set_language),
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
         CommandHandler("help", explain(N_("flow.help_inside"))),
@@ -360,3 +382,33 @@ async def which_of(update: Update, context: BotContext, typed: str, labels: Sequ
         context,
         context.t("choice.which", typed=clean(typed), options=one_of_text(context, labels)),
     )
+
+
+# "Which unit?" after a name that starts several units: the next message may name one of
+# them by a word that is not its first («sở», «ubnd»).
+UNIT_WHICH = Screen("unit_which")
+
+
+async def ask_unit_which(
+    update: Update, context: BotContext, typed: str, several: Sequence[int], prefix: str
+) -> None:
+    """The units whose names start with ``typed``, as buttons ``prefix`` + index, numbered
+    as in the whole list (a typed number picks from it)."""
+    units = context.services.units
+    rows = [[(f"{i + 1}. {units[i]}", f"{prefix}{i}")] for i in several]
+    text = context.t("onboarding.unit_which", text=clean(typed))
+    await send(update, context, text, keyboard(rows))
+    assert context.user_data is not None
+    options = [
+        Option(f"{prefix}{i}", (units[i], *units.aliases.get(units[i], ())), i + 1) for i in several
+    ]
+    UNIT_WHICH.remember(context.user_data, options)
+
+
+def unit_among_asked(context: BotContext, text: str) -> int | None:
+    """Right after :func:`ask_unit_which`: the index of the unit among those asked that
+    ``text``'s words name, if one; the question is over either way."""
+    options = UNIT_WHICH.options(context.user_data)
+    UNIT_WHICH.forget(context.user_data or {})
+    value = words_in_one(text, [Choice(o.data, o.labels) for o in options])
+    return int(value.rsplit(":", 1)[1]) if value is not None else None

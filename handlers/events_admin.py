@@ -58,8 +58,8 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
+    ANSWER_TEXT,
     END,
-    TEXT,
     NotInFlow,
     choice_of,
     flow_fallbacks,
@@ -1089,7 +1089,7 @@ def _step(callback: Step, pattern: str) -> list[BaseHandler[Update, BotContext, 
     """A step answered by its buttons or by typed text."""
     return [
         CallbackQueryHandler(callback, pattern=rf"^{re.escape(pattern)}"),
-        MessageHandler(TEXT, callback),
+        MessageHandler(ANSWER_TEXT, callback),
     ]
 
 

@@ -35,6 +35,7 @@ from bot.services.initiatives import FLOW, InitiativeError
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
+    ANSWER_TEXT,
     DONE_COMMANDS,
     END,
     TEXT,
@@ -515,7 +516,7 @@ def build(
         CommandHandler(list(DONE_COMMANDS), on_done),
         CommandHandler(["boqua", "skip"], on_skip),
         CommandHandler(list(DISCARD_COMMANDS), on_discard),
-        MessageHandler(TEXT, on_text),
+        MessageHandler(ANSWER_TEXT, on_text),
         MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
     ]
     return ConversationHandler(

@@ -9,10 +9,10 @@ from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.domain.choices import Choice, match_choice
-from bot.domain.text import fold
 from bot.i18n import N_, Translator
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
+from handlers.common import STOP_WORDS
 
 # Only flows that exist appear here. (value, label key)
 MENU_ITEMS = (
@@ -36,7 +36,7 @@ MENU_ALIASES = {
 }
 # Typed outside any flow: the menu itself; "nothing to cancel" (folded).
 MENU_WORDS = frozenset({"menu", "menu chinh", "main menu", "danh muc", "chuc nang"})
-CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "cancel", "xong", "done", "ket thuc"})
+CANCEL_WORDS = STOP_WORDS | {"thoi", "xong", "done", "ket thuc"}
 # Commands that are not menu items, typed by name outside any flow (folded).
 MY_INITIATIVES_WORDS = frozenset(
     {"sang kien cua toi", "cac sang kien cua toi", "sang kien da nop", "my initiatives"}
@@ -50,17 +50,6 @@ def menu_choices(translator: Translator) -> list[Choice]:
     return [
         Choice(value, translator.all(key), MENU_ALIASES.get(value, ())) for value, key in MENU_ITEMS
     ]
-
-
-class Words(filters.MessageFilter):
-    """A message that is one of ``words`` (compared folded: no accents, case, punctuation)."""
-
-    def __init__(self, words: frozenset[str], name: str) -> None:
-        super().__init__(name=f"Words({name})")
-        self.words = words
-
-    def filter(self, message: Message) -> bool:
-        return bool(message.text) and fold(message.text or "") in self.words
 
 
 class MenuChoice(filters.MessageFilter):

@@ -41,8 +41,8 @@ from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
+    ANSWER_TEXT,
     END,
-    TEXT,
     NotInFlow,
     flow_fallbacks,
     identify,
@@ -454,11 +454,11 @@ def build_faq(services: Services) -> ConversationHandler[BotContext]:
         persistent=True,
         entry_points=[CommandHandler("faq_add", faq_begin, filters=guard)],
         states={
-            **{name: [MessageHandler(TEXT, _faq_step(name))] for name in FAQ_STATES[:2]},
+            **{name: [MessageHandler(ANSWER_TEXT, _faq_step(name))] for name in FAQ_STATES[:2]},
             "source": [
                 CallbackQueryHandler(_faq_step("source"), pattern=r"^faq:skip$"),
                 CommandHandler(["boqua", "skip"], _faq_step("source")),
-                MessageHandler(TEXT, _faq_step("source")),
+                MessageHandler(ANSWER_TEXT, _faq_step("source")),
             ],
         },
         fallbacks=flow_fallbacks(FAQ_FLOW, faq_prompt, faq_cancel, resume_commands=("faq_add",)),

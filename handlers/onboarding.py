@@ -19,8 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain import profile as rules
-from bot.domain.choices import Choice, is_number, starting_with
-from bot.domain.text import clean
+from bot.domain.choices import Choice, is_number
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -28,15 +27,18 @@ from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import forget
 from handlers.common import (
+    ANSWER_TEXT,
     END,
     TEXT,
     NotInFlow,
+    ask_unit_which,
     choice_of,
     flow_fallbacks,
     may_enter,
     pick,
     ref,
     text_of,
+    unit_among_asked,
 )
 from handlers.menu import MenuChoice, show_help, show_menu
 
@@ -233,25 +235,24 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
     units = context.services.units
     if update.callback_query is not None:
         await acknowledge(update)
+        unit_among_asked(context, "")  # the question "which unit?" is over
         index = int((update.callback_query.data or "").rsplit(":", 1)[1])
         if not 0 <= index < len(units):
             await send(update, context, context.t("button.stale"))
             return None
         return await _answer(update, context, "unit", units[index])
     text = text_of(update)
-    choices = units.choices()  # the names and their short forms («VP Sở», «QLKH»)
-    choice = pick(text, choices)
-    if choice is not None:
-        return await _answer(update, context, "unit", units[int(choice)])
+    asked = unit_among_asked(context, text)  # «sở» after "«Văn phòng Sở» or …?"
+    if asked is not None:
+        return await _answer(update, context, "unit", units[asked])
+    found = units.match(text)  # a number, a name, a short form («VP Sở», «QLKH»)
+    if found.unit is not None:
+        return await _answer(update, context, "unit", found.unit)
     if is_number(text.strip()):
         await send(update, context, context.t("error.choice_range", count=len(units)))
         return None
-    several = starting_with(text, choices)
-    if len(several) > 1:  # "văn phòng": which one? (numbered as in the whole list)
-        rows = [[(f"{int(i) + 1}. {units[int(i)]}", f"pf:unit:{i}")] for i in several]
-        await send(
-            update, context, context.t("onboarding.unit_which", text=clean(text)), keyboard(rows)
-        )
+    if len(found.several) > 1:  # "văn phòng": which one?
+        await ask_unit_which(update, context, text, found.several, "pf:unit:")
         return None
     try:
         value = rules.parse_unit(text)
@@ -363,26 +364,26 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         states={
             flow.CONSENT: [
                 CallbackQueryHandler(on_consent, pattern=r"^pf:(yes|no)$"),
-                MessageHandler(TEXT, on_consent),
+                MessageHandler(ANSWER_TEXT, on_consent),
             ],
-            "full_name": [MessageHandler(TEXT, _text_step("full_name"))],
+            "full_name": [MessageHandler(ANSWER_TEXT, _text_step("full_name"))],
             "unit": [
                 CallbackQueryHandler(on_unit, pattern=r"^pf:unit:\d+$"),
-                MessageHandler(TEXT, on_unit),
+                MessageHandler(ANSWER_TEXT, on_unit),
             ],
-            "position": [MessageHandler(TEXT, _text_step("position"))],
+            "position": [MessageHandler(ANSWER_TEXT, _text_step("position"))],
             "phone": [
                 CallbackQueryHandler(on_phone, pattern=r"^pf:(skip|keep)$"),
-                MessageHandler(TEXT, on_phone),
+                MessageHandler(ANSWER_TEXT, on_phone),
             ],
             flow.CONFIRM: [
                 CallbackQueryHandler(on_confirm, pattern=r"^pf:(ok|edit:\w+)$"),
-                MessageHandler(TEXT, on_confirm),
+                MessageHandler(ANSWER_TEXT, on_confirm),
             ],
             flow.EDIT: [
                 CommandHandler("forget_me", to_forget),
                 CallbackQueryHandler(on_edit, pattern=r"^pf:(done|edit:\w+)$"),
-                MessageHandler(TEXT, on_edit),
+                MessageHandler(ANSWER_TEXT, on_edit),
             ],
             FORGET: forget.confirm_handlers(flow.FLOW),
         },

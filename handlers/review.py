@@ -82,6 +82,7 @@ from bot.tg.ui import acknowledge, keyboard, send
 from handlers import ask
 from handlers import initiative as form_handlers
 from handlers.common import (
+    ANSWER_TEXT,
     END,
     TEXT,
     NotInFlow,
@@ -1291,6 +1292,6 @@ def build(
                 TEXT & filters.ChatType.PRIVATE & guard & (typed | picked), begin_comment
             ),
         ],
-        states={COMMENT: [MessageHandler(TEXT, on_comment)]},
+        states={COMMENT: [MessageHandler(ANSWER_TEXT, on_comment)]},
         fallbacks=flow_fallbacks(FLOW, prompt, on_cancel, resume_commands=("review",)),
     )

@@ -92,16 +92,19 @@ from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.ask import SMALL_TALK, free_text
 from handlers.common import (
+    ANSWER_TEXT,
     END,
     SEAT_FILES_BUTTON,
     TEXT,
     NotInFlow,
+    ask_unit_which,
     choice_of,
     current_state,
     flow_fallbacks,
     pick,
     ref,
     text_of,
+    unit_among_asked,
     user_dict,
 )
 from handlers.menu import MENU_WORDS, MenuChoice, show_menu
@@ -933,14 +936,30 @@ async def on_field(update: Update, context: BotContext) -> str | int | None:
     field = current_state(update, context, FLOW)
     if field not in TEXT_FIELDS:
         return None
+    units = context.services.units
     if update.callback_query is not None:
         await acknowledge(update)
+        unit_among_asked(context, "")  # the question "which unit?" is over
+        data = update.callback_query.data or ""
+        if field == "unit" and data.startswith(f"{PREFIX}u:"):  # "which unit?" answered
+            index = int(data.rsplit(":", 1)[1])
+            if 0 <= index < len(units):
+                details = await _details(context, event)
+                details["unit"] = units[index]
         return await _move(update, context, DETAILS)
     text = text_of(update)
     if pick(text, [Choice("k", context.labels("rsvp.btn.keep"), KEEP_ALIASES)]) == "k":
         return await _move(update, context, DETAILS)
+    value: str | None = None
+    if field == "unit":  # as at registration: «VP Sở», «văn phòng» (which one?)
+        asked = unit_among_asked(context, text)
+        found = units.match(text)
+        value = units[asked] if asked is not None else found.unit
+        if value is None and len(found.several) > 1:
+            await ask_unit_which(update, context, text, found.several, f"{PREFIX}u:")
+            return None
     try:
-        value = FIELD_PARSERS[field](text)
+        value = value or FIELD_PARSERS[field](text)
     except InvalidInput as exc:
         await send(update, context, context.t(f"error.{exc.code}", **exc.params))
         return None
@@ -1455,8 +1474,8 @@ def handlers(
     list_pick = ListPick(user_data, LIST_SCREEN)
     files_pick = ListPick(user_data, FILES_SCREEN)
     field_steps: list[BaseHandler[Update, BotContext, object]] = [
-        CallbackQueryHandler(on_field, pattern=r"^ev:k$"),
-        MessageHandler(TEXT, on_field),
+        CallbackQueryHandler(on_field, pattern=r"^ev:(k|u:\d+)$"),
+        MessageHandler(ANSWER_TEXT, on_field),
     ]
     conversation: ConversationHandler[BotContext] = ConversationHandler(
         name=FLOW,
@@ -1490,16 +1509,16 @@ def handlers(
             ],
             DETAILS: [
                 CallbackQueryHandler(on_details, pattern=r"^ev:(ok|f:[a-z_]+)$"),
-                MessageHandler(TEXT, on_details),
+                MessageHandler(ANSWER_TEXT, on_details),
             ],
             **{field: field_steps for field in TEXT_FIELDS},
             GROUP: [
                 CallbackQueryHandler(on_group, pattern=r"^ev:g:[a-z0-9_-]{1,32}$"),
-                MessageHandler(TEXT, on_group),
+                MessageHandler(ANSWER_TEXT, on_group),
             ],
             NOTE: [
                 CallbackQueryHandler(on_note, pattern=r"^ev:skip$"),
-                MessageHandler(TEXT, on_note),
+                MessageHandler(ANSWER_TEXT, on_note),
             ],
         },
         fallbacks=flow_fallbacks(

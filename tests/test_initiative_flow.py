@@ -198,6 +198,16 @@ async def test_restart_in_the_middle_keeps_every_answer(bot: Harness, alice: Stu
     await bot.say(alice, "/sangkien")
     assert bot.t("initiative.resumed") in bot.texts(alice.id)
     assert await state(bot, alice) == "authors.more"
+    # «thoát» typed pauses as /cancel does (it was an answer at a text step).
+    await bot.say(alice, "thêm")
+    assert await state(bot, alice) == "authors.full_name"
+    await bot.say(alice, "Thoát")
+    assert await state(bot, alice) is None
+    assert bot.last_text(alice.id) == bot.t("initiative.paused")
+    await bot.say(alice, "/sangkien")
+    assert await state(bot, alice) == "authors.full_name"
+    await bot.say(alice, "quay lại")  # no name
+    assert bot.last_text(alice.id) == bot.t("error.required")
 
 
 async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:

@@ -152,7 +152,8 @@ def test_parser_returns_bounded_value_or_invalid_input(
     try:
         value = parser(text)
     except InvalidInput as exc:
-        assert exc.code in {"name_short", "name_chars", "too_long", "text_short", "phone"}
+        codes = {"name_short", "name_chars", "too_long", "text_short", "phone", "not_an_answer"}
+        assert exc.code in codes
         return
     assert isinstance(value, str)
     assert 0 < len(value) <= limit
@@ -549,18 +550,31 @@ def test_regression_phone_digits_are_ascii(text: str) -> None:
     assert re.fullmatch(r"0[0-9]{9,10}", value, flags=re.ASCII)
 
 
+@pytest.mark.parametrize("parser", [parse_full_name, parse_unit, parse_position])
+@pytest.mark.parametrize("typed", ["bỏ qua", "Quay lại", "hủy", "menu", "OK", "không", "skip"])
+def test_words_that_steer_are_no_name_unit_or_position(parser: Parser, typed: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parser(typed)
+    assert caught.value.code == "not_an_answer" and caught.value.params == {"text": typed}
+
+
 def test_unit_short_forms_and_the_first_words_of_several() -> None:
     units = load_units()
     choices = units.choices()
 
     def picked(text: str) -> str | None:
-        value = match_choice(text, choices)
-        return units[int(value)] if value is not None else None
+        return units.match(text).unit
 
     assert picked("vp sở") == "Văn phòng Sở"
     assert picked("QLKH") == "Phòng Quản lý khoa học"
     assert picked("phong kh-tc") == "Phòng Kế hoạch - Tài chính"
     assert picked("tdkt") == "Ban Thi đua - Khen thưởng (Sở Nội vụ)"
+    assert picked("3") == units[2]  # its number in the list
+    assert picked("phong quan ly khoa hocc") == "Phòng Quản lý khoa học"  # a typo in a name
+    # A short form only as typed: «phòng KHCN» is not «phòng KHTC»; «QLCN» is two units.
+    assert picked("phong khcn") is None
+    assert units.match("văn phòng").several == (0, 9)
+    assert units.match("Phòng QLCN").several == (4, 5)
     # The first words of several units: no pick (the fuzzy stage preferred the shorter name),
     # and starting_with lists them for the question "which one?".
     for text, count in (("văn phòng", 2), ("phong quan ly", 3), ("UBND", 2)):

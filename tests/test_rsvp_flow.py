@@ -231,6 +231,43 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     assert saved["note"] == "Cần lối đi cho xe lăn <b>" and saved["group_id"] == "dien-hinh"
 
 
+async def test_the_unit_typed_as_at_registration(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """A delegate's unit takes the short forms and the question "which one?" of registration;
+    «quay lại» is no name, «hủy» stops."""
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await press_answer(bot, alice, "y")
+    await bot.say(alice, "sửa đơn vị")
+    await bot.say(alice, "vp sở")
+    assert await state(bot, alice) == "details"
+    assert (await _details_unit(bot, alice)) == "Văn phòng Sở"
+    await bot.say(alice, "đổi đơn vị")
+    await bot.say(alice, "văn phòng")
+    assert bot.last_text(alice.id) == bot.t("onboarding.unit_which", text="văn phòng")
+    await bot.press(alice, "ev:u:9")  # «10. Văn phòng UBND tỉnh»
+    assert (await _details_unit(bot, alice)) == "Văn phòng UBND tỉnh"
+    await bot.say(alice, "đổi đơn vị")
+    await bot.say(alice, "van phong")
+    await bot.say(alice, "sở")  # the word that tells the two apart
+    assert (await _details_unit(bot, alice)) == "Văn phòng Sở"
+    await bot.say(alice, "sửa tên")
+    await bot.say(alice, "quay lại")
+    assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text="quay lại")
+    assert await state(bot, alice) == "full_name"
+    await bot.say(alice, "hủy")
+    assert bot.last_text(alice.id) == bot.t("rsvp.cancelled")
+    assert await state(bot, alice) is None
+
+
+async def _details_unit(bot: Harness, alice: StubUser) -> str:
+    """The unit shown on the details screen (the draft, before «Xác nhận»)."""
+    label = bot.t("rsvp.field.unit")
+    line = next(line for line in bot.last_text(alice.id).splitlines() if f"{label}:" in line)
+    return line.split("</b>", 1)[1].strip()
+
+
 async def test_restart_in_the_middle_keeps_the_edits(
     bot: Harness, clock: Clock, alice: StubUser
 ) -> None:

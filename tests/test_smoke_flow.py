@@ -46,12 +46,41 @@ async def test_onboarding_unit_typed_as_first_words_of_several(
         if unit.startswith("Văn phòng")
     ]
     assert len(shown) == 2
-    await bot.say(alice, shown[1][0].split(".")[0])  # its number in the whole list
+    await bot.say(alice, "ubnd")  # the word that tells them apart
     assert bot.last_text(alice.id) == bot.t("onboarding.ask_position")
     await bot.say(alice, "Chuyên viên")
     await bot.say(alice, "bỏ qua")
     await bot.say(alice, "xác nhận")
-    assert (
-        await bot.db_value("SELECT unit FROM users WHERE user_id = ?", alice.id)
-        == units[int(shown[1][1].rsplit(":", 1)[1])]
-    )
+    unit = await bot.db_value("SELECT unit FROM users WHERE user_id = ?", alice.id)
+    assert unit == "Văn phòng UBND tỉnh"
+    # From the profile: «văn phòng» again, then its number in the whole list
+    await bot.say(alice, "/profile")
+    await bot.press(alice, "pf:edit:unit")
+    await bot.say(alice, "văn phòng")
+    await bot.say(alice, shown[0][0].split(".")[0])
+    await bot.say(alice, "xong")
+    unit = await bot.db_value("SELECT unit FROM users WHERE user_id = ?", alice.id)
+    assert unit == "Văn phòng Sở"
+
+
+async def test_onboarding_refuses_words_that_steer_and_stops_on_huy(
+    bot: Harness, alice: StubUser
+) -> None:
+    """«bỏ qua», «quay lại» are no name, unit or position (they were saved as such); «hủy»
+    or «thoát» stops, as /cancel does."""
+    await bot.say(alice, "/start")
+    await bot.press(alice, "pf:yes")
+    for typed in ("bỏ qua", "quay lại", "tiếp tục"):
+        await bot.say(alice, typed)
+        assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text=typed)
+    await bot.say(alice, "Nguyễn Thị Lan")
+    await bot.say(alice, "không")  # the unit
+    assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text="không")
+    await bot.say(alice, "vp sở")  # a short form
+    await bot.say(alice, "menu")  # the position
+    assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text="menu")
+    await bot.say(alice, "Hủy")
+    assert bot.last_text(alice.id) == bot.t("flow.cancelled")
+    assert await bot.state(alice, "profile") is None
+    await bot.say(alice, "/start")  # starts again (the consent stays given)
+    assert bot.last_text(alice.id) == bot.t("onboarding.ask_full_name")

@@ -150,6 +150,22 @@ def starting_with(text: str, choices: Sequence[Choice]) -> list[str]:
     return found
 
 
+def words_in_one(text: str, choices: Sequence[Choice]) -> str | None:
+    """The choice whose label has every word of ``text`` (folded), when exactly one does:
+    «sở» or «ubnd» right after "«Văn phòng Sở» or «Văn phòng UBND tỉnh»?", where the words
+    that tell the options apart are not their first ones."""
+    words = _expand(fold(text)).split()
+    if not words or is_number(" ".join(words)):
+        return None
+    found = {
+        choice.value
+        for choice in choices
+        for label in (*choice.labels, *choice.aliases)
+        if set(words) <= set(_expand(fold(label)).split())
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def _same_negations(form: str, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The candidates that have every negation word of ``form`` (all, when it has none)."""
     negations = _NEGATIONS.intersection(form.split())

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.choices import is_number
 from bot.domain.profile import InvalidInput, parse_full_name
-from bot.domain.text import clean, fold
+from bot.domain.text import STEERING_WORDS, clean, fold
 
 # --- the form definition ----------------------------------------------------------------------
 
@@ -392,7 +392,7 @@ _NO_MORE = (
 # Typed at a step that must be answered, these are not an answer (a title «bỏ qua», a
 # qualification «xong»): the step says it cannot be skipped instead of saving them.
 NOT_AN_ANSWER = frozenset(
-    {*_SKIP, *_DONE, *_NO_MORE, "ok", "oke", "n/a", "na", "chua co", "khong biet"}
+    {*_SKIP, *_DONE, *_NO_MORE, *STEERING_WORDS, "n/a", "na", "chua co", "khong biet"}
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.domain.text import clean
+from bot.domain.text import STEERING_WORDS, clean, fold
 
 NAME_MAX = 80
 POSITION_MAX = 100
@@ -25,8 +25,15 @@ class InvalidInput(ValueError):
         self.params = params
 
 
+def _not_steering(value: str) -> None:
+    """«bỏ qua», «quay lại», «hủy» typed for a name, a unit or a position: not an answer."""
+    if fold(value) in STEERING_WORDS:
+        raise InvalidInput("not_an_answer", text=value)
+
+
 def parse_full_name(text: str) -> str:
     value = clean(text)
+    _not_steering(value)
     if len(value) < 2:
         raise InvalidInput("name_short")
     if len(value) > NAME_MAX:
@@ -47,6 +54,7 @@ def parse_full_name(text: str) -> str:
 
 def _free_text(text: str, limit: int) -> str:
     value = clean(text)
+    _not_steering(value)
     if len(value) < 2 or not any(ch.isalpha() for ch in value):
         raise InvalidInput("text_short")
     if len(value) > limit:

@@ -33,3 +33,16 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = "".join(ch if ch.isalnum() else " " for ch in text)
     return _SPACES.sub(" ", text).strip()
+
+
+# Typed alone, these steer a conversation (skip, go back, stop, ask for the menu or help, yes,
+# no): never the answer to a question that asks for a name, a unit or a position (folded).
+STEERING_WORDS = frozenset(
+    {
+        *("bo qua", "skip", "quay lai", "tro lai", "tro ve", "back", "go back"),
+        *("huy", "huy bo", "thoat", "dung lai", "ngung", "cancel", "stop", "exit", "quit"),
+        *("menu", "help", "tro giup", "huong dan", "cai dat", "settings"),
+        *("tiep", "tiep tuc", "continue", "next", "xong", "done", "ok", "oke"),
+        *("co", "khong", "ko", "yes", "no", "khong sua", "giu nguyen", "keep"),
+    }
+)

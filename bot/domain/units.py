@@ -9,7 +9,14 @@ from importlib import resources
 from pathlib import Path
 from typing import overload
 
-from bot.domain.choices import Choice
+from bot.domain.choices import Choice, match_choice, starting_with
+from bot.domain.text import fold
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    unit: str | None  # the unit of the list the text names
+    several: tuple[int, ...] = ()  # else, the indexes of the units its words start
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,27 @@ class Units(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names)
+
+    def match(self, text: str) -> UnitMatch:
+        """The unit ``text`` names: its number in the list, its name or a short form (see
+        :func:`match_choice`); else the units whose names start with it, to ask which."""
+        folded = fold(text)
+        shared = tuple(  # short forms: only as typed (folded); one of several units: which?
+            i
+            for i, name in enumerate(self.names)
+            if folded and folded in {fold(form) for form in self.aliases.get(name, ())}
+        )
+        if len(shared) == 1:
+            return UnitMatch(self.names[shared[0]])
+        if shared:
+            return UnitMatch(None, shared)
+        # The names, fuzzily too; a short form only as typed: «phòng KHCN» is one letter
+        # from «phòng KHTC», and a unit of its own.
+        names = [Choice(str(i), (name,)) for i, name in enumerate(self.names)]
+        value = match_choice(text, names)
+        if value is not None:
+            return UnitMatch(self.names[int(value)])
+        return UnitMatch(None, tuple(int(v) for v in starting_with(text, self.choices())))
 
     def choices(self) -> list[Choice]:
         """One choice per unit (its value: the index), typed as its name or a short form."""
