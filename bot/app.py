@@ -56,6 +56,7 @@ from handlers import (
 from handlers.common import (
     DONE_COMMANDS,
     FORM_BUTTON,
+    NotInFlow,
     Words,
     gate,
     identify,
@@ -127,6 +128,16 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         group=-4,
     )
 
+    # -3: outside any flow and screen, a menu item's number typed long after the menu (not
+    # right after it): the menu again, rather than opening that item.
+    app.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & NotInFlow(services.states),
+            menu.number_not_after_menu,
+        ),
+        group=-3,
+    )
+
     # 0, first: a person in the middle of a flow goes straight to that flow's steps (only
     # what one of its steps takes; everything else keeps the order below: bot/tg/active_flow).
     app.add_handler(active_flow)
@@ -184,6 +195,12 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     )
     app.add_handler(
         MessageHandler(typed & Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command)
+    )
+    app.add_handler(  # «tắt thông báo», «bật lại thông báo»: as /settings off|on
+        MessageHandler(
+            typed & Words(broadcast.OFF_PHRASES | broadcast.ON_PHRASES, "mute"),
+            broadcast.settings_typed,
+        )
     )
     app.add_handler(CommandHandler("cancel", menu.cancel_outside))
     app.add_handler(CommandHandler([*DONE_COMMANDS, "boqua", "skip"], menu.finish_outside))

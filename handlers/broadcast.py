@@ -218,6 +218,20 @@ ON_SYNONYMS = (
     *("bat", "bat thong bao", "bat lai", "nhan thong bao", "nhan lai", "on", "turn on"),
     *("unmute", "subscribe"),
 )
+# Typed outside any screen, these set it at once (whole phrases only: a bare «tắt» or "stop"
+# may mean anything there).
+OFF_PHRASES = frozenset(
+    {
+        *("tat thong bao", "tat thong bao chung", "khong nhan thong bao", "ngung nhan thong bao"),
+        *("turn off notifications", "turn off announcements", "mute notifications"),
+    }
+)
+ON_PHRASES = frozenset(
+    {
+        *("bat thong bao", "bat thong bao chung", "bat lai thong bao", "nhan lai thong bao"),
+        *("turn on notifications", "turn on announcements", "unmute notifications"),
+    }
+)
 OFF_WORDS = frozenset({*OFF_SYNONYMS, "0", "khong"})
 ON_WORDS = frozenset({*ON_SYNONYMS, "1", "co"})
 
@@ -1201,6 +1215,11 @@ async def settings_command(update: Update, context: BotContext) -> None:
         await _set_muted(update, context, False)
     else:
         await _show_settings(update, context)
+
+
+async def settings_typed(update: Update, context: BotContext) -> None:
+    """«tắt thông báo», «bật lại thông báo» typed outside any screen: as ``/settings off|on``."""
+    await _set_muted(update, context, fold(text_of(update)) in OFF_PHRASES)
 
 
 async def _show_settings(update: Update, context: BotContext) -> None:

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import filters
+from telegram.ext import ApplicationHandlerStop, filters
 
-from bot.domain.choices import Choice, match_choice
+from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.text import clean
 from bot.i18n import N_, Translator
 from bot.tg.context import BotContext
+from bot.tg.screen import any_live
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import STOP_WORDS
 
@@ -25,12 +27,16 @@ MENU_ITEMS = (
 )
 
 
+MENU_MESSAGE = "menu_message"  # user_data: the id of the main menu last sent
 # How people name the items when they type them (folded; besides the labels).
 MENU_ALIASES = {
     "initiative": ("sang kien", "nop sang kien", "initiative"),
     "ask": ("hoi dap", "dat cau hoi", "ask"),
     "profile": ("ho so", "ho so ca nhan", "profile"),
-    "my_events": ("hoi nghi cua toi", "su kien cua toi", "my events"),
+    "my_events": (
+        *("hoi nghi cua toi", "su kien cua toi", "hoi nghi", "su kien", "dang ky hoi nghi"),
+        *("my events", "events", "event", "conference", "conferences", "my conferences"),
+    ),
     "language": ("ngon ngu", "doi ngon ngu", "english", "tieng anh", "tieng viet", "language"),
     "help": ("tro giup", "huong dan", "help"),
 }
@@ -66,12 +72,36 @@ class MenuChoice(filters.MessageFilter):
         return bool(text) and match_choice(text, self.choices, fuzzy=False) == self.value
 
 
-async def show_menu(update: Update, context: BotContext) -> None:
+async def show_menu(update: Update, context: BotContext, *, before: str = "") -> None:
+    """The main menu (``before``: a line above it). Its message id is kept: its typed numbers
+    count only right after it (see :func:`number_not_after_menu`)."""
     rows = [[(context.t(key), f"menu:{value}")] for value, key in MENU_ITEMS]
     text = context.t("menu.title")
+    if before:
+        text = f"{before}\n\n{text}"
     if context.user is not None and context.user.is_admin:
         text += "\n\n" + context.t("menu.admin_hint")
-    await send(update, context, text, keyboard(rows))
+    sent = await send(update, context, text, keyboard(rows))
+    if sent is not None and context.user_data is not None:
+        context.user_data[MENU_MESSAGE] = sent.message_id
+
+
+async def number_not_after_menu(update: Update, context: BotContext) -> None:
+    """A bare number of a menu item typed outside any flow, when the main menu is not the
+    message right before it and no other screen takes numbers (the menu of registration,
+    several messages ago; «1» after «Chưa có hội nghị nào»): the menu again, to pick from,
+    rather than opening whatever item has that number."""
+    message = update.effective_message
+    text = clean(message.text or "") if message is not None else ""
+    if message is None or not is_number(text) or not 1 <= int(text) <= len(MENU_ITEMS):
+        return
+    data = context.user_data
+    if data is not None and data.get(MENU_MESSAGE) == message.message_id - 1:
+        return  # right after the menu: its item
+    if any_live(data):
+        return  # another screen's number
+    await show_menu(update, context, before=context.t("menu.which_number", n=text))
+    raise ApplicationHandlerStop
 
 
 async def show_help(update: Update, context: BotContext) -> None:

@@ -53,8 +53,24 @@ FIELD_LABELS = {
 # Typed forms of the last button besides its labels: "ok" closes the profile screen, or
 # confirms the onboarding summary.
 LAST_ACTION_ALIASES = {
-    "ok": ("ok", "oke", "okay", "dung", "dung roi", "chinh xac", "dong y", "correct", "confirm"),
-    "done": ("ok", "oke", "okay", "xong roi", "dong", "thoat", "close", "finish", "finished"),
+    "ok": (
+        *("ok", "oke", "okay", "dung", "dung roi", "chinh xac", "dong y", "co", "vang", "da"),
+        *("xong", "luu", "luu lai", "hoan tat", "correct", "confirm", "yes", "done", "save"),
+    ),
+    "done": (
+        *("ok", "oke", "okay", "xong roi", "dong", "thoat", "huy", "thoi", "close"),
+        *("finish", "finished", "exit"),
+    ),
+}
+# The fields as people ask to change them («sửa tên», «đơn vị», «sđt»).
+FIELD_ALIASES = {
+    "full_name": ("ten", "ho ten", "ho va ten", "sua ten", "doi ten", "name", "change name"),
+    "unit": ("don vi", "sua don vi", "doi don vi", "co quan", "noi cong tac", "unit"),
+    "position": ("chuc vu", "chuc danh", "sua chuc vu", "doi chuc vu", "position"),
+    "phone": (
+        *("sdt", "so dien thoai", "dien thoai", "sua sdt", "doi sdt", "sua so", "doi so"),
+        *("phone", "phone number", "change phone"),
+    ),
 }
 FORGET = "forget"  # /forget_me from the profile screen: its confirmation, inside this flow
 CONFIRM_ACTION = ("ok", N_("profile.confirm"))  # the last button of the confirmation screen
@@ -74,7 +90,10 @@ def _field_choices(context: BotContext, last: tuple[str, str]) -> list[Choice]:
     """[Confirm|Done] first, then one choice per field, as the buttons are laid out."""
     value, key = last
     choices = [Choice(value, context.labels(key), LAST_ACTION_ALIASES[value])]
-    choices += [Choice(f"edit:{name}", context.labels(key)) for name, key in FIELD_LABELS.items()]
+    choices += [
+        Choice(f"edit:{name}", context.labels(key), FIELD_ALIASES[name])
+        for name, key in FIELD_LABELS.items()
+    ]
     return choices
 
 
@@ -383,7 +402,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
             flow.EDIT: [
                 CommandHandler("forget_me", to_forget),
                 CallbackQueryHandler(on_edit, pattern=r"^pf:(done|edit:\w+)$"),
-                MessageHandler(ANSWER_TEXT, on_edit),
+                MessageHandler(TEXT, on_edit),  # «thoát» closes it (edits are saved)
             ],
             FORGET: forget.confirm_handlers(flow.FLOW),
         },

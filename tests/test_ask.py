@@ -131,7 +131,9 @@ async def test_menu_item_explains_how_to_ask(bot: Harness, alice: StubUser) -> N
     assert bot.last_text(alice.id) == bot.t("kb.howto")
     await bot.say(alice, "hoi dap quy dinh")  # typed menu choice, not a question
     assert bot.last_text(alice.id) == bot.t("kb.howto")
-    await bot.say(alice, "2")  # its number in the menu
+    await bot.say(alice, "2")  # its number in the menu, which is not the last message
+    assert bot.last_text(alice.id).startswith(bot.t("menu.which_number", n="2"))
+    await bot.say(alice, "2")  # right after the menu
     assert bot.last_text(alice.id) == bot.t("kb.howto")
 
 

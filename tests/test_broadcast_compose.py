@@ -497,6 +497,11 @@ async def test_settings_mute_ordinary_announcements_but_not_essential_ones(
         await bot.say(alice, on)
         assert bot.last_text(alice.id) == bot.t("settings.turned_on"), on
     assert await bot.db_value("SELECT muted FROM users WHERE user_id = ?", alice.id) == 0
+    # Whole phrases typed without /settings (a question for the Q&A before)
+    await bot.say(alice, "Tắt thông báo")
+    assert bot.last_text(alice.id) == bot.t("settings.turned_off")
+    await bot.say(alice, "bat lai thong bao")
+    assert bot.last_text(alice.id) == bot.t("settings.turned_on")
 
 
 # --- scheduling, /broadcasts, cancelling -------------------------------------------------------

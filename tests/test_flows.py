@@ -249,7 +249,12 @@ async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) ->
     await bot.say(alice, "ho so")
     assert await bot.state(alice, "profile") == "edit"
     await bot.say(alice, "xong")
-    await bot.say(alice, "3")  # the third item of the menu
+    # "3" long after the menu (registration's): the menu again, not its third item at once
+    await bot.say(alice, "3")
+    assert await bot.state(alice, "profile") is None
+    assert bot.last_text(alice.id).startswith(bot.t("menu.which_number", n="3"))
+    assert bot.t("menu.title") in bot.last_text(alice.id)
+    await bot.say(alice, "3")  # right after the menu: its third item
     assert await bot.state(alice, "profile") == "edit"
 
 
@@ -763,3 +768,29 @@ async def test_typed_number_of_the_skip_button(bot: Harness, alice: StubUser) ->
     await bot.say(alice, "1")  # [1] Bỏ qua
     assert await bot.state(alice, "profile") == "confirm"
     assert (await bot.services.profile.draft(alice.id))["phone"] is None
+
+
+async def test_summary_and_profile_take_the_words_people_type(
+    bot: Harness, alice: StubUser, bob: StubUser
+) -> None:
+    """«có»/«lưu» confirm the registration summary; «đơn vị», «sđt» open those fields on the
+    profile screen; "events" names the conference item in English."""
+    await to_step(bot, alice, "phone")
+    await bot.say(alice, "bỏ qua")
+    await bot.say(alice, "lưu")
+    assert await bot.state(alice, "profile") is None
+    assert await bot.db_value("SELECT unit FROM users WHERE user_id = ?", alice.id)
+    await bot.say(alice, "/profile")
+    await bot.say(alice, "đơn vị")
+    assert await bot.state(alice, "profile") == "unit"
+    await bot.say(alice, "qlkh")
+    await bot.say(alice, "sđt")
+    assert await bot.state(alice, "profile") == "phone"
+    await bot.say(alice, "0912345678")
+    await bot.say(alice, "thoát")  # closes the screen: the edits are saved
+    row = await bot.db_row("SELECT unit, phone FROM users WHERE user_id = ?", alice.id)
+    assert row == {"unit": "Phòng Quản lý khoa học", "phone": "0912345678"}
+    await register(bot, bob, "Bob Trần")
+    mark = bot.mark()
+    await bot.say(bob, "events")
+    assert bot.texts_since(mark, bob.id) == [bot.t("rsvp.my_none", "en")]

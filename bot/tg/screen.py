@@ -171,3 +171,11 @@ class Screen:
         memory = user_data.get(self.key) if user_data is not None else None
         if isinstance(memory, dict):
             memory["live"] = False
+
+
+def any_live(user_data: MutableMapping[str, Any] | None) -> bool:
+    """Whether the person's latest screen with a memory still takes typed numbers."""
+    if user_data is None:
+        return False
+    memory = user_data.get(str(user_data.get(LATEST)))
+    return isinstance(memory, dict) and bool(memory.get("live"))
