@@ -77,7 +77,7 @@ from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
 from bot.domain.choices import Choice
-from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean, fold
@@ -792,6 +792,15 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
         else None
     )
     letter = pick(text_of(update), _answer_choices(context, seat=_has_seat(rsvp)))
+    if letter is None and asks_about_event(fold(text_of(update))) and isinstance(event_id, str):
+        # «hội nghị ở đâu?», «mấy giờ bắt đầu?»: what the invitation says, and the question
+        # again (a «có» after it is the answer, not a yes to something else)
+        event = await context.services.events.get(event_id)
+        if event is not None:
+            blocks = [context.t("rsvp.facts"), *event_blocks(_voice(context), event)]
+            await send(update, context, "\n\n".join(blocks))
+            await prompt(update, context, ANSWER)
+            return None
     if letter is None and _leaves_the_answer_step(text_of(update)):
         return await _outside(update, context)
     if letter is None:  # not an answer: say which words are, and show the buttons again

@@ -15,7 +15,7 @@ import icalendar
 import pytest
 
 from bot.domain.broadcasts import OutboxRow
-from bot.domain.events import AgendaItem, Event, Group, Rsvp
+from bot.domain.events import AgendaItem, Event, Group, Rsvp, asks_about_event
 from bot.services.broadcasts import Notify
 from bot.services.event_notices import EventNotices
 from bot.tg.stub_api import JSON, StubUser
@@ -434,6 +434,30 @@ async def test_my_events_once_they_are_all_over(
     assert bot.last_text(alice.id) == bot.t("rsvp.my_all_past", count=1)  # not "none yet"
 
 
+async def test_a_question_about_the_event_is_answered_from_the_invitation(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """«hội nghị ở đâu?» at the invitation: its place and time (not the rules documents, not
+    the office), and the question again, so that «có» after it is the answer."""
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    for typed in ("hội nghị ở đâu?", "may gio bat dau", "chương trình thế nào"):
+        mark = bot.mark()
+        await bot.say(alice, typed)
+        replies = bot.texts_since(mark, alice.id)
+        assert replies[0].startswith(bot.t("rsvp.facts")), typed
+        assert "08:00" in replies[0] and bot.t("rsvp.agenda") in "\n".join(replies), typed
+        assert replies[-1] == bot.t("rsvp.ask_again", title=TITLE)
+        assert await state(bot, alice) == "answer"
+    await bot.say(alice, "có")
+    assert await state(bot, alice) == "details"
+    assert await bot.db_value("SELECT count(*) FROM office_questions") == 0
+    for question in ("where is it", "what time does it start", "han dang ky la ngay nao"):
+        assert asks_about_event(question), question
+    for other in ("co cho gui xe khong", "cam on", "tieu chuan chien si thi dua la gi"):
+        assert not asks_about_event(other), other
+
+
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(bob, f"/start rsvp_{code}")
@@ -450,7 +474,7 @@ async def test_viewing_an_event_does_not_hold_the_person(
     «không» to that keeps it."""
     (code,) = await setup(bot)
     await accept(bot, alice, code)
-    for typed in ("có chỗ gửi xe không?", "cảm ơn", "/menu", "hội nghị bắt đầu lúc mấy giờ"):
+    for typed in ("có chỗ gửi xe không?", "cảm ơn", "/menu"):
         await bot.say(alice, "/my_events")
         await bot.say(alice, "1")
         assert await state(bot, alice) == "answer"

@@ -211,3 +211,22 @@ def crossed_thresholds(capacity: int, before: int, after: int) -> list[int]:
 def reminder_times(event: Event) -> list[tuple[int, datetime]]:
     """(minutes before, when) for each reminder of the event."""
     return [(m, event.starts_at - timedelta(minutes=m)) for m in event.reminders]
+
+
+# A question about the event itself (folded words): its place, time, programme or deadline
+# are on the invitation; the answer is taken from there, not from the rules documents.
+_EVENT_FACT_WORDS = (
+    *("o dau", "dia diem", "dia chi", "cho nao", "phong nao", "hoi truong", "ban do"),
+    *("may gio", "luc may gio", "khi nao", "bao gio", "ngay nao", "hom nao", "thoi gian"),
+    *("gio nao", "bat dau", "ket thuc", "keo dai", "chuong trinh", "noi dung", "lich trinh"),
+    *("han dang ky", "han tra loi", "han chot", "to chuc o dau"),
+    *("where", "venue", "address", "map", "when", "what time", "agenda", "programme"),
+    *("program", "deadline", "how long"),
+)
+
+
+def asks_about_event(folded: str) -> bool:
+    """Whether a question (folded text) asks what the invitation says: where, when, how
+    long, the programme, the deadline («hội nghị ở đâu», «mấy giờ bắt đầu», "where is it")."""
+    words = f" {folded} "
+    return any(f" {fact} " in words for fact in _EVENT_FACT_WORDS)
