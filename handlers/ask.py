@@ -75,13 +75,19 @@ UNHELPFUL_ALIASES = (
     *("vo ich", "not useful", "not helpful", "unhelpful", "wrong", "bad"),
 )
 # Greetings and thanks are not questions: they get the menu.
-SMALL_TALK = frozenset(
+GREETINGS = frozenset(
     {
-        "xin chao", "chao", "chao ban", "chao bot", "xin chao bot", "alo", "hello", "hi", "hey",
-        "cam on", "cam on ban", "cam on bot", "thanks", "thank you", "ok", "oke", "vang", "da",
-        "uh", "um", "test",
+        "xin chao", "chao", "chao ban", "chao bot", "xin chao bot", "chao a", "xin chao a",
+        "alo", "hello", "hi", "hey", "good morning", "good afternoon",
     }
 )  # fmt: skip
+THANKS = frozenset(
+    {
+        "cam on", "cam on ban", "cam on bot", "cam on a", "cam on nhe", "cam on nhieu",
+        "xin cam on", "tks", "thanks", "thank you", "thanks a lot", "thank you very much",
+    }
+)  # fmt: skip
+SMALL_TALK = GREETINGS | THANKS | {"ok", "oke", "vang", "da", "uh", "um", "test"}
 # Filler while thinking: neither a question to search for nor one to send to the office. The
 # buttons of the last answer stay (its typed forms too): «chờ chút» then «gửi» sends the question.
 FILLER = frozenset(
@@ -370,8 +376,12 @@ async def free_text(update: Update, context: BotContext) -> None:
     if fold(text) in FILLER:
         await send(update, context, context.t("kb.filler"))
         return
+    if fold(text) in THANKS:  # no "I did not understand" to a thank-you
+        await send(update, context, context.t("kb.thanks"))
+        return
     if is_small_talk(text):
-        await send(update, context, context.t("fallback.text"))
+        greeting = fold(text) in GREETINGS
+        await send(update, context, context.t("kb.hello" if greeting else "fallback.text"))
         await show_menu(update, context)
         return
     await answer(update, context, text)

@@ -116,12 +116,20 @@ async def test_too_long_question_is_not_searched(
 
 
 async def test_greetings_and_numbers_get_the_menu(bot: Harness, alice: StubUser) -> None:
-    for text in ("Xin chào", "7", "🙂🙂"):
+    for text, first in (
+        ("Xin chào", "kb.hello"),
+        ("7", "fallback.text"),
+        ("🙂🙂", "fallback.text"),
+    ):
         mark = bot.mark()
         await bot.say(alice, text)
         texts = bot.texts_since(mark, alice.id)
-        assert texts[0] == bot.t("fallback.text"), text
+        assert texts[0] == bot.t(first), text
         assert texts[1].startswith(bot.t("menu.title"))
+    for text in ("cảm ơn ạ", "Thanks"):  # never "I did not understand" to a thank-you
+        mark = bot.mark()
+        await bot.say(alice, text)
+        assert bot.texts_since(mark, alice.id) == [bot.t("kb.thanks")], text
 
 
 async def test_menu_item_explains_how_to_ask(bot: Harness, alice: StubUser) -> None:

@@ -539,7 +539,9 @@ async def test_unknown_command_and_text(bot: Harness, alice: StubUser) -> None:
     await bot.say(alice, "/nonexistent")
     assert bot.last_text(alice.id) == bot.t("fallback.unknown_command")
     await bot.say(alice, "xin chào")
-    assert bot.texts(alice.id)[-2] == bot.t("fallback.text")
+    assert bot.texts(alice.id)[-2] == bot.t("kb.hello")
+    await bot.say(alice, "một câu không có nghĩa gì hết xyz")
+    assert bot.texts(alice.id)[-1] != bot.t("kb.hello")
 
 
 # --- forget me ---------------------------------------------------------------------------------
