@@ -167,16 +167,23 @@ STATUS_LABELS = {
 YES_ALIASES = (
     *("co", "yes", "y", "co tham du", "tham du", "se tham du", "tham gia", "se tham gia"),
     *("co di", "di", "du", "co mat", "vang", "dong y", "dang ky", "attend", "ok", "oke"),
+    *("co toi se den", "toi se den", "se den", "co se den", "chac chan", "chac chan co"),
+    *("sure", "of course", "i will be there", "i ll be there", "ill be there", "i will come"),
+    *("i ll come", "count me in", "yes i will"),
 )
 NO_ALIASES = (
     *("khong", "ko", "k", "hok", "no", "n", "khong tham du", "khong du", "khong tham gia"),
     *("khong di", "ko di", "k di", "vang mat", "ban", "khong the tham du", "decline"),
     *("khong di duoc", "khong du duoc", "khong tham du duoc", "khong the di", "ban roi"),
-    *("xin phep vang", "xin vang mat", "co viec ban", "can't come", "cannot attend"),
+    *("xin phep vang", "xin vang mat", "co viec ban", "co viec dot xuat", "ban viec"),
+    *("xin phep khong tham du", "xin phep khong du", "xin phep khong di", "xin phep vang mat"),
+    *("can t come", "cannot attend", "cannot come", "i can t", "sorry i can t", "can t make it"),
+    *("i won t come", "not coming", "i m not coming"),
 )
 MAYBE_ALIASES = (
     *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
     *("khong biet", "chua ro", "chua quyet dinh", "de xem", "not sure"),
+    *("chac la co", "chac co", "co le co", "probably", "perhaps", "might come"),
 )
 FILES_ALIASES = (
     *("qr", "ma qr", "ma diem danh", "lich", "tep lich", "file lich", "ics", "calendar"),

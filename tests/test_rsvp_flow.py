@@ -213,7 +213,7 @@ async def test_invitation_yes_details_edited_and_confirmation(
 async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(alice, f"/start rsvp_{code}")
-    await bot.say(alice, "co")
+    await bot.say(alice, "có, tôi sẽ đến")
     assert await state(bot, alice) == "details"
     await bot.say(alice, "sửa tên")  # as people ask for it
     assert await state(bot, alice) == "full_name"
@@ -288,7 +288,11 @@ async def test_restart_in_the_middle_keeps_the_edits(
 
 @pytest.mark.parametrize(
     ("typed", "answer"),
-    [("không", "no"), ("chưa chắc", "maybe"), ("ko đi được", "no"), ("xin phép vắng", "no")],
+    [
+        *(("không", "no"), ("chưa chắc", "maybe"), ("ko đi được", "no"), ("xin phép vắng", "no")),
+        *(("k di dc", "no"), ("em xin phép không tham dự", "no"), ("dạ em xin phép vắng", "no")),
+        *(("có việc đột xuất", "no"), ("sorry, I can't", "no"), ("chắc là có", "maybe")),
+    ],
 )
 async def test_no_and_maybe(
     bot: Harness, clock: Clock, alice: StubUser, typed: str, answer: str

@@ -29,8 +29,9 @@ def is_number(text: str) -> bool:
     return text.isascii() and text.isdecimal()
 
 
-# Politeness around a short answer: «dạ có», «vâng ạ», «ok nhé» mean «có», «vâng», «ok».
-_POLITE_BEFORE = ("da ",)
+# Politeness around a short answer: «dạ có», «vâng ạ», «ok nhé», «em không đi được» mean
+# «có», «vâng», «ok», «không đi được». (Not «xin phép»: «xin phép vắng» is no «vâng».)
+_POLITE_BEFORE = ("da ", "em ", "toi ")
 _POLITE_AFTER = (" a", " nhe", " nha")
 
 
@@ -42,11 +43,15 @@ _NOT_SHORT = frozenset({"k", "ko", "kg", "khg", "hok"})
 _NEGATIONS = frozenset({"khong", "dung", "chua", "not", "dont", "don", "never", "no"})
 
 
+# ...and "dc", "đc" are «được»: "ko đi đc" is «không đi được».
+_SHORT = {**dict.fromkeys(_NOT_SHORT, "khong"), "dc": "duoc"}
+
+
 def _expand(folded: str) -> str:
     words = folded.split()
-    if not _NOT_SHORT.intersection(words):
+    if not _SHORT.keys() & set(words):
         return folded
-    return " ".join("khong" if word in _NOT_SHORT else word for word in words)
+    return " ".join(_SHORT.get(word, word) for word in words)
 
 
 def _without_politeness(folded: str) -> str:
