@@ -741,6 +741,11 @@ async def deep_link(update: Update, context: BotContext) -> str | int | None:
             state_if_closed=None if in_flow else KEEP,
         )
     except EventError as exc:
+        own = await _own_checkin_code(context, payload) if exc.code == "rsvp.code_unknown" else None
+        if own is not None:  # their check-in code, typed back: what it is for
+            rows = [[("📎 " + context.t("rsvp.btn.files"), f"{PREFIX}q:{own.id}")]]
+            await send(update, context, context.t("rsvp.own_code", title=own.title), keyboard(rows))
+            return None
         # A malformed code is a broken link (nobody typed it): the message of every bad link.
         key = N_("link.invalid") if exc.code == "rsvp.code_invalid" else exc.code
         await send(update, context, context.t(key, **exc.params))
@@ -749,6 +754,15 @@ async def deep_link(update: Update, context: BotContext) -> str | int | None:
     rsvp = await services.events.rsvp_of(event.id, context.user_id)
     await show_invitation(update, context, event, invitee=invitee, rsvp=rsvp)
     return ANSWER if current_state(update, context, FLOW) == ANSWER else END
+
+
+async def _own_checkin_code(context: BotContext, typed: str) -> Event | None:
+    """The event of the person's seat whose check-in code ``typed`` is, if any."""
+    code = rules.normalise_code(typed)
+    for event, rsvp in await context.services.events.mine(context.user_id):
+        if code is not None and rsvp is not None and rsvp.checkin_code == code:
+            return event
+    return None
 
 
 async def _open(update: Update, context: BotContext, event_id: str) -> str | int | None:

@@ -462,6 +462,21 @@ async def test_a_question_about_the_event_is_answered_from_the_invitation(
         assert not asks_about_event(other), other
 
 
+async def test_own_check_in_code_typed_back_says_what_it_is(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    saved = await row(bot, alice)
+    assert saved is not None and saved["checkin_code"]
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, saved["checkin_code"].lower())
+    assert bot.last_text(alice.id) == bot.t("rsvp.own_code", title=TITLE)
+    assert bot.buttons(alice.id) == [("📎 " + bot.t("rsvp.btn.files"), f"ev:q:{EVENT_ID}")]
+    await bot.say(alice, "ZZZZ2345")  # nobody's code
+    assert bot.last_text(alice.id) == bot.t("rsvp.code_unknown")
+
+
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
     (code,) = await setup(bot)
     await bot.say(bob, f"/start rsvp_{code}")
