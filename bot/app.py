@@ -196,6 +196,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(
         MessageHandler(typed & Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command)
     )
+    app.add_handler(  # «mã QR», «tệp lịch»: a seat's files (after a reminder, say)
+        MessageHandler(typed & Words(rsvp.FILES_WORDS, "files"), rsvp.files_outside)
+    )
     app.add_handler(  # «tắt thông báo», «bật lại thông báo»: as /settings off|on
         MessageHandler(
             typed & Words(broadcast.OFF_PHRASES | broadcast.ON_PHRASES, "mute"),

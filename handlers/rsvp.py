@@ -58,7 +58,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
@@ -1259,6 +1259,34 @@ async def typed_files(update: Update, context: BotContext) -> str | int | None:
     return None
 
 
+# The seat's files asked for by name outside any screen (after a reminder, say): whole
+# phrases, folded.
+FILES_WORDS = frozenset(
+    {
+        *("ma qr", "qr", "qr code", "ma diem danh", "tep lich", "file lich", "tep ics"),
+        *("gui lai ma qr", "gui lai ma", "gui lai lich", "tai lich", "calendar file"),
+    }
+)
+
+
+async def files_outside(update: Update, context: BotContext) -> None:
+    """«mã QR», «tệp lịch» typed outside any flow: the files of the person's one seat in an
+    event not yet over; with several seats, the list (/my_events) to pick from."""
+    services = context.services
+    now = services.events.now()
+    seats = [
+        event
+        for event, rsvp in await services.events.mine(context.user_id)
+        if _has_seat(rsvp) and event.ends_at > now
+    ]
+    if len(seats) == 1:
+        await _send_files(update, context, seats[0])
+    elif seats:
+        await my_events(update, context)
+    else:
+        await send(update, context, context.t("rsvp.files_none"))
+
+
 async def _send_files(update: Update, context: BotContext, event: Event) -> None:
     rsvp = await context.services.events.rsvp_of(event.id, context.user_id)
     if rsvp is None or not _has_seat(rsvp):  # the seat was given up meanwhile
@@ -1452,6 +1480,7 @@ async def answer_notices(services: Services, event: Event, answered: Answered) -
 async def reminder_notices(services: Services, due: Sequence[DueReminder]) -> list[Notice]:
     """Each reminder, in the person's language: the event, when, where, the check-in code."""
     notices: list[Notice] = []
+    now = services.events.now()
     for item in due:
         event, rsvp = item.event, item.rsvp
         voice = Voice(services, await _locale_of(services, rsvp.user_id))
@@ -1459,6 +1488,7 @@ async def reminder_notices(services: Services, due: Sequence[DueReminder]) -> li
             voice.t(
                 "rsvp.reminder",
                 title=event.title,
+                span=span_text(voice, _rounded_minutes(event.starts_at - now)),
                 when=when_text(voice, event.starts_at),
                 place=place_text(event),
                 code=rsvp.checkin_code,
@@ -1468,6 +1498,14 @@ async def reminder_notices(services: Services, due: Sequence[DueReminder]) -> li
             lines.append(voice.t("rsvp.map", url=event.map_url))
         notices.append((rsvp.user_id, "\n".join(lines)))
     return notices
+
+
+def _rounded_minutes(left: timedelta) -> int:
+    """Time left as a reminder says it: whole hours from an hour on («1 ngày», not «23 giờ 59
+    phút» when the job runs a few seconds late), else 5-minute steps."""
+    minutes = max(0, round(left.total_seconds() / 60))
+    step = 60 if minutes >= 60 else 5
+    return max(step if minutes else 0, round(minutes / step) * step)
 
 
 async def send_reminders(context: BotContext) -> None:

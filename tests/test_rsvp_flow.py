@@ -475,6 +475,17 @@ async def test_own_check_in_code_typed_back_says_what_it_is(
     assert bot.buttons(alice.id) == [("📎 " + bot.t("rsvp.btn.files"), f"ev:q:{EVENT_ID}")]
     await bot.say(alice, "ZZZZ2345")  # nobody's code
     assert bot.last_text(alice.id) == bot.t("rsvp.code_unknown")
+    # «mã QR» typed anywhere (after a reminder): the one seat's files
+    photos = len(bot.stub.sent(alice.id, "sendPhoto"))
+    await bot.say(alice, "Mã QR")
+    assert len(bot.stub.sent(alice.id, "sendPhoto")) == photos + 1
+    assert bot.stub.sent(alice.id, "sendDocument")[-1].params["_filename"] == f"{EVENT_ID}.ics"
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    await bot.say(alice, "không")
+    await bot.say(alice, "có")  # gives the seat up
+    await bot.say(alice, "tệp lịch")
+    assert bot.last_text(alice.id) == bot.t("rsvp.files_none")
 
 
 async def test_no_by_button_in_english(bot: Harness, clock: Clock, bob: StubUser) -> None:
@@ -951,7 +962,7 @@ async def test_reminders_sent_once_even_after_a_restart(
     assert saved is not None
 
     def reminders() -> list[str]:
-        head = bot.t("rsvp.reminder", title=TITLE, when="x", place="x", code="x").split("\n")[0]
+        head = bot.t("rsvp.reminder", title=TITLE, span="x", when="x", place="x", code="x")[:20]
         return [t for t in bot.texts(alice.id) if t.startswith(head)]
 
     job = JobContext(bot)
@@ -964,7 +975,12 @@ async def test_reminders_sent_once_even_after_a_restart(
     assert len(reminders()) == 1
     text = reminders()[0]
     assert "08:00, thứ Sáu, 11/12/2026" in text and "Hội trường Sở" in text
-    assert saved["checkin_code"] in text
+    assert saved["checkin_code"] in text and "/my_events" in text
+    assert text.startswith(
+        bot.t("rsvp.reminder", title=TITLE, span="1 ngày", when="x", place="x", code="x").split(
+            "\n"
+        )[0]
+    )  # the job ran a minute late: still «1 ngày»
     await bot.restart()  # kill -9: the reminders live in the database
     bot.services.events.clock = clock
     job = JobContext(bot)
@@ -976,6 +992,7 @@ async def test_reminders_sent_once_even_after_a_restart(
     await rsvp.send_reminders(job)  # type: ignore[arg-type]
     await bot.deliver()
     assert len(reminders()) == 2
+    assert "2 giờ" in reminders()[-1].split("\n")[0]
     sent = await bot.db_value("SELECT count(*) FROM reminders WHERE sent_at IS NOT NULL")
     assert sent == 2
 
@@ -985,7 +1002,7 @@ async def test_a_reminder_is_queued_once_and_survives_a_crash_before_delivery(
 ) -> None:
     (code,) = await setup(bot, reminders=(120,))
     await accept(bot, alice, code)
-    head = bot.t("rsvp.reminder", title=TITLE, when="x", place="x", code="x").split("\n")[0]
+    head = bot.t("rsvp.reminder", title=TITLE, span="x", when="x", place="x", code="x")[:20]
     assert bot.app is not None and bot.app.broadcaster is not None
     await bot.app.broadcaster.stop()  # nothing is delivered until the restart
     clock.now = STARTS - timedelta(minutes=100)
