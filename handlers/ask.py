@@ -34,6 +34,7 @@ from telegram.ext import (
 
 from bot.domain.choices import Choice, is_number
 from bot.domain.text import clean, fold
+from bot.i18n import N_
 from bot.kb.models import Answer, Hit
 from bot.services.container import Services
 from bot.tg.context import BotContext
@@ -380,8 +381,8 @@ async def free_text(update: Update, context: BotContext) -> None:
         await send(update, context, context.t("kb.thanks"))
         return
     if is_small_talk(text):
-        greeting = fold(text) in GREETINGS
-        await send(update, context, context.t("kb.hello" if greeting else "fallback.text"))
+        key = N_("kb.hello") if fold(text) in GREETINGS else N_("fallback.text")
+        await send(update, context, context.t(key))
         await show_menu(update, context)
         return
     await answer(update, context, text)
