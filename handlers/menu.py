@@ -12,7 +12,7 @@ from bot.domain.choices import Choice, is_number, match_choice
 from bot.domain.text import clean
 from bot.i18n import N_, Translator
 from bot.tg.context import BotContext
-from bot.tg.screen import any_live
+from bot.tg.screen import takes_number
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import STOP_WORDS
 
@@ -98,7 +98,7 @@ async def number_not_after_menu(update: Update, context: BotContext) -> None:
     data = context.user_data
     if data is not None and data.get(MENU_MESSAGE) == message.message_id - 1:
         return  # right after the menu: its item
-    if any_live(data):
+    if takes_number(data, int(text)):
         return  # another screen's number
     await show_menu(update, context, before=context.t("menu.which_number", n=text))
     raise ApplicationHandlerStop

@@ -388,10 +388,11 @@ async def show_invitation(
         row = _files_row(context, event, rsvp)
         await send(update, context, "\n\n".join(blocks), keyboard([row]) if row else None)
         assert context.user_data is not None
-        if row:
-            FILES_SCREEN.remember(context.user_data, [_files_option(context, event)])
-        else:
-            FILES_SCREEN.forget(context.user_data)
+        # Typed right after: the files (if a seat), or an answer that can no longer be given
+        # («không», "yes"): the reason again, not a question for the rules Q&A.
+        late = Option(f"{PREFIX}late:{closed}", _late_answers(context), number=0)
+        options = [_files_option(context, event)] if row else []
+        FILES_SCREEN.remember(context.user_data, [*options, late])
         return
     blocks.append(voice.t(N_("rsvp.ask") if rsvp is None else N_("rsvp.ask_change")))
     markup = _answer_markup(context, event, invitee, rsvp)
@@ -430,6 +431,13 @@ def _files_row(context: BotContext, event: Event, rsvp: Rsvp | None) -> list[tup
     if not _has_seat(rsvp):
         return []
     return [("📎 " + context.t("rsvp.btn.files"), f"{PREFIX}q:{event.id}")]
+
+
+def _late_answers(context: BotContext) -> tuple[str, ...]:
+    """What an answer to the invitation is typed as: the buttons' labels and their words."""
+    keys = ("rsvp.btn.yes", "rsvp.btn.no", "rsvp.btn.maybe")
+    labels = tuple(label for key in keys for label in context.labels(key))
+    return (*labels, *YES_ALIASES, *NO_ALIASES, *MAYBE_ALIASES)
 
 
 def _files_option(context: BotContext, event: Event) -> Option:
@@ -1251,6 +1259,9 @@ async def typed_files(update: Update, context: BotContext) -> str | int | None:
     """The typed form of that button, right after an invitation screen without answers."""
     data = FILES_SCREEN.pick(context.user_data, text_of(update))
     FILES_SCREEN.end(context.user_data)
+    if data and data.startswith(f"{PREFIX}late:"):  # an answer after the deadline
+        await send(update, context, context.t(data.split(":", 2)[2]))
+        return None
     event = await context.services.events.get(data.split(":", 2)[2]) if data else None
     if event is None:
         await send(update, context, context.t("rsvp.event_gone"))

@@ -173,9 +173,10 @@ class Screen:
             memory["live"] = False
 
 
-def any_live(user_data: MutableMapping[str, Any] | None) -> bool:
-    """Whether the person's latest screen with a memory still takes typed numbers."""
-    if user_data is None:
+def takes_number(user_data: MutableMapping[str, Any] | None, number: int) -> bool:
+    """Whether the person's latest screen with a memory is live and has an option with this
+    typed number (its time limit aside: the screen's own handler checks that)."""
+    latest = user_data.get(LATEST) if user_data is not None else None
+    if not isinstance(latest, str):
         return False
-    memory = user_data.get(str(user_data.get(LATEST)))
-    return isinstance(memory, dict) and bool(memory.get("live"))
+    return any(option.number == number for option in Screen(latest).options(user_data))
