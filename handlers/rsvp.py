@@ -76,7 +76,7 @@ from bot.documents import ics
 from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
-from bot.domain.choices import Choice
+from bot.domain.choices import Choice, is_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
@@ -101,6 +101,7 @@ from handlers.common import (
     choice_of,
     current_state,
     flow_fallbacks,
+    numbers_text,
     pick,
     ref,
     text_of,
@@ -954,6 +955,12 @@ async def on_details(update: Update, context: BotContext) -> str | int | None:
     event = await _memory_event(update, context)
     if event is None:
         return END
+    typed = clean(text_of(update)) if update.callback_query is None else ""
+    count = len(_fields(event))
+    if is_number(typed) and not 1 <= int(typed) <= count:  # «5»: no item 5 (never «Xác nhận»)
+        numbers = numbers_text(context, 1, count)
+        await send(update, context, context.t("review.pick_range", numbers=numbers))
+        return None
     choice = await choice_of(update, context, _details_choices(context, event), PREFIX)
     if choice is None:
         return None

@@ -215,6 +215,11 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     await bot.say(alice, f"/start rsvp_{code}")
     await bot.say(alice, "có, tôi sẽ đến")
     assert await state(bot, alice) == "details"
+    await bot.say(alice, "9")  # no item 9: never the hidden number of «Xác nhận»
+    assert bot.last_text(alice.id) == bot.t(
+        "review.pick_range", numbers=bot.t("pick.range", low=1, high=4)
+    )
+    assert await state(bot, alice) == "details"
     await bot.say(alice, "sửa tên")  # as people ask for it
     assert await state(bot, alice) == "full_name"
     await bot.say(alice, "giữ nguyên")
