@@ -21,7 +21,8 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, is_number, match_choice, words_in_one
-from bot.domain.text import clean, fold
+from bot.domain.text import STOP_WORDS, clean, fold
+from bot.domain.units import UnitMatch
 from bot.i18n import N_, Safe
 from bot.services.flows import KEEP, FlowStates, StepRef
 from bot.tg.commands import set_commands_for
@@ -46,14 +47,10 @@ class Words(filters.MessageFilter):
         return bool(message.text) and fold(message.text or "") in self.words
 
 
-# Typed alone in a flow, these stop it as /cancel does (folded). Not «thôi», which answers
-# some questions («Trả lại chỗ?»), nor «dừng», folded as «đúng».
-STOP_WORDS = frozenset(
-    {"huy", "huy bo", "thoat", "dung lai", "ngung", "ngung lai", "cancel", "stop", "exit", "quit"}
-)
-# The text of an answer at a step: no command, and no stop word (the flow's fallback, as
-# /cancel, takes those).
-ANSWER_TEXT = TEXT & ~Words(STOP_WORDS, "stop")
+# Typed alone in a flow, «hủy», «thoát»... stop it as /cancel does; the text of an answer at a
+# step is no command and no stop word (the flow's fallback takes those).
+STOP = Words(STOP_WORDS, "stop")
+ANSWER_TEXT = TEXT & ~STOP
 # "Done" with a list or a long answer: /xong, and /done as the English texts name it.
 DONE_COMMANDS = ("xong", "done")
 Prompt = Callable[[Update, BotContext, str], Awaitable[None]]
@@ -283,7 +280,7 @@ def flow_fallbacks(
         # in silence; the person finishes (or cancels) this first, then opens it again.
         CommandHandler("start", explain(N_("flow.link_later")), filters=START_WITH_PAYLOAD),
         CommandHandler("cancel", cancel),
-        MessageHandler(TEXT & Words(STOP_WORDS, "stop"), cancel),  # «hủy», «thoát»
+        MessageHandler(TEXT & STOP, cancel),  # «hủy», «thoát»
         LanguageInside(language, _set_language),
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
         CommandHandler("help", explain(N_("flow.help_inside"))),
@@ -389,26 +386,34 @@ async def which_of(update: Update, context: BotContext, typed: str, labels: Sequ
 UNIT_WHICH = Screen("unit_which")
 
 
-async def ask_unit_which(
-    update: Update, context: BotContext, typed: str, several: Sequence[int], prefix: str
-) -> None:
-    """The units whose names start with ``typed``, as buttons ``prefix`` + index, numbered
-    as in the whole list (a typed number picks from it)."""
+async def typed_unit(update: Update, context: BotContext, text: str, prefix: str) -> UnitMatch:
+    """The unit ``text`` names: one of those just offered by «which unit?» (a word of its
+    name: «sở»), else its number in the list, its name or a short form («VP Sở»). Words that
+    start several units («văn phòng») get that question (buttons ``prefix`` + index, numbered
+    as in the whole list) and come back in ``several``; ``UnitMatch(None)``: none of the list."""
     units = context.services.units
-    rows = [[(f"{i + 1}. {units[i]}", f"{prefix}{i}")] for i in several]
-    text = context.t("onboarding.unit_which", text=clean(typed))
-    await send(update, context, text, keyboard(rows))
-    assert context.user_data is not None
-    options = [
-        Option(f"{prefix}{i}", (units[i], *units.aliases.get(units[i], ())), i + 1) for i in several
-    ]
-    UNIT_WHICH.remember(context.user_data, options)
-
-
-def unit_among_asked(context: BotContext, text: str) -> int | None:
-    """Right after :func:`ask_unit_which`: the index of the unit among those asked that
-    ``text``'s words name, if one; the question is over either way."""
     options = UNIT_WHICH.options(context.user_data)
+    end_unit_question(context)
+    asked = words_in_one(text, [Choice(o.data, o.labels) for o in options])
+    if asked is not None:
+        return UnitMatch(units[int(asked.rsplit(":", 1)[1])])
+    found = units.match(text)
+    if found.unit is not None or len(found.several) < 2:
+        return UnitMatch(found.unit)
+    rows = [[(f"{i + 1}. {units[i]}", f"{prefix}{i}")] for i in found.several]
+    question = context.t("onboarding.unit_which", text=clean(text))
+    await send(update, context, question, keyboard(rows))
+    assert context.user_data is not None
+    UNIT_WHICH.remember(
+        context.user_data,
+        [
+            Option(f"{prefix}{i}", (units[i], *units.aliases.get(units[i], ())), i + 1)
+            for i in found.several
+        ],
+    )
+    return found
+
+
+def end_unit_question(context: BotContext) -> None:
+    """The question «which unit?» is over (a button pressed, another message)."""
     UNIT_WHICH.forget(context.user_data or {})
-    value = words_in_one(text, [Choice(o.data, o.labels) for o in options])
-    return int(value.rsplit(":", 1)[1]) if value is not None else None

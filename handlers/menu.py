@@ -9,12 +9,11 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.domain.choices import Choice, is_number, match_choice
-from bot.domain.text import clean
+from bot.domain.text import STOP_WORDS, clean
 from bot.i18n import N_, Translator
 from bot.tg.context import BotContext
 from bot.tg.screen import takes_number
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.common import STOP_WORDS
 
 # Only flows that exist appear here. (value, label key)
 MENU_ITEMS = (

@@ -31,14 +31,14 @@ from handlers.common import (
     END,
     TEXT,
     NotInFlow,
-    ask_unit_which,
     choice_of,
+    end_unit_question,
     flow_fallbacks,
     may_enter,
     pick,
     ref,
     text_of,
-    unit_among_asked,
+    typed_unit,
 )
 from handlers.menu import MenuChoice, show_help, show_menu
 
@@ -254,24 +254,20 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
     units = context.services.units
     if update.callback_query is not None:
         await acknowledge(update)
-        unit_among_asked(context, "")  # the question "which unit?" is over
+        end_unit_question(context)
         index = int((update.callback_query.data or "").rsplit(":", 1)[1])
         if not 0 <= index < len(units):
             await send(update, context, context.t("button.stale"))
             return None
         return await _answer(update, context, "unit", units[index])
     text = text_of(update)
-    asked = unit_among_asked(context, text)  # «sở» after "«Văn phòng Sở» or …?"
-    if asked is not None:
-        return await _answer(update, context, "unit", units[asked])
-    found = units.match(text)  # a number, a name, a short form («VP Sở», «QLKH»)
+    found = await typed_unit(update, context, text, "pf:unit:")
     if found.unit is not None:
         return await _answer(update, context, "unit", found.unit)
+    if found.several:  # "văn phòng": asked which one
+        return None
     if is_number(text.strip()):
         await send(update, context, context.t("error.choice_range", count=len(units)))
-        return None
-    if len(found.several) > 1:  # "văn phòng": which one?
-        await ask_unit_which(update, context, text, found.several, "pf:unit:")
         return None
     try:
         value = rules.parse_unit(text)

@@ -97,15 +97,15 @@ from handlers.common import (
     SEAT_FILES_BUTTON,
     TEXT,
     NotInFlow,
-    ask_unit_which,
     choice_of,
     current_state,
+    end_unit_question,
     flow_fallbacks,
     numbers_text,
     pick,
     ref,
     text_of,
-    unit_among_asked,
+    typed_unit,
     user_dict,
 )
 from handlers.menu import MENU_WORDS, MenuChoice, show_menu
@@ -984,7 +984,7 @@ async def on_field(update: Update, context: BotContext) -> str | int | None:
     units = context.services.units
     if update.callback_query is not None:
         await acknowledge(update)
-        unit_among_asked(context, "")  # the question "which unit?" is over
+        end_unit_question(context)
         data = update.callback_query.data or ""
         if field == "unit" and data.startswith(f"{PREFIX}u:"):  # "which unit?" answered
             index = int(data.rsplit(":", 1)[1])
@@ -997,12 +997,10 @@ async def on_field(update: Update, context: BotContext) -> str | int | None:
         return await _move(update, context, DETAILS)
     value: str | None = None
     if field == "unit":  # as at registration: «VP Sở», «văn phòng» (which one?)
-        asked = unit_among_asked(context, text)
-        found = units.match(text)
-        value = units[asked] if asked is not None else found.unit
-        if value is None and len(found.several) > 1:
-            await ask_unit_which(update, context, text, found.several, f"{PREFIX}u:")
+        found = await typed_unit(update, context, text, f"{PREFIX}u:")
+        if found.several:  # asked which one
             return None
+        value = found.unit
     try:
         value = value or FIELD_PARSERS[field](text)
     except InvalidInput as exc:

@@ -35,12 +35,16 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-# Typed alone, these steer a conversation (skip, go back, stop, ask for the menu or help, yes,
+# Typed alone in a flow, these stop it as /cancel does (folded). Not «thôi», which answers
+# some questions («Trả lại chỗ?»), nor «dừng», folded as «đúng».
+STOP_WORDS = frozenset(
+    {"huy", "huy bo", "thoat", "dung lai", "ngung", "ngung lai", "cancel", "stop", "exit", "quit"}
+)
+# Typed alone, these steer a conversation (stop, skip, go back, ask for the menu or help, yes,
 # no): never the answer to a question that asks for a name, a unit or a position (folded).
-STEERING_WORDS = frozenset(
+STEERING_WORDS = STOP_WORDS | frozenset(
     {
         *("bo qua", "skip", "quay lai", "tro lai", "tro ve", "back", "go back"),
-        *("huy", "huy bo", "thoat", "dung lai", "ngung", "cancel", "stop", "exit", "quit"),
         *("menu", "help", "tro giup", "huong dan", "cai dat", "settings"),
         *("tiep", "tiep tuc", "continue", "next", "xong", "done", "ok", "oke"),
         *("co", "khong", "ko", "yes", "no", "khong sua", "giu nguyen", "keep"),
