@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain import profile as rules
-from bot.domain.choices import Choice, is_number
+from bot.domain.choices import Choice, edit_aliases, is_number
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -64,12 +64,12 @@ LAST_ACTION_ALIASES = {
 }
 # The fields as people ask to change them («sửa tên», «đơn vị», «sđt»).
 FIELD_ALIASES = {
-    "full_name": ("ten", "ho ten", "ho va ten", "sua ten", "doi ten", "name", "change name"),
-    "unit": ("don vi", "sua don vi", "doi don vi", "co quan", "noi cong tac", "unit"),
-    "position": ("chuc vu", "chuc danh", "sua chuc vu", "doi chuc vu", "position"),
+    "full_name": edit_aliases("ten", "ho ten", "ho va ten", "name", "full name"),
+    "unit": edit_aliases("don vi", "co quan", "noi cong tac", "unit", "organisation"),
+    "position": edit_aliases("chuc vu", "chuc danh", "position", "job title"),
     "phone": (
-        *("sdt", "so dien thoai", "dien thoai", "sua sdt", "doi sdt", "sua so", "doi so"),
-        *("phone", "phone number", "change phone"),
+        *edit_aliases("sdt", "so dien thoai", "dien thoai", "phone", "phone number"),
+        *("sua so", "doi so"),
     ),
 }
 FORGET = "forget"  # /forget_me from the profile screen: its confirmation, inside this flow

@@ -76,7 +76,7 @@ from bot.documents import ics
 from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
-from bot.domain.choices import Choice, is_number
+from bot.domain.choices import Choice, edit_aliases, is_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
@@ -193,10 +193,10 @@ FILES_ALIASES = (
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
 # The details' items as people ask to change them: «sửa tên», «đổi đơn vị».
 FIELD_ALIASES = {
-    "full_name": ("ten", "ho ten", "sua ten", "doi ten", "sua ho ten", "name", "edit name"),
-    "unit": ("sua don vi", "doi don vi", "co quan", "noi cong tac", "edit unit"),
-    "position": ("chuc danh", "sua chuc vu", "doi chuc vu", "sua chuc danh", "edit position"),
-    "group": ("nhom", "doan", "sua thanh phan", "doi thanh phan", "edit group"),
+    "full_name": edit_aliases("ten", "ho ten", "ho va ten", "name", "full name"),
+    "unit": edit_aliases("don vi", "co quan", "noi cong tac", "unit", "organisation"),
+    "position": edit_aliases("chuc vu", "chuc danh", "position", "title", "job title"),
+    "group": edit_aliases("nhom", "doan", "thanh phan", "group", "delegation"),
 }
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
 SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")
@@ -414,11 +414,17 @@ def _answer_markup(
 ) -> InlineKeyboardMarkup:
     """Có / Không / Chưa chắc, and for a seat its QR code and calendar file again."""
     yes_key = N_("rsvp.btn.register") if invitee is None else N_("rsvp.btn.yes")
-    rows = [
-        [("✅ " + context.t(yes_key), _answer_data(event, Answer.YES))],
-        [("❌ " + context.t("rsvp.btn.no"), _answer_data(event, Answer.NO))],
-        [("🤔 " + context.t("rsvp.btn.maybe"), _answer_data(event, Answer.MAYBE))],
-    ]
+    buttons = (
+        ("✅", yes_key, Answer.YES),
+        ("❌", N_("rsvp.btn.no"), Answer.NO),
+        ("🤔", N_("rsvp.btn.maybe"), Answer.MAYBE),
+    )
+    rows = []
+    for icon, key, answer in buttons:
+        label = context.t(key)
+        if rsvp is not None and rsvp.answer is answer:  # their answer now: «… (đã chọn)»
+            label = context.t("rsvp.btn.chosen", label=label)
+        rows.append([(f"{icon} {label}", _answer_data(event, answer))])
     files = _files_row(context, event, rsvp)
     return keyboard([*rows, files] if files else rows)
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.choices import Choice, match_choice, starting_with
+from bot.domain.choices import Choice, edit_aliases, match_choice, starting_with
 from bot.domain.profile import (
     NAME_MAX,
     POSITION_MAX,
@@ -307,7 +307,35 @@ def test_match_choice_words_from_inside_one_long_label() -> None:
     assert match_choice("thực hiện", campaigns) is None
     assert match_choice("so", campaigns) is None  # one word: never from inside
     short = [Choice("a", ["Hội nghị của tôi"]), Choice("b", ["Hồ sơ"])]
-    assert match_choice("nghi cua", short) is None  # short labels: never from inside
+    assert match_choice("nghi cua", short) is None  # short labels: two words never from inside
+    events = [
+        Choice("hn", ["Hội nghị tuyên dương điển hình"]),
+        Choice("th", ["Tập huấn chuyển đổi số"]),
+    ]
+    assert match_choice("chuyen doi so", events) == "th"  # three words: from inside any label
+    assert match_choice("tuyen duong dien hinh", events) == "hn"
+    assert match_choice("chuyen doi", events) is None
+    answers = [Choice("y", ["Có, tôi sẽ tham dự"]), Choice("n", ["Không, tôi không thể tham dự"])]
+    assert match_choice("tôi sẽ tham dự", answers) == "y"
+    assert match_choice("không thể tham dự", answers) == "n"
+    assert match_choice("tôi tham dự", answers) is None
+
+
+def test_edit_aliases_name_an_item_as_people_ask_to_change_it() -> None:
+    unit = Choice("unit", ["Đơn vị"], edit_aliases("don vi", "unit"))
+    group = Choice("group", ["Thành phần"], edit_aliases("nhom", "group"))
+    for typed in (
+        "sửa đơn vị",
+        "đổi lại đơn vị",
+        "thay đổi đơn vị",
+        "change unit",
+        "change my unit",
+        "Edit the unit",
+    ):
+        assert match_choice(typed, [group, unit]) == "unit", typed
+    assert match_choice("group", [group, unit]) == "group"
+    assert edit_aliases("ten")[0] == "ten"
+    assert len(set(edit_aliases("ten"))) == len(edit_aliases("ten"))
 
 
 @given(messy_text(300), st.lists(_LABEL, min_size=0, max_size=20))
@@ -534,6 +562,26 @@ def test_regression_full_name_casing_keeps_the_length() -> None:
     value = parse_full_name(text)
     assert len(value) <= NAME_MAX
     assert parse_full_name(value) == value
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("ts. nguyễn văn an", "TS. Nguyễn Văn An"),
+        ("ThS Lê Thị Hoa", "ThS. Lê Thị Hoa"),
+        ("pgs. ts. trần bình", "PGS.TS. Trần Bình"),
+        ("PGS.TS. Trần Bình", "PGS.TS. Trần Bình"),
+    ],
+)
+def test_full_name_keeps_the_titles_before_it(typed: str, saved: str) -> None:
+    assert parse_full_name(typed) == saved
+    assert parse_full_name(saved) == saved
+
+
+@pytest.mark.parametrize("typed", ["TS.", "ThS. An", "ts " + "a" * 75 + " b"])
+def test_full_name_titles_need_a_whole_name(typed: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_full_name(typed)
 
 
 def test_regression_full_name_casing_is_idempotent() -> None:

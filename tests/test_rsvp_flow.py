@@ -548,6 +548,13 @@ async def test_change_answer_via_my_events(bot: Harness, clock: Clock, alice: St
     saved = await row(bot, alice)
     assert saved is not None
     assert bot.t("rsvp.current.confirmed", code=saved["checkin_code"]) in bot.last_text(alice.id)
+    # The answer given is marked on its button; the others are as on the invitation.
+    labels = [label for label, _ in bot.buttons(alice.id)]
+    assert labels[:3] == [
+        "✅ " + bot.t("rsvp.btn.chosen", label=bot.t("rsvp.btn.yes")),
+        "❌ " + bot.t("rsvp.btn.no"),
+        "🤔 " + bot.t("rsvp.btn.maybe"),
+    ]
     await press_answer(bot, alice, "n")
     # A seat: given up only once confirmed (the waiting list may take it for good).
     assert bot.last_text(alice.id) == bot.t("rsvp.ask_release", title=TITLE)

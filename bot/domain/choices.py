@@ -15,6 +15,7 @@ from bot.domain.text import clean, fold
 
 FUZZY_CUTOFF = 85.0
 LONG_LABEL_WORDS = 6  # a label this long may be typed as a phrase from inside it
+PHRASE_WORDS = 3  # a phrase this long may be typed from inside any label
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,23 @@ class Choice:
     value: str
     labels: Sequence[str]  # every label it may be typed as, in every language
     aliases: Sequence[str] = field(default_factory=tuple)
+
+
+# How people ask to change an item: «sửa đơn vị», «đổi lại tên», "change my unit".
+_EDIT_VERBS = (
+    *("sua", "sua lai", "doi", "doi lai", "thay doi", "chinh sua", "cap nhat", "nhap lai"),
+    *("change", "edit", "update", "fix", "correct"),
+)
+_EDIT_OWNERS = ("", "my ", "the ")
+
+
+def edit_aliases(*names: str) -> tuple[str, ...]:
+    """``names`` (folded) of an item, and each as people ask to change it: «sửa tên», «đổi
+    lại tên», "change my name"."""
+    found = list(names)
+    for name in names:
+        found += [f"{verb} {owner}{name}" for verb in _EDIT_VERBS for owner in _EDIT_OWNERS]
+    return tuple(dict.fromkeys(found))
 
 
 def is_number(text: str) -> bool:
@@ -40,7 +58,12 @@ _NOT_SHORT = frozenset({"k", "ko", "kg", "khg", "hok"})
 # Words that turn an answer around: a label is picked loosely (by its first words, or fuzzily)
 # only if it has the text's own: "k công nhận" or "đừng xóa" (folded «dung») never picks
 # «Công nhận» or «Xóa», and "chưa xác nhận" never «Xác nhận».
-_NEGATIONS = frozenset({"khong", "dung", "chua", "not", "dont", "don", "never", "no"})
+_NEGATIONS = frozenset(
+    {"khong", "dung", "chua", "not", "dont", "don", "never", "no", "cant", "cannot", "wont"}
+)
+# Of those, the ones that are nothing but a negation in a label: not «đúng», «dùng», «đơn vị»,
+# «chùa», which fold to the letters of «đừng», "don't", «chưa».
+_PLAIN_NEGATIONS = _NEGATIONS - {"dung", "don", "chua"}
 
 
 # ...and "dc", "đc" are «được»: "ko đi đc" is «không đi được».
@@ -110,24 +133,32 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
             if key == form:
                 return value
     forms = [form for form in forms if len(form) >= 3]
+    # The loose stages below compare with labels that have the text's negations; for the words
+    # of a label (its first ones, or from inside), a label with a negation needs a text with
+    # one: "tham dự" is never «Không, tôi không thể tham dự». (Fuzzily it does not: "khog di
+    # duoc" is a typo of «Không đi được».)
     loose = {form: _same_negations(form, candidates) for form in forms}
+    worded = {form: _same_negations(form, loose[form], exactly=True) for form in forms}
     for form in forms:
         # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi". The first words
         # of several: ambiguous, and no looser stage may settle it ("văn phòng" is «Văn phòng
         # Sở» or «Văn phòng UBND tỉnh»; the fuzzy stage would prefer the shorter one).
-        prefixed = {value for key, value in loose[form] if key.startswith(form + " ")}
+        prefixed = {value for key, value in worded[form] if key.startswith(form + " ")}
         if len(prefixed) == 1:
             return prefixed.pop()
         if prefixed:
             return None
     for form in forms:
         # Words from inside exactly one long label: "chuyển đổi số" for «Hưng Yên đẩy mạnh
-        # thực hiện Đề án chuyển đổi số giai đoạn 2021-2025» (short labels: never).
+        # thực hiện Đề án chuyển đổi số giai đoạn 2021-2025»; from a shorter one, a phrase of
+        # three words or more: "chuyển đổi số" for «Tập huấn chuyển đổi số», not "đi" or
+        # "tham dự" for «Tôi không đi» or «Có, tôi sẽ tham dự».
         if " " in form:
+            phrase = form.count(" ") + 1 >= PHRASE_WORDS
             inside = {
                 value
-                for key, value in loose[form]
-                if key.count(" ") + 1 >= LONG_LABEL_WORDS and f" {form} " in f" {key} "
+                for key, value in worded[form]
+                if (phrase or key.count(" ") + 1 >= LONG_LABEL_WORDS) and f" {form} " in f" {key} "
             }
             if len(inside) == 1:
                 return inside.pop()
@@ -171,9 +202,19 @@ def words_in_one(text: str, choices: Sequence[Choice]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _same_negations(form: str, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The candidates that have every negation word of ``form`` (all, when it has none)."""
+def _same_negations(
+    form: str, candidates: list[tuple[str, str]], *, exactly: bool = False
+) -> list[tuple[str, str]]:
+    """The candidates that have every negation word of ``form`` (all, when it has none);
+    ``exactly``: and, when it has no plain negation, none with one."""
     negations = _NEGATIONS.intersection(form.split())
+    if exactly:
+        negated = bool(_PLAIN_NEGATIONS.intersection(form.split()))
+        candidates = [
+            (key, value)
+            for key, value in candidates
+            if bool(_PLAIN_NEGATIONS.intersection(key.split())) == negated
+        ]
     if not negations:
         return candidates
     return [(key, value) for key, value in candidates if negations.issubset(key.split())]

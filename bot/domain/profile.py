@@ -31,25 +31,56 @@ def _not_steering(value: str) -> None:
         raise InvalidInput("not_an_answer", text=value)
 
 
+# Academic and professional titles people put before a name («TS. Nguyễn Văn An», «ThS Lê
+# Hoa», «PGS.TS. Trần Bình»), as they are written. None of them is a Vietnamese syllable.
+_TITLES = {
+    t.casefold(): t
+    for t in ("GS", "PGS", "TS", "TSKH", "ThS", "NCS", "KS", "KTS", "BS", "DS", "CN", "LS")
+}
+
+
+def _titles(words: list[str]) -> tuple[str, list[str]]:
+    """The titles in front of a name («PGS.TS.», as written officially) and the name's words."""
+    found: list[str] = []
+    while words:
+        parts = [p for p in words[0].split(".") if p]
+        if not parts or any(p.casefold() not in _TITLES for p in parts):
+            break
+        found += [_TITLES[p.casefold()] for p in parts]
+        words = words[1:]
+    return (".".join(found) + "." if found else ""), words
+
+
 def parse_full_name(text: str) -> str:
+    """A full name, every syllable capitalised, with the titles typed before it (if any):
+    "ts. nguyễn văn an" -> «TS. Nguyễn Văn An»."""
     value = clean(text)
     _not_steering(value)
     if len(value) < 2:
         raise InvalidInput("name_short")
     if len(value) > NAME_MAX:
         raise InvalidInput("too_long", limit=NAME_MAX)
-    if not _NAME_CHARS.match(value):
+    titles, words = _titles(value.split(" "))
+    name = " ".join(words)
+    if titles and not name:
+        raise InvalidInput("name_short")
+    if not _NAME_CHARS.match(name):
         raise InvalidInput("name_chars")
-    if " " not in value:  # a full name has a family name and a given name ("Lan": asked again)
+    if " " not in name:  # a full name has a family name and a given name ("Lan": asked again)
         raise InvalidInput("name_short")
     # Vietnamese names capitalise every syllable: "nguyễn thị LAN" -> "Nguyễn Thị Lan".
     titled = unicodedata.normalize(
-        "NFC", " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" "))
+        "NFC", " ".join(word[:1].upper() + word[1:].lower() for word in words)
     )
     # Some letters change length or shape when cased (ß -> SS, ǰ -> J + caron): keep as typed.
-    if len(titled) != len(value) or not _NAME_CHARS.match(titled):
-        return value
-    return titled
+    if len(titled) != len(name) or not _NAME_CHARS.match(titled):
+        titled = name
+    if not titles:
+        return titled
+    full = f"{titles} {titled}"  # «TS.» for "ts": it may come out a character longer
+    if len(full) > NAME_MAX:
+        raise InvalidInput("too_long", limit=NAME_MAX)
+    return full
 
 
 def _free_text(text: str, limit: int) -> str:
