@@ -32,7 +32,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.domain.choices import Choice, is_number
+from bot.domain.choices import Choice, is_number, typed_number
 from bot.domain.text import clean, fold
 from bot.i18n import N_
 from bot.kb.models import Answer, Hit
@@ -209,7 +209,12 @@ def short_label(text: str, limit: int = LABEL_LIMIT) -> str:
 def is_small_talk(text: str) -> bool:
     """A greeting, thanks, a bare number or no words at all: not a question."""
     folded = fold(text)
-    return not folded or is_number(folded.replace(" ", "")) or folded in SMALL_TALK
+    return (
+        not folded
+        or is_number(folded.replace(" ", ""))
+        or typed_number(folded) is not None
+        or folded in SMALL_TALK
+    )
 
 
 # --- rendering ---------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows
 from bot.documents.rsvp_xlsx import export_rsvp
-from bot.domain.choices import Choice, is_number
+from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
 from bot.domain.text import clean, fold
@@ -948,9 +948,8 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
             )
             return None
         return await _decide_and_list(update, context, numbers[number - 1], approve)
-    if is_number(folded):
-        number = int(folded)
-        if not 1 <= number <= len(numbers):
+    if (picked := typed_number(folded)) is not None:
+        if not 1 <= picked <= len(numbers):
             await send(
                 update,
                 context,
@@ -960,9 +959,9 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
         event = await context.services.events.get(str(memory.get("event") or ""))
         if event is None:
             return await _office_gone(update, context)
-        memory["pick"] = numbers[number - 1]
+        memory["pick"] = numbers[picked - 1]
         state = await _settle(update, context, OFFICE, DECIDE)
-        await _ask_decision(update, context, event, numbers[number - 1])
+        await _ask_decision(update, context, event, numbers[picked - 1])
         return state
     await send(update, context, context.t("stats.pending_howto"))
     return None

@@ -20,7 +20,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.choices import Choice, is_number, match_choice, words_in_one
+from bot.domain.choices import (
+    Choice,
+    match_choice,
+    plain_answer,
+    typed_number,
+    words_in_one,
+)
 from bot.domain.text import STOP_WORDS, clean, fold
 from bot.domain.units import UnitMatch
 from bot.i18n import N_, Safe
@@ -44,7 +50,8 @@ class Words(filters.MessageFilter):
         self.words = words
 
     def filter(self, message: Message) -> bool:
-        return bool(message.text) and fold(message.text or "") in self.words
+        text = message.text or ""  # «thoát», «dạ thoát ạ»
+        return bool(text) and (fold(text) in self.words or plain_answer(text) in self.words)
 
 
 # Typed alone in a flow, «hủy», «thoát»... stop it as /cancel does; the text of an answer at a
@@ -339,7 +346,7 @@ def typed_language_inside(
             (
                 option.data
                 for option in options
-                if (is_number(folded) and int(folded) == option.number)
+                if typed_number(folded) == option.number
                 or folded in {fold(label) for label in option.labels}
             ),
             None,

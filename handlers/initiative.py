@@ -25,7 +25,12 @@ from telegram.ext import (
 )
 
 from bot.domain import initiative as engine
-from bot.domain.choices import Choice, is_number, match_choice
+from bot.domain.choices import (
+    Choice,
+    match_choice,
+    typed_number,
+    without_edit_verb,
+)
 from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
 from bot.domain.text import fold
@@ -42,6 +47,7 @@ from handlers.common import (
     NotInFlow,
     flow_fallbacks,
     may_enter,
+    numbers_text,
     ref,
     text_of,
 )
@@ -294,7 +300,18 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
         return await on_discard(update, context)
     if state == REVIEW:
         opts = review_options(opts)
-    elif state.endswith(".more") and is_number(fold(text)):
+        edits = [o for o in opts if o.value.startswith("edit:")]
+        # «sửa tác giả», «sửa mục 4», "edit the title": the item named after the verb.
+        named = without_edit_verb(text)
+        edit = match_choice(named, option_choices(context, edits)) if named else None
+        if edit is not None:
+            return await _apply(update, context, Input("option", option=edit))
+        number = typed_number(text)
+        if number is not None and number > len(edits):  # only the items have numbers shown
+            numbers = numbers_text(context, 1, len(edits))
+            await send(update, context, context.t("review.pick_range", numbers=numbers))
+            return None
+    elif state.endswith(".more") and typed_number(text) is not None:
         # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button).
         opts = [o for o in opts if not o.value.startswith("rm:")]
     picked = match_choice(text, option_choices(context, opts)) if opts else None

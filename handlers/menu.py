@@ -8,8 +8,8 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop, filters
 
-from bot.domain.choices import Choice, is_number, match_choice
-from bot.domain.text import STOP_WORDS, clean
+from bot.domain.choices import Choice, match_choice, typed_number
+from bot.domain.text import STOP_WORDS
 from bot.i18n import N_, Translator
 from bot.tg.context import BotContext
 from bot.tg.screen import takes_number
@@ -91,15 +91,15 @@ async def number_not_after_menu(update: Update, context: BotContext) -> None:
     several messages ago; «1» after «Chưa có hội nghị nào»): the menu again, to pick from,
     rather than opening whatever item has that number."""
     message = update.effective_message
-    text = clean(message.text or "") if message is not None else ""
-    if message is None or not is_number(text) or not 1 <= int(text) <= len(MENU_ITEMS):
+    number = typed_number(message.text or "") if message is not None else None
+    if message is None or number is None or not 1 <= number <= len(MENU_ITEMS):
         return
     data = context.user_data
     if data is not None and data.get(MENU_MESSAGE) == message.message_id - 1:
         return  # right after the menu: its item
-    if takes_number(data, int(text)):
+    if takes_number(data, number):
         return  # another screen's number
-    await show_menu(update, context, before=context.t("menu.which_number", n=text))
+    await show_menu(update, context, before=context.t("menu.which_number", n=str(number)))
     raise ApplicationHandlerStop
 
 

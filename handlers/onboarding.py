@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain import profile as rules
-from bot.domain.choices import Choice, edit_aliases, is_number
+from bot.domain.choices import Choice, edit_aliases, typed_number
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -266,7 +266,7 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
         return await _answer(update, context, "unit", found.unit)
     if found.several:  # "văn phòng": asked which one
         return None
-    if is_number(text.strip()):
+    if typed_number(text) is not None:
         await send(update, context, context.t("error.choice_range", count=len(units)))
         return None
     try:

@@ -55,6 +55,7 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, is_number, match_choice, starting_with
+from bot.domain.choices import typed_number as number_in
 from bot.domain.initiative import (
     COMMENT_REQUIRED,
     REVIEW_MOVES,
@@ -70,7 +71,7 @@ from bot.domain.initiative import (
 )
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean, fold
+from bot.domain.text import clean
 from bot.i18n import N_, Safe, Translator, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -145,6 +146,7 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[Status, ...] | None]] = {
 INPUT_ERRORS = {
     "too_long": N_("error.too_long"),
     "comment_required": N_("error.comment_required"),
+    "not_an_answer": N_("error.not_an_answer"),
 }
 # Typed forms of the fixed buttons, besides their labels in every language (compared folded).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -156,9 +158,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "review.btn.back": ("danh sach", "quay lai", "back", "queue", "list"),
     "review.btn.prev": ("truoc", "trang truoc", "previous", "prev"),
     "review.btn.next": ("tiep", "sau", "trang sau", "next", "more"),
-    "review.btn.reviewing": ("xet", "bat dau", "start"),
+    "review.btn.reviewing": (
+        *("xet", "bat dau", "xem xet", "dang xem xet", "dang xet", "xet duyet", "start"),
+        *("reviewing", "under review", "review it"),
+    ),
     "review.btn.recognised": ("cong nhan", "recognise", "recognize", "approve"),
-    "review.btn.needs_changes": ("bo sung", "yeu cau sua", "request changes", "changes"),
+    "review.btn.needs_changes": (
+        *("bo sung", "can bo sung", "yeu cau bo sung", "yeu cau sua", "can sua", "tra lai"),
+        *("request changes", "changes", "needs changes"),
+    ),
     "review.btn.not_recognised": ("khong cong nhan", "reject", "not recognised"),
     "review.btn.files": ("tep", "tep dinh kem", "files", "attachments"),
     "review.btn.docx": ("tai don", "docx", "word", "download the form"),
@@ -284,20 +292,20 @@ class TypedChoice(filters.MessageFilter):
         self,
         translator: Translator,
         keys: Iterable[str],
-        extra: Iterable[str] = (),
+        extra: Iterable[Choice] = (),
         *,
         numbers: bool,
     ) -> None:
         super().__init__(name="TypedChoice")
         self.choices = [Choice(key, translator.all(key), ALIASES.get(key, ())) for key in keys]
-        self.choices += [Choice(f"x:{i}", (label,)) for i, label in enumerate(extra)]
+        self.choices += [Choice(f"x:{i}", c.labels, c.aliases) for i, c in enumerate(extra)]
         self.numbers = numbers
 
     def filter(self, message: Message) -> bool:
         text = message.text or ""
         if NUMBER.match(clean(text)):
             return self.numbers
-        if is_number(fold(text)):
+        if number_in(text) is not None:  # "2", «số 2», «dạ 2 ạ»
             return self.numbers
         # the first words of several labels («tất cả»): the handler asks which one
         return match_choice(text, self.choices) is not None or bool(
@@ -762,7 +770,15 @@ async def review_status_filters(update: Update, context: BotContext) -> None:
 async def review_unit_filters(update: Update, context: BotContext) -> None:
     units = await context.services.initiatives.units()
     _memory(context)["units"] = units
-    buttons = [Button(f"rv:u:{i}", unit, (unit,)) for i, unit in enumerate(units)]
+    known = context.services.units
+    buttons = [
+        Button(  # typed as its name, or a short form of one unit only («KH-TC», not «QLCN»)
+            f"rv:u:{i}",
+            unit,
+            (unit, *(a for a in known.aliases.get(unit, ()) if known.match(a).unit == unit)),
+        )
+        for i, unit in enumerate(units)
+    ]
     buttons.append(_button(context, N_("review.btn.all_units"), "rv:u:all"))
     text = context.t(N_("review.filter_unit_ask") if units else N_("review.no_units"))
     await _show(update, context, [text], [[b] for b in buttons])
@@ -1066,7 +1082,7 @@ async def typed_number(update: Update, context: BotContext) -> None:
         SCREEN.end(data)
         await _run(update, context, answered)
         raise ApplicationHandlerStop
-    if in_flow or not is_number(fold(text_of(update))):
+    if in_flow or number_in(text_of(update)) is None:
         SCREEN.end(data)
         return
     picked = _pick(context, text_of(update))
@@ -1100,7 +1116,7 @@ async def on_typed(update: Update, context: BotContext) -> None:
         )
         return
     numbers = [o.number for o in SCREEN.options(context.user_data, live_only=False) if o.number]
-    if is_number(fold(text)) and numbers:
+    if number_in(text) is not None and numbers:
         await send(
             update,
             context,
@@ -1125,7 +1141,7 @@ async def _open_number(update: Update, context: BotContext, reference: str) -> N
 
 def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:
     """Single-step handlers (commands and buttons), registered by ``bot.app``."""
-    typed = TypedChoice(services.translator, TYPED_KEYS, services.units, numbers=True)
+    typed = TypedChoice(services.translator, TYPED_KEYS, services.units.choices(), numbers=True)
     return [
         CommandHandler("my_initiatives", my_command),
         CommandHandler("review", review_command),

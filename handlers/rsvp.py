@@ -76,7 +76,7 @@ from bot.documents import ics
 from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
-from bot.domain.choices import Choice, edit_aliases, is_number
+from bot.domain.choices import Choice, edit_aliases, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
@@ -963,7 +963,8 @@ async def on_details(update: Update, context: BotContext) -> str | int | None:
         return END
     typed = clean(text_of(update)) if update.callback_query is None else ""
     count = len(_fields(event))
-    if is_number(typed) and not 1 <= int(typed) <= count:  # «5»: no item 5 (never «Xác nhận»)
+    number = typed_number(typed)
+    if number is not None and not 1 <= number <= count:  # «5»: no item 5 (never «Xác nhận»)
         numbers = numbers_text(context, 1, count)
         await send(update, context, context.t("review.pick_range", numbers=numbers))
         return None

@@ -5,6 +5,7 @@ never anything else, and a refused input changes nothing)."""
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,6 +66,56 @@ def test_shares_that_add_up_are_accepted_in_any_separator(values: list[int], dat
         assert exc.code == "shares_sum"
     else:
         assert sum(values) == 100 and parsed == [float(v) for v in values]
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)))
+def test_dates_in_words_iso_and_with_politeness(day: date) -> None:
+    for text in (
+        f"ngày {day.day} tháng {day.month} năm {day.year}",
+        f"{day.day} thang {day.month} nam {day.year}",
+        f"{day.year}-{day.month:02d}-{day.day:02d}",
+        f"dạ {day.day}/{day.month}/{day.year} ạ",
+        f"Ngày {day.day:02d}/{day.month:02d}/{day.year}",
+    ):
+        assert parse_date(text, TODAY) == day, text
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=9999), min_size=1, max_size=4, unique=True),
+    st.sampled_from([" ", "; ", "% ", " và "]),
+)
+def test_shares_with_a_decimal_comma(cuts: list[int], sep: str) -> None:
+    """«60,5 39,5»: a decimal comma, whatever separates the shares."""
+    bounds = [0, *sorted(cuts), 10000]
+    hundredths = [high - low for low, high in itertools.pairwise(bounds)]
+    texts = [f"{h // 100},{h % 100:02d}".removesuffix(",00") for h in hundredths]
+    parsed = parse_shares(sep.join(texts), len(hundredths))
+    assert [round(p * 100) for p in parsed] == hundredths
+
+
+@pytest.mark.parametrize(
+    "text", ["dạ 60 40 ạ", "60 - 40", "60%/40%", "A: 60, B: 40", "60,40", "60 & 40"]
+)
+def test_shares_typed_with_words_and_dashes(text: str) -> None:
+    assert parse_shares(text, 2) == [60.0, 40.0]
+
+
+def test_a_negative_share_is_refused_not_read_as_a_dash() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_shares("120 -20", 2)
+    assert exc.value.code == "shares_number"
+
+
+@pytest.mark.parametrize(
+    ("text", "empty"),
+    [
+        *((t, True) for t in ("bỏ qua", "n/a", "không có chủ đầu tư", "chưa có ạ", "nope")),
+        *((t, True) for t in ("not applicable", "skip please", "no investor", "tiếp tục")),
+        *((t, False) for t in ("Công ty TNHH ABC", "Không Gian Xanh và các đối tác trong tỉnh")),
+    ],
+)
+def test_what_leaves_an_optional_item_empty(text: str, empty: bool) -> None:
+    assert engine.means_none(text) is empty
 
 
 @given(st.text(max_size=60), st.integers(min_value=1, max_value=5))

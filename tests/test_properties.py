@@ -18,7 +18,15 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.choices import Choice, edit_aliases, match_choice, starting_with
+from bot.domain.choices import (
+    Choice,
+    edit_aliases,
+    match_choice,
+    plain_answer,
+    starting_with,
+    typed_number,
+    without_edit_verb,
+)
 from bot.domain.profile import (
     NAME_MAX,
     POSITION_MAX,
@@ -319,6 +327,44 @@ def test_match_choice_words_from_inside_one_long_label() -> None:
     assert match_choice("tôi sẽ tham dự", answers) == "y"
     assert match_choice("không thể tham dự", answers) == "n"
     assert match_choice("tôi tham dự", answers) is None
+
+
+@given(
+    st.integers(min_value=0, max_value=999),
+    st.sampled_from(["", "dạ ", "số ", "mục ", "chọn ", "option "]),
+    st.sampled_from(["", " ạ", " nhé", " please", "."]),
+)
+def test_typed_number_with_words_around_it(number: int, before: str, after: str) -> None:
+    assert typed_number(f"{before}{number}{after}") == number
+
+
+@pytest.mark.parametrize("text", ["2 người", "năm 2", "số điện thoại", "", "²", "٣", "2.5"])
+def test_typed_number_is_none_for_other_text(text: str) -> None:
+    assert typed_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [("dạ có ạ", "co"), ("có nhé", "co"), ("ko", "khong"), ("vâng ạ", "vang"), ("Có", "co")],
+)
+def test_plain_answer_drops_the_politeness(text: str, plain: str) -> None:
+    assert plain_answer(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [
+        ("sửa tác giả", "tac gia"),
+        ("sửa mục 4", "4"),
+        ("đổi lại tên", "ten"),
+        ("edit the title", "title"),
+        ("change my unit", "unit"),
+        ("tác giả", None),
+        ("sửa", None),
+    ],
+)
+def test_without_edit_verb(text: str, rest: str | None) -> None:
+    assert without_edit_verb(text) == rest
 
 
 def test_edit_aliases_name_an_item_as_people_ask_to_change_it() -> None:

@@ -6,6 +6,7 @@ Zalo has no buttons and people type anyway, so a step that shows options resolve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,6 +43,42 @@ def edit_aliases(*names: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def without_edit_verb(text: str) -> str | None:
+    """What is left of ``text`` (folded) after the words that ask to change an item: "tac
+    gia" of «sửa tác giả», "4" of «sửa mục 4», "title" of "edit the title"; ``None`` when it
+    does not start with them."""
+    folded = fold(text)
+    for verb in sorted(_EDIT_VERBS, key=len, reverse=True):
+        if folded.startswith(verb + " "):
+            rest = folded[len(verb) + 1 :]
+            for word in ("muc ", "so ", "item ", "number ", "my ", "the "):
+                rest = rest.removeprefix(word)
+            return rest or None
+    return None
+
+
+# A number typed with words around it: «dạ 2 ạ», «số 2», «mục 2 nhé», «chọn 3», "option 2".
+_NUMBER_WORDS = re.compile(
+    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|number|option|item|no|please)\s+)*"
+    r"(\d+)"
+    r"(?:\s+(?:a|nhe|nha|nhe a|a nhe|please|thanks|thank you))*$"
+)
+
+
+def typed_number(text: str) -> int | None:
+    """The number ``text`` is, bare ("2", "(2)", "2.") or with words around it («dạ 2 ạ»,
+    «số 2», «mục 2 nhé», "option 2"); ``None`` for anything else."""
+    match = _NUMBER_WORDS.match(fold(text))
+    return int(match.group(1)) if match and match.group(1).isascii() else None
+
+
+def plain_answer(text: str) -> str:
+    """``text`` folded, short forms expanded («ko» → «không») and without the politeness
+    around it: «dạ có ạ» → "co", "có nhé" → "co"."""
+    folded = _expand(fold(text))
+    return _without_politeness(folded) or folded
+
+
 def is_number(text: str) -> bool:
     """ASCII digits only: ``"²"`` or ``"١"`` pass ``str.isdigit`` but ``int()`` rejects them."""
     return text.isascii() and text.isdecimal()
@@ -49,8 +86,8 @@ def is_number(text: str) -> bool:
 
 # Politeness around a short answer: «dạ có», «vâng ạ», «ok nhé», «em không đi được» mean
 # «có», «vâng», «ok», «không đi được». (Not «xin phép»: «xin phép vắng» is no «vâng».)
-_POLITE_BEFORE = ("da ", "em ", "toi ")
-_POLITE_AFTER = (" a", " nhe", " nha")
+_POLITE_BEFORE = ("da ", "em ", "toi ", "please ")
+_POLITE_AFTER = (" a", " nhe", " nha", " please", " thanks", " thank you")
 
 
 # "k", "ko"... are «không» as people type it: "k đồng ý" is «không đồng ý».
@@ -106,8 +143,8 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     folded = fold(text)
     if not folded:
         return None
-    if is_number(folded):
-        index = int(folded)
+    index = typed_number(folded)
+    if index is not None and is_number(folded):
         return choices[index - 1].value if 1 <= index <= len(choices) else None
     folded = _expand(folded)
     typed = clean(text).casefold()  # as written, but for case
@@ -132,6 +169,8 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
         for key, value in candidates:
             if key == form:
                 return value
+    if index is not None:  # «dạ 2 ạ», «số 2» (after the labels: one may be «Phương án 2 A»)
+        return choices[index - 1].value if 1 <= index <= len(choices) else None
     forms = [form for form in forms if len(form) >= 3]
     # The loose stages below compare with labels that have the text's negations; for the words
     # of a label (its first ones, or from inside), a label with a negation needs a text with

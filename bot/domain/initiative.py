@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.domain.choices import is_number
+from bot.domain.choices import plain_answer, typed_number
 from bot.domain.profile import InvalidInput, parse_full_name
 from bot.domain.text import STEERING_WORDS, clean, fold
 
@@ -263,13 +263,28 @@ _SHARE_SPLIT = re.compile(r"[;,\s]+|(?<=\d)\s*%")
 OLDEST_BIRTH_YEAR = 1920
 
 
+_DATE_WORDS = re.compile(r"^(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
 def parse_date(text: str, today: date) -> date:
-    """``1/3/2025``, ``01-03-2025``, ``1.3.2025`` (day first, as in Vietnam), ``1/3/25``."""
-    value = clean(text).removeprefix("ngày").removeprefix("ngay").strip()
+    """``1/3/2025``, ``01-03-2025``, ``1.3.2025`` (day first, as in Vietnam), ``1/3/25``,
+    «ngày 1 tháng 3 năm 2025», ``2025-03-01``; politeness around it («dạ 1/3/2025 ạ») aside."""
+    value = clean(text)
+    polite = plain_answer(value)
+    for before in ("da ", "vang ", "ngay "):
+        if fold(value).startswith(before):
+            value = value[len(before) :].lstrip()  # the same letters, with their accents
+    value = value.removesuffix(" ạ").removesuffix(" nhé").removesuffix(" a").strip()
     match = _DATE.match(value)
-    if not match:
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    elif (words := _DATE_WORDS.match(polite)) is not None:
+        day, month, year = (int(g) for g in words.groups())
+    elif (iso := _ISO_DATE.match(value)) is not None:
+        year, month, day = (int(g) for g in iso.groups())
+    else:
         raise InvalidInput("date_format")
-    day, month, year = (int(g) for g in match.groups())
     if year < 100:
         year += 2000 if 2000 + year <= today.year else 1900
     try:
@@ -315,18 +330,27 @@ def clean_lines(text: str) -> str:
     return "\n".join(out).strip()
 
 
+# A share ("60", "60.5", "60,5") or shares joined by commas ("60,40", "50,30,20").
+_SHARES = re.compile(r"\d{1,3}(?:\.\d{1,2})?(?:,\d{1,3}(?:\.\d{1,2})?)*")
+
+
 def parse_shares(text: str, count: int) -> list[float]:
-    """One percentage per author, in order: ``"50 30 20"``, ``"50%, 30%, 20%"``, ``"60,5; 39,5"``
-    (a decimal comma works when parts are separated by ``;``), ``"60-40"``, ``"60/40"``,
-    ``"60 và 40"``. They must add up to 100."""
-    raw = clean(text).replace("%", " ")
-    raw = re.sub(r"(?<=\d)[-/+](?=\d)", " ", raw)  # "60-40", "60/40"; never "-20" alone
-    raw = re.sub(r"\s+(?:và|va|and|&)\s+", " ", raw, flags=re.IGNORECASE)
-    if ";" in raw:
-        parts = [p.strip().replace(",", ".") for p in raw.split(";")]
-    else:
-        parts = [p for p in re.split(r"[,\s]+", raw)]
-    parts = [p.replace(" ", "") for p in parts if p.strip()]
+    """One percentage per author, in order: ``"50 30 20"``, ``"50%, 30%, 20%"``, ``"60,5 39,5"``
+    or ``"60,5; 39,5"`` (a decimal comma), ``"60-40"``, ``"60 - 40"``, ``"60%/40%"``, ``"60 và
+    40"``, «dạ 60 40 ạ» (words between the numbers are passed over). A comma is a decimal
+    comma when that gives one number per author, else a separator ("60,40"). They must add
+    up to 100."""
+    raw = clean(text).casefold().replace("%", "")
+    # "60-40", "60 / 40": a dash between numbers, with the same space on both sides ("-20" in
+    # "120 -20" is a negative number, refused)
+    raw = re.sub(r"(?<=\d)(?:[-/+;&]|\s+[-/+;&]\s+)(?=\d)", " ", raw)
+    tokens = [t.strip(",.;:") for t in raw.split()]
+    numbers = [t for t in tokens if t and not t.isalpha()]  # «dạ», «và», "A:" passed over
+    if not numbers or not all(_SHARES.fullmatch(t) for t in numbers):
+        raise InvalidInput("shares_number")
+    decimal = [t.replace(",", ".") for t in numbers if t.count(",") <= 1]
+    split = [p for t in numbers for p in t.split(",")]
+    parts = decimal if len(decimal) == len(numbers) == count else split
     values: list[float] = []
     for part in parts:
         if not re.fullmatch(r"\d{1,3}(?:\.\d{1,2})?", part):
@@ -380,8 +404,24 @@ _DONE = (
 )
 _SUBMIT = ("nop", "nop don", "gui", "gui don", "submit", "send")
 _COMMIT = (
-    *("toi cam doan", "cam doan", "gui", "nop", "nop don", "dong y", "co", "xac nhan"),
-    *("i commit", "commit", "i agree", "agree", "yes", "confirm"),
+    *("toi cam doan", "cam doan", "xin cam doan", "toi xin cam doan", "gui", "gui di", "nop"),
+    *("nop don", "nop di", "dong y", "co", "xac nhan", "i commit", "commit", "i agree"),
+    *("agree", "yes", "confirm", "submit", "send"),
+)
+# Not committing (yet): back to the review.
+_NOT_YET = (
+    *("quay lai", "back", "sua", "khong", "khong dong y", "chua", "chua gui", "de sau"),
+    *("no", "not yet", "later"),
+)
+# Typed while an answer is being changed from the review: keep it as it was.
+_KEEP = (
+    *("giu nguyen", "giu", "khong sua", "khong doi", "thoi", "quay lai", "nhu cu"),
+    *("keep", "keep it", "unchanged", "no change", "back", "same"),
+)
+# Typed for an item that may be left empty: it is (besides "bỏ qua", "xong"...).
+_NONE = (
+    *("n/a", "n a", "na", "chua co", "khong biet", "khong ap dung", "khong co gi", "khong can"),
+    *("none", "nothing", "nope", "not applicable", "no one", "nobody", "nil"),
 )
 # "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
 _ADD_MORE = ("co", "co them", "con", "them", "them nguoi", "yes", "add", "add more", "more")
@@ -414,7 +454,7 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
     if state == COMMIT:
         return [
             Option("commit", "initiative.btn.commit", aliases=_COMMIT),
-            Option("back", "initiative.btn.back", aliases=("quay lai", "back", "sua")),
+            Option("back", "initiative.btn.back", aliases=_NOT_YET),
         ]
     if "." in state:
         list_id, sub = state.split(".", 1)
@@ -448,18 +488,26 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
             return [
                 Option(f"c:{i}", f"initiative.type.{v}", aliases=_TYPE_ALIASES.get(v, ()))
                 for i, v in enumerate(values)
-            ]
-        return [Option(f"c:{i}", text=v) for i, v in enumerate(values)]
+            ] + _keep(draft)
+        return [Option(f"c:{i}", text=v) for i, v in enumerate(values)] + _keep(draft)
     if f.kind == "yesno":
         return [
             Option("yes", "initiative.btn.yes", aliases=_YES),
             Option("no", "initiative.btn.no", aliases=_NO),
+            *_keep(draft),
         ]
+    keep = _keep(draft)
     if f.kind == "long":
-        return [Option("done", "initiative.btn.done", aliases=_DONE)]
+        done = _DONE + _SKIP + _NONE if f.optional else _DONE
+        return [Option("done", "initiative.btn.done", aliases=done), *keep]
     if f.optional:
-        return [Option("skip", "initiative.btn.skip", aliases=_SKIP)]
-    return []
+        return [Option("skip", "initiative.btn.skip", aliases=_SKIP + _DONE + _NONE), *keep]
+    return keep
+
+
+def _keep(draft: dict[str, Any]) -> list[Option]:
+    """«Giữ nguyên» while an answer is changed from the review."""
+    return [Option("keep", "initiative.btn.keep", aliases=_KEEP)] if draft.get("editing") else []
 
 
 def message_keys(form: FormDefinition) -> set[str]:
@@ -467,6 +515,7 @@ def message_keys(form: FormDefinition) -> set[str]:
     and notices (a new field in the TOML needs its wording in ``locales/``; a test checks)."""
     keys = {
         "initiative.btn.submit",
+        "initiative.btn.keep",
         "initiative.btn.discard",
         "initiative.btn.commit",
         "initiative.btn.back",
@@ -641,8 +690,16 @@ def apply(
     f = form.field(state)
     if given.kind == "file" and not (f.kind == "long" and f.files):
         raise InvalidInput("file_not_here")
+    if given.kind == "option" and given.option == "keep":  # changing it from the review: no
+        previous = draft.pop("previous", None)
+        if f.kind == "long" and previous is not None:
+            answers[f.id] = previous
+        draft.pop("editing", None)
+        return Outcome(draft)
     if f.kind == "long":
         return _long(form, draft, f, given)
+    if f.optional and given.kind == "text" and means_none(given.text):
+        given = Input("option", option="skip")  # «không có chủ đầu tư», "not applicable"
     if given.kind == "option" and given.option == "skip":
         answers[f.id] = None
     elif f.kind == "choice":
@@ -661,7 +718,7 @@ def apply(
     else:
         if given.kind != "text":
             raise InvalidInput("choose_button")
-        answers[f.id] = parse_text(_an_answer(given.text), f.min, f.max)
+        answers[f.id] = parse_text(_an_answer(given.text, f.optional), f.min, f.max)
     draft.pop("editing", None)
     return Outcome(draft)
 
@@ -671,17 +728,39 @@ def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
     if given.kind == "option" and given.option.startswith("c:"):
         return values[int(given.option[2:])]
     if f.free and given.kind == "text":
-        if is_number(fold(given.text).replace(" ", "")):  # a number that is none of the options
+        if typed_number(given.text) is not None:  # a number that is none of the options
             raise InvalidInput("option_range", count=len(values))
-        return parse_text(_an_answer(given.text), 2, f.max)
+        return parse_text(_an_answer(given.text, f.optional), 2, f.max)
     raise InvalidInput("choose_button")
 
 
-def _an_answer(text: str) -> str:
-    """``text``, unless it is a word that skips or closes a step (see :data:`NOT_AN_ANSWER`)."""
-    if fold(text) in NOT_AN_ANSWER:
+def not_an_answer(text: str) -> bool:
+    """A word that skips, closes or steers a step (:data:`NOT_AN_ANSWER`), with or without
+    politeness around it («dạ không ạ»)."""
+    return fold(text) in NOT_AN_ANSWER or plain_answer(text) in NOT_AN_ANSWER
+
+
+def _an_answer(text: str, optional: bool = False) -> str:
+    """``text``, unless it is a word that skips or closes a step (see :data:`NOT_AN_ANSWER`):
+    at a required step, it says it cannot be skipped; elsewhere, that this is no answer."""
+    if not_an_answer(text):
+        if optional:
+            raise InvalidInput("not_an_answer", text=clean(text))
         raise InvalidInput("required")
     return text
+
+
+_NONE_START = ("khong co ", "chua co ", "no ", "not ", "khong ")
+
+
+def means_none(text: str) -> bool:
+    """Typed for an item that may be left empty, ``text`` leaves it empty: «bỏ qua», "n/a",
+    «không có chủ đầu tư», «chưa có ạ», "skip please", "no investor" (a few words that start
+    with a negation)."""
+    words = plain_answer(text)
+    if words in _SKIP or words in _DONE or words in _NONE or fold(text) in _NONE:
+        return True
+    return len(words.split()) <= 5 and words.startswith(_NONE_START)
 
 
 def ask_discard(draft: dict[str, Any]) -> dict[str, Any]:
@@ -750,6 +829,12 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
     text = clean_lines(given.text)
     if not text:
         raise InvalidInput("expect_text")
+    if f.optional and not parts and not files and means_none(text):  # «không có thông tin mật»
+        value["done"] = True
+        draft.pop("previous", None)
+        draft.pop("editing", None)
+        return Outcome(draft)
+    _an_answer(text, f.optional)  # «không», «bỏ qua» are no part of a description
     total = sum(len(p) for p in parts) + len(text)
     if total > limits.long_max_chars:
         raise InvalidInput("long_too_long", limit=limits.long_max_chars, used=total - len(text))

@@ -380,6 +380,8 @@ class InitiativeService:
             raise InvalidInput("too_long", limit=COMMENT_MAX)
         if to in COMMENT_REQUIRED and not text:
             raise InvalidInput("comment_required")
+        if text is not None and form_engine.not_an_answer(text):  # «không», «bỏ qua», "ok"
+            raise InvalidInput("not_an_answer", text=text)
         step_ctx = (
             self.flows.step(ref, conversation, state)
             if conversation is not None

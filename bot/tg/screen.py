@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from bot.domain.choices import Choice, is_number, match_choice, starting_with
+from bot.domain.choices import Choice, match_choice, plain_answer, starting_with, typed_number
 from bot.domain.text import fold
 
 
@@ -125,9 +125,8 @@ class Screen:
         options = self.options(user_data, live_only=live_only)
         if not options:
             return None
-        folded = fold(text)
-        if is_number(folded):
-            wanted = int(folded)
+        wanted = typed_number(text)  # "2", «số 2», «dạ 2 ạ» (unless a label says so: «2 A»)
+        if wanted is not None and fold(text) not in {fold(x) for o in options for x in o.labels}:
             return next((o.data for o in options if o.number == wanted and wanted > 0), None)
         return match_choice(text, [Choice(o.data, o.labels) for o in options])
 
@@ -144,8 +143,8 @@ class Screen:
     def answer(self, user_data: MutableMapping[str, Any] | None, text: str) -> str | None:
         """The option one of whose ``answers`` ``text`` is, while the screen is live (the
         person's latest, and the message right after it), else ``None``."""
-        folded = fold(text)
-        return next((o.data for o in self.options(user_data) if folded in o.answers), None)
+        said = {fold(text), plain_answer(text)}  # «có», «dạ có ạ»
+        return next((o.data for o in self.options(user_data) if said & set(o.answers)), None)
 
     def resolve(self, user_data: MutableMapping[str, Any] | None, text: str) -> Resolved:
         """What the next message means for the last screen. Anything that is not one of its
@@ -161,7 +160,7 @@ class Screen:
                 self.end(user_data)
             return Resolved(Typed.PICKED, picked)
         numbers = [o.number for o in options if o.number]
-        if is_number(fold(text)) and numbers:
+        if typed_number(text) is not None and numbers:
             return Resolved(Typed.OUT_OF_RANGE, low=min(numbers), high=max(numbers))
         self.end(user_data)
         return Resolved(Typed.OTHER)

@@ -1,0 +1,166 @@
+"""The initiative form and its review typed as people type them, without buttons: numbers with
+words around them («dạ 2 ạ», «sửa mục 4»), "none" in its many forms on optional items, control
+words that must never become data, keeping an answer while changing it, refusing to commit, and
+the office's typed moves (found by a typed-only QA pass)."""
+
+from __future__ import annotations
+
+from bot.tg.stub_api import StubUser
+from tests.harness import ADMIN_ID, Harness
+from tests.test_initiative_flow import (
+    ITEMS_4_TO_6,
+    draft,
+    fill_until_review,
+    register,
+    say_all,
+    state,
+)
+
+
+async def _to_title(bot: Harness, user: StubUser, recipient: str = "1") -> None:
+    await register(bot, user)
+    await bot.say(user, "/sangkien")
+    await bot.say(user, recipient)
+    await bot.say(user, "15/8/1985")
+    await bot.say(user, "Thạc sĩ")
+    await bot.say(user, "không")  # no co-author
+    assert await state(bot, user) == "title"
+
+
+async def test_numbers_with_words_around_them_pick_that_option(
+    bot: Harness, alice: StubUser
+) -> None:
+    """«dạ 2 ạ» at «Kính gửi» (a step that also takes a typed name) is option 2, never the
+    name «dạ 2 ạ»; «mục 1 nhé» at the campaign is campaign 1."""
+    await _to_title(bot, alice, recipient="dạ 2 ạ")
+    recipients = bot.services.initiatives.form.options["recipient"]
+    assert (await draft(bot, alice))["answers"]["recipient"] == recipients[1]
+    await bot.say(alice, "Phần mềm một cửa")
+    await bot.say(alice, "số 2")  # solution type 2
+    await bot.say(alice, "mục 1 nhé")
+    answers = (await draft(bot, alice))["answers"]
+    assert answers["solution_type"] == bot.services.initiatives.form.options["solution_type"][1]
+    assert answers["campaign"] == bot.services.initiatives.form.options["campaign"][0]
+
+
+async def test_none_in_its_forms_leaves_an_optional_item_empty(
+    bot: Harness, alice: StubUser
+) -> None:
+    """«không có chủ đầu tư», "n/a", «chưa có ạ» leave the investor empty; a steering word
+    there is no answer (and not "this item is required": it is not)."""
+    await _to_title(bot, alice)
+    await say_all(bot, alice, "Phần mềm một cửa", "quản lý", "1")
+    assert await state(bot, alice) == "investor"
+    await bot.say(alice, "quay lại")
+    assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text="quay lại")
+    assert await state(bot, alice) == "investor"
+    await bot.say(alice, "không có chủ đầu tư")
+    assert await state(bot, alice) == "state_funds"
+    assert (await draft(bot, alice))["answers"]["investor"] is None
+    await bot.say(alice, "không")
+    await say_all(bot, alice, *ITEMS_4_TO_6)
+    assert await state(bot, alice) == "confidential"
+    await bot.say(alice, "n/a")
+    assert await state(bot, alice) == "conditions"
+    await say_all(bot, alice, "Máy tính", "Nhanh hơn")
+    await bot.say(alice, "chưa có ạ")  # benefit_others
+    assert await state(bot, alice) == "appliers.more"
+    answers = (await draft(bot, alice))["answers"]
+    assert answers["confidential"] is None and answers["benefit_others"] is None
+
+
+async def test_control_words_are_no_part_of_the_description(bot: Harness, alice: StubUser) -> None:
+    await _to_title(bot, alice)
+    await say_all(bot, alice, "Phần mềm một cửa", "quản lý", "1", "bỏ qua", "không")
+    await say_all(bot, alice, "Cải cách hành chính", "Hồ sơ chậm", "dạ 1/3/2025 ạ")
+    assert await state(bot, alice) == "description"
+    assert (await draft(bot, alice))["answers"]["first_applied"] == "2025-03-01"
+    await bot.say(alice, "Mô tả thật dài đủ ý nghĩa của sáng kiến.")
+    for word in ("không", "bỏ qua", "khong co"):
+        await bot.say(alice, word)
+        assert bot.last_text(alice.id) == bot.t("error.required"), word
+    parts = (await draft(bot, alice))["answers"]["description"]["parts"]
+    assert parts == ["Mô tả thật dài đủ ý nghĩa của sáng kiến."]
+
+
+async def test_dates_and_shares_as_people_type_them(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "1")
+    await bot.say(alice, "ngày 15 tháng 8 năm 1985")
+    assert await state(bot, alice) == "authors.qualification"
+    await bot.say(alice, "Thạc sĩ")
+    await bot.say(alice, "có")
+    await say_all(bot, alice, "Trần Văn Bình", "1980-03-02", "Văn phòng Sở", "Chuyên viên", "Kỹ sư")
+    await bot.say(alice, "xong")
+    assert await state(bot, alice) == "shares"
+    await bot.say(alice, "60,5 39,5")  # a decimal comma
+    authors = (await draft(bot, alice))["answers"]["authors"]
+    assert [a["birth_date"] for a in authors] == ["1985-08-15", "1980-03-02"]
+    assert [a["share"] for a in authors] == [60.5, 39.5]
+
+
+async def test_review_typed_edits_keep_and_numbers_not_shown(bot: Harness, alice: StubUser) -> None:
+    """«sửa mục 4» and "edit the title" open that item; «giữ nguyên» while changing it keeps
+    the answer; a number past the items («18») is refused, never «Gửi đơn» or «Xóa bản
+    nháp»; «không» at the commitment goes back to the review."""
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Tên ban đầu của sáng kiến")
+    edits = [data for _, data in bot.buttons(alice.id) if data.startswith("sk:edit:")]
+    title_number = edits.index("sk:edit:title") + 1
+    await bot.say(alice, f"sửa mục {title_number}")
+    assert await state(bot, alice) == "title"
+    labels = [label for label, _ in bot.buttons(alice.id)]
+    assert labels == [bot.t("initiative.btn.keep")]
+    await bot.say(alice, "giữ nguyên")
+    assert await state(bot, alice) == "review"
+    await bot.say(alice, "sửa mô tả")
+    assert await state(bot, alice) == "description"
+    await bot.say(alice, "không sửa")
+    assert await state(bot, alice) == "review"
+    saved = (await draft(bot, alice))["answers"]
+    assert saved["title"] == "Tên ban đầu của sáng kiến"
+    assert len(saved["description"]["parts"]) == 2 and saved["description"]["done"]
+    for number in (len(edits) + 1, len(edits) + 2):
+        await bot.say(alice, str(number))
+        assert await state(bot, alice) == "review", number
+    assert bot.last_text(alice.id) == bot.t(
+        "review.pick_range", numbers=f"một số từ 1 đến {len(edits)}"
+    )
+    await bot.say(alice, "gửi đơn")
+    assert await state(bot, alice) == "commit"
+    await bot.say(alice, "không đồng ý")
+    assert await state(bot, alice) == "review"
+    await bot.say(alice, "gửi")
+    await bot.say(alice, "xin cam đoan ạ")
+    assert await state(bot, alice) is None
+    assert await bot.db_value("SELECT count(*) FROM initiatives") == 1
+
+
+async def test_office_moves_typed_by_status_and_comments_that_are_words(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """«đang xem xét» starts the review; «cần bổ sung» asks for the comment; «không» or "ok"
+    there is no comment (the status stays); the unit filter takes a unit's short form."""
+    from tests.initiative_fixtures import submit_initiative
+    from tests.test_initiative_review import office
+
+    item = await submit_initiative(bot, alice, title="Sáng kiến để xét theo chữ gõ")
+    await office(bot, admin)
+    await bot.say(admin, "/review")
+    await bot.say(admin, "1")
+    await bot.say(admin, "đang xem xét")
+    status = "SELECT status FROM initiatives WHERE id = ?"
+    assert await bot.db_value(status, item.id) == "reviewing"
+    await bot.say(admin, "cần bổ sung")
+    for word in ("không", "dạ ok ạ"):
+        await bot.say(admin, word)
+        assert bot.last_text(ADMIN_ID) == bot.t("error.not_an_answer", text=word), word
+        assert await bot.db_value(status, item.id) == "reviewing"
+    await bot.say(admin, "Bổ sung số liệu hiệu quả")
+    assert await bot.db_value(status, item.id) == "needs_changes"
+    # The unit filter: a unit's short form, as in units.toml («VP Sở»).
+    await bot.say(admin, "/review")
+    await bot.say(admin, "lọc theo đơn vị")
+    await bot.say(admin, "VP Sở")
+    assert "Sáng kiến để xét theo chữ gõ" in bot.last_text(ADMIN_ID)
