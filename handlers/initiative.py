@@ -390,6 +390,17 @@ async def on_file(update: Update, context: BotContext) -> str | int | None:
     return await _apply(update, context, Input("file", file=attachment))
 
 
+async def on_other(update: Update, context: BotContext) -> None:
+    """Neither text nor a photo or document: the step stays and says what it takes (the
+    description takes photos and documents too)."""
+    service = context.services.initiatives
+    state = await _state(context)
+    f = service.form.field(state) if service.form.has(state) else None
+    files = f is not None and f.kind == "long" and f.files
+    key = N_("error.expect_text_or_file") if files else N_("error.expect_text")
+    await send(update, context, context.t(key))
+
+
 async def submit(update: Update, context: BotContext) -> str | int | None:
     """The commitment accepted: create the initiative, send the receipt and the .docx."""
     services = context.services
@@ -535,6 +546,8 @@ def build(
         CommandHandler(list(DISCARD_COMMANDS), on_discard),
         MessageHandler(ANSWER_TEXT, on_text),
         MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
+        # A sticker, a voice note, a location...: what this step takes instead.
+        MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other),
     ]
     return ConversationHandler(
         name=FLOW,

@@ -662,7 +662,10 @@ async def my_keep(update: Update, context: BotContext, initiative_id: int) -> No
     item = await _own(update, context, initiative_id)
     if item is None:
         return
-    rows = [[_button(context, N_("my.btn.back"), "my:l")]]
+    rows = [  # still withdrawable: «rút đơn» typed again works
+        [_button(context, N_("my.btn.withdraw"), f"my:w:{item.id}")],
+        [_button(context, N_("my.btn.back"), "my:l")],
+    ]
     await _show(update, context, [context.t("my.kept", number=item.number)], rows)
 
 

@@ -223,6 +223,23 @@ _ParagraphKind = tuple[WD_PARAGRAPH_ALIGNMENT | None, bool, bool, Length | None,
 _paragraph_models: dict[_ParagraphKind, Any] = {}
 
 
+_T = qn("w:t")
+_SPACE = qn("xml:space")
+
+
+def _set_text(run: Any, text: str) -> None:
+    """The text of a copied run (one ``w:t``). python-docx's setter reads the text a character
+    at a time for tabs and line breaks, a sixth of a form's time; a form's lines have none
+    (long answers are split into paragraphs), so the text goes into the ``w:t`` at once."""
+    found = run.findall(_T)
+    if len(found) != 1 or "\t" in text or "\n" in text or "\r" in text:
+        run.text = text
+        return
+    found[0].text = text
+    if len(text.strip()) < len(text):  # as python-docx writes it: edge spaces kept
+        found[0].set(_SPACE, "preserve")
+
+
 def _append_block(doc: DocumentObject, element: Any) -> None:
     """Add a paragraph or a table (XML) at the end of the body, before the section settings."""
     body = doc.element.body
@@ -247,7 +264,7 @@ def _paragraph(
     if model is not None:
         p = copy.deepcopy(model)
         if text:
-            p.r_lst[0].text = _safe(text)
+            _set_text(p.r_lst[0], _safe(text))
         _append_block(doc, p)
         return Paragraph(p, doc)
     paragraph = doc.add_paragraph()
@@ -416,7 +433,7 @@ def _persons_table(
         for values in rows:
             tr = copy.deepcopy(first_row)
             for tc, text in zip(tr.tc_lst, values, strict=True):
-                tc.p_lst[0].r_lst[0].text = _safe(text)
+                _set_text(tc.p_lst[0].r_lst[0], _safe(text))
             tbl.append(tr)
     doc.add_paragraph().paragraph_format.space_after = Pt(0)  # air after the table
 

@@ -1,6 +1,6 @@
 """Rendering documents away from the event loop: in a helper process, or in a worker thread.
 
-Filling the .docx of an application takes about 12 ms of CPU, all of it Python (python-docx,
+Filling the .docx of an application takes about 8-10 ms of CPU, all of it Python (python-docx,
 lxml). A worker thread keeps the event loop free but not the CPU: under Python's global lock the
 rendering competes with every update the bot is processing. A helper process renders on the
 machine's other core instead. ``workers`` (setting ``DOCUMENT_WORKERS``) is the number of helper
