@@ -28,6 +28,7 @@ from bot.domain import initiative as engine
 from bot.domain.choices import (
     Choice,
     match_choice,
+    starting_with,
     typed_number,
     without_edit_verb,
 )
@@ -50,12 +51,26 @@ from handlers.common import (
     numbers_text,
     ref,
     text_of,
+    which_of,
 )
 from handlers.menu import MenuChoice
 
 log = logging.getLogger(__name__)
 
 PREFIX = "sk:"
+# Items of the review screen as people name them (folded), besides their labels: an author's
+# details are changed through the list of authors.
+EDIT_ALIASES = {
+    "authors": (
+        *("tac gia", "dong tac gia", "ho ten", "ten tac gia", "ngay sinh", "trinh do"),
+        *("chuc vu", "chuc danh", "don vi", "noi cong tac", "author", "co-authors", "names"),
+    ),
+    "shares": ("ty le", "ty le dong gop", "phan tram", "shares", "percentages"),
+    "title": ("ten", "ten sang kien", "name"),
+    "first_applied": ("ngay", "ngay ap dung", "date", "first applied"),
+    "appliers": ("nguoi ap dung", "nguoi tham gia ap dung", "appliers", "people who applied"),
+    "description": ("mo ta", "noi dung", "description"),
+}
 LABEL_MAX = 40  # characters of a data label (a campaign's name) on a button
 VALUE_MAX = 220  # characters of an answer shown on the review screen
 ENTRY_COMMANDS = ("sangkien", "initiative")
@@ -99,6 +114,7 @@ def option_choices(context: BotContext, opts: list[Option]) -> list[Choice]:
             labels: list[str] = [option.text]
         elif option.value.startswith("edit:"):
             labels = context.labels(f"initiative.field.{option.value[5:]}")
+            labels += EDIT_ALIASES.get(option.value[5:], ())
         else:
             assert option.key is not None
             labels = [
@@ -303,14 +319,21 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
         edits = [o for o in opts if o.value.startswith("edit:")]
         # «sửa tác giả», «sửa mục 4», "edit the title": the item named after the verb.
         named = without_edit_verb(text)
-        edit = match_choice(named, option_choices(context, edits)) if named else None
-        if edit is not None:
-            return await _apply(update, context, Input("option", option=edit))
-        number = typed_number(text)
+        number = typed_number(named if named is not None else text)
         if number is not None and number > len(edits):  # only the items have numbers shown
             numbers = numbers_text(context, 1, len(edits))
             await send(update, context, context.t("review.pick_range", numbers=numbers))
             return None
+        if named is not None:
+            choices = option_choices(context, edits)
+            edit = match_choice(named, choices)
+            if edit is not None:
+                return await _apply(update, context, Input("option", option=edit))
+            several = starting_with(named, choices)  # «sửa lợi ích»: items 15 and 16
+            if len(several) > 1:
+                labels = [context.t(f"initiative.field.{value[5:]}") for value in several]
+                await which_of(update, context, text, labels)
+                return None
     elif state.endswith(".more") and typed_number(text) is not None:
         # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button).
         opts = [o for o in opts if not o.value.startswith("rm:")]

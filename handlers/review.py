@@ -90,6 +90,7 @@ from handlers.common import (
     flow_fallbacks,
     may_enter,
     numbers_text,
+    one_of_text,
     ref,
     text_of,
     user_dict,
@@ -662,8 +663,9 @@ async def my_keep(update: Update, context: BotContext, initiative_id: int) -> No
     item = await _own(update, context, initiative_id)
     if item is None:
         return
-    rows = [  # still withdrawable: «rút đơn» typed again works
+    rows = [  # the initiative's own buttons again: «rút đơn» typed again works
         [_button(context, N_("my.btn.withdraw"), f"my:w:{item.id}")],
+        [_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")],
         [_button(context, N_("my.btn.back"), "my:l")],
     ]
     await _show(update, context, [context.t("my.kept", number=item.number)], rows)
@@ -1128,7 +1130,43 @@ async def on_typed(update: Update, context: BotContext) -> None:
             ),
         )
         return
+    if await _move_not_now(update, context, text):
+        return
     await ask.free_text(update, context)
+
+
+async def _move_not_now(update: Update, context: BotContext, text: str) -> bool:
+    """A decision typed on an initiative's screen that does not offer it («không công nhận»
+    on one just submitted): say which status it is in and what it needs first."""
+    if not may_review(context):
+        return False
+    moves = [
+        Choice(status.value, context.labels(key), ALIASES.get(key, ()))
+        for status, key in MOVE_LABELS.items()
+    ]
+    wanted = match_choice(text, moves, fuzzy=False)
+    shown = [
+        o.data
+        for o in SCREEN.options(context.user_data, live_only=False)
+        if o.data.startswith("rv:m:")
+    ]
+    if wanted is None or not shown:
+        return False
+    item = await context.services.initiatives.get(int(shown[0].split(":")[2]))
+    if item is None:
+        return False
+    offered = one_of_text(context, [context.t(MOVE_LABELS[Status(d.split(":")[3])]) for d in shown])
+    await send(
+        update,
+        context,
+        context.t(
+            "review.move_not_now",
+            move=context.t(MOVE_LABELS[Status(wanted)]),
+            status=status_label(context, item.status),
+            offered=offered,
+        ),
+    )
+    return True
 
 
 async def _open_number(update: Update, context: BotContext, reference: str) -> None:

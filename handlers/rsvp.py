@@ -96,6 +96,7 @@ from handlers.common import (
     END,
     SEAT_FILES_BUTTON,
     TEXT,
+    UNIT_WHICH,
     NotInFlow,
     choice_of,
     current_state,
@@ -1003,6 +1004,11 @@ async def on_field(update: Update, context: BotContext) -> str | int | None:
     if pick(text, [Choice("k", context.labels("rsvp.btn.keep"), KEEP_ALIASES)]) == "k":
         return await _move(update, context, DETAILS)
     value: str | None = None
+    number = typed_number(text)
+    asked = {o.number for o in UNIT_WHICH.options(context.user_data)} if field == "unit" else set()
+    if number is not None and number not in asked:  # no list on screen: «số 3» is no unit
+        await send(update, context, context.t("error.number_only", text=clean(text)))
+        return None
     if field == "unit":  # as at registration: «VP Sở», «văn phòng» (which one?)
         found = await typed_unit(update, context, text, f"{PREFIX}u:")
         if found.several:  # asked which one

@@ -94,7 +94,7 @@ def test_shares_with_a_decimal_comma(cuts: list[int], sep: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["dạ 60 40 ạ", "60 - 40", "60%/40%", "A: 60, B: 40", "60,40", "60 & 40"]
+    "text", ["dạ 60 40 ạ", "60 - 40", "60%/40%", "60,40", "60 & 40", "lần lượt là 60 và 40"]
 )
 def test_shares_typed_with_words_and_dashes(text: str) -> None:
     assert parse_shares(text, 2) == [60.0, 40.0]
@@ -107,15 +107,51 @@ def test_a_negative_share_is_refused_not_read_as_a_dash() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "empty"),
+    ("item", "text", "empty"),
     [
-        *((t, True) for t in ("bỏ qua", "n/a", "không có chủ đầu tư", "chưa có ạ", "nope")),
-        *((t, True) for t in ("not applicable", "skip please", "no investor", "tiếp tục")),
-        *((t, False) for t in ("Công ty TNHH ABC", "Không Gian Xanh và các đối tác trong tỉnh")),
+        *(("investor", t, True) for t in ("bỏ qua", "n/a", "không có chủ đầu tư", "chưa có ạ")),
+        *(("investor", t, True) for t in ("nope", "not applicable", "skip please", "no investor")),
+        ("investor", "tiếp tục", True),
+        ("confidential", "không có thông tin cần bảo mật", True),
+        ("benefit_others", "không có ý kiến", True),
+        # Answers that only start like "none": kept as typed.
+        *(("investor", t, False) for t in ("Công ty TNHH ABC", "Không Gian Xanh", "No Limits")),
+        ("confidential", "Không chia sẻ mật khẩu quản trị", False),
+        ("benefit_others", "Không tốn giấy in", False),
+        ("benefit_others", "No more paper forms", False),
     ],
 )
-def test_what_leaves_an_optional_item_empty(text: str, empty: bool) -> None:
-    assert engine.means_none(text) is empty
+def test_what_leaves_an_optional_item_empty(item: str, text: str, empty: bool) -> None:
+    assert engine.means_none(text, engine.item_words(FORM.field(item))) is empty
+
+
+@pytest.mark.parametrize("text", ["Bình 40, Lan 60", "anh Bình 30%, chị Lan 70%", "60 (Lan), 40"])
+def test_shares_naming_people_are_refused_not_taken_in_order(text: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_shares(text, 2)
+    assert exc.value.code == "shares_order"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tác giả 1: 60, tác giả 2: 40", "tác giả 2: 40, tác giả 1: 60", "author 1: 60, author 2: 40"],
+)
+def test_shares_by_author_number_in_any_order(text: str) -> None:
+    assert parse_shares(text, 2) == [60.0, 40.0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1/3/2025.", "mùng 1 tháng 3 năm 2025", "2025/03/01", "March 1, 2025", "1 March 2025"],
+)
+def test_more_date_shapes(text: str) -> None:
+    assert parse_date(text + " please" if "March" in text else text, TODAY) == date(2025, 3, 1)
+
+
+@pytest.mark.parametrize("text", ["không", "dạ 2 ạ", "vâng", "đồng ý", ".", "ok ạ", "bỏ qua"])
+def test_a_comment_that_says_nothing(text: str) -> None:
+    assert engine.no_comment(text)
+    assert not engine.no_comment("Chưa đủ căn cứ")
 
 
 @given(st.text(max_size=60), st.integers(min_value=1, max_value=5))
@@ -123,7 +159,8 @@ def test_shares_parser_answers_or_refuses(text: str, count: int) -> None:
     try:
         parsed = parse_shares(text, count)
     except InvalidInput as exc:
-        assert exc.code in {"shares_number", "shares_count", "shares_range", "shares_sum"}
+        codes = {"shares_number", "shares_order", "shares_count", "shares_range", "shares_sum"}
+        assert exc.code in codes
     else:
         assert len(parsed) == count and abs(sum(parsed) - 100) < 0.001
 
@@ -190,6 +227,9 @@ ERROR_CODES = {
     "expect_text",
     "required",
     "option_range",
+    "shares_order",
+    "not_an_answer",
+    "number_only",
 }
 
 

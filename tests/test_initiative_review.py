@@ -671,7 +671,7 @@ async def test_my_initiatives_list_details_and_withdraw(bot: Harness, alice: Stu
     assert data_of(bot, alice.id) == [f"my:wy:{first.id}", f"my:wn:{first.id}"]
     await bot.press(alice, f"my:wn:{first.id}")
     assert bot.last_text(alice.id) == bot.t("my.kept", number=first.number)
-    assert data_of(bot, alice.id) == [f"my:w:{first.id}", "my:l"]  # may still withdraw
+    assert data_of(bot, alice.id) == [f"my:w:{first.id}", f"ini:docx:{first.id}", "my:l"]
     assert (await row(bot, first.id))["status"] == "submitted"  # type: ignore[index]
 
     await bot.say(alice, "có")  # not a lasting label: "có" now is no answer to anything

@@ -176,3 +176,53 @@ async def test_office_moves_typed_by_status_and_comments_that_are_words(
     await bot.say(admin, "lọc theo đơn vị")
     await bot.say(admin, "VP Sở")
     assert "Sáng kiến để xét theo chữ gõ" in bot.last_text(ADMIN_ID)
+
+
+async def test_review_names_items_and_says_when_two_match(bot: Harness, alice: StubUser) -> None:
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Tên ban đầu của sáng kiến")
+    edits = [data for _, data in bot.buttons(alice.id) if data.startswith("sk:edit:")]
+    await bot.say(alice, "sửa lợi ích")  # items 15 and 16 both start so
+    assert await state(bot, alice) == "review"
+    assert bot.t("initiative.field.benefit_author") in bot.last_text(alice.id)
+    assert bot.t("initiative.field.benefit_others") in bot.last_text(alice.id)
+    await bot.say(alice, "sửa mục 20")
+    assert bot.last_text(alice.id) == bot.t(
+        "review.pick_range", numbers=f"một số từ 1 đến {len(edits)}"
+    )
+    await bot.say(alice, "sửa người áp dụng")  # the list of appliers, not their benefits
+    assert await state(bot, alice) == "appliers.more"
+    await bot.say(alice, "xong")
+    # A new part of the description, then «giữ nguyên»: the old one stays, and it is said.
+    await bot.say(alice, "sửa mô tả")
+    await bot.say(alice, "Mô tả mới hoàn toàn.")
+    await bot.say(alice, "giữ nguyên")
+    assert bot.t("initiative.kept_old", count=1) in bot.texts(alice.id)
+    parts = (await draft(bot, alice))["answers"]["description"]["parts"]
+    assert "Mô tả mới hoàn toàn." not in parts and len(parts) == 2
+
+
+async def test_optional_answers_that_start_like_none_are_kept(
+    bot: Harness, alice: StubUser
+) -> None:
+    await _to_title(bot, alice)
+    await say_all(bot, alice, "Phần mềm một cửa", "quản lý", "1")
+    await bot.say(alice, "Không Gian Xanh")  # a company's name
+    assert (await draft(bot, alice))["answers"]["investor"] == "Không Gian Xanh"
+
+
+async def test_a_decision_the_screen_does_not_offer_says_what_it_needs(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    from tests.initiative_fixtures import submit_initiative
+    from tests.test_initiative_review import office
+
+    await submit_initiative(bot, alice, title="Sáng kiến vừa nộp")
+    await office(bot, admin)
+    await bot.say(admin, "/review")
+    await bot.say(admin, "1")
+    await bot.say(admin, "không công nhận")
+    text = bot.last_text(ADMIN_ID)  # «Đã nộp», so not yet «Không công nhận»: «Bắt đầu xét»...
+    for key in ("initiative.status.submitted", "review.btn.not_recognised", "review.btn.reviewing"):
+        assert bot.t(key) in text, key
+    assert await bot.db_value("SELECT status FROM initiatives") == "submitted"

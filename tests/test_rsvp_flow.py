@@ -257,6 +257,14 @@ async def test_the_unit_typed_as_at_registration(
     await bot.say(alice, "van phong")
     await bot.say(alice, "sở")  # the word that tells the two apart
     assert (await _details_unit(bot, alice)) == "Văn phòng Sở"
+    # No list on screen: a number is no unit (only the numbers of «which one?» are).
+    await bot.say(alice, "đổi đơn vị")
+    for typed in ("3", "số 3", "dạ 3 ạ"):
+        await bot.say(alice, typed)
+        assert bot.last_text(alice.id) == bot.t("error.number_only", text=typed), typed
+        assert await state(bot, alice) == "unit"
+    await bot.say(alice, "giữ nguyên")
+    assert (await _details_unit(bot, alice)) == "Văn phòng Sở"
     await bot.say(alice, "sửa tên")
     await bot.say(alice, "quay lại")
     assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text="quay lại")

@@ -32,6 +32,10 @@ _EDIT_VERBS = (
     *("change", "edit", "update", "fix", "correct"),
 )
 _EDIT_OWNERS = ("", "my ", "the ")
+_ASKING = (
+    *("cho em ", "cho toi ", "em muon ", "toi muon ", "muon ", "em xin ", "toi xin ", "xin "),
+    *("i want to ", "i would like to ", "id like to ", "let me ", "please "),
+)
 
 
 def edit_aliases(*names: str) -> tuple[str, ...]:
@@ -47,7 +51,9 @@ def without_edit_verb(text: str) -> str | None:
     """What is left of ``text`` (folded) after the words that ask to change an item: "tac
     gia" of «sửa tác giả», "4" of «sửa mục 4», "title" of "edit the title"; ``None`` when it
     does not start with them."""
-    folded = fold(text)
+    folded = plain_answer(text)  # «dạ sửa mục 4 ạ»
+    for before in _ASKING:  # «cho em sửa tên», "I want to change the date"
+        folded = folded.removeprefix(before)
     for verb in sorted(_EDIT_VERBS, key=len, reverse=True):
         if folded.startswith(verb + " "):
             rest = folded[len(verb) + 1 :]
@@ -199,8 +205,14 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
                 for key, value in worded[form]
                 if (phrase or key.count(" ") + 1 >= LONG_LABEL_WORDS) and f" {form} " in f" {key} "
             }
-            if len(inside) == 1:
+            # ...and the words of no other label, in any order: «người áp dụng» is inside
+            # «Lợi ích (người áp dụng đánh giá)» but also in «Người tham gia áp dụng».
+            words = set(form.split())
+            bag = {value for key, value in worded[form] if words <= set(key.split())}
+            if len(inside) == 1 and len(bag) == 1:
                 return inside.pop()
+            if len(bag) > 1 and inside:
+                return None
     if not fuzzy:
         return None
     for form in forms:

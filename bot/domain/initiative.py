@@ -263,26 +263,49 @@ _SHARE_SPLIT = re.compile(r"[;,\s]+|(?<=\d)\s*%")
 OLDEST_BIRTH_YEAR = 1920
 
 
-_DATE_WORDS = re.compile(r"^(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATE_WORDS = re.compile(r"^(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})$")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH_FIRST = re.compile(r"^([a-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?\s+(\d{4})$")  # March 1 2025
+_DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\s+(\d{4})$")  # 1 March
+# Words around a date: «dạ … ạ», «ngày», «mùng», «là», "on", "please".
+_DATE_BEFORE = frozenset({"da", "vang", "ngay", "mung", "mong", "la", "em", "toi", "on", "it"})
+_DATE_AFTER = frozenset({"a", "nhe", "nha", "please", "thanks"})
 
 
 def parse_date(text: str, today: date) -> date:
     """``1/3/2025``, ``01-03-2025``, ``1.3.2025`` (day first, as in Vietnam), ``1/3/25``,
-    «ngày 1 tháng 3 năm 2025», ``2025-03-01``; politeness around it («dạ 1/3/2025 ạ») aside."""
-    value = clean(text)
-    polite = plain_answer(value)
-    for before in ("da ", "vang ", "ngay "):
-        if fold(value).startswith(before):
-            value = value[len(before) :].lstrip()  # the same letters, with their accents
-    value = value.removesuffix(" ạ").removesuffix(" nhé").removesuffix(" a").strip()
-    match = _DATE.match(value)
-    if match:
+    «ngày 1 tháng 3 năm 2025», «mùng 1 tháng 3 năm 2025», ``2025-03-01``, ``2025/03/01``,
+    "March 1, 2025", "1 March 2025"; the words around it aside («dạ 1/3/2025 ạ», "1/3/2025.",
+    "01/03/2025 please")."""
+    words = clean(text).split()
+    while words and fold(words[0]) in _DATE_BEFORE:
+        words.pop(0)
+    while words and fold(words[-1]) in _DATE_AFTER:
+        words.pop()
+    value = " ".join(words).rstrip(".!;,")
+    folded = fold(value)
+    match = _DATE.match(value) or _DATE_WORDS.match(folded)  # 1/3/2025, «1 tháng 3 năm 2025»
+    if match is not None:
         day, month, year = (int(g) for g in match.groups())
-    elif (words := _DATE_WORDS.match(polite)) is not None:
-        day, month, year = (int(g) for g in words.groups())
-    elif (iso := _ISO_DATE.match(value)) is not None:
-        year, month, day = (int(g) for g in iso.groups())
+    elif (match := _ISO_DATE.match(value)) is not None:
+        year, month, day = (int(g) for g in match.groups())
+    elif (match := _MONTH_FIRST.match(folded)) is not None and match[1] in _MONTHS:
+        month, day, year = _MONTHS[match[1]], int(match[2]), int(match[3])
+    elif (match := _DAY_FIRST.match(folded)) is not None and match[2] in _MONTHS:
+        day, month, year = int(match[1]), _MONTHS[match[2]], int(match[3])
     else:
         raise InvalidInput("date_format")
     if year < 100:
@@ -340,12 +363,21 @@ def parse_shares(text: str, count: int) -> list[float]:
     40"``, «dạ 60 40 ạ» (words between the numbers are passed over). A comma is a decimal
     comma when that gives one number per author, else a separator ("60,40"). They must add
     up to 100."""
-    raw = clean(text).casefold().replace("%", "")
+    raw = re.sub(r"\b(?:lần lượt|lan luot)\b", " ", clean(text).casefold().replace("%", ""))
+    labelled = _by_author(raw, count)  # «tác giả 2: 40, tác giả 1: 60»
+    if labelled is not None:
+        raw = " ".join(labelled)
     # "60-40", "60 / 40": a dash between numbers, with the same space on both sides ("-20" in
     # "120 -20" is a negative number, refused)
     raw = re.sub(r"(?<=\d)(?:[-/+;&]|\s+[-/+;&]\s+)(?=\d)", " ", raw)
-    tokens = [t.strip(",.;:") for t in raw.split()]
-    numbers = [t for t in tokens if t and not t.isalpha()]  # «dạ», «và», "A:" passed over
+    tokens = [t.strip(",.;:()") for t in raw.split()]
+    numbers = [t for t in tokens if t and not t.isalpha()]
+    if not numbers:  # «năm mươi, năm mươi»
+        raise InvalidInput("shares_number")
+    # Words between the numbers: only politeness and "and" («dạ», «và», «ạ»). Any other
+    # («Bình 40, Lan 60») may name the authors in another order than theirs: refused.
+    if any(fold(t) not in _SHARE_WORDS for t in tokens if t.isalpha()):
+        raise InvalidInput("shares_order")
     if not numbers or not all(_SHARES.fullmatch(t) for t in numbers):
         raise InvalidInput("shares_number")
     decimal = [t.replace(",", ".") for t in numbers if t.count(",") <= 1]
@@ -364,6 +396,22 @@ def parse_shares(text: str, count: int) -> list[float]:
     if abs(total - 100) > 0.001:
         raise InvalidInput("shares_sum", total=_pct(total))
     return values
+
+
+_SHARE_WORDS = frozenset({"da", "a", "va", "and", "nhe", "nha", "la", "em", "toi"})
+_AUTHOR_SHARE = re.compile(
+    r"(?:tac gia|tg|author|nguoi)\s*(?:so\s*)?(\d{1,2})\s*[:=\-]?\s*(\d{1,3}(?:[.,]\d{1,2})?)"
+)
+
+
+def _by_author(raw: str, count: int) -> list[str] | None:
+    """The shares of «tác giả 1: 60, tác giả 2: 40» (in any order) in the authors' order, when
+    every author is named once by their number; else ``None``."""
+    words = " ".join(fold(word) if word.isalpha() else word for word in raw.split())
+    found = _AUTHOR_SHARE.findall(words)
+    if len(found) != count or sorted(int(n) for n, _ in found) != list(range(1, count + 1)):
+        return None
+    return [share for _, share in sorted(found, key=lambda pair: int(pair[0]))]
 
 
 def _pct(value: float) -> str:
@@ -528,6 +576,7 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.btn.edit",
         "initiative.person_added",
         "initiative.person_removed",
+        "initiative.kept_old",
         "initiative.part_saved",
         "initiative.file_saved",
         "initiative.commit_ready",
@@ -692,13 +741,16 @@ def apply(
         raise InvalidInput("file_not_here")
     if given.kind == "option" and given.option == "keep":  # changing it from the review: no
         previous = draft.pop("previous", None)
-        if f.kind == "long" and previous is not None:
-            answers[f.id] = previous
         draft.pop("editing", None)
+        if f.kind == "long" and previous is not None:
+            typed = len((answers.get(f.id) or {}).get("parts") or [])
+            answers[f.id] = previous
+            if typed:  # what was typed meanwhile is dropped: say so
+                return Outcome(draft, "initiative.kept_old", {"count": typed})
         return Outcome(draft)
     if f.kind == "long":
         return _long(form, draft, f, given)
-    if f.optional and given.kind == "text" and means_none(given.text):
+    if f.optional and given.kind == "text" and means_none(given.text, item_words(f)):
         given = Input("option", option="skip")  # «không có chủ đầu tư», "not applicable"
     if given.kind == "option" and given.option == "skip":
         answers[f.id] = None
@@ -718,7 +770,7 @@ def apply(
     else:
         if given.kind != "text":
             raise InvalidInput("choose_button")
-        answers[f.id] = parse_text(_an_answer(given.text, f.optional), f.min, f.max)
+        answers[f.id] = parse_text(_words(_an_answer(given.text, f.optional)), f.min, f.max)
     draft.pop("editing", None)
     return Outcome(draft)
 
@@ -732,6 +784,29 @@ def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
             raise InvalidInput("option_range", count=len(values))
         return parse_text(_an_answer(given.text, f.optional), 2, f.max)
     raise InvalidInput("choose_button")
+
+
+def _words(text: str) -> str:
+    """``text``, unless it is only a number («3», «dạ 3 ạ», «số 3»): at a step with no list to
+    pick from, a number is no title, workplace or position."""
+    if typed_number(text) is not None:
+        raise InvalidInput("number_only", text=clean(text))
+    return text
+
+
+# Said to a question, never a comment or a reason: «vâng», «đồng ý», "yes".
+_ASSENT = frozenset({"vang", "dong y", "co", "u", "uh", "yes", "duoc", "dung", "dung roi", "ok"})
+
+
+def no_comment(text: str) -> bool:
+    """A reviewer's comment or reason that says nothing: a word that steers («không», «bỏ
+    qua»), an assent («vâng», «đồng ý»), a number («dạ 2 ạ»), or no letters at all («.»)."""
+    return (
+        not_an_answer(text)
+        or plain_answer(text) in _ASSENT
+        or typed_number(text) is not None
+        or not any(ch.isalpha() for ch in text)
+    )
 
 
 def not_an_answer(text: str) -> bool:
@@ -750,17 +825,37 @@ def _an_answer(text: str, optional: bool = False) -> str:
     return text
 
 
-_NONE_START = ("khong co ", "chua co ", "no ", "not ", "khong ")
+_NONE_START = ("khong co", "chua co", "no", "khong")
+# What may follow «không có» / "no" when it only says the item is empty: the item's own words
+# (see :func:`means_none`) and these.
+_NONE_WORDS = frozenset(
+    {
+        *("gi", "ai", "nao", "ca", "y", "kien", "thong", "tin", "danh", "gia", "nguoi", "can"),
+        *("noi", "dung", "any", "one", "comment", "comments", "info", "information", "investor"),
+        *("confidential", "benefit", "benefits", "assessment", "data", "details"),
+    }
+)
 
 
-def means_none(text: str) -> bool:
+def means_none(text: str, own: frozenset[str] = frozenset()) -> bool:
     """Typed for an item that may be left empty, ``text`` leaves it empty: «bỏ qua», "n/a",
-    «không có chủ đầu tư», «chưa có ạ», "skip please", "no investor" (a few words that start
-    with a negation)."""
+    «chưa có ạ», "skip please", and «không có» / "no" followed only by the item's own words
+    (``own``, folded; see :func:`item_words`) or words like «gì», «thông tin»: «không có chủ
+    đầu tư», "no investor". Never an answer that starts with those words: «Không Gian Xanh»,
+    «Không chia sẻ mật khẩu», "No Limits Ltd"."""
     words = plain_answer(text)
     if words in _SKIP or words in _DONE or words in _NONE or fold(text) in _NONE:
         return True
-    return len(words.split()) <= 5 and words.startswith(_NONE_START)
+    for start in _NONE_START:
+        if words.startswith(start + " "):
+            rest = set(words[len(start) + 1 :].split())
+            return bool(rest) and rest <= _NONE_WORDS | own
+    return False
+
+
+def item_words(f: FormField) -> frozenset[str]:
+    """The words of an item's official name, folded: what «không có …» may name."""
+    return frozenset(fold(f"{f.docx} {f.docx_hint or ''}").split())
 
 
 def ask_discard(draft: dict[str, Any]) -> dict[str, Any]:
@@ -829,7 +924,8 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
     text = clean_lines(given.text)
     if not text:
         raise InvalidInput("expect_text")
-    if f.optional and not parts and not files and means_none(text):  # «không có thông tin mật»
+    # «không có thông tin mật»
+    if f.optional and not parts and not files and means_none(text, item_words(f)):
         value["done"] = True
         draft.pop("previous", None)
         draft.pop("editing", None)
@@ -889,9 +985,9 @@ def _persons(
     elif sub == "birth_date":
         data[sub] = parse_birth_date(text, today).isoformat()
     elif sub == "task":
-        data[sub] = parse_text(text, 2, 500)
+        data[sub] = parse_text(_words(text), 2, 500)
     else:
-        data[sub] = parse_text(text, 2, 200)
+        data[sub] = parse_text(_words(text), 2, 200)
     missing = [s for s in form.person_fields[list_id] if s not in data]
     if missing:
         draft["person"] = person

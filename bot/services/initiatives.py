@@ -380,7 +380,7 @@ class InitiativeService:
             raise InvalidInput("too_long", limit=COMMENT_MAX)
         if to in COMMENT_REQUIRED and not text:
             raise InvalidInput("comment_required")
-        if text is not None and form_engine.not_an_answer(text):  # «không», «bỏ qua», "ok"
+        if text is not None and form_engine.no_comment(text):  # «không», «vâng», «dạ 2 ạ»
             raise InvalidInput("not_an_answer", text=text)
         step_ctx = (
             self.flows.step(ref, conversation, state)
