@@ -111,13 +111,22 @@ AUDIENCE_OPTIONS: tuple[Option, ...] = (
         N_("broadcast.kind.all"),
         (
             *("tat ca", "moi nguoi", "tat ca moi nguoi", "toan bo", "toan the", "ca so"),
-            *("all", "everyone", "everybody"),
+            *("gui tat ca", "gui cho tat ca", "gui moi nguoi", "gui cho moi nguoi"),
+            *("all", "everyone", "everybody", "send to everyone", "to everyone"),
         ),
     ),
-    ("unit", N_("broadcast.kind.unit"), ("don vi", "unit")),
-    ("role", N_("broadcast.kind.role"), ("vai tro", "role")),
-    ("rsvp", N_("broadcast.kind.rsvp"), ("hoi nghi", "su kien", "rsvp", "event")),
-    ("authors", N_("broadcast.kind.authors"), ("tac gia", "sang kien", "authors")),
+    ("unit", N_("broadcast.kind.unit"), ("don vi", "theo don vi", "mot don vi", "unit", "by unit")),
+    ("role", N_("broadcast.kind.role"), ("vai tro", "theo vai tro", "role", "by role")),
+    (
+        "rsvp",
+        N_("broadcast.kind.rsvp"),
+        ("hoi nghi", "su kien", "theo hoi nghi", "dai bieu", "rsvp", "event", "delegates"),
+    ),
+    (
+        "authors",
+        N_("broadcast.kind.authors"),
+        ("tac gia", "sang kien", "tac gia sang kien", "authors"),
+    ),
     (
         "ids",
         N_("broadcast.kind.ids"),

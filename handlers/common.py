@@ -23,8 +23,8 @@ from telegram.ext import (
 from bot.domain.choices import (
     Choice,
     match_choice,
-    plain_answer,
     typed_number,
+    without_edit_verb,
     words_in_one,
 )
 from bot.domain.text import STOP_WORDS, clean, fold
@@ -50,8 +50,9 @@ class Words(filters.MessageFilter):
         self.words = words
 
     def filter(self, message: Message) -> bool:
-        text = message.text or ""  # «thoát», «dạ thoát ạ»
-        return bool(text) and (fold(text) in self.words or plain_answer(text) in self.words)
+        # Exactly those words, folded: never with politeness stripped, which would make the
+        # names «Em Huy» or «Đa Huy» the stop word «hủy» (the phrases are listed instead).
+        return bool(message.text) and fold(message.text or "") in self.words
 
 
 # Typed alone in a flow, «hủy», «thoát»... stop it as /cancel does; the text of an answer at a
@@ -161,7 +162,12 @@ def text_of(update: Update) -> str:
 
 
 def pick(text: str, choices: Sequence[Choice]) -> str | None:
-    return match_choice(text, choices)
+    """The choice ``text`` designates (see :func:`match_choice`), also when it asks to change
+    one: «sửa mục 2», «sửa 2», "edit item 2", «thay đổi đơn vị công tác»."""
+    found = match_choice(text, choices)
+    if found is None and (rest := without_edit_verb(text)) is not None:
+        found = match_choice(rest, choices)
+    return found
 
 
 async def choice_of(

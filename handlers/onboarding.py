@@ -65,7 +65,9 @@ LAST_ACTION_ALIASES = {
 # The fields as people ask to change them («sửa tên», «đơn vị», «sđt»).
 FIELD_ALIASES = {
     "full_name": edit_aliases("ten", "ho ten", "ho va ten", "name", "full name"),
-    "unit": edit_aliases("don vi", "co quan", "noi cong tac", "unit", "organisation"),
+    "unit": edit_aliases(
+        "don vi", "don vi cong tac", "co quan", "noi cong tac", "unit", "organisation"
+    ),
     "position": edit_aliases("chuc vu", "chuc danh", "position", "job title"),
     "phone": (
         *edit_aliases("sdt", "so dien thoai", "dien thoai", "phone", "phone number"),

@@ -178,9 +178,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "review.btn.all_units": ("tat ca", "all"),
     "initiative.status.submitted": ("moi nop", "nop", "new"),
     "initiative.status.needs_changes": ("can sua", "can bo sung", "bo sung"),
-    "initiative.status.recognised": ("cong nhan", "da cong nhan", "dat", "approved"),
+    "initiative.status.recognised": (
+        *("cong nhan", "da cong nhan", "duoc cong nhan", "ho so duoc cong nhan", "dat"),
+        *("ho so da cong nhan", "approved", "recognised"),
+    ),
     "initiative.status.not_recognised": (
-        *("bi tu choi", "tu choi", "khong cong nhan", "khong dat", "rejected"),
+        *("bi tu choi", "tu choi", "khong cong nhan", "khong dat", "khong duoc cong nhan"),
+        *("ho so khong duoc cong nhan", "nhung ho so khong duoc cong nhan", "rejected"),
     ),
     "initiative.status.withdrawn": ("rut", "da rut", "bi rut"),
 }

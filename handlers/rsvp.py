@@ -171,7 +171,10 @@ YES_ALIASES = (
     *("co di", "di", "du", "co mat", "vang", "dong y", "dang ky", "attend", "ok", "oke"),
     *("co toi se den", "toi se den", "se den", "co se den", "chac chan", "chac chan co"),
     *("sure", "of course", "i will be there", "i ll be there", "ill be there", "i will come"),
-    *("i ll come", "count me in", "yes i will"),
+    *("i ll come", "count me in", "yes i will", "can attend", "can come", "i can come"),
+    *("i can attend", "can make it", "i can make it", "will attend", "i will attend"),
+    *("attending", "i m attending", "im attending", "coming", "i m coming", "im coming"),
+    *("tham du duoc", "di duoc", "du duoc", "toi di duoc", "em di duoc", "co the tham du"),
 )
 NO_ALIASES = (
     *("khong", "ko", "k", "hok", "no", "n", "khong tham du", "khong du", "khong tham gia"),
@@ -180,12 +183,15 @@ NO_ALIASES = (
     *("xin phep vang", "xin vang mat", "co viec ban", "co viec dot xuat", "ban viec"),
     *("xin phep khong tham du", "xin phep khong du", "xin phep khong di", "xin phep vang mat"),
     *("can t come", "cannot attend", "cannot come", "i can t", "sorry i can t", "can t make it"),
-    *("i won t come", "not coming", "i m not coming"),
+    *("i won t come", "not coming", "i m not coming", "i won t attend", "won t attend"),
+    *("will not attend", "i will not attend", "no i will not attend", "not attending"),
+    *("khong toi khong tham du", "toi khong tham du", "em khong tham du", "khong tham du a"),
 )
 MAYBE_ALIASES = (
     *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
     *("khong biet", "chua ro", "chua quyet dinh", "de xem", "not sure"),
     *("chac la co", "chac co", "co le co", "probably", "perhaps", "might come"),
+    *("chua chac tham du", "chua chac di", "chua chac di duoc", "chua biet co di khong"),
 )
 FILES_ALIASES = (
     *("qr", "ma qr", "ma diem danh", "lich", "tep lich", "file lich", "ics", "calendar"),
@@ -195,7 +201,9 @@ CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", 
 # The details' items as people ask to change them: «sửa tên», «đổi đơn vị».
 FIELD_ALIASES = {
     "full_name": edit_aliases("ten", "ho ten", "ho va ten", "name", "full name"),
-    "unit": edit_aliases("don vi", "co quan", "noi cong tac", "unit", "organisation"),
+    "unit": edit_aliases(
+        "don vi", "don vi cong tac", "co quan", "noi cong tac", "unit", "organisation"
+    ),
     "position": edit_aliases("chuc vu", "chuc danh", "position", "title", "job title"),
     "group": edit_aliases("nhom", "doan", "thanh phan", "group", "delegation"),
 }

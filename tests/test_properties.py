@@ -338,7 +338,7 @@ def test_typed_number_with_words_around_it(number: int, before: str, after: str)
     assert typed_number(f"{before}{number}{after}") == number
 
 
-@pytest.mark.parametrize("text", ["2 người", "năm 2", "số điện thoại", "", "²", "٣", "2.5"])
+@pytest.mark.parametrize("text", ["2 người", "năm 2", "số điện thoại", "", "²", "٣", "2.5", "no 1"])
 def test_typed_number_is_none_for_other_text(text: str) -> None:
     assert typed_number(text) is None
 
@@ -365,6 +365,19 @@ def test_plain_answer_drops_the_politeness(text: str, plain: str) -> None:
 )
 def test_without_edit_verb(text: str, rest: str | None) -> None:
     assert without_edit_verb(text) == rest
+
+
+def test_a_negated_label_is_never_picked_fuzzily_by_a_text_without_negation() -> None:
+    choices = [Choice("y", ["I will attend"]), Choice("n", ["I can't come"])]
+    assert match_choice("can come", choices) is None
+    assert match_choice("I can't come", choices) == "n"
+    assert match_choice("i cant come", choices) == "n"
+    assert match_choice("khog di duoc", [Choice("n", ["Không đi được"])]) == "n"  # a typo
+
+
+@pytest.mark.parametrize("name", ["Ks Smith", "Bs Jones", "Ds Lee"])
+def test_a_two_word_name_is_never_a_title_and_a_name(name: str) -> None:
+    assert parse_full_name(name) == name
 
 
 def test_edit_aliases_name_an_item_as_people_ask_to_change_it() -> None:

@@ -338,6 +338,15 @@ async def test_no_and_maybe(
         ("dạ không ạ", "no"),
         ("chưa chắc chắn", "maybe"),
         ("không biết", "maybe"),
+        ("không, tôi không tham dự", "no"),
+        ("chưa chắc tham dự", "maybe"),
+        ("đi được", "yes"),
+        # English: "can" is never "can't" (folded "can t", matched fuzzily before)
+        ("can attend", "yes"),
+        ("I can come", "yes"),
+        ("attending", "yes"),
+        ("I won't attend", "no"),
+        ("can't come", "no"),
     ],
 )
 async def test_answers_as_people_type_them(

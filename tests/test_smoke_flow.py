@@ -84,3 +84,8 @@ async def test_onboarding_refuses_words_that_steer_and_stops_on_huy(
     assert await bot.state(alice, "profile") is None
     await bot.say(alice, "/start")  # starts again (the consent stays given)
     assert bot.last_text(alice.id) == bot.t("onboarding.ask_full_name")
+    await bot.say(alice, "em xin hủy")  # a phrase of stopping: never a name
+    assert bot.last_text(alice.id) == bot.t("flow.cancelled")
+    await bot.say(alice, "/start")
+    await bot.say(alice, "Em Huy")  # a name (folded, «huy» is «hủy»): not a stop
+    assert await bot.state(alice, "profile") == "unit"

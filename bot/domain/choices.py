@@ -65,7 +65,7 @@ def without_edit_verb(text: str) -> str | None:
 
 # A number typed with words around it: «dạ 2 ạ», «số 2», «mục 2 nhé», «chọn 3», "option 2".
 _NUMBER_WORDS = re.compile(
-    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|number|option|item|no|please)\s+)*"
+    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|number|option|item|please)\s+)*"
     r"(\d+)"
     r"(?:\s+(?:a|nhe|nha|nhe a|a nhe|please|thanks|thank you))*$"
 )
@@ -97,12 +97,15 @@ _POLITE_AFTER = (" a", " nhe", " nha", " please", " thanks", " thank you")
 
 
 # "k", "ko"... are «không» as people type it: "k đồng ý" is «không đồng ý».
-_NOT_SHORT = frozenset({"k", "ko", "kg", "khg", "hok"})
+_NOT_SHORT = frozenset({"k", "ko", "kg", "khg", "hok", "khog", "khng", "kh"})
 # Words that turn an answer around: a label is picked loosely (by its first words, or fuzzily)
 # only if it has the text's own: "k công nhận" or "đừng xóa" (folded «dung») never picks
 # «Công nhận» or «Xóa», and "chưa xác nhận" never «Xác nhận».
 _NEGATIONS = frozenset(
-    {"khong", "dung", "chua", "not", "dont", "don", "never", "no", "cant", "cannot", "wont"}
+    {
+        *("khong", "dung", "chua", "not", "dont", "don", "never", "no", "cant", "cannot"),
+        *("wont", "isnt", "arent", "didnt", "doesnt", "couldnt", "wouldnt", "shouldnt"),
+    }
 )
 # Of those, the ones that are nothing but a negation in a label: not «đúng», «dùng», «đơn vị»,
 # «chùa», which fold to the letters of «đừng», "don't", «chưa».
@@ -113,7 +116,13 @@ _PLAIN_NEGATIONS = _NEGATIONS - {"dung", "don", "chua"}
 _SHORT = {**dict.fromkeys(_NOT_SHORT, "khong"), "dc": "duoc"}
 
 
+# Folding splits "can't" into "can t": joined again, it is the negation "cant".
+_CONTRACTION = re.compile(r"\b(can|don|won|isn|aren|didn|doesn|couldn|wouldn|shouldn) t\b")
+
+
 def _expand(folded: str) -> str:
+    if " t" in folded:
+        folded = _CONTRACTION.sub(r"\1t", folded)
     words = folded.split()
     if not _SHORT.keys() & set(words):
         return folded
@@ -216,7 +225,9 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     if not fuzzy:
         return None
     for form in forms:
-        found = _similar(form, loose[form])
+        # Fuzzily too, a negated label only for a negated text: "can come" is never "can't
+        # come" (a typo of «không» is in _NOT_SHORT: «khg», «khog»).
+        found = _similar(form, worded[form])
         if found is not None:
             return found
     return None

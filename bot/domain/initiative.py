@@ -809,10 +809,15 @@ def no_comment(text: str) -> bool:
     )
 
 
+# Steering words that are also given names, once folded (Huy: «hủy», Dũng: «dừng»).
+_GIVEN_NAMES = frozenset({"huy", "dung"})
+
+
 def not_an_answer(text: str) -> bool:
     """A word that skips, closes or steers a step (:data:`NOT_AN_ANSWER`), with or without
     politeness around it («dạ không ạ»)."""
-    return fold(text) in NOT_AN_ANSWER or plain_answer(text) in NOT_AN_ANSWER
+    plain = plain_answer(text)  # «dạ không ạ»; but «Em Huy», «Đa Dũng» are names
+    return fold(text) in NOT_AN_ANSWER or (plain in NOT_AN_ANSWER and plain not in _GIVEN_NAMES)
 
 
 def _an_answer(text: str, optional: bool = False) -> str:

@@ -61,6 +61,8 @@ def parse_full_name(text: str) -> str:
     if len(value) > NAME_MAX:
         raise InvalidInput("too_long", limit=NAME_MAX)
     titles, words = _titles(value.split(" "))
+    if titles and len(words) < 2:  # "Ks Smith", "Bs Jones": a name, not a title and a name
+        titles, words = "", value.split(" ")
     name = " ".join(words)
     if titles and not name:
         raise InvalidInput("name_short")

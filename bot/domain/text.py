@@ -38,7 +38,11 @@ def fold(text: str) -> str:
 # Typed alone in a flow, these stop it as /cancel does (folded). Not «thôi», which answers
 # some questions («Trả lại chỗ?»), nor «dừng», folded as «đúng».
 STOP_WORDS = frozenset(
-    {"huy", "huy bo", "thoat", "dung lai", "ngung", "ngung lai", "cancel", "stop", "exit", "quit"}
+    {
+        *("huy", "huy bo", "thoat", "dung lai", "ngung", "ngung lai", "cancel", "stop", "exit"),
+        *("quit", "xin huy", "em xin huy", "toi xin huy", "cho em huy", "cho toi huy"),
+        *("thoi huy", "huy di", "xin thoat", "em muon huy", "toi muon huy", "please cancel"),
+    }
 )
 # Typed alone, these steer a conversation (stop, skip, go back, ask for the menu or help, yes,
 # no): never the answer to a question that asks for a name, a unit or a position (folded).
