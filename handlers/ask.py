@@ -32,7 +32,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.domain.choices import Choice, is_number, typed_number
+from bot.domain.choices import Choice, is_number, plain_answer, typed_number
 from bot.domain.text import clean, fold
 from bot.i18n import N_
 from bot.kb.models import Answer, Hit
@@ -89,6 +89,14 @@ THANKS = frozenset(
     }
 )  # fmt: skip
 SMALL_TALK = GREETINGS | THANKS | {"ok", "oke", "vang", "da", "uh", "um", "test"}
+# A bare answer typed when no question is waiting for it (a screen gone, a flow ended): no
+# question for the documents, and never one to send to the office.
+BARE_ANSWERS = frozenset(
+    {
+        *("co", "khong", "dong y", "khong dong y", "duoc", "khong duoc", "roi", "chua", "dung"),
+        *("sai", "cam doan", "xin cam doan", "toi cam doan", "yes", "no", "agree", "i agree"),
+    }
+)
 # Filler while thinking: neither a question to search for nor one to send to the office. The
 # buttons of the last answer stay (its typed forms too): «chờ chút» then «gửi» sends the question.
 FILLER = frozenset(
@@ -214,6 +222,7 @@ def is_small_talk(text: str) -> bool:
         or is_number(folded.replace(" ", ""))
         or typed_number(folded) is not None
         or folded in SMALL_TALK
+        or plain_answer(text) in SMALL_TALK | BARE_ANSWERS
     )
 
 

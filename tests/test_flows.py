@@ -238,6 +238,10 @@ async def test_navigation_words_typed_outside_a_flow(bot: Harness, alice: StubUs
         await bot.say(alice, not_an_item)
         assert await bot.state(alice, "profile") is None, not_an_item
         assert await bot.state(alice, "initiative") is None, not_an_item
+    for bare in ("không đồng ý", "dạ có ạ", "xin cam đoan"):  # an answer to nothing: no question
+        await bot.say(alice, bare)
+        assert bot.t("fallback.text") in bot.texts(alice.id)[-2:], bare
+    assert await bot.db_value("SELECT count(*) FROM office_questions") == 0
     await bot.say(alice, "English")
     assert bot.last_text(alice.id) == bot.t("language.ask")
     await bot.say(alice, "2")

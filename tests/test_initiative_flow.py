@@ -15,6 +15,15 @@ from bot.tg.telegram_html import parse
 from tests.harness import Harness
 
 CAMPAIGN_0 = "Phát huy sáng kiến, cải tiến kỹ thuật, giải pháp hữu ích"
+STICKER = {  # a sticker as Telegram sends it: no text
+    "file_id": "s",
+    "file_unique_id": "s",
+    "type": "regular",
+    "width": 1,
+    "height": 1,
+    "is_animated": False,
+    "is_video": False,
+}
 
 
 async def register(bot: Harness, user: StubUser, name: str = "Nguyễn Thị Lan") -> None:
@@ -222,20 +231,7 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
         await bot.say(alice, bad)
         assert bot.last_text(alice.id) == bot.t(key, **params)
         assert await state(bot, alice) == "authors.birth_date"
-    await bot.send_raw(
-        alice,
-        {
-            "sticker": {
-                "file_id": "s",
-                "file_unique_id": "s",
-                "type": "regular",
-                "width": 1,
-                "height": 1,
-                "is_animated": False,
-                "is_video": False,
-            }
-        },
-    )
+    await bot.send_raw(alice, {"sticker": STICKER})
     assert await state(bot, alice) == "authors.birth_date"
     await bot.say(alice, "1/1/1980")
     await bot.say(alice, "Kỹ sư")

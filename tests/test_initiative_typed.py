@@ -9,6 +9,7 @@ from bot.tg.stub_api import StubUser
 from tests.harness import ADMIN_ID, Harness
 from tests.test_initiative_flow import (
     ITEMS_4_TO_6,
+    STICKER,
     draft,
     fill_until_review,
     register,
@@ -75,16 +76,7 @@ async def test_control_words_are_no_part_of_the_description(bot: Harness, alice:
     await say_all(bot, alice, "Cải cách hành chính", "Hồ sơ chậm", "dạ 1/3/2025 ạ")
     assert await state(bot, alice) == "description"
     assert (await draft(bot, alice))["answers"]["first_applied"] == "2025-03-01"
-    sticker = {
-        "file_id": "s",
-        "file_unique_id": "s",
-        "type": "regular",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-        "is_video": False,
-    }
-    await bot.send_raw(alice, {"sticker": sticker})  # the description takes photos, not these
+    await bot.send_raw(alice, {"sticker": STICKER})  # the description takes photos, not these
     assert bot.last_text(alice.id) == bot.t("error.expect_text_or_file")
     assert await state(bot, alice) == "description"
     await bot.say(alice, "Mô tả thật dài đủ ý nghĩa của sáng kiến.")
