@@ -73,7 +73,7 @@ from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
     ANSWER_TEXT,
     END,
-    TEXT,
+    STOP,
     NotInFlow,
     choice_of,
     flow_fallbacks,
@@ -1340,7 +1340,7 @@ def _step(callback: Step, pattern: str) -> list[BaseHandler[Update, BotContext, 
     """A step answered by its buttons or by typed text."""
     return [
         CallbackQueryHandler(callback, pattern=rf"^{re.escape(pattern)}"),
-        MessageHandler(TEXT, callback),
+        MessageHandler(ANSWER_TEXT, callback),  # «hủy» stops (the fallbacks)
     ]
 
 
@@ -1352,7 +1352,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         "content": [
             MessageHandler(ANSWER_TEXT, on_content),
             MessageHandler(filters.PHOTO | filters.Document.ALL, on_content),
-            MessageHandler(filters.ALL & ~filters.COMMAND, on_other_content),
+            MessageHandler(filters.ALL & ~filters.COMMAND & ~STOP, on_other_content),
         ],
         "audience": _step(on_audience, PREFIX + "a:"),
         "unit": _step(on_unit, PREFIX + "u:"),

@@ -63,9 +63,10 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
+    ANSWER_TEXT,
     DONE_COMMANDS,
     END,
-    TEXT,
+    STOP,
     NotInFlow,
     choice_of,
     current_state,
@@ -574,13 +575,13 @@ def build_checkin(services: Services) -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(on_pick, pattern=r"^ci:[a-z0-9-]+$"),
                 CommandHandler(list(DONE_COMMANDS), checkin_done),
                 CommandHandler("checkin", on_checkin_again),
-                MessageHandler(TEXT, on_pick),
+                MessageHandler(ANSWER_TEXT, on_pick),
             ],
             CODE: [
                 CommandHandler(list(DONE_COMMANDS), checkin_done),
                 CommandHandler("checkin", on_checkin_again),
-                MessageHandler(TEXT, on_code),
-                MessageHandler(filters.ALL & ~filters.COMMAND, on_not_text),
+                MessageHandler(ANSWER_TEXT, on_code),
+                MessageHandler(filters.ALL & ~filters.COMMAND & ~STOP, on_not_text),
             ],
         },
         fallbacks=flow_fallbacks(
@@ -1127,10 +1128,10 @@ def build_office(services: Services) -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(on_event_button, pattern=r"^rs:[spx]:[a-z0-9-]+$"),
                 done,
                 switch,
-                MessageHandler(TEXT, on_event_typed),
+                MessageHandler(ANSWER_TEXT, on_event_typed),
             ],
-            PENDING: [decision, done, switch, MessageHandler(TEXT, on_pending_typed)],
-            DECIDE: [decision, done, switch, MessageHandler(TEXT, on_decide_typed)],
+            PENDING: [decision, done, switch, MessageHandler(ANSWER_TEXT, on_pending_typed)],
+            DECIDE: [decision, done, switch, MessageHandler(ANSWER_TEXT, on_decide_typed)],
         },
         fallbacks=flow_fallbacks(OFFICE, office_prompt, office_cancel),
     )

@@ -46,9 +46,9 @@ from telegram.warnings import PTBUserWarning
 
 from bot.documents.invitations import invitation_sheet
 from bot.documents.invitees import MAX_BYTES, MAX_ROWS, InviteeFileError, read_invitees, source_line
-from bot.domain.choices import Choice
+from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Event, Seat
-from bot.domain.text import clean, fold
+from bot.domain.text import STEERING_WORDS, clean, fold
 from bot.i18n import N_, Safe
 from bot.services.broadcasts import Notify
 from bot.services.container import Services
@@ -114,7 +114,12 @@ ASK_KEYS: dict[str, str] = {
     "reserved": N_("events.ask.reserved"),
 }
 MOVING_FIELDS = frozenset({"starts_at", "venue", "address"})  # what makes the service tell people
-CLEAR_WORDS = frozenset({"", "khong", "khong co", "none", "no", "xoa", "bo", "trong", "empty"})
+CLEAR_WORDS = frozenset(
+    {
+        *("", "khong", "khong co", "none", "no", "xoa", "bo", "trong", "empty"),
+        *("khong nhac", "khong can nhac", "khong can", "no reminders"),
+    }
+)
 # Buttons of the value step (mode, approval): value -> label key.
 VALUE_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "mode": (("invitation", N_("events.mode.invitation")), ("open", N_("events.mode.open"))),
@@ -148,8 +153,21 @@ IMPORT_ERRORS: dict[str, str] = {
 
 # --- reading typed values -----------------------------------------------------------------------
 
+# Typed for a title, a venue or an address, these steer the edit (the buttons «Lưu», «Nhập
+# lại»...): never the new value.
+NOT_A_VALUE = STEERING_WORDS | {"luu", "luu lai", "save", "nhap lai", "retype", "sua", "doi"}
+
 _DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
-_TIME = re.compile(r"(?<!\d)(\d{1,2})\s*(?::|h|g|giờ|gio)\s*(\d{2})?(?!\d)")
+# 08:00, 8h30, 8g, «8 giờ 30», «8 giờ 5 phút», 8pm ("giờ" before "g": «14 giờ 30» is 14:30)
+_TIME = re.compile(
+    r"(?<!\d)(\d{1,2})\s*(?:(?:giờ|gio|g|h|:)\s*(\d{1,2})?(?!\d)(?:\s*(?:phút|phut|p)\b)?"
+    r"|(?=\s*[ap]\.?m\b))"
+)
+# After the time: «chiều», «tối», "pm" add 12 hours to 1-11; «trưa» to 1-4 («1 giờ trưa»);
+# «sáng», "am" make 12 midnight... of the morning: 12 am is 00.
+_AFTERNOON = re.compile(r"\b(?:chiều|chieu|tối|toi|p\.?m)\b")
+_NOON = re.compile(r"\b(?:trưa|trua)\b")
+_MORNING = re.compile(r"\b(?:sáng|sang|a\.?m)\b")
 _AMOUNT = re.compile(r"(\d+)\s*([a-z]*)")
 _AMOUNTS = re.compile(r"(?:\d+\s*[a-z]*\s*)+")
 _COUNT = re.compile(
@@ -184,7 +202,8 @@ UNIT_MINUTES: dict[str, int] = {
 
 
 def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``) in ``tz``."""
+    """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``, «2 giờ chiều
+    20/6/2025», "20/6/2025 8:00 PM") in ``tz``."""
     low = text.strip().lower()
     date_match = _DATE.search(low)
     if date_match is None:
@@ -195,6 +214,11 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
         return None
     day, month, year = (int(g) for g in date_match.groups())
     hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
+    after = rest[time_match.end() :]
+    if (_AFTERNOON.search(after) and 1 <= hour <= 11) or (_NOON.search(after) and 1 <= hour <= 4):
+        hour += 12
+    elif _MORNING.search(after) and hour == 12:
+        hour = 0
     try:
         return datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError:
@@ -206,6 +230,7 @@ def parse_minutes(text: str) -> list[int] | None:
     120]; ``"3h30"`` → [210]. Items are separated by commas, or each starts with a unit (a bare
     number after one adds minutes to it). ``None`` if the text is not that."""
     items: list[int] = []
+    text = _decimals(text)
     for part in re.split(r"[,;]", text):
         folded = fold(part)
         if not folded:
@@ -232,6 +257,25 @@ def parse_minutes(text: str) -> list[int] | None:
         if current is not None:
             items.append(current)
     return items or None
+
+
+_DECIMAL = re.compile(r"(\d+)[.,](\d+)\s*([^\W\d_]+)")
+_HALF = re.compile(r"(\d+)\s*([^\W\d_]+)\s+(?:rưỡi|ruoi)\b")
+
+
+def _decimals(text: str) -> str:
+    """«3,5 giờ» and «3 tiếng rưỡi» as minutes («210 phút»), «1 ngày và 2 tiếng» as a list:
+    read as they are, the comma would split «3,5 giờ» into 3 minutes and 5 hours."""
+
+    def minutes(count: float, unit: str, whole: str) -> str:
+        per = UNIT_MINUTES.get(fold(unit))
+        if not per or per == 1:
+            return whole
+        return f"{round(count * per)} phut"
+
+    text = _HALF.sub(lambda m: minutes(int(m[1]) + 0.5, m[2], m[0]), text)
+    text = _DECIMAL.sub(lambda m: minutes(float(f"{m[1]}.{m[2]}"), m[3], m[0]), text)
+    return re.sub(r"\s+(?:và|va|and)\s+", ", ", text)
 
 
 def parse_count(text: str) -> int | None:
@@ -603,6 +647,15 @@ async def _change(
     tz = services.settings.tz
     text = clean(raw)
     values: dict[str, Any] = {}
+    # A number with words around it («dạ 240 ạ»); "-5" keeps its sign (fold drops it).
+    number = typed_number(text) if any(ch.isalpha() for ch in text) else None
+    if number is not None and field in ("duration", "reminders", "capacity", "reserved"):
+        text = str(number)
+    number = number if number is not None else typed_number(text)
+    cleared = field == "address" and fold(text) in CLEAR_WORDS  # «không»: no address
+    steering = fold(text) in NOT_A_VALUE or number is not None  # «giữ nguyên», «dạ 2 ạ»
+    if field in ("title", "venue", "address") and steering and not cleared:
+        raise Invalid(N_("error.not_an_answer"), text=text)
     if field in ("title", "venue"):
         low, high = (3, 300) if field == "title" else (2, 300)
         if not low <= len(text) <= high:

@@ -586,6 +586,11 @@ async def test_cancel_at_the_preview_and_at_the_confirmation(
     assert bot.last_text(admin.id) == bot.t("broadcast.discarded")
     assert await bot.db_value("SELECT count(*) FROM broadcasts") == 0
     assert waker.wakes == 0
+    # «hủy» where the content is asked: stops, never "only text, photo or file"
+    await bot.say(admin, "/broadcast")
+    await bot.say(admin, "hủy")
+    assert bot.last_text(admin.id) == bot.t("broadcast.discarded")
+    assert await bot.state(admin, FLOW) is None
 
 
 async def test_figures_cancel_while_sending_and_failures_export(

@@ -205,6 +205,39 @@ def test_typed_dates_and_durations() -> None:
     assert parse_minutes("sáng mai") is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "hour", "minute"),
+    [
+        ("20/6/2027 lúc 14 giờ 30", 14, 30),  # the minutes after «giờ» (once read as «g»)
+        ("8 giờ 30 sáng ngày 20/6/2027", 8, 30),
+        ("20/6/2027 8 giờ 5 phút", 8, 5),
+        ("2 giờ chiều 20/6/2027", 14, 0),  # afternoon, evening, PM: 12 hours later
+        ("20/6/2027 8 giờ tối", 20, 0),
+        ("20/6/2027 8h chiều", 20, 0),
+        ("20/6/2027 8:00 PM", 20, 0),
+        ("20/6/2027 8pm", 20, 0),
+        ("1 giờ trưa 20/6/2027", 13, 0),
+        ("12 giờ trưa 20/6/2027", 12, 0),
+        ("20/6/2027 17:00", 17, 0),
+    ],
+)
+def test_times_as_people_type_them(typed: str, hour: int, minute: int) -> None:
+    assert parse_datetime(typed, TZ) == datetime(2027, 6, 20, hour, minute, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [
+        ("3,5 giờ", [210]),  # a decimal comma, never «3 minutes, 5 hours»
+        ("1.5 giờ", [90]),
+        ("3 tiếng rưỡi", [210]),
+        ("1 ngày và 2 tiếng", [1440, 120]),
+    ],
+)
+def test_durations_as_people_type_them(typed: str, minutes: list[int]) -> None:
+    assert parse_minutes(typed) == minutes
+
+
 # --- the sheet --------------------------------------------------------------------------------
 
 
