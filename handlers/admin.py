@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.domain.choices import Choice, match_choice
 from bot.domain.models import Role, User
 from bot.i18n import N_
 from bot.tg.commands import set_commands_for
@@ -22,6 +23,12 @@ ROLE_NAMES = {
     Role.REVIEWER: N_("role.reviewer"),
     Role.CHECKER: N_("role.checker"),
 }
+# The roles as admins type them, besides their codes and names (folded).
+ROLE_ALIASES = {
+    Role.ADMIN: ("quan tri", "quan tri vien", "nguoi quan tri", "administrator"),
+    Role.REVIEWER: ("xet duyet", "nguoi duyet", "duyet", "nguoi xet duyet", "xet duyet sang kien"),
+    Role.CHECKER: ("diem danh", "nguoi diem danh", "check in", "check-in"),
+}
 
 
 async def _resolve(
@@ -34,9 +41,10 @@ async def _resolve(
         await send(update, context, context.t("admin.denied"))
         return None
     args = context.args or []
-    role_name = args[1].lower() if len(args) > 1 else None
     grantable = {role.value: role for role in Role.grantable()}
-    if not args or len(args) > 2 or (role_name is not None and role_name not in grantable):
+    typed = " ".join(args[1:])  # "reviewer", «xét duyệt», «người điểm danh nhé»
+    role_name = _role(context, typed) if typed else None
+    if not args or (typed and role_name is None):
         await send(update, context, context.t(usage_key, roles=_roles_text(context, grantable)))
         return None
     target = await context.services.users.find(args[0])
@@ -44,6 +52,16 @@ async def _resolve(
         await send(update, context, context.t("admin.user_unknown", who=args[0]))
         return None
     return target, grantable[role_name] if role_name is not None else None
+
+
+def _role(context: BotContext, typed: str) -> str | None:
+    """The code of the role ``typed`` names: its code, its name in any language, a usual
+    Vietnamese word for it."""
+    choices = [
+        Choice(role.value, (role.value, *context.labels(ROLE_NAMES[role])), ROLE_ALIASES[role])
+        for role in Role.grantable()
+    ]
+    return match_choice(typed, choices, fuzzy=False)
 
 
 def _roles_text(context: BotContext, roles: Iterable[str]) -> str:

@@ -173,7 +173,10 @@ ESSENTIAL_OPTIONS: tuple[Option, ...] = (
     (
         "yes",
         N_("broadcast.btn.essential"),
-        ("co", "yes", "quan trong", "thong bao quan trong", "essential"),
+        (
+            *("co", "yes", "quan trong", "thong bao quan trong", "rat quan trong", "co quan trong"),
+            *("essential", "important", "yes important", "it is important"),
+        ),
     ),
     (
         "no",
@@ -185,7 +188,8 @@ ESSENTIAL_OPTIONS: tuple[Option, ...] = (
             "thong bao thuong",
             "binh thuong",
             "khong quan trong",
-            "ordinary",
+            *("khong phai", "khong can", "khong quan trong lam", "chua"),
+            *("ordinary", "not essential", "not important", "normal"),
         ),
     ),
 )
@@ -194,10 +198,23 @@ PREVIEW_OPTIONS: tuple[Option, ...] = (
     (
         "send",
         N_("broadcast.btn.send_now"),
-        ("gui", "gui ngay", "gui di", "gui luon", "gui bay gio", "send", "send now"),
+        ("gui", "gui ngay", "gui di", "gui luon", "gui bay gio", "send", "send now", "send it now"),
     ),
-    ("schedule", N_("broadcast.btn.schedule"), ("hen gio", "hen", "schedule", "later")),
-    ("cancel", N_("broadcast.btn.cancel"), ("huy", "thoi", "cancel")),
+    (
+        "schedule",
+        N_("broadcast.btn.schedule"),
+        (
+            "hen gio",
+            "hen",
+            "hen gio gui",
+            "gui sau",
+            "schedule",
+            "schedule it",
+            "later",
+            "send later",
+        ),
+    ),
+    ("cancel", N_("broadcast.btn.cancel"), ("huy", "huy bo", "thoi", "khong gui", "cancel")),
 )
 CONFIRM_OPTIONS: tuple[Option, ...] = (
     ("yes", N_("broadcast.btn.confirm"), ("dong y", "co", "ok", "yes", "xac nhan")),

@@ -25,7 +25,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -157,7 +157,10 @@ IMPORT_ERRORS: dict[str, str] = {
 # lại»...): never the new value.
 NOT_A_VALUE = STEERING_WORDS | {"luu", "luu lai", "save", "nhap lai", "retype", "sua", "doi"}
 
-_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})(?!\d)")
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")  # 2027-06-20
+_WORDS_DATE = re.compile(r"(\d{1,2})\s+(?:tháng|thang)\s+(\d{1,2})\s+(?:năm|nam)\s+(\d{4})")
+_SHORT_DATE = re.compile(r"(?<![\d:.])(\d{1,2})/(\d{1,2})(?![\d/])")  # 20/6: the next one
 # 08:00, 8h30, 8g, «8 giờ 30», «8 giờ 5 phút», 8pm ("giờ" before "g": «14 giờ 30» is 14:30)
 _TIME = re.compile(
     r"(?<!\d)(\d{1,2})\s*(?:(?:giờ|gio|g|h|:)\s*(\d{1,2})?(?!\d)(?:\s*(?:phút|phut|p)\b)?"
@@ -205,14 +208,14 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
     """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``, «2 giờ chiều
     20/6/2025», "20/6/2025 8:00 PM") in ``tz``."""
     low = text.strip().lower()
-    date_match = _DATE.search(low)
-    if date_match is None:
+    found = _date_in(low, tz)
+    if found is None:
         return None
-    rest = low[: date_match.start()] + " " + low[date_match.end() :]
+    (day, month, year), (start, end) = found
+    rest = low[:start] + " " + low[end:]
     time_match = _TIME.search(rest)
     if time_match is None:
         return None
-    day, month, year = (int(g) for g in date_match.groups())
     hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
     after = rest[time_match.end() :]
     if (_AFTERNOON.search(after) and 1 <= hour <= 11) or (_NOON.search(after) and 1 <= hour <= 4):
@@ -223,6 +226,31 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
         return datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError:
         return None
+
+
+def _date_in(low: str, tz: ZoneInfo) -> tuple[tuple[int, int, int], tuple[int, int]] | None:
+    """(day, month, year) of the date in ``low`` and where it is: ``20/6/2027``, ``20/6/27``,
+    ``2027-06-20``, «20 tháng 6 năm 2027»; ``20/6`` without a year is the next 20 June."""
+    if (match := _DATE.search(low)) is not None:
+        day, month, year = (int(g) for g in match.groups())
+        return (day, month, year + 2000 if year < 100 else year), match.span()
+    if (match := _ISO_DATE.search(low)) is not None:
+        year, month, day = (int(g) for g in match.groups())
+        return (day, month, year), match.span()
+    if (match := _WORDS_DATE.search(low)) is not None:
+        day, month, year = (int(g) for g in match.groups())
+        return (day, month, year), match.span()
+    if (match := _SHORT_DATE.search(low)) is not None:
+        day, month = (int(g) for g in match.groups())
+        today = datetime.now(tz).date()
+        year = today.year
+        try:
+            if date(year, month, day) < today:
+                year += 1
+        except ValueError:
+            return None
+        return (day, month, year), match.span()
+    return None
 
 
 def parse_minutes(text: str) -> list[int] | None:

@@ -226,6 +226,25 @@ def test_times_as_people_type_them(typed: str, hour: int, minute: int) -> None:
 
 
 @pytest.mark.parametrize(
+    "typed",
+    ["2027-06-20 08:00", "08:00 ngày 20 tháng 6 năm 2027", "20/06/27 08:00", "20/6/2027 8h"],
+)
+def test_dates_as_people_type_them(typed: str) -> None:
+    assert parse_datetime(typed, TZ) == datetime(2027, 6, 20, 8, 0, tzinfo=TZ)
+
+
+def test_a_date_without_its_year_is_the_next_one() -> None:
+    today = datetime.now(TZ).date()
+    ahead = today + timedelta(days=30)
+    moment = parse_datetime(f"{ahead.day}/{ahead.month} 9h", TZ)
+    assert moment is not None and moment.date() == ahead and moment.hour == 9
+    behind = today - timedelta(days=30)
+    moment = parse_datetime(f"{behind.day}/{behind.month} 9h", TZ)
+    assert moment is not None and moment.date().replace(year=behind.year) == behind
+    assert moment.date() > today
+
+
+@pytest.mark.parametrize(
     ("typed", "minutes"),
     [
         ("3,5 giờ", [210]),  # a decimal comma, never «3 minutes, 5 hours»

@@ -472,6 +472,13 @@ async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: Stub
     assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="@nobody")
     await bot.say(admin, f"/revoke {ADMIN_ID}")
     assert bot.last_text(admin.id).endswith(bot.t("admin.config_admin", who="x")[1:][-30:])
+    # The role as admins say it: «xét duyệt», «người điểm danh» (the usage lists those names)
+    await bot.say(admin, "/grant @bob xét duyệt")
+    await bot.say(admin, "/grant @bob người điểm danh")
+    granted = "SELECT group_concat(role) FROM (SELECT role FROM user_roles ORDER BY role)"
+    assert await bot.db_value(granted) == "checker,reviewer"
+    await bot.say(admin, "/grant @bob chủ tịch")  # no such role: the usage again
+    assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles=roles)
 
 
 async def test_revoke_without_a_role_never_guesses(
