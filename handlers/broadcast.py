@@ -1137,7 +1137,10 @@ async def _ask_stop(update: Update, context: BotContext, broadcast_id: int) -> N
     # "có" / "không" answer this question (the screen's memory is for the next message only)
     typed = {
         "broadcast.btn.stop_yes": ("co", "dong y", "huy", "yes", "ok"),
-        "broadcast.btn.stop_no": ("khong", "giu", "giu lai", "no"),
+        "broadcast.btn.stop_no": (
+            *("khong", "giu", "giu lai", "khong huy", "dung huy", "thoi", "de lai", "no"),
+            *("keep", "keep it", "don t cancel", "dont cancel"),
+        ),
     }
     _remember(context, [(data, [*context.labels(key), *typed[key]]) for key, data in options])
     markup = keyboard([[(context.t(key), data)] for key, data in options])

@@ -72,6 +72,11 @@ IMPORT_ERRORS = {
     "download": N_("kb.error.download"),
 }
 SAVE_ALIASES = ("luu", "lưu", "luu lai", "save", "faq")
+# Typed right after "save it as an FAQ?": no (said, rather than sent to the rules Q&A).
+NO_SAVE_WORDS = (
+    *("khong", "khong luu", "dung luu", "khong can", "khong can luu", "bo qua", "thoi"),
+    *("no", "don t save", "dont save", "skip"),
+)
 # The confirmation that an answer was relayed, in a private chat: its "save as FAQ" button
 # typed right after ("1", "lưu", its label). (In the office group: a reply "lưu" to it.)
 SAVE_SCREEN = Screen("office_save_faq", ttl=30 * 60)
@@ -226,7 +231,13 @@ async def _record_answer(update: Update, context: BotContext, question_id: int, 
         chat = update.effective_chat
         if chat is not None and chat.type == ChatType.PRIVATE and context.user_data is not None:
             labels = (*context.labels("kb.office.save_faq_button"), *SAVE_ALIASES)
-            SAVE_SCREEN.remember(context.user_data, [Option(f"kb:faq:{question.id}", labels)])
+            SAVE_SCREEN.remember(
+                context.user_data,
+                [
+                    Option(f"kb:faq:{question.id}", labels),
+                    Option("kb:nosave", number=0, answers=NO_SAVE_WORDS),
+                ],
+            )
 
 
 async def typed_save(update: Update, context: BotContext) -> None:
@@ -239,6 +250,10 @@ async def typed_save(update: Update, context: BotContext) -> None:
     if context.services.states.active(BotContext.key_of(update)) is not None:
         SAVE_SCREEN.end(data)
         return
+    if SAVE_SCREEN.answer(data, text_of(update)) == "kb:nosave":  # «không lưu»
+        SAVE_SCREEN.end(data)
+        await send(update, context, context.t("kb.office.not_saved"))
+        raise ApplicationHandlerStop
     resolved = SAVE_SCREEN.resolve(data, text_of(update))
     if resolved.kind is not Typed.PICKED or resolved.data is None:
         SAVE_SCREEN.end(data)  # "2" is the menu's: one button here

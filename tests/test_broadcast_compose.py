@@ -558,6 +558,9 @@ async def test_schedule_in_the_future_then_cancel_from_the_list(
     await bot.say(admin, "2")  # no, keep it
     assert bot.t("broadcast.kept", id=broadcast_id) in bot.texts(admin.id)[-2]
     await bot.press(admin, f"bcl:c:{broadcast_id}")
+    await bot.say(admin, "không hủy")  # said, not a question for the rules Q&A
+    assert bot.t("broadcast.kept", id=broadcast_id) in bot.texts(admin.id)[-2]
+    await bot.press(admin, f"bcl:c:{broadcast_id}")
     await bot.say(admin, "1")  # yes
     assert bot.last_text(admin.id) == bot.t("broadcast.stopped", id=broadcast_id, count=0)
     found = await bot.services.broadcasts.get(broadcast_id)

@@ -208,6 +208,19 @@ async def test_save_as_faq_typed_right_after_the_confirmation(
     assert len(await bot.services.knowledge.faq_entries()) == 1
 
 
+@pytest.mark.parametrize("typed", ["không lưu", "đừng lưu", "bỏ qua"])
+async def test_not_saved_as_faq_typed_right_after_the_confirmation(
+    bot: Harness, alice: StubUser, admin: StubUser, typed: str
+) -> None:
+    """«không lưu» answers "save as FAQ?": said, not sent to the rules Q&A."""
+    await ask_unanswerable(bot, alice)
+    await bot.press(alice, "kb:office")
+    await bot.say(admin, "/reply 1 Anh/chị liên hệ phòng Kế hoạch.")
+    await bot.say(admin, typed)
+    assert bot.last_text(admin.id) == bot.t("kb.office.not_saved")
+    assert await bot.services.knowledge.faq_entries() == []
+
+
 async def test_questions_lists_the_unanswered_ones(
     bot: Harness, alice: StubUser, bob: StubUser, admin: StubUser
 ) -> None:
