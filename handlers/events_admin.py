@@ -25,7 +25,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -251,6 +251,11 @@ def _date_in(low: str, tz: ZoneInfo) -> tuple[tuple[int, int, int], tuple[int, i
             return None
         return (day, month, year), match.span()
     return None
+
+
+def _typed_example(moment: datetime) -> str:
+    """``20/6/2027 08:00``: a date and time as the admin may type it."""
+    return f"{moment.day}/{moment.month}/{moment.year} {moment:%H:%M}"
 
 
 def parse_minutes(text: str) -> list[int] | None:
@@ -703,7 +708,9 @@ async def _change(
     elif field in ("starts_at", "rsvp_deadline"):
         moment = parse_datetime(text, tz)
         if moment is None:
-            raise Invalid(N_("events.error.datetime"))
+            raise Invalid(
+                N_("events.error.datetime"), example=_typed_example(event.starts_at.astimezone(tz))
+            )
         if field == "starts_at":
             if moment < services.events.now():
                 raise Invalid(N_("events.error.past"))
@@ -867,11 +874,17 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
     if state == "value":
         current = _field_value(context, event, field, group_id)
         group = event.group(str(group_id)) if group_id else None
+        tz = context.services.settings.tz
+        # An example in the shape to type, on the event's own dates (never a past year's).
+        start = event.starts_at.astimezone(tz)
+        deadline = (event.starts_at - timedelta(days=3)).astimezone(tz).replace(hour=17, minute=0)
+        moment = start if field == "starts_at" else deadline
         text = context.t(
             ASK_KEYS[field],
             group=group.name if group else "",
             capacity=event.capacity,
             start=when(context, event.starts_at),
+            example=_typed_example(moment),
         )
         text += "\n" + context.t("events.current", value=Safe(current))
         markup = None

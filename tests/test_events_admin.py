@@ -438,8 +438,12 @@ async def test_moving_the_event_tells_people_in_their_language(
     await bot.say(admin, "2")  # the start
     assert await state(bot, admin, "event_edit") == "value"
     # Invalid values keep the step, with the reason.
+    # The example in the question is on the event's own date, never a past year's.
+    start = event.starts_at.astimezone(TZ)
+    example = f"{start.day}/{start.month}/{start.year} {start:%H:%M}"
+    assert bot.t("events.ask.starts_at", example=example) in bot.last_text(admin.id)
     await bot.say(admin, "sáng thứ Hai")
-    assert bot.last_text(admin.id) == bot.t("events.error.datetime")
+    assert bot.last_text(admin.id) == bot.t("events.error.datetime", example=example)
     await bot.say(admin, "1/1/2020 08:00")
     assert bot.last_text(admin.id) == bot.t("events.error.past")
     too_early = event.rsvp_deadline - timedelta(days=1)
