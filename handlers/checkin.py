@@ -51,7 +51,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows
 from bot.documents.rsvp_xlsx import export_rsvp
-from bot.domain.choices import Choice, typed_number
+from bot.domain.choices import Choice, plain_answer, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
 from bot.domain.text import clean, fold
@@ -100,7 +100,10 @@ TITLE_MAX = 120
 BUTTON_TITLE_MAX = 40
 CAPTION_TITLE_MAX = 300
 DONE_WORDS = frozenset(
-    {"xong", "da xong", "ket thuc", "thoat", "dung", "done", "exit", "finish", "stop", "quit"}
+    {
+        *("xong", "da xong", "xong roi", "da xong roi", "ket thuc", "thoat", "dung", "done"),
+        *("exit", "finish", "finished", "stop", "quit"),
+    }
 )
 APPROVE_WORDS = ("duyet", "dong y", "chap nhan", "approve", "accept", "ok", "yes", "co")
 DECLINE_WORDS = (
@@ -115,7 +118,8 @@ DECLINE_WORDS = (
 )
 _WORDS = "|".join(sorted((*APPROVE_WORDS, *DECLINE_WORDS), key=len, reverse=True))
 TYPED_DECISION = re.compile(
-    rf"^(?:(?P<w1>{_WORDS})\s+(?:so\s+)?(?P<n1>\d+)|(?:so\s+)?(?P<n2>\d+)\s+(?P<w2>{_WORDS}))$"
+    rf"^(?:(?P<w1>{_WORDS})\s+(?:nguoi\s+)?(?:so\s+)?(?P<n1>\d+)"
+    rf"|(?:nguoi\s+)?(?:so\s+)?(?P<n2>\d+)\s+(?P<w2>{_WORDS}))$"
 )
 SEAT_REFUSALS = {
     Seat.WAITLISTED.value: N_("checkin.waitlisted"),
@@ -454,7 +458,7 @@ async def on_pick(update: Update, context: BotContext) -> str | int | None:
     """The event of check-in mode: its button, number or title."""
     if not _is_checker(context):
         return await _denied_out(update, context)
-    if update.callback_query is None and fold(text_of(update)) in DONE_WORDS:
+    if update.callback_query is None and _done(text_of(update)):
         return await checkin_done(update, context)
     services = context.services
     memory = user_dict(context, MEMORY)
@@ -478,7 +482,7 @@ async def on_pick(update: Update, context: BotContext) -> str | int | None:
 async def on_code(update: Update, context: BotContext) -> str | int | None:
     """A message in check-in mode: a code (or "xong")."""
     text = text_of(update)
-    if fold(text) in DONE_WORDS:
+    if _done(text):
         return await checkin_done(update, context)
     if not _is_checker(context):
         return await _denied_out(update, context)
@@ -691,7 +695,7 @@ async def on_event_button(update: Update, context: BotContext) -> str | int | No
 
 async def on_event_typed(update: Update, context: BotContext) -> str | int | None:
     """The event typed by its number or title."""
-    if fold(text_of(update)) in DONE_WORDS:
+    if _done(text_of(update)):
         return await office_done(update, context)
     if not _is_admin(context):
         return await _office_denied(update, context)
@@ -918,9 +922,15 @@ async def _ask_decision(update: Update, context: BotContext, event: Event, rsvp_
     await send(update, context, text, keyboard(buttons))
 
 
+def _done(text: str) -> bool:
+    """«xong», «xong rồi», «dạ xong ạ»: the end of the list or of check-in mode."""
+    return fold(text) in DONE_WORDS or plain_answer(text) in DONE_WORDS
+
+
 def _typed_decision(text: str) -> tuple[bool, int] | None:
-    """ "duyệt 2", "từ chối số 2", "2 duyệt": (approve, number)."""
-    match = TYPED_DECISION.match(fold(text))
+    """ "duyệt 2", "từ chối số 2", «từ chối người số 1», "2 duyệt", «dạ duyệt 2 ạ»:
+    (approve, number)."""
+    match = TYPED_DECISION.match(fold(text)) or TYPED_DECISION.match(plain_answer(text))
     if match is None:
         return None
     word = match.group("w1") or match.group("w2")
@@ -932,7 +942,7 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
     """In the list: "duyệt 2", "từ chối 2", or a number (then approve or decline?)."""
     text = text_of(update)
     folded = fold(text)
-    if folded in DONE_WORDS:
+    if _done(text):
         return await office_done(update, context)
     if not _is_admin(context):
         return await _office_denied(update, context)
@@ -971,7 +981,7 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
 async def on_decide_typed(update: Update, context: BotContext) -> str | int | None:
     """After a number: "duyệt"/"từ chối" (or 1/2, or another "duyệt 3")."""
     text = text_of(update)
-    if fold(text) in DONE_WORDS:
+    if _done(text):
         return await office_done(update, context)
     if not _is_admin(context):
         return await _office_denied(update, context)

@@ -426,7 +426,7 @@ async def test_pending_requests_approved_and_declined_with_buttons_and_words(
     assert seated.checkin_code in told
     assert bot.stub.sent(bob.id, "sendPhoto")
 
-    await bot.say(admin, "từ chối 1")  # Lan, now first in the list
+    await bot.say(admin, "dạ từ chối người số 1 ạ")  # Lan, now first in the list
     assert bot.texts_since(mark, admin.id)[-2].startswith(bot.t("stats.declined", name="Lan"))
     await bot.deliver()
     assert bot.last_text(alice.id) == bot.t("stats.notify_declined", title="Hội nghị hoi-nghi-a")
@@ -520,3 +520,29 @@ async def test_non_admins_are_refused_everything(
     still = await bot.services.events.rsvp_of("hoi-nghi-a", bob.id)
     assert still is not None and still.seat is Seat.PENDING
     assert not bot.stub.sent(alice.id, "sendPhoto") and not bot.stub.sent(alice.id, "sendDocument")
+
+
+@pytest.mark.parametrize(
+    ("typed", "decision"),
+    [
+        ("duyệt 2", (True, 2)),
+        ("từ chối số 1", (False, 1)),
+        ("từ chối người số 1", (False, 1)),
+        ("dạ duyệt 2 ạ", (True, 2)),
+        ("2 duyệt", (True, 2)),
+        ("duyệt", None),
+    ],
+)
+def test_typed_decisions(typed: str, decision: tuple[bool, int] | None) -> None:
+    from handlers.checkin import _typed_decision
+
+    assert _typed_decision(typed) == decision
+
+
+@pytest.mark.parametrize(
+    ("typed", "done"), [("xong", True), ("xong rồi", True), ("dạ xong ạ", True)]
+)
+def test_done_words(typed: str, done: bool) -> None:
+    from handlers.checkin import _done
+
+    assert _done(typed) is done
