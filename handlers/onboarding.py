@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.domain import profile as rules
-from bot.domain.choices import Choice, edit_aliases, typed_number
+from bot.domain.choices import Choice, typed_number
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -62,17 +62,13 @@ LAST_ACTION_ALIASES = {
         *("finish", "finished", "exit"),
     ),
 }
-# The fields as people ask to change them («sửa tên», «đơn vị», «sđt»).
+# The fields as people name them («đơn vị», «sđt»; «sửa tên», "change my unit": the words
+# after the verb, see handlers.common.pick).
 FIELD_ALIASES = {
-    "full_name": edit_aliases("ten", "ho ten", "ho va ten", "name", "full name"),
-    "unit": edit_aliases(
-        "don vi", "don vi cong tac", "co quan", "noi cong tac", "unit", "organisation"
-    ),
-    "position": edit_aliases("chuc vu", "chuc danh", "position", "job title"),
-    "phone": (
-        *edit_aliases("sdt", "so dien thoai", "dien thoai", "phone", "phone number"),
-        *("sua so", "doi so"),
-    ),
+    "full_name": ("ten", "ho ten", "ho va ten", "name", "full name"),
+    "unit": ("don vi", "don vi cong tac", "co quan", "noi cong tac", "unit", "organisation"),
+    "position": ("chuc vu", "chuc danh", "position", "job title"),
+    "phone": ("sdt", "so dien thoai", "dien thoai", "phone", "phone number", "sua so", "doi so"),
 }
 FORGET = "forget"  # /forget_me from the profile screen: its confirmation, inside this flow
 CONFIRM_ACTION = ("ok", N_("profile.confirm"))  # the last button of the confirmation screen

@@ -76,7 +76,7 @@ from bot.documents import ics
 from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
-from bot.domain.choices import Choice, edit_aliases, typed_number
+from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
@@ -198,14 +198,13 @@ FILES_ALIASES = (
     *("gui lai", "gui lai ma", "gui lai lich", "tai lich", "tai lai lich", "qr code"),
 )
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
-# The details' items as people ask to change them: «sửa tên», «đổi đơn vị».
+# The details' items as people name them («đơn vị»; «đổi đơn vị», "edit name": the words
+# after the verb, see handlers.common.pick).
 FIELD_ALIASES = {
-    "full_name": edit_aliases("ten", "ho ten", "ho va ten", "name", "full name"),
-    "unit": edit_aliases(
-        "don vi", "don vi cong tac", "co quan", "noi cong tac", "unit", "organisation"
-    ),
-    "position": edit_aliases("chuc vu", "chuc danh", "position", "title", "job title"),
-    "group": edit_aliases("nhom", "doan", "thanh phan", "group", "delegation"),
+    "full_name": ("ten", "ho ten", "ho va ten", "name", "full name"),
+    "unit": ("don vi", "don vi cong tac", "co quan", "noi cong tac", "unit", "organisation"),
+    "position": ("chuc vu", "chuc danh", "position", "title", "job title"),
+    "group": ("nhom", "doan", "thanh phan", "group", "delegation"),
 }
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
 SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")

@@ -31,20 +31,10 @@ _EDIT_VERBS = (
     *("sua", "sua lai", "doi", "doi lai", "thay doi", "chinh sua", "cap nhat", "nhap lai"),
     *("change", "edit", "update", "fix", "correct"),
 )
-_EDIT_OWNERS = ("", "my ", "the ")
 _ASKING = (
     *("cho em ", "cho toi ", "em muon ", "toi muon ", "muon ", "em xin ", "toi xin ", "xin "),
     *("i want to ", "i would like to ", "id like to ", "let me ", "please "),
 )
-
-
-def edit_aliases(*names: str) -> tuple[str, ...]:
-    """``names`` (folded) of an item, and each as people ask to change it: «sửa tên», «đổi
-    lại tên», "change my name"."""
-    found = list(names)
-    for name in names:
-        found += [f"{verb} {owner}{name}" for verb in _EDIT_VERBS for owner in _EDIT_OWNERS]
-    return tuple(dict.fromkeys(found))
 
 
 def without_edit_verb(text: str) -> str | None:
@@ -187,12 +177,10 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     if index is not None:  # «dạ 2 ạ», «số 2» (after the labels: one may be «Phương án 2 A»)
         return choices[index - 1].value if 1 <= index <= len(choices) else None
     forms = [form for form in forms if len(form) >= 3]
-    # The loose stages below compare with labels that have the text's negations; for the words
-    # of a label (its first ones, or from inside), a label with a negation needs a text with
-    # one: "tham dự" is never «Không, tôi không thể tham dự». (Fuzzily it does not: "khog di
-    # duoc" is a typo of «Không đi được».)
-    loose = {form: _same_negations(form, candidates) for form in forms}
-    worded = {form: _same_negations(form, loose[form], exactly=True) for form in forms}
+    # The loose stages below compare with labels that have the text's negations, and a label
+    # with a negation only with a text that has one: "tham dự" is never «Không, tôi không thể
+    # tham dự», "can come" never "can't come" (a typo of «không» is in _NOT_SHORT: «khog»).
+    worded = {form: _same_negations(form, candidates) for form in forms}
     for form in forms:
         # The first words of exactly one label: "hồ sơ" for "Hồ sơ của tôi". The first words
         # of several: ambiguous, and no looser stage may settle it ("văn phòng" is «Văn phòng
@@ -225,8 +213,6 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     if not fuzzy:
         return None
     for form in forms:
-        # Fuzzily too, a negated label only for a negated text: "can come" is never "can't
-        # come" (a typo of «không» is in _NOT_SHORT: «khg», «khog»).
         found = _similar(form, worded[form])
         if found is not None:
             return found
@@ -264,22 +250,17 @@ def words_in_one(text: str, choices: Sequence[Choice]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _same_negations(
-    form: str, candidates: list[tuple[str, str]], *, exactly: bool = False
-) -> list[tuple[str, str]]:
-    """The candidates that have every negation word of ``form`` (all, when it has none);
-    ``exactly``: and, when it has no plain negation, none with one."""
+def _same_negations(form: str, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The candidates that have every negation word of ``form``, and, when it has no plain
+    negation, none with one."""
     negations = _NEGATIONS.intersection(form.split())
-    if exactly:
-        negated = bool(_PLAIN_NEGATIONS.intersection(form.split()))
-        candidates = [
-            (key, value)
-            for key, value in candidates
-            if bool(_PLAIN_NEGATIONS.intersection(key.split())) == negated
-        ]
-    if not negations:
-        return candidates
-    return [(key, value) for key, value in candidates if negations.issubset(key.split())]
+    negated = bool(_PLAIN_NEGATIONS.intersection(form.split()))
+    return [
+        (key, value)
+        for key, value in candidates
+        if bool(_PLAIN_NEGATIONS.intersection(key.split())) == negated
+        and negations.issubset(key.split())
+    ]
 
 
 def _similar(folded: str, candidates: list[tuple[str, str]]) -> str | None:

@@ -259,7 +259,6 @@ def normalise_number(text: str) -> str:
 # --- parsers ----------------------------------------------------------------------------------
 
 _DATE = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})$")
-_SHARE_SPLIT = re.compile(r"[;,\s]+|(?<=\d)\s*%")
 OLDEST_BIRTH_YEAR = 1920
 
 
@@ -378,7 +377,7 @@ def parse_shares(text: str, count: int) -> list[float]:
     # («Bình 40, Lan 60») may name the authors in another order than theirs: refused.
     if any(fold(t) not in _SHARE_WORDS for t in tokens if t.isalpha()):
         raise InvalidInput("shares_order")
-    if not numbers or not all(_SHARES.fullmatch(t) for t in numbers):
+    if not all(_SHARES.fullmatch(t) for t in numbers):
         raise InvalidInput("shares_number")
     decimal = [t.replace(",", ".") for t in numbers if t.count(",") <= 1]
     split = [p for t in numbers for p in t.split(",")]
@@ -468,7 +467,7 @@ _KEEP = (
 )
 # Typed for an item that may be left empty: it is (besides "bỏ qua", "xong"...).
 _NONE = (
-    *("n/a", "n a", "na", "chua co", "khong biet", "khong ap dung", "khong co gi", "khong can"),
+    *("n a", "na", "chua co", "khong biet", "khong ap dung", "khong co gi", "khong can"),
     *("none", "nothing", "nope", "not applicable", "no one", "nobody", "nil"),
 )
 # "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
