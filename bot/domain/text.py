@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -26,13 +27,38 @@ def clean(text: str) -> str:
 def fold(text: str) -> str:
     """Lower-case, without diacritics (đ→d), punctuation dropped, whitespace folded.
 
-    ``fold("Hội nghị  Đại biểu!") == "hoi nghi dai bieu"``; idempotent.
-    """
-    text = unicodedata.normalize("NFD", clean(text).translate(_D_MAP).casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return _SPACES.sub(" ", text).strip()
+    ``fold("Hội nghị  Đại biểu!") == "hoi nghi dai bieu"``; idempotent. Short texts (answers,
+    labels, aliases: folded again and again while matching) are remembered."""
+    return _fold_short(text) if len(text) <= _CACHED_LEN else _fold(text)
+
+
+_CACHED_LEN = 160
+_NOT_WORD = re.compile(r"[\W_]+")  # \w is str.isalnum() plus "_"
+
+
+_MARKS_END = "\U0001f000"  # combining marks all lie below (Unicode 15: the last is U+1E94A)
+
+
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """A ``str.translate`` table deleting the combining marks below :data:`_MARKS_END`
+    (built at first use, 10 ms)."""
+    return dict.fromkeys(cp for cp in range(ord(_MARKS_END)) if unicodedata.combining(chr(cp)))
+
+
+def _fold(text: str) -> str:
+    text = clean(text).translate(_D_MAP).casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFD", text)
+        if max(text) < _MARKS_END:
+            text = text.translate(_combining_marks())
+        else:  # an emoji, say: the general (slower) way
+            text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = unicodedata.normalize("NFC", text)
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+_fold_short = functools.lru_cache(maxsize=8192)(_fold)
 
 
 # Typed alone in a flow, these stop it as /cancel does (folded). Not «thôi», which answers
