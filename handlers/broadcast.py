@@ -62,7 +62,7 @@ from bot.domain.broadcasts import (
 )
 from bot.domain.choices import Choice
 from bot.domain.initiative import Status
-from bot.domain.text import fold
+from bot.domain.text import STEERING_WORDS, fold
 from bot.i18n import N_, Safe
 from bot.services.broadcasts import BroadcastError, failure_message
 from bot.services.container import Services
@@ -302,6 +302,14 @@ _USER_ID = re.compile(r"\d{1,16}")
 _TAGS = re.compile(r"<[^>]*>")
 
 
+# Typed at "send the content", these steer the flow (done, send now, skip...): never an
+# announcement to everyone (folded).
+NOT_CONTENT = STEERING_WORDS | {
+    *("gui", "gui di", "gui ngay", "gui luon", "gui thong bao", "hen gio", "xac nhan", "xem truoc"),
+    *("send", "send it", "send now", "schedule", "confirm", "preview", "thong bao"),
+}
+
+
 class Invalid(Exception):
     """Content or a typed value refused: ``key`` is the message."""
 
@@ -373,6 +381,8 @@ def read_content(message: Message) -> Content:
     if message.text is not None:
         if not message.text.strip():
             raise Invalid(N_("broadcast.error.empty"))
+        if fold(message.text) in NOT_CONTENT:
+            raise Invalid(N_("broadcast.error.not_content"), text=message.text.strip())
         text = text_html(message)
         if len(text) > TEXT_MAX:
             raise Invalid(N_("broadcast.error.too_long"), length=len(text), limit=TEXT_MAX)

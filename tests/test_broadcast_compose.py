@@ -258,6 +258,13 @@ async def test_too_long_after_escaping_and_content_that_is_not_text(
     await bot.send_raw(admin, {"photo": photo, "caption": caption})
     assert bot.last_text(admin.id) == bot.t("broadcast.error.too_long", length=1030, limit=1024)
     assert await bot.state(admin, FLOW) == "content"
+    # A word that steers the flow is not an announcement to everyone
+    for typed in ("xong", "Gửi ngay!", "bỏ qua", "OK", "send now"):
+        await bot.say(admin, typed)
+        assert bot.last_text(admin.id) == bot.t("broadcast.error.not_content", text=typed)
+        assert await bot.state(admin, FLOW) == "content"
+    await bot.say(admin, "Gửi ngay báo cáo tháng 11")  # a real announcement that starts so
+    assert await bot.state(admin, FLOW) == "audience"
 
 
 async def test_photo_and_document_with_caption(
