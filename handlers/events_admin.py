@@ -113,6 +113,25 @@ ASK_KEYS: dict[str, str] = {
     "reminders": N_("events.ask.reminders"),
     "reserved": N_("events.ask.reserved"),
 }
+# How an item may be typed besides its label (folded; an edit verb before it is dropped:
+# «đổi ngày», «sửa giờ bắt đầu»).
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("ten", "ten su kien", "tieu de", "name", "title"),
+    "starts_at": (
+        *("gio bat dau", "ngay gio", "ngay", "gio", "thoi gian", "ngay to chuc", "ngay hop"),
+        *("date", "time", "start", "start time"),
+    ),
+    "duration": ("keo dai", "bao lau", "so gio", "length"),
+    "venue": ("noi to chuc", "noi hop", "phong hop", "hoi truong", "place"),
+    "address": ("dia chi to chuc",),
+    "map_url": ("ban do", "link ban do", "map", "google map"),
+    "rsvp_deadline": ("han", "han chot", "han tra loi", "han xac nhan", "deadline"),
+    "capacity": ("so cho ngoi", "suc chua", "so nguoi", "so luong", "seats"),
+    "mode": ("hinh thuc", "che do", "giay moi", "dang ky tu do"),
+    "approval": ("duyet", "phe duyet", "xet duyet"),
+    "reminders": ("nhac", "nhac nho", "nhac hen", "loi nhac", "reminder"),
+    "reserved": ("cho danh rieng", "giu cho", "cho rieng", "nhom"),
+}
 MOVING_FIELDS = frozenset({"starts_at", "venue", "address"})  # what makes the service tell people
 CLEAR_WORDS = frozenset(
     {
@@ -956,7 +975,7 @@ async def edit_pick_field(update: Update, context: BotContext) -> str | int | No
     if event is None:
         return await _lost(update, context)
     fields = _fields(event)
-    choices = [Choice(f, context.labels(FIELD_KEYS[f])) for f in fields]
+    choices = [Choice(f, context.labels(FIELD_KEYS[f]), FIELD_ALIASES.get(f, ())) for f in fields]
     picked = await choice_of(update, context, choices, EDIT_PREFIX + "f:")
     if picked is None:
         return None
@@ -1008,9 +1027,13 @@ async def edit_value(update: Update, context: BotContext) -> str | int | None:
         raw = text_of(update)
     group_id = draft.get("group")
     try:
-        await _change(context, event, field, str(group_id) if group_id else None, raw)
+        changed = await _change(context, event, field, str(group_id) if group_id else None, raw)
     except Invalid as exc:
         await send(update, context, context.t(exc.key, **exc.params))
+        return None
+    if changed == event:  # nothing to save: the step stays
+        current = _field_value(context, event, field, str(group_id) if group_id else None)
+        await send(update, context, context.t("events.edit.unchanged", value=Safe(current)))
         return None
     draft["value"] = raw
     return await _move(update, context, "confirm")

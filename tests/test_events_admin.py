@@ -24,6 +24,7 @@ from bot.documents.invitations import invitation_sheet, invite_link
 from bot.documents.invitees import InviteeFileError, read_invitees, source_line
 from bot.documents.qr import qr_png
 from bot.domain.events import Answer, Event, Group, Invitee
+from bot.i18n import Safe
 from bot.services.flows import StepRef
 from bot.tg.stub_api import JSON, StubUser
 from handlers import ask, menu, review
@@ -555,6 +556,30 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     assert answers[-1].get("text") == bot.t("button.stale")
     assert await state(bot, admin, "event_edit") is None
     assert (await bot.services.events.get(EVENT_ID)).venue == "Hội trường Sở"  # type: ignore[union-attr]
+
+
+async def test_items_typed_by_other_names(bot: Harness, admin: StubUser) -> None:
+    await one_event(bot)
+    for typed_item, asked in (
+        ("giờ bắt đầu", "Gõ ngày giờ bắt đầu mới"),
+        ("đổi ngày", "Gõ ngày giờ bắt đầu mới"),
+        ("sửa hạn chót", "Gõ hạn đăng ký mới"),
+        ("sức chứa", "Gõ tổng số chỗ"),
+        ("thay đổi địa điểm", "Gõ địa điểm mới"),
+    ):
+        await bot.say(admin, "/event_edit")
+        await bot.say(admin, typed_item)
+        assert await state(bot, admin, "event_edit") == "value", typed_item
+        assert asked in bot.last_text(admin.id), typed_item
+        await bot.say(admin, "/cancel")
+    # The value it has already: nothing to save, the step stays
+    await bot.say(admin, "/event_edit")
+    await bot.say(admin, "địa điểm")
+    await bot.say(admin, "Hội trường Sở")
+    assert bot.last_text(admin.id) == bot.t("events.edit.unchanged", value=Safe("Hội trường Sở"))
+    assert await state(bot, admin, "event_edit") == "value"
+    await bot.say(admin, "Hội trường tầng 3")
+    assert await state(bot, admin, "event_edit") == "confirm"
 
 
 @pytest.mark.usefixtures("among_flows")
