@@ -62,6 +62,7 @@ from bot.domain.broadcasts import (
 )
 from bot.domain.choices import Choice
 from bot.domain.initiative import Status
+from bot.domain.moments import parse_datetime
 from bot.domain.text import STEERING_WORDS, fold
 from bot.i18n import N_, Safe
 from bot.services.broadcasts import BroadcastError, failure_message
@@ -82,7 +83,6 @@ from handlers.common import (
     text_of,
     user_dict,
 )
-from handlers.events_admin import parse_datetime
 
 log = logging.getLogger(__name__)
 
@@ -921,7 +921,9 @@ async def on_preview(update: Update, context: BotContext) -> str | int | None:
 async def on_when(update: Update, context: BotContext) -> str | int | None:
     if (back := await _check(update, context, "when")) is not None:
         return back
-    moment = parse_datetime(text_of(update), context.services.settings.tz)
+    tz = context.services.settings.tz
+    today = context.services.broadcasts.now().astimezone(tz).date()
+    moment = parse_datetime(text_of(update), tz, today)
     if moment is None:
         await send(update, context, context.t("broadcast.error.when", example=_example(context)))
         return None

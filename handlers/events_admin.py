@@ -25,10 +25,9 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from telegram import Update
@@ -48,6 +47,7 @@ from bot.documents.invitations import invitation_sheet
 from bot.documents.invitees import MAX_BYTES, MAX_ROWS, InviteeFileError, read_invitees, source_line
 from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Event, Seat
+from bot.domain.moments import parse_count, parse_datetime, parse_minutes, typed_example
 from bot.domain.text import STEERING_WORDS, clean, fold
 from bot.i18n import N_, Safe
 from bot.services.broadcasts import Notify
@@ -175,164 +175,6 @@ IMPORT_ERRORS: dict[str, str] = {
 # Typed for a title, a venue or an address, these steer the edit (the buttons «Lưu», «Nhập
 # lại»...): never the new value.
 NOT_A_VALUE = STEERING_WORDS | {"luu", "luu lai", "save", "nhap lai", "retype", "sua", "doi"}
-
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})(?!\d)")
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")  # 2027-06-20
-_WORDS_DATE = re.compile(r"(\d{1,2})\s+(?:tháng|thang)\s+(\d{1,2})\s+(?:năm|nam)\s+(\d{4})")
-_SHORT_DATE = re.compile(r"(?<![\d:.])(\d{1,2})/(\d{1,2})(?![\d/])")  # 20/6: the next one
-# 08:00, 8h30, 8g, «8 giờ 30», «8 giờ 5 phút», 8pm ("giờ" before "g": «14 giờ 30» is 14:30)
-_TIME = re.compile(
-    r"(?<!\d)(\d{1,2})\s*(?:(?:giờ|gio|g|h|:)\s*(\d{1,2})?(?!\d)(?:\s*(?:phút|phut|p)\b)?"
-    r"|(?=\s*[ap]\.?m\b))"
-)
-# After the time: «chiều», «tối», "pm" add 12 hours to 1-11; «trưa» to 1-4 («1 giờ trưa»);
-# «sáng», "am" make 12 midnight... of the morning: 12 am is 00.
-_AFTERNOON = re.compile(r"\b(?:chiều|chieu|tối|toi|p\.?m)\b")
-_NOON = re.compile(r"\b(?:trưa|trua)\b")
-_MORNING = re.compile(r"\b(?:sáng|sang|a\.?m)\b")
-_AMOUNT = re.compile(r"(\d+)\s*([a-z]*)")
-_AMOUNTS = re.compile(r"(?:\d+\s*[a-z]*\s*)+")
-_COUNT = re.compile(
-    r"(\d{1,6})(?:\s*(?:cho|cho ngoi|nguoi|ghe|dai bieu|seats?|people|places?|persons?))?"
-)
-UNIT_MINUTES: dict[str, int] = {
-    "": 1,
-    "p": 1,
-    "ph": 1,
-    "phut": 1,
-    "m": 1,
-    "min": 1,
-    "mins": 1,
-    "minute": 1,
-    "minutes": 1,
-    "h": 60,
-    "g": 60,
-    "gio": 60,
-    "tieng": 60,
-    "hr": 60,
-    "hrs": 60,
-    "hour": 60,
-    "hours": 60,
-    "d": 1440,
-    "ngay": 1440,
-    "day": 1440,
-    "days": 1440,
-    "tuan": 10080,
-    "week": 10080,
-    "weeks": 10080,
-}
-
-
-def parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
-    """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``, «2 giờ chiều
-    20/6/2025», "20/6/2025 8:00 PM") in ``tz``."""
-    low = text.strip().lower()
-    found = _date_in(low, tz)
-    if found is None:
-        return None
-    (day, month, year), (start, end) = found
-    rest = low[:start] + " " + low[end:]
-    time_match = _TIME.search(rest)
-    if time_match is None:
-        return None
-    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
-    after = rest[time_match.end() :]
-    if (_AFTERNOON.search(after) and 1 <= hour <= 11) or (_NOON.search(after) and 1 <= hour <= 4):
-        hour += 12
-    elif _MORNING.search(after) and hour == 12:
-        hour = 0
-    try:
-        return datetime(year, month, day, hour, minute, tzinfo=tz)
-    except ValueError:
-        return None
-
-
-def _date_in(low: str, tz: ZoneInfo) -> tuple[tuple[int, int, int], tuple[int, int]] | None:
-    """(day, month, year) of the date in ``low`` and where it is: ``20/6/2027``, ``20/6/27``,
-    ``2027-06-20``, «20 tháng 6 năm 2027»; ``20/6`` without a year is the next 20 June."""
-    if (match := _DATE.search(low)) is not None:
-        day, month, year = (int(g) for g in match.groups())
-        return (day, month, year + 2000 if year < 100 else year), match.span()
-    if (match := _ISO_DATE.search(low)) is not None:
-        year, month, day = (int(g) for g in match.groups())
-        return (day, month, year), match.span()
-    if (match := _WORDS_DATE.search(low)) is not None:
-        day, month, year = (int(g) for g in match.groups())
-        return (day, month, year), match.span()
-    if (match := _SHORT_DATE.search(low)) is not None:
-        day, month = (int(g) for g in match.groups())
-        today = datetime.now(tz).date()
-        year = today.year
-        try:
-            if date(year, month, day) < today:
-                year += 1
-        except ValueError:
-            return None
-        return (day, month, year), match.span()
-    return None
-
-
-def _typed_example(moment: datetime) -> str:
-    """``20/6/2027 08:00``: a date and time as the admin may type it."""
-    return f"{moment.day}/{moment.month}/{moment.year} {moment:%H:%M}"
-
-
-def parse_minutes(text: str) -> list[int] | None:
-    """Amounts of time in minutes: ``"1440 120"`` → [1440, 120]; ``"1 ngày, 2 giờ"`` → [1440,
-    120]; ``"3h30"`` → [210]. Items are separated by commas, or each starts with a unit (a bare
-    number after one adds minutes to it). ``None`` if the text is not that."""
-    items: list[int] = []
-    text = _decimals(text)
-    for part in re.split(r"[,;]", text):
-        folded = fold(part)
-        if not folded:
-            continue
-        if not _AMOUNTS.fullmatch(folded):
-            return None
-        amounts = [(int(n), unit) for n, unit in _AMOUNT.findall(folded)]
-        if any(unit not in UNIT_MINUTES for _, unit in amounts):
-            return None
-        if "," in text or ";" in text:
-            items.append(sum(n * UNIT_MINUTES[unit] for n, unit in amounts))
-            continue
-        if all(unit == "" for _, unit in amounts):
-            items += [n for n, _ in amounts]
-            continue
-        current: int | None = None
-        for n, unit in amounts:
-            if unit == "" and current is not None:
-                current += n
-                continue
-            if current is not None:
-                items.append(current)
-            current = n * UNIT_MINUTES[unit]
-        if current is not None:
-            items.append(current)
-    return items or None
-
-
-_DECIMAL = re.compile(r"(\d+)[.,](\d+)\s*([^\W\d_]+)")
-_HALF = re.compile(r"(\d+)\s*([^\W\d_]+)\s+(?:rưỡi|ruoi)\b")
-
-
-def _decimals(text: str) -> str:
-    """«3,5 giờ» and «3 tiếng rưỡi» as minutes («210 phút»), «1 ngày và 2 tiếng» as a list:
-    read as they are, the comma would split «3,5 giờ» into 3 minutes and 5 hours."""
-
-    def minutes(count: float, unit: str, whole: str) -> str:
-        per = UNIT_MINUTES.get(fold(unit))
-        if not per or per == 1:
-            return whole
-        return f"{round(count * per)} phut"
-
-    text = _HALF.sub(lambda m: minutes(int(m[1]) + 0.5, m[2], m[0]), text)
-    text = _DECIMAL.sub(lambda m: minutes(float(f"{m[1]}.{m[2]}"), m[3], m[0]), text)
-    return re.sub(r"\s+(?:và|va|and)\s+", ", ", text)
-
-
-def parse_count(text: str) -> int | None:
-    match = _COUNT.fullmatch(fold(text))
-    return int(match.group(1)) if match else None
 
 
 class Invalid(Exception):
@@ -725,10 +567,10 @@ async def _change(
         else:
             values["map_url"] = text
     elif field in ("starts_at", "rsvp_deadline"):
-        moment = parse_datetime(text, tz)
+        moment = parse_datetime(text, tz, services.events.now().astimezone(tz).date())
         if moment is None:
             raise Invalid(
-                N_("events.error.datetime"), example=_typed_example(event.starts_at.astimezone(tz))
+                N_("events.error.datetime"), example=typed_example(event.starts_at.astimezone(tz))
             )
         if field == "starts_at":
             if moment < services.events.now():
@@ -903,7 +745,7 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
             group=group.name if group else "",
             capacity=event.capacity,
             start=when(context, event.starts_at),
-            example=_typed_example(moment),
+            example=typed_example(moment),
         )
         text += "\n" + context.t("events.current", value=Safe(current))
         markup = None

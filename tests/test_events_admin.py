@@ -28,7 +28,6 @@ from bot.i18n import Safe
 from bot.services.flows import StepRef
 from bot.tg.stub_api import JSON, StubUser
 from handlers import ask, menu, review
-from handlers.events_admin import parse_datetime, parse_minutes
 from tests.harness import Harness
 from tests.initiative_fixtures import register
 
@@ -190,72 +189,6 @@ def test_read_invitees_headers_title_line_and_phone() -> None:
         with pytest.raises(InviteeFileError) as exc:
             read_invitees(name, data)
         assert exc.value.code == code, name
-
-
-def test_typed_dates_and_durations() -> None:
-    assert parse_datetime("20/6/2025 08:00", TZ) == datetime(2025, 6, 20, 8, 0, tzinfo=TZ)
-    assert parse_datetime("8h30 20-06-2025", TZ) == datetime(2025, 6, 20, 8, 30, tzinfo=TZ)
-    assert parse_datetime("20.6.2025 lúc 14 giờ", TZ) == datetime(2025, 6, 20, 14, 0, tzinfo=TZ)
-    assert parse_datetime("31/2/2025 08:00", TZ) is None
-    assert parse_datetime("20/6/2025", TZ) is None  # the time is needed
-    assert parse_minutes("1440 120") == [1440, 120]
-    assert parse_minutes("1 ngày, 2 giờ") == [1440, 120]
-    assert parse_minutes("1 day 2 h") == [1440, 120]
-    assert parse_minutes("3h30") == [210]
-    assert parse_minutes("4 giờ") == [240]
-    assert parse_minutes("sáng mai") is None
-
-
-@pytest.mark.parametrize(
-    ("typed", "hour", "minute"),
-    [
-        ("20/6/2027 lúc 14 giờ 30", 14, 30),  # the minutes after «giờ» (once read as «g»)
-        ("8 giờ 30 sáng ngày 20/6/2027", 8, 30),
-        ("20/6/2027 8 giờ 5 phút", 8, 5),
-        ("2 giờ chiều 20/6/2027", 14, 0),  # afternoon, evening, PM: 12 hours later
-        ("20/6/2027 8 giờ tối", 20, 0),
-        ("20/6/2027 8h chiều", 20, 0),
-        ("20/6/2027 8:00 PM", 20, 0),
-        ("20/6/2027 8pm", 20, 0),
-        ("1 giờ trưa 20/6/2027", 13, 0),
-        ("12 giờ trưa 20/6/2027", 12, 0),
-        ("20/6/2027 17:00", 17, 0),
-    ],
-)
-def test_times_as_people_type_them(typed: str, hour: int, minute: int) -> None:
-    assert parse_datetime(typed, TZ) == datetime(2027, 6, 20, hour, minute, tzinfo=TZ)
-
-
-@pytest.mark.parametrize(
-    "typed",
-    ["2027-06-20 08:00", "08:00 ngày 20 tháng 6 năm 2027", "20/06/27 08:00", "20/6/2027 8h"],
-)
-def test_dates_as_people_type_them(typed: str) -> None:
-    assert parse_datetime(typed, TZ) == datetime(2027, 6, 20, 8, 0, tzinfo=TZ)
-
-
-def test_a_date_without_its_year_is_the_next_one() -> None:
-    today = datetime.now(TZ).date()
-    ahead = today + timedelta(days=30)
-    moment = parse_datetime(f"{ahead.day}/{ahead.month} 9h", TZ)
-    assert moment is not None and moment.date() == ahead and moment.hour == 9
-    behind = today - timedelta(days=30)
-    moment = parse_datetime(f"{behind.day}/{behind.month} 9h", TZ)
-    assert moment is not None and moment.date().replace(year=behind.year) == behind
-    assert moment.date() > today
-
-
-@pytest.mark.parametrize(
-    ("typed", "minutes"),
-    [
-        ("3,5 giờ", [210]),  # a decimal comma, never «3 minutes, 5 hours»
-        ("1.5 giờ", [90]),
-        ("3 tiếng rưỡi", [210]),
-        ("1 ngày và 2 tiếng", [1440, 120]),
-    ],
-)
-def test_durations_as_people_type_them(typed: str, minutes: list[int]) -> None:
-    assert parse_minutes(typed) == minutes
 
 
 # --- the sheet --------------------------------------------------------------------------------

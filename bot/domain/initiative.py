@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.choices import plain_answer, typed_number
+from bot.domain.moments import date_alone
 from bot.domain.profile import InvalidInput, parse_full_name
 from bot.domain.text import STEERING_WORDS, clean, fold
 
@@ -258,59 +259,22 @@ def normalise_number(text: str) -> str:
 
 # --- parsers ----------------------------------------------------------------------------------
 
-_DATE = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})$")
 OLDEST_BIRTH_YEAR = 1920
-
-
-_DATE_WORDS = re.compile(r"^(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})$")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_MONTH_FIRST = re.compile(r"^([a-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?\s+(\d{4})$")  # March 1 2025
-_DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\s+(\d{4})$")  # 1 March
-# Words around a date: «dạ … ạ», «ngày», «mùng», «là», "on", "please".
-_DATE_BEFORE = frozenset({"da", "vang", "ngay", "mung", "mong", "la", "em", "toi", "on", "it"})
-_DATE_AFTER = frozenset({"a", "nhe", "nha", "please", "thanks"})
 
 
 def parse_date(text: str, today: date) -> date:
     """``1/3/2025``, ``01-03-2025``, ``1.3.2025`` (day first, as in Vietnam), ``1/3/25``,
     «ngày 1 tháng 3 năm 2025», «mùng 1 tháng 3 năm 2025», ``2025-03-01``, ``2025/03/01``,
     "March 1, 2025", "1 March 2025"; the words around it aside («dạ 1/3/2025 ạ», "1/3/2025.",
-    "01/03/2025 please")."""
-    words = clean(text).split()
-    while words and fold(words[0]) in _DATE_BEFORE:
-        words.pop(0)
-    while words and fold(words[-1]) in _DATE_AFTER:
-        words.pop()
-    value = " ".join(words).rstrip(".!;,")
-    folded = fold(value)
-    match = _DATE.match(value) or _DATE_WORDS.match(folded)  # 1/3/2025, «1 tháng 3 năm 2025»
-    if match is not None:
-        day, month, year = (int(g) for g in match.groups())
-    elif (match := _ISO_DATE.match(value)) is not None:
-        year, month, day = (int(g) for g in match.groups())
-    elif (match := _MONTH_FIRST.match(folded)) is not None and match[1] in _MONTHS:
-        month, day, year = _MONTHS[match[1]], int(match[2]), int(match[3])
-    elif (match := _DAY_FIRST.match(folded)) is not None and match[2] in _MONTHS:
-        day, month, year = int(match[1]), _MONTHS[match[2]], int(match[3])
-    else:
+    "01/03/2025 please"). The year is needed; two digits are the last such year up to today."""
+    typed = date_alone(text)
+    if typed is None or typed.year is None:
         raise InvalidInput("date_format")
+    year = typed.year
     if year < 100:
         year += 2000 if 2000 + year <= today.year else 1900
     try:
-        return date(year, month, day)
+        return date(year, typed.month, typed.day)
     except ValueError as exc:
         raise InvalidInput("date_invalid") from exc
 

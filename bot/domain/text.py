@@ -46,16 +46,27 @@ def _combining_marks() -> dict[int, None]:
     return dict.fromkeys(cp for cp in range(ord(_MARKS_END)) if unicodedata.combining(chr(cp)))
 
 
+def _without_marks(text: str) -> str:
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFD", text)
+    if max(text) < _MARKS_END:
+        text = text.translate(_combining_marks())
+    else:  # an emoji, say: the general (slower) way
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", text)
+
+
 def _fold(text: str) -> str:
-    text = clean(text).translate(_D_MAP).casefold()
-    if not text.isascii():
-        text = unicodedata.normalize("NFD", text)
-        if max(text) < _MARKS_END:
-            text = text.translate(_combining_marks())
-        else:  # an emoji, say: the general (slower) way
-            text = "".join(ch for ch in text if not unicodedata.combining(ch))
-        text = unicodedata.normalize("NFC", text)
+    text = _without_marks(clean(text).translate(_D_MAP).casefold())
     return _NOT_WORD.sub(" ", text).strip()
+
+
+def unaccent(text: str) -> str:
+    """Cleaned, lower-case, without diacritics (đ→d), punctuation kept: for reading dates and
+    times, where «20/6» and «8:30» must stay. ``unaccent("Ngày 20/6, 14 Giờ") == "ngay 20/6, 14
+    gio"``."""
+    return _without_marks(clean(text).translate(_D_MAP).lower())
 
 
 _fold_short = functools.lru_cache(maxsize=8192)(_fold)

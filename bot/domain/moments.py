@@ -1,0 +1,242 @@
+"""Dates, times and amounts of time as people type them, in Vietnamese or English, for every
+flow: a date alone (an initiative's dates: «1/3/2025», «ngày 1 tháng 3 năm 2025», "March 1,
+2025"), a moment (an event's start, a scheduled announcement: «14 giờ 30 ngày 20/6/2027»,
+"June 20, 2027 8:00 PM"), amounts of time (reminders: «1 ngày, 2 giờ», «3 tiếng rưỡi») and a
+count («60 chỗ»).
+
+Dates are day first, as in Vietnam (``1/3/2025`` is 1 March). Everything is read from the text
+lower-cased without its diacritics (:func:`bot.domain.text.unaccent`), so «giờ» and «gio»,
+«chiều» and «chieu» are the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from bot.domain.text import clean, fold, unaccent
+
+# --- dates ----------------------------------------------------------------------------------------
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# In the order they are tried; each gives (day, month, year or None) through _parts.
+_NUMERIC = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})(?!\d)")
+_ISO = re.compile(r"(?<!\d)(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?!\d)")  # 2027-06-20
+_WORDS = re.compile(  # «20 tháng 6 năm 2027», «20 tháng 6, 2027», «20 tháng 6»
+    r"(?<!\d)(\d{1,2})\s+thang\s+(\d{1,2})(?:\s*,?\s*(?:nam\s+)?(\d{4}))?(?!\d)"
+)
+_MONTH_FIRST = re.compile(  # "June 20, 2027", "june 20th 2027", "June 20"
+    rf"\b([a-z]{{3,9}})\.?\s+(\d{{1,2}}){_ORDINAL}(?:\s*,?\s*(\d{{4}}))?(?![\d:])"
+)
+_DAY_FIRST = re.compile(  # "20 June 2027", "20th of June, 2027", "20 June"
+    rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?([a-z]{{3,9}})\b\.?(?:\s*,?\s*(\d{{4}}))?(?!\d)"
+)
+_SHORT = re.compile(r"(?<![\d:.])(\d{1,2})/(\d{1,2})(?![\d/])")  # 20/6: the year left out
+
+# Words around a date typed alone: «dạ … ạ», «ngày», «mùng», «là», "on", "please" (folded).
+_DATE_BEFORE = frozenset({"da", "vang", "ngay", "mung", "mong", "la", "em", "toi", "on", "it"})
+_DATE_AFTER = frozenset({"a", "nhe", "nha", "please", "thanks"})
+
+
+@dataclass(frozen=True, slots=True)
+class TypedDate:
+    """A date as typed: the year as written (None when left out, 2 or 4 digits), and where it
+    is in the unaccented text."""
+
+    day: int
+    month: int
+    year: int | None
+    start: int
+    end: int
+
+
+def _found(match: re.Match[str], order: str) -> TypedDate | None:
+    """``order``: which group is the day (d), the month (m, or M for a month's name), the
+    year (y)."""
+    values: dict[str, int | None] = {}
+    for key, group in zip(order, match.groups(), strict=True):
+        if key == "M":
+            if group not in _MONTHS or (
+                group == "may" and match.group(order.index("y") + 1) is None
+            ):
+                return None  # not a month's name; «máy 2» is not "May 2"
+            values["m"] = _MONTHS[group]
+        else:
+            values[key] = int(group) if group is not None else None
+    day, month = values["d"], values["m"]
+    assert day is not None and month is not None
+    return TypedDate(day, month, values.get("y"), match.start(), match.end())
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_NUMERIC, "dmy"),
+    (_ISO, "ymd"),
+    (_WORDS, "dmy"),
+    (_MONTH_FIRST, "Mdy"),
+    (_DAY_FIRST, "dMy"),
+    (_SHORT, "dm"),
+)
+
+
+def find_date(plain: str, *, whole: bool = False) -> TypedDate | None:
+    """The date in ``plain`` (text through :func:`unaccent`); ``whole``: only if the date is
+    all of it."""
+    for pattern, order in _PATTERNS:
+        matches = [pattern.fullmatch(plain)] if whole else pattern.finditer(plain)
+        for match in matches:
+            if match is not None and (found := _found(match, order)) is not None:
+                return found
+    return None
+
+
+def date_alone(text: str) -> TypedDate | None:
+    """A date typed on its own, the polite words around it aside («dạ 1/3/2025 ạ», "on March
+    1, 2025.", «ngày 1 tháng 3 năm 2025»)."""
+    words = clean(text).split()
+    while words and fold(words[0]) in _DATE_BEFORE:
+        words.pop(0)
+    while words and fold(words[-1]) in _DATE_AFTER:
+        words.pop()
+    return find_date(unaccent(" ".join(words)).rstrip(".!;,"), whole=True)
+
+
+def next_year_of(day: int, month: int, today: date) -> int:
+    """The year of the next ``day``/``month`` from ``today`` on (today's included)."""
+    try:
+        return today.year + (date(today.year, month, day) < today)
+    except ValueError:  # 29/2 of a year without it, 31/4: not a date in any year
+        return today.year
+
+
+# --- times ----------------------------------------------------------------------------------------
+
+# 08:00, 8h30, 8g, 8.30, «8 giờ 30», «8 giờ 5 phút», 8pm ("gio" before "g": «14 giờ 30»)
+_TIME = re.compile(
+    r"(?<!\d)(\d{1,2})\s*(?:(?:gio|g|h|:|\.(?=\d{2}(?!\d)))\s*(\d{1,2})?(?!\d)"
+    r"(?:\s*(?:phut|p)\b)?|(?=\s*[ap]\.?m\b))"
+)
+# After the time: «chiều», «tối», "pm" add 12 hours to 1-11; «trưa» to 1-4 («1 giờ trưa»);
+# «sáng», "am" make 12 midnight... of the morning: 12 am is 00.
+_AFTERNOON = re.compile(r"\b(?:chieu|toi|p\.?m)\b")
+_NOON = re.compile(r"\btrua\b")
+_MORNING = re.compile(r"\b(?:sang|a\.?m)\b")
+
+
+def parse_datetime(text: str, tz: tzinfo, today: date) -> datetime | None:
+    """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``, «2 giờ chiều
+    20/6/2025», "20/6/2025 8:00 PM", "June 20, 2025 8.30") in ``tz``. A date without its year
+    is the next one from ``today``; a two-digit year is 20xx. ``None`` if it is not that."""
+    plain = unaccent(text)
+    found = find_date(plain)
+    if found is None:
+        return None
+    year = found.year
+    if year is None:
+        year = next_year_of(found.day, found.month, today)
+    elif year < 100:
+        year += 2000
+    rest = plain[: found.start] + " " + plain[found.end :]
+    time_match = _TIME.search(rest)
+    if time_match is None:
+        return None
+    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
+    after = rest[time_match.end() :]
+    if (_AFTERNOON.search(after) and 1 <= hour <= 11) or (_NOON.search(after) and 1 <= hour <= 4):
+        hour += 12
+    elif _MORNING.search(after) and hour == 12:
+        hour = 0
+    try:
+        return datetime(year, found.month, found.day, hour, minute, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def typed_example(moment: datetime) -> str:
+    """``20/6/2027 08:00``: a moment as one may type it."""
+    return f"{moment.day}/{moment.month}/{moment.year} {moment:%H:%M}"
+
+
+# --- amounts of time, counts -------------------------------------------------------------------
+
+UNIT_MINUTES: dict[str, int] = {
+    **dict.fromkeys(("", "p", "ph", "phut", "m", "min", "mins", "minute", "minutes"), 1),
+    **dict.fromkeys(("h", "g", "gio", "tieng", "hr", "hrs", "hour", "hours"), 60),
+    **dict.fromkeys(("d", "ngay", "day", "days"), 1440),
+    **dict.fromkeys(("tuan", "week", "weeks"), 10080),
+}
+_AMOUNT = re.compile(r"(\d+)\s*([a-z]*)")
+_AMOUNTS = re.compile(r"(?:\d+\s*[a-z]*\s*)+")
+_DECIMAL = re.compile(r"(\d+)[.,](\d+)\s*([^\W\d_]+)")
+_HALF = re.compile(r"(\d+)\s*([^\W\d_]+)\s+(?:rưỡi|ruoi)\b")
+_COUNT = re.compile(
+    r"(\d{1,6})(?:\s*(?:cho|cho ngoi|nguoi|ghe|dai bieu|seats?|people|places?|persons?))?"
+)
+
+
+def parse_minutes(text: str) -> list[int] | None:
+    """Amounts of time in minutes: ``"1440 120"`` → [1440, 120]; ``"1 ngày, 2 giờ"`` → [1440,
+    120]; ``"3h30"`` → [210]. Items are separated by commas, or each starts with a unit (a bare
+    number after one adds minutes to it). ``None`` if the text is not that."""
+    items: list[int] = []
+    text = _decimals(text)
+    for part in re.split(r"[,;]", text):
+        folded = fold(part)
+        if not folded:
+            continue
+        if not _AMOUNTS.fullmatch(folded):
+            return None
+        amounts = [(int(n), unit) for n, unit in _AMOUNT.findall(folded)]
+        if any(unit not in UNIT_MINUTES for _, unit in amounts):
+            return None
+        if "," in text or ";" in text:
+            items.append(sum(n * UNIT_MINUTES[unit] for n, unit in amounts))
+            continue
+        if all(unit == "" for _, unit in amounts):
+            items += [n for n, _ in amounts]
+            continue
+        current: int | None = None
+        for n, unit in amounts:
+            if unit == "" and current is not None:
+                current += n
+                continue
+            if current is not None:
+                items.append(current)
+            current = n * UNIT_MINUTES[unit]
+        if current is not None:
+            items.append(current)
+    return items or None
+
+
+def _decimals(text: str) -> str:
+    """«3,5 giờ» and «3 tiếng rưỡi» as minutes («210 phút»), «1 ngày và 2 tiếng» as a list:
+    read as they are, the comma would split «3,5 giờ» into 3 minutes and 5 hours."""
+
+    def minutes(count: float, unit: str, whole: str) -> str:
+        per = UNIT_MINUTES.get(fold(unit))
+        if not per or per == 1:
+            return whole
+        return f"{round(count * per)} phut"
+
+    text = _HALF.sub(lambda m: minutes(int(m[1]) + 0.5, m[2], m[0]), text)
+    text = _DECIMAL.sub(lambda m: minutes(float(f"{m[1]}.{m[2]}"), m[3], m[0]), text)
+    return re.sub(r"\s+(?:và|va|and)\s+", ", ", text)
+
+
+def parse_count(text: str) -> int | None:
+    """A number of seats or people: «60», «60 chỗ», "60 seats"."""
+    match = _COUNT.fullmatch(fold(text))
+    return int(match.group(1)) if match else None
