@@ -92,6 +92,12 @@ def test_tone_placement_does_not_matter() -> None:
         # a year names one plan: the other plan's item on the same award gives way
         ("so luong giay khen giam doc so hoi nghi 2025", "05-10 tập thể; 05-10 cá nhân", 2025),
         ("TT Thông tin thống kê có nhiệm vụ gì", "Cổng Thông tin điện tử của Sở", 2025),  # TT
+        # chat shorthand: «đc», «ko», «k» (được, không), «td», «hn»
+        ("kinh phí có đc lấy từ ngân sách ko", "nguồn ngân sách nhà nước", 2025),
+        ("phong van hoa huyen co dc moi du hn k", "Phòng Văn hóa, Khoa học và Thông tin", 2025),
+        ("doi tuong cua dot td 75 nam", "tập thể, cá nhân thuộc Sở KH&CN", 2023),
+        ("hội nghị họp cả ngày hay nửa ngày?", "½ buổi", 2025),  # how long: half a day
+        ("ai chịu trách nhiệm đăng kế hoạch lên website sở", "Cổng Thông tin điện tử", 2025),
     ],
 )
 def test_finds_the_passage(index: SearchIndex, question: str, fact: str, year: int) -> None:
