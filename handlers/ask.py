@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, is_number, plain_answer, typed_number
+from bot.domain.intents import asked_of_the_bot
 from bot.domain.text import clean, fold
 from bot.i18n import N_
 from bot.kb.models import Answer, Hit
@@ -75,6 +76,8 @@ UNHELPFUL_ALIASES = (
     *("khong co ich", "khong huu ich", "chua huu ich", "chua dung", "khong dung", "sai"),
     *("vo ich", "not useful", "not helpful", "unhelpful", "wrong", "bad"),
 )
+# Asked how to use a service of the bot (and the plans do not say): the way to it.
+SERVICE_HINTS = {"initiative": N_("kb.hint.initiative"), "events": N_("kb.hint.events")}
 # Greetings and thanks are not questions: they get the menu.
 GREETINGS = frozenset(
     {
@@ -374,8 +377,13 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
     result = await context.services.knowledge.ask(question)
     alternatives = _alternatives(result)
     office = result.abstained or (result.best is None and result.faq is None)
+    text = render_answer(context, result)
+    service = asked_of_the_bot(question) if office else None
+    if service in SERVICE_HINTS:  # how to use the bot: its service, not "the plans do not say"
+        alternatives = []
+        text = context.t(SERVICE_HINTS[service]) + "\n\n" + context.t("kb.office.offer")
     markup, options = _markup(context, office, alternatives, feedback=not office)
-    message = await send(update, context, render_answer(context, result), markup)
+    message = await send(update, context, text, markup)
     about = {
         "q": question,
         "s": result.best.section.id if result.best is not None and not result.faq else None,
@@ -391,11 +399,12 @@ async def free_text(update: Update, context: BotContext) -> None:
     if fold(text) in FILLER:
         await send(update, context, context.t("kb.filler"))
         return
-    if fold(text) in THANKS:  # no "I did not understand" to a thank-you
+    intent = asked_of_the_bot(text)
+    if intent == "thanks" or fold(text) in THANKS:  # no "I did not understand" to a thank-you
         await send(update, context, context.t("kb.thanks"))
         return
-    if is_small_talk(text):
-        key = N_("kb.hello") if fold(text) in GREETINGS else N_("fallback.text")
+    if intent == "who" or is_small_talk(text):
+        key = N_("kb.hello") if intent == "who" or fold(text) in GREETINGS else N_("fallback.text")
         await send(update, context, context.t(key))
         await show_menu(update, context)
         return

@@ -5,7 +5,10 @@ made-up answers where the exact shape matters)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from bot.domain.intents import asked_of_the_bot
 from bot.kb.models import Answer, DocumentMeta, Hit, SectionRecord
 from bot.tg.stub_api import StubUser
 from handlers.ask import MAX_QUESTION, PASSAGE_LIMIT, is_small_talk, short_label, trim_passage
@@ -126,10 +129,41 @@ async def test_greetings_and_numbers_get_the_menu(bot: Harness, alice: StubUser)
         texts = bot.texts_since(mark, alice.id)
         assert texts[0] == bot.t(first), text
         assert texts[1].startswith(bot.t("menu.title"))
-    for text in ("cảm ơn ạ", "Thanks"):  # never "I did not understand" to a thank-you
-        mark = bot.mark()
+    for text in ("cảm ơn ạ", "Thanks", "ok cảm ơn ạ", "cảm ơn bot nhiều nhé", "thanks a lot"):
+        mark = bot.mark()  # never "I did not understand" to a thank-you
         await bot.say(alice, text)
         assert bot.texts_since(mark, alice.id) == [bot.t("kb.thanks")], text
+    for text in ("bot là ai vậy", "Bạn làm được gì?", "who are you"):
+        mark = bot.mark()
+        await bot.say(alice, text)
+        texts = bot.texts_since(mark, alice.id)
+        assert texts[0] == bot.t("kb.hello"), text
+        assert texts[1].startswith(bot.t("menu.title"))
+
+
+@pytest.mark.parametrize(
+    ("question", "hint"),
+    [
+        ("tôi muốn nộp sáng kiến thì làm thế nào", "kb.hint.initiative"),
+        ("lam sao de nop don cong nhan sang kien", "kb.hint.initiative"),
+        ("đăng ký dự hội nghị ở đâu ạ", "kb.hint.events"),
+    ],
+)
+async def test_how_to_use_a_service_gets_the_way_to_it(
+    bot: Harness, alice: StubUser, question: str, hint: str
+) -> None:
+    await bot.say(alice, question)  # the plans do not say: the bot's own service, and the office
+    assert bot.last_text(alice.id) == bot.t(hint) + "\n\n" + bot.t("kb.office.offer")
+    assert data_of(bot, alice.id) == ["kb:office"]
+    await bot.say(alice, "gửi")  # the office button still typed
+    assert bot.last_text(alice.id).startswith(
+        bot.t("kb.office.sent", id=1, question="x").split(":")[0]
+    )
+
+
+async def test_a_question_the_plans_answer_is_answered(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "ai được mời dự hội nghị")  # «mời dự», not how to register
+    assert bot.last_text(alice.id).startswith(bot.t("kb.answer_header"))
 
 
 async def test_menu_item_explains_how_to_ask(bot: Harness, alice: StubUser) -> None:
@@ -336,3 +370,29 @@ async def test_typed_numbers_survive_a_restart(bot: Harness, alice: StubUser) ->
     await bot.restart()
     await bot.say(alice, "1")
     assert labels[0].removeprefix("🔎 ").rstrip("…") in bot.last_text(alice.id)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("cảm ơn", "thanks"),
+        ("dạ em cảm ơn anh nhiều ạ", "thanks"),
+        ("cảm ơn, cho hỏi hạn nộp hồ sơ", None),  # a question after the thanks
+        ("bot la ai z", "who"),
+        ("what can you do?", "who"),
+        ("muốn gửi sáng kiến thì làm sao", "initiative"),
+        ("how do I submit an initiative", "initiative"),
+        ("nộp sk ở đâu", "initiative"),
+        ("sáng kiến nào được công nhận", None),  # about initiatives, not how to submit one
+        ("làm sao đăng ký dự hn", "events"),
+        ("hội nghị tổ chức khi nào", None),
+        ("", None),
+    ],
+)
+def test_what_is_asked_of_the_bot(text: str, intent: str | None) -> None:
+    assert asked_of_the_bot(text) == intent
+
+
+@given(st.text(max_size=300))
+def test_any_text_asks_the_bot_something_or_nothing(text: str) -> None:
+    assert asked_of_the_bot(text) in (None, "thanks", "who", "initiative", "events")
