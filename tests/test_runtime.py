@@ -65,7 +65,7 @@ async def test_every_update_is_recorded_once_processed(bot: Harness, alice: Stub
 
 
 async def test_error_is_reported_politely_and_throttled(
-    office_bot: Harness, alice: StubUser
+    office_bot: Harness, alice: StubUser, bob: StubUser
 ) -> None:
     async def boom(update: Update, context: BotContext) -> None:
         raise RuntimeError("kaboom")
@@ -79,6 +79,11 @@ async def test_error_is_reported_politely_and_throttled(
     await office_bot.say(alice, "/boom")
     assert len(office_bot.texts(OFFICE)) == 1  # throttled
     assert office_bot.app.error_reporter.suppressed == 1
+    await office_bot.say(bob, "/boom")  # in the person's language
+    assert office_bot.texts(bob.id)[-1] == office_bot.t("error.generic", "en")
+    await office_bot.say(alice, "/language en")
+    await office_bot.say(alice, "/boom")  # the language chosen, over Telegram's
+    assert office_bot.texts(alice.id)[-1] == office_bot.t("error.generic", "en")
 
 
 async def test_error_keeps_the_flow_step(bot: Harness, alice: StubUser) -> None:

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.domain.models import resolve_locale
 from bot.tg.context import BotContext, ThiduaApplication
 from storage import DuplicateUpdateError
 
@@ -28,6 +29,22 @@ async def on_error(update: object, context: BotContext) -> None:
             raise ApplicationHandlerStop
 
 
+async def _language(update: Update, context: BotContext) -> str:
+    """The person's language (the error's context is a new one: the language the update's
+    handlers picked is not in it): stored preference, else Telegram's, else the default."""
+    default = context.services.settings.default_language
+    tg_user = update.effective_user
+    if tg_user is None:
+        return default
+    stored = None
+    try:
+        user = await context.services.users.get(tg_user.id)
+        stored = user.language if user is not None else None
+    except Exception:  # the database may be what failed: Telegram's language then
+        log.warning("could not read the language of user %s", tg_user.id, exc_info=True)
+    return resolve_locale(stored, tg_user.language_code, default)
+
+
 async def _handle(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, DuplicateUpdateError):
@@ -41,7 +58,8 @@ async def _handle(update: object, context: BotContext) -> None:
 
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, context.t("error.generic"))
+            text = context.services.translator(await _language(update, context), "error.generic")
+            await context.bot.send_message(update.effective_chat.id, text)
         except TelegramError as exc:
             log.warning("could not tell the person about the error: %s", exc)
 
