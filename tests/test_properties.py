@@ -644,6 +644,19 @@ def test_regression_full_name_casing_keeps_the_length() -> None:
         ("ThS Lê Thị Hoa", "ThS. Lê Thị Hoa"),
         ("pgs. ts. trần bình", "PGS.TS. Trần Bình"),
         ("PGS.TS. Trần Bình", "PGS.TS. Trần Bình"),
+        ("Dr. John Smith", "Dr. John Smith"),
+        ("prof. anna lee", "Prof. Anna Lee"),
+        ("Mr. Tom Hanks", "Tom Hanks"),  # a form of address, not part of the name
+        # capitals typed inside a part are kept; a part all in one case is capitalised
+        ("John McDonald", "John McDonald"),
+        ("Mary-Jane O'Neil", "Mary-Jane O'Neil"),
+        ("jean-luc DuPont", "Jean-Luc DuPont"),
+        ("nguyễn thị LAN", "Nguyễn Thị Lan"),
+        # how people introduce a name
+        ("my name is John Smith", "John Smith"),
+        ("Tôi tên là nguyễn văn an", "Nguyễn Văn An"),
+        ("họ tên: Lê Văn C", "Lê Văn C"),
+        ("Em Huy", "Em Huy"),  # «Em» before one word: a name
     ],
 )
 def test_full_name_keeps_the_titles_before_it(typed: str, saved: str) -> None:

@@ -87,5 +87,8 @@ async def test_onboarding_refuses_words_that_steer_and_stops_on_huy(
     await bot.say(alice, "em xin hủy")  # a phrase of stopping: never a name
     assert bot.last_text(alice.id) == bot.t("flow.cancelled")
     await bot.say(alice, "/start")
+    await bot.say(alice, "I want to cancel")  # nor in English
+    assert bot.last_text(alice.id) == bot.t("flow.cancelled")
+    await bot.say(alice, "/start")
     await bot.say(alice, "Em Huy")  # a name (folded, «huy» is «hủy»): not a stop
     assert await bot.state(alice, "profile") == "unit"

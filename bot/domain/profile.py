@@ -35,8 +35,19 @@ def _not_steering(value: str) -> None:
 # Hoa», «PGS.TS. Trần Bình»), as they are written. None of them is a Vietnamese syllable.
 _TITLES = {
     t.casefold(): t
-    for t in ("GS", "PGS", "TS", "TSKH", "ThS", "NCS", "KS", "KTS", "BS", "DS", "CN", "LS")
+    for t in (
+        *("GS", "PGS", "TS", "TSKH", "ThS", "NCS", "KS", "KTS", "BS", "DS", "CN", "LS"),
+        *("Dr", "Prof"),
+    )
 }
+# Forms of address, not part of a name: "Mr. Tom Hanks" is «Tom Hanks».
+_ADDRESS = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+# How people introduce a name: «tôi tên là Nguyễn Văn An», "my name is John Smith".
+_INTRODUCING = (
+    *("toi ten la", "em ten la", "ten toi la", "ten em la", "ten cua toi la", "ho ten la"),
+    *("ho ten", "ten la", "toi la", "em la", "my name is", "my full name is", "i am", "i m"),
+    *("this is", "name"),
+)
 
 
 def _titles(words: list[str]) -> tuple[str, list[str]]:
@@ -51,6 +62,30 @@ def _titles(words: list[str]) -> tuple[str, list[str]]:
     return (".".join(found) + "." if found else ""), words
 
 
+_NAME_PART = re.compile(r"[^\s'\-.]+")
+
+
+def _capitalised(match: re.Match[str]) -> str:
+    part = match.group(0)
+    if part != part.lower() and part != part.upper():
+        return part  # mixed case, as typed: "McDonald"
+    return part[:1].upper() + part[1:].lower()
+
+
+def _introduced(words: list[str]) -> list[str]:
+    """The words after «tôi tên là», "my name is"... (when a name of two words or more
+    follows)."""
+    folded = [fold(word) for word in words]
+    for intro in _INTRODUCING:
+        count = len(intro.split())
+        if " ".join(folded[:count]) == intro and len(words) - count >= 2:
+            rest = words[count:]
+            if rest[0] in (":", "-"):
+                rest = rest[1:]
+            return rest if len(rest) >= 2 else words
+    return words
+
+
 def parse_full_name(text: str) -> str:
     """A full name, every syllable capitalised, with the titles typed before it (if any):
     "ts. nguyễn văn an" -> «TS. Nguyễn Văn An»."""
@@ -60,9 +95,12 @@ def parse_full_name(text: str) -> str:
         raise InvalidInput("name_short")
     if len(value) > NAME_MAX:
         raise InvalidInput("too_long", limit=NAME_MAX)
-    titles, words = _titles(value.split(" "))
+    typed = _introduced(value.split(" "))
+    while len(typed) > 2 and typed[0].rstrip(".").casefold() in _ADDRESS:
+        typed = typed[1:]
+    titles, words = _titles(typed)
     if titles and len(words) < 2:  # "Ks Smith", "Bs Jones": a name, not a title and a name
-        titles, words = "", value.split(" ")
+        titles, words = "", typed
     name = " ".join(words)
     if titles and not name:
         raise InvalidInput("name_short")
@@ -70,10 +108,9 @@ def parse_full_name(text: str) -> str:
         raise InvalidInput("name_chars")
     if " " not in name:  # a full name has a family name and a given name ("Lan": asked again)
         raise InvalidInput("name_short")
-    # Vietnamese names capitalise every syllable: "nguyễn thị LAN" -> "Nguyễn Thị Lan".
-    titled = unicodedata.normalize(
-        "NFC", " ".join(word[:1].upper() + word[1:].lower() for word in words)
-    )
+    # Vietnamese names capitalise every syllable: "nguyễn thị LAN" -> "Nguyễn Thị Lan"; a part
+    # typed in mixed case is kept as typed: "McDonald", "DuPont" (parts: between - and ').
+    titled = unicodedata.normalize("NFC", _NAME_PART.sub(_capitalised, name))
     # Some letters change length or shape when cased (ß -> SS, ǰ -> J + caron): keep as typed.
     if len(titled) != len(name) or not _NAME_CHARS.match(titled):
         titled = name

@@ -79,6 +79,8 @@ STOP_WORDS = frozenset(
         *("huy", "huy bo", "thoat", "dung lai", "ngung", "ngung lai", "cancel", "stop", "exit"),
         *("quit", "xin huy", "em xin huy", "toi xin huy", "cho em huy", "cho toi huy"),
         *("thoi huy", "huy di", "xin thoat", "em muon huy", "toi muon huy", "please cancel"),
+        *("cancel please", "cancel it", "i want to cancel", "i d like to cancel", "let me cancel"),
+        *("i would like to cancel", "i want to stop", "please stop", "stop please"),
     }
 )
 # Typed alone, these steer a conversation (stop, skip, go back, ask for the menu or help, yes,
