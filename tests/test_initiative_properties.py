@@ -112,6 +112,9 @@ def test_a_negative_share_is_refused_not_read_as_a_dash() -> None:
         *(("investor", t, True) for t in ("bỏ qua", "n/a", "không có chủ đầu tư", "chưa có ạ")),
         *(("investor", t, True) for t in ("nope", "not applicable", "skip please", "no investor")),
         ("investor", "tiếp tục", True),
+        *(("benefit_others", t, True) for t in ("not yet", "None so far", "No, not yet")),
+        ("confidential", "Nothing confidential", True),
+        ("investor", "Nothing Else Matters Co", False),
         ("confidential", "không có thông tin cần bảo mật", True),
         ("benefit_others", "không có ý kiến", True),
         # Answers that only start like "none": kept as typed.

@@ -5,6 +5,8 @@ the office's typed moves (found by a typed-only QA pass)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.tg.stub_api import StubUser
 from tests.harness import ADMIN_ID, Harness
 from tests.test_initiative_flow import (
@@ -42,6 +44,35 @@ async def test_numbers_with_words_around_them_pick_that_option(
     answers = (await draft(bot, alice))["answers"]
     assert answers["solution_type"] == bot.services.initiatives.form.options["solution_type"][1]
     assert answers["campaign"] == bot.services.initiatives.form.options["campaign"][0]
+
+
+@pytest.mark.parametrize(
+    ("recipient", "kind", "campaign", "expected"),
+    [
+        ("default", "technical progress", "digital transformation", (0, 3, 2)),
+        ("the provincial council", "the second one", "administrative reform", (2, 1, 4)),
+        ("hội đồng sở", "thứ ba", "văn hóa công sở", (1, 2, 3)),
+    ],
+)
+async def test_options_typed_by_other_names_or_as_ordinals(
+    bot: Harness,
+    alice: StubUser,
+    recipient: str,
+    kind: str,
+    campaign: str,
+    expected: tuple[int, int, int],
+) -> None:
+    """English names and short forms of the listed bodies and movements (the form's
+    option_aliases), and ordinals, pick that option: never saved as a new typed value."""
+    await _to_title(bot, alice, recipient=recipient)
+    await bot.say(alice, "Phần mềm một cửa")
+    await bot.say(alice, kind)
+    await bot.say(alice, campaign)
+    options = bot.services.initiatives.form.options
+    answers = (await draft(bot, alice))["answers"]
+    assert answers["recipient"] == options["recipient"][expected[0]]
+    assert answers["solution_type"] == options["solution_type"][expected[1]]
+    assert answers["campaign"] == options["campaign"][expected[2]]
 
 
 async def test_none_in_its_forms_leaves_an_optional_item_empty(

@@ -61,11 +61,42 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+# An ordinal: «thứ ba», «cái thứ 2», «mục thứ nhất», "the third", "the 2nd one".
+_ORDINAL_VALUES = {
+    **{w: n for n, w in enumerate(("nhat", "hai", "ba", "tu", "nam", "sau", "bay", "tam"), 1)},
+    **{"chin": 9, "muoi": 10},
+    **{
+        w: n
+        for n, w in enumerate(
+            ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"), 1
+        )
+    },
+    **{"ninth": 9, "tenth": 10},
+}
+_ORDINAL = re.compile(
+    r"^(?:(?:da|vang|em|toi|chon|cai|muc|phuong an|lua chon|dong|the|option|item|please)\s+)*"
+    r"(?:thu\s+(nhat|hai|ba|tu|nam|sau|bay|tam|chin|muoi|\d+)"
+    r"|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+    r"|(\d+)(?:st|nd|rd|th))"
+    r"(?:\s+(?:one|option|item|cai|muc|a|nhe|nha|please))*$"
+)
+
+
 def typed_number(text: str) -> int | None:
     """The number ``text`` is, bare ("2", "(2)", "2.") or with words around it («dạ 2 ạ»,
-    «số 2», «mục 2 nhé», "option 2"); ``None`` for anything else."""
-    match = _NUMBER_WORDS.match(fold(text))
-    return int(match.group(1)) if match and match.group(1).isascii() else None
+    «số 2», «mục 2 nhé», "option 2"), or as an ordinal («thứ hai», «cái thứ 2», "the second
+    one", "2nd"); ``None`` for anything else."""
+    folded = fold(text)
+    match = _NUMBER_WORDS.match(folded)
+    if match is not None:
+        return int(match.group(1)) if match.group(1).isascii() else None
+    match = _ORDINAL.match(folded)
+    if match is None:
+        return None
+    word = next(group for group in match.groups() if group is not None)
+    if word.isdecimal():
+        return int(word) if word.isascii() else None
+    return _ORDINAL_VALUES[word]
 
 
 def plain_answer(text: str) -> str:

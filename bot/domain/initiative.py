@@ -79,6 +79,8 @@ class FormDefinition(BaseModel):
     number_prefix: str = Field(default="SK", pattern=r"^[A-Z]{1,6}$")
     limits: Limits = Limits()
     options: dict[str, tuple[str, ...]] = {}
+    # Other names of each option, in the options' order (folded): short forms, English.
+    option_aliases: dict[str, tuple[tuple[str, ...], ...]] = {}
     solution_type_docx: dict[str, str] = {}
     person_fields: dict[str, tuple[str, ...]] = {}
     person_docx: dict[str, str] = {}
@@ -95,6 +97,9 @@ class FormDefinition(BaseModel):
                 subs = self.person_fields.get(f.id)
                 if not subs or subs[0] != "full_name" or not set(subs) <= set(PERSON_FIELDS):
                     raise ValueError(f"initiative form: person_fields of {f.id!r}: {subs}")
+        for field_id, aliases in self.option_aliases.items():
+            if len(aliases) > len(self.options.get(field_id, ())):
+                raise ValueError(f"initiative form: option_aliases of {field_id!r}: too many")
         if "authors" not in ids:
             raise ValueError("initiative form: needs an 'authors' field")
         if "title" not in ids:
@@ -400,14 +405,23 @@ class Option:
     aliases: tuple[str, ...] = ()
 
 
-_YES = ("co", "yes", "y", "dung", "co su dung", "da dung", "co a", "yeah", "yep")
-_NO = ("khong", "no", "n", "ko", "k", "khong su dung", "khong dung", "khong co", "nope", "none")
+_YES = (
+    *("co", "yes", "y", "dung", "co su dung", "da dung", "co a", "yeah", "yep", "co mot phan"),
+    *("mot phan", "yes we did", "yes some", "yes some equipment", "yes partly", "partly"),
+)
+_NO = (
+    *("khong", "no", "n", "ko", "k", "khong su dung", "khong dung", "khong co", "nope", "none"),
+    *("no we did not", "no we didn t", "we did not", "we didn t", "not used", "none used"),
+)
 _SKIP = ("bo qua", "skip", "khong co", "khong", "ko", "-", "no")
 _TYPE_ALIASES = {  # what people type for the four kinds of solution
     "technical": ("ky thuat", "giai phap ky thuat", "technical"),
     "management": ("quan ly", "giai phap quan ly", "management"),
     "operational": ("tac nghiep", "giai phap tac nghiep", "operational"),
-    "application": ("ung dung", "ung dung tien bo ky thuat", "tien bo ky thuat", "application"),
+    "application": (
+        *("ung dung", "ung dung tien bo ky thuat", "tien bo ky thuat", "application"),
+        *("technical progress", "application of technical progress", "applying technical progress"),
+    ),
 }
 _DONE = (
     *("xong", "xong roi", "done", "hoan thanh", "het", "het roi", "tiep tuc", "tiep", "ok"),
@@ -432,7 +446,9 @@ _KEEP = (
 # Typed for an item that may be left empty: it is (besides "bỏ qua", "xong"...).
 _NONE = (
     *("n a", "na", "chua co", "khong biet", "khong ap dung", "khong co gi", "khong can"),
-    *("none", "nothing", "nope", "not applicable", "no one", "nobody", "nil"),
+    *("none", "nothing", "nope", "not applicable", "no one", "nobody", "nil", "not yet"),
+    *("no not yet", "none yet", "none so far", "nothing yet", "nothing so far", "chua", "chua a"),
+    *("hien chua co", "van chua co", "chua co gi"),
 )
 # "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
 _ADD_MORE = ("co", "co them", "con", "them", "them nguoi", "yes", "add", "add more", "more")
@@ -500,7 +516,11 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
                 Option(f"c:{i}", f"initiative.type.{v}", aliases=_TYPE_ALIASES.get(v, ()))
                 for i, v in enumerate(values)
             ] + _keep(draft)
-        return [Option(f"c:{i}", text=v) for i, v in enumerate(values)] + _keep(draft)
+        aliases = form.option_aliases.get(f.id, ())
+        return [
+            Option(f"c:{i}", text=v, aliases=aliases[i] if i < len(aliases) else ())
+            for i, v in enumerate(values)
+        ] + _keep(draft)
     if f.kind == "yesno":
         return [
             Option("yes", "initiative.btn.yes", aliases=_YES),
@@ -793,7 +813,7 @@ def _an_answer(text: str, optional: bool = False) -> str:
     return text
 
 
-_NONE_START = ("khong co", "chua co", "no", "khong")
+_NONE_START = ("khong co", "chua co", "no", "khong", "nothing")
 # What may follow «không có» / "no" when it only says the item is empty: the item's own words
 # (see :func:`means_none`) and these.
 _NONE_WORDS = frozenset(
