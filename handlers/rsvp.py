@@ -186,16 +186,25 @@ NO_ALIASES = (
     *("i won t come", "not coming", "i m not coming", "i won t attend", "won t attend"),
     *("will not attend", "i will not attend", "no i will not attend", "not attending"),
     *("khong toi khong tham du", "toi khong tham du", "em khong tham du", "khong tham du a"),
+    *("i won t be able to attend", "i will not be able to attend", "won t be able to attend"),
+    *("not able to attend", "unable to attend", "i m unable to attend", "i can t attend"),
+    *("can t attend", "no sorry", "sorry no", "unfortunately not", "unfortunately i can t"),
+    *("i m busy", "im busy", "busy", "i have another meeting"),
 )
 MAYBE_ALIASES = (
     *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
     *("khong biet", "chua ro", "chua quyet dinh", "de xem", "not sure"),
     *("chac la co", "chac co", "co le co", "probably", "perhaps", "might come"),
     *("chua chac tham du", "chua chac di", "chua chac di duoc", "chua biet co di khong"),
+    *("i m not sure", "im not sure", "i am not sure", "not sure yet", "i don t know"),
+    *("i don t know yet", "don t know yet", "dont know yet", "undecided", "not decided yet"),
+    *("tentative", "tentatively", "maybe i will come", "i might come"),
 )
 FILES_ALIASES = (
     *("qr", "ma qr", "ma diem danh", "lich", "tep lich", "file lich", "ics", "calendar"),
     *("gui lai", "gui lai ma", "gui lai lich", "tai lich", "tai lai lich", "qr code"),
+    *("calendar file", "the calendar file", "check in code", "checkin code", "my qr code"),
+    *("my code", "ma check in", "ma checkin", "qr code and calendar file", "send the file"),
 )
 CONFIRM_ALIASES = ("ok", "dung", "dung roi", "xac nhan", "dong y", "co", "yes", "confirm")
 # The details' items as people name them («đơn vị»; «đổi đơn vị», "edit name": the words

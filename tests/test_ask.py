@@ -386,6 +386,8 @@ async def test_typed_numbers_survive_a_restart(bot: Harness, alice: StubUser) ->
         ("sáng kiến nào được công nhận", None),  # about initiatives, not how to submit one
         ("làm sao đăng ký dự hn", "events"),
         ("hội nghị tổ chức khi nào", None),
+        ("mã check-in của tôi", "events"),
+        ("my QR code", "events"),
         ("", None),
     ],
 )

@@ -347,6 +347,11 @@ async def test_no_and_maybe(
         ("attending", "yes"),
         ("I won't attend", "no"),
         ("can't come", "no"),
+        ("I won't be able to attend", "no"),
+        ("No, sorry", "no"),
+        ("unfortunately not", "no"),
+        ("I'm not sure", "maybe"),
+        ("I don't know yet", "maybe"),
     ],
 )
 async def test_answers_as_people_type_them(
@@ -715,10 +720,14 @@ async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
     await bot.say(alice, "1")
     await bot.say(alice, "mã QR")  # typed after the screen without answer buttons
     assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 3
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    await bot.say(alice, "calendar file")  # the button's words, in English
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 4
     await bot.say(alice, "/hoi")  # in another flow (asked for a question): it still works
     assert await bot.state(alice, "ask") is not None
     await bot.press(alice, f"ev:q:{EVENT_ID}")
-    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 4
+    assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 5
     assert await bot.state(alice, "ask") is not None
 
 

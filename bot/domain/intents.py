@@ -18,8 +18,8 @@ _THANK = ("cam on", "thank you", "thanks", "thank", "tks", "thx")
 _WITH_THANKS = frozenset(
     {
         *("ok", "oke", "okay", "da", "vang", "a", "nhe", "nha", "nhieu", "rat", "bot", "ban"),
-        *("em", "anh", "chi", "minh", "xin", "nhe", "lam", "qua", "nhe", "ha", "vay", "nhe"),
-        *("so", "very", "much", "a", "lot", "again", "you", "bot"),
+        *("em", "anh", "chi", "minh", "xin", "lam", "qua", "ha", "vay"),
+        *("so", "very", "much", "lot", "again", "you"),
     }
 )
 # «bot là ai», «bạn làm được gì», "who are you" (trailing «vậy», «thế», «ạ» aside).
@@ -43,6 +43,14 @@ _EVENT = ("hoi nghi", "su kien", "conference", "event")
 _REGISTER = (
     *("dang ky", "xac nhan tham du", "bao tham du", "bao vang", "huy dang ky", "tra loi giay moi"),
     *("ma check in", "ma diem danh", "register", "rsvp", "sign up", "check in code", "decline"),
+)
+
+
+# Things of one's own invitation, asked for alone: «mã check-in», "calendar file".
+_EVENT_THINGS = (
+    *("ma check in", "ma checkin", "ma qr", "ma diem danh", "file lich", "tep lich"),
+    *("giay moi cua toi", "ma cua toi", "check in code", "checkin code", "qr code"),
+    *("calendar file", "my code", "my invitation", "my qr code"),
 )
 
 
@@ -70,5 +78,7 @@ def asked_of_the_bot(text: str) -> Intent | None:
     if (_has(folded, _INITIATIVE) or " sk " in padded) and _has(folded, _SUBMIT):
         return "initiative"
     if (_has(folded, _EVENT) or " hn " in padded) and _has(folded, _REGISTER):
+        return "events"
+    if _has(folded, _EVENT_THINGS):
         return "events"
     return None
