@@ -229,14 +229,15 @@ def flow_fallbacks(
     *,
     resume_commands: Sequence[str] = (),
     cancelled_key: str = N_("flow.cancelled"),
+    help_key: str = N_("flow.help_inside"),
 ) -> list[BaseHandler[Update, BotContext, object]]:
     """Handlers every flow shares while it is open.
 
-    ``/cancel`` leaves it (saying ``cancelled_key``); ``/language`` and ``/help`` are served
-    without leaving and the current question is asked again; the flow's own entry commands
-    (``resume_commands``) resume it; any other command, a stale button or an unexpected kind of
-    message gets a short explanation and the question again. The step never changes except by
-    ``/cancel``.
+    ``/cancel`` leaves it (saying ``cancelled_key``); ``/language`` and ``/help`` (saying
+    ``help_key``) are served without leaving and the current question is asked again; the
+    flow's own entry commands (``resume_commands``) resume it; any other command, a stale button
+    or an unexpected kind of message gets a short explanation and the question again. The step
+    never changes except by ``/cancel``.
     """
 
     async def cancel(update: Update, context: BotContext) -> int:
@@ -296,7 +297,7 @@ def flow_fallbacks(
         MessageHandler(TEXT & STOP, cancel),  # «hủy», «thoát»
         LanguageInside(language, _set_language),
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
-        CommandHandler("help", explain(N_("flow.help_inside"))),
+        CommandHandler("help", explain(help_key)),
     ]
     if resume_commands:
         handlers.append(CommandHandler(list(resume_commands), explain(N_("flow.resumed"))))

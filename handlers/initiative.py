@@ -589,5 +589,6 @@ def build(
             on_cancel,
             resume_commands=ENTRY_COMMANDS,
             cancelled_key=N_("initiative.paused"),
+            help_key=N_("initiative.help_inside"),
         ),
     )

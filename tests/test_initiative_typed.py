@@ -249,3 +249,13 @@ async def test_a_decision_the_screen_does_not_offer_says_what_it_needs(
     for key in ("initiative.status.submitted", "review.btn.not_recognised", "review.btn.reviewing"):
         assert bot.t(key) in text, key
     assert await bot.db_value("SELECT status FROM initiatives") == "submitted"
+
+
+async def test_help_inside_the_form_lists_its_commands(bot: Harness, alice: StubUser) -> None:
+    await _to_title(bot, alice)
+    mark = bot.mark()
+    await bot.say(alice, "/help")
+    texts = bot.texts_since(mark, alice.id)
+    assert texts[0] == bot.t("initiative.help_inside")
+    assert len(texts) == 2  # then the question again
+    assert await state(bot, alice) == "title"  # the step stays
