@@ -331,7 +331,12 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
                 return await _apply(update, context, Input("option", option=edit))
             several = starting_with(named, choices)  # «sửa lợi ích»: items 15 and 16
             if len(several) > 1:
-                labels = [context.t(f"initiative.field.{value[5:]}") for value in several]
+                # With their numbers: the review's buttons show only those («✏️ 15»).
+                numbered = {o.value: n for n, o in enumerate(edits, start=1)}
+                labels = [
+                    f"{numbered[value]}. {context.t(f'initiative.field.{value[5:]}')}"
+                    for value in several
+                ]
                 await which_of(update, context, text, labels)
                 return None
     elif state.endswith(".more") and typed_number(text) is not None:

@@ -225,7 +225,9 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     await bot.press(alice, "sk:c:0")
     for bad, key, params in (
         ("32/1/1990", "error.date_invalid", {}),
-        ("hôm qua", "error.date_format", {}),
+        ("tuần trước", "error.date_format", {}),
+        ("hôm qua", "error.birth_date_range", {}),  # a day, but no one's birthday here
+        ("03/25/1990", "error.date_day_first", {"example": "25/3/1990"}),
         ("1/1/2099", "error.date_future", {}),
     ):
         await bot.say(alice, bad)
@@ -620,6 +622,12 @@ async def test_typed_answers_that_are_not_answers(bot: Harness, alice: StubUser)
     await bot.say(alice, "3")  # the third button removes: never by a bare number
     assert bot.t("error.choose_button") in bot.texts(alice.id)
     assert len((await draft(bot, alice))["answers"]["authors"]) == 2
+    await bot.say(alice, "remove 1")  # the submitter: said so, not "that button no longer..."
+    assert bot.last_text(alice.id) == bot.t("error.remove_submitter")
+    await bot.say(alice, "xóa 5")
+    assert bot.last_text(alice.id) == bot.t("error.remove_range", count=2)
+    assert len((await draft(bot, alice))["answers"]["authors"]) == 2
+    assert await state(bot, alice) == "authors.more"
     await bot.say(alice, "2")  # «Xong», not «Xóa người số 2»
     assert await state(bot, alice) == "shares"
     assert len((await draft(bot, alice))["answers"]["authors"]) == 2

@@ -80,6 +80,14 @@ def test_dates_in_words_iso_and_with_politeness(day: date) -> None:
         assert parse_date(text, TODAY) == day, text
 
 
+def test_dates_said_in_words_and_month_first() -> None:
+    assert parse_date("hôm qua", TODAY) == TODAY - timedelta(days=1)
+    assert parse_date("dạ hôm nay ạ", TODAY) == parse_date("today", TODAY) == TODAY
+    with pytest.raises(InvalidInput) as exc:
+        parse_date("03/25/2025", TODAY)  # month first, as in the US: the hint says how
+    assert (exc.value.code, exc.value.params) == ("date_day_first", {"example": "25/3/2025"})
+
+
 @given(
     st.lists(st.integers(min_value=1, max_value=9999), min_size=1, max_size=4, unique=True),
     st.sampled_from([" ", "; ", "% ", " và "]),

@@ -207,8 +207,11 @@ async def test_review_names_items_and_says_when_two_match(bot: Harness, alice: S
     edits = [data for _, data in bot.buttons(alice.id) if data.startswith("sk:edit:")]
     await bot.say(alice, "sửa lợi ích")  # items 15 and 16 both start so
     assert await state(bot, alice) == "review"
-    assert bot.t("initiative.field.benefit_author") in bot.last_text(alice.id)
-    assert bot.t("initiative.field.benefit_others") in bot.last_text(alice.id)
+    # with the numbers of their ✏️ buttons
+    numbers = {data.removeprefix("sk:edit:"): n for n, data in enumerate(edits, start=1)}
+    for item in ("benefit_author", "benefit_others"):
+        label = f"{numbers[item]}. {bot.t(f'initiative.field.{item}')}"
+        assert label in bot.last_text(alice.id), label
     await bot.say(alice, "sửa mục 20")
     assert bot.last_text(alice.id) == bot.t(
         "review.pick_range", numbers=f"một số từ 1 đến {len(edits)}"

@@ -21,7 +21,7 @@ import tomllib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -272,6 +272,9 @@ def parse_date(text: str, today: date) -> date:
     «ngày 1 tháng 3 năm 2025», «mùng 1 tháng 3 năm 2025», ``2025-03-01``, ``2025/03/01``,
     "March 1, 2025", "1 March 2025"; the words around it aside («dạ 1/3/2025 ạ», "1/3/2025.",
     "01/03/2025 please"). The year is needed; two digits are the last such year up to today."""
+    days_ago = _RELATIVE_DAYS.get(plain_answer(text))
+    if days_ago is not None:
+        return today - timedelta(days=days_ago)
     typed = date_alone(text)
     if typed is None or typed.year is None:
         raise InvalidInput("date_format")
@@ -281,7 +284,14 @@ def parse_date(text: str, today: date) -> date:
     try:
         return date(year, typed.month, typed.day)
     except ValueError as exc:
+        if typed.month > 12 >= typed.day:  # 03/25/2025: month first, as in the US
+            example = f"{typed.month}/{typed.day}/{year}"
+            raise InvalidInput("date_day_first", example=example) from exc
         raise InvalidInput("date_invalid") from exc
+
+
+# «hôm nay», "yesterday": days before today.
+_RELATIVE_DAYS = {"hom nay": 0, "today": 0, "hom qua": 1, "yesterday": 1, "hom kia": 2}
 
 
 def parse_past_date(text: str, today: date) -> date:
@@ -945,7 +955,9 @@ def _persons(
                 raise InvalidInput("choose_button")
             given = Input("option", option=f"rm:{removed - 1}")
             if given.option not in {o.value for o in options(form, draft, f"{list_id}.more")}:
-                raise InvalidInput("stale_choice")
+                if list_id == "authors" and removed == 1:  # the submitter
+                    raise InvalidInput("remove_submitter")
+                raise InvalidInput("remove_range", count=len(current))
         if given.option == "add":
             draft["person"] = {"list": list_id, "data": {}}
             return Outcome(draft)
