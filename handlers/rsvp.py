@@ -708,7 +708,8 @@ class RsvpLink(filters.MessageFilter):
 # (after "mã mời:" perhaps). A code alone needs a digit or capitals: a word is not a code.
 _PASTED_LINK = re.compile(r"[?&]start=(rsvp_[A-Za-z0-9_-]{4,40})")
 _TYPED_CODE = re.compile(
-    r"^(?:(?:mã(?:\s+mời)?|ma(?:\s+moi)?|code|invitation\s+code)\s*:?\s*)?"
+    r"^(?:(?:(?:mã|ma)(?:\s+(?:mời|moi))?(?:\s+(?:của|cua)\s+(?:tôi|toi|em))?(?:\s+(?:là|la))?"
+    r"|(?:my\s+|the\s+)?(?:invitation\s+)?code(?:\s+is)?)\s*:?\s*)?"
     r"((?:rsvp_)?[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4})\.?$",
     re.IGNORECASE,
 )

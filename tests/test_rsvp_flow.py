@@ -421,6 +421,8 @@ async def test_an_invitation_opened_in_the_middle_of_registration_is_not_lost_in
         "{code}",
         "{lower}",
         "Mã mời: {dashed}",
+        "mã của tôi là {dashed}",
+        "My code is {code}",
         "https://t.me/thidua_local_bot?start=rsvp_{code}",
         "rsvp_{lower}",
     ],
