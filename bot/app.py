@@ -187,12 +187,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     typed = filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(typed & Words(menu.MENU_WORDS, "menu"), menu.menu_command))
     app.add_handler(MessageHandler(typed & Words(menu.CANCEL_WORDS, "cancel"), menu.cancel_outside))
-    # "sáng kiến của tôi", "cài đặt": the commands they name (not menu items, not questions).
-    app.add_handler(
-        MessageHandler(
-            typed & Words(menu.MY_INITIATIVES_WORDS, "my_initiatives"), review.my_command
-        )
-    )
+    # "cài đặt": the command it names (not a menu item, not a question).
     app.add_handler(
         MessageHandler(typed & Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command)
     )

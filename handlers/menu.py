@@ -18,6 +18,7 @@ from bot.tg.ui import acknowledge, keyboard, send
 # Only flows that exist appear here. (value, label key)
 MENU_ITEMS = (
     ("initiative", N_("menu.initiative")),
+    ("my_initiatives", N_("menu.my_initiatives")),
     ("ask", N_("menu.ask")),
     ("profile", N_("menu.profile")),
     ("my_events", N_("menu.my_events")),
@@ -30,6 +31,10 @@ MENU_MESSAGE = "menu_message"  # user_data: the id of the main menu last sent
 # How people name the items when they type them (folded; besides the labels).
 MENU_ALIASES = {
     "initiative": ("sang kien", "nop sang kien", "initiative"),
+    "my_initiatives": (
+        *("sang kien cua toi", "cac sang kien cua toi", "sang kien da nop", "don da nop"),
+        *("my initiatives", "my submissions"),
+    ),
     "ask": ("hoi dap", "dat cau hoi", "ask"),
     "profile": ("ho so", "ho so ca nhan", "profile"),
     "my_events": (
@@ -42,10 +47,7 @@ MENU_ALIASES = {
 # Typed outside any flow: the menu itself; "nothing to cancel" (folded).
 MENU_WORDS = frozenset({"menu", "menu chinh", "main menu", "danh muc", "chuc nang"})
 CANCEL_WORDS = STOP_WORDS | {"thoi", "xong", "done", "ket thuc"}
-# Commands that are not menu items, typed by name outside any flow (folded).
-MY_INITIATIVES_WORDS = frozenset(
-    {"sang kien cua toi", "cac sang kien cua toi", "sang kien da nop", "my initiatives"}
-)
+# A command that is not a menu item, typed by name outside any flow (folded).
 SETTINGS_WORDS = frozenset(
     {"cai dat", "cai dat thong bao", "thiet lap", "settings", "notification settings"}
 )

@@ -96,6 +96,7 @@ from handlers.common import (
     user_dict,
     which_of,
 )
+from handlers.menu import MenuChoice
 
 log = logging.getLogger(__name__)
 
@@ -675,6 +676,11 @@ async def my_keep(update: Update, context: BotContext, initiative_id: int) -> No
     await _show(update, context, [context.t("my.kept", number=item.number)], rows)
 
 
+async def my_menu_button(update: Update, context: BotContext) -> None:
+    await acknowledge(update)
+    await my_list(update, context)
+
+
 async def my_command(update: Update, context: BotContext) -> None:
     """``/my_initiatives``; ``/my_initiatives 2`` (its number in the list) or
     ``/my_initiatives SK-2025-0007`` opens one."""
@@ -1189,6 +1195,12 @@ def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]
     typed = TypedChoice(services.translator, TYPED_KEYS, services.units.choices(), numbers=True)
     return [
         CommandHandler("my_initiatives", my_command),
+        # The main menu's item «Sáng kiến của tôi»: its button, its name or number typed.
+        CallbackQueryHandler(my_menu_button, pattern=r"^menu:my_initiatives$"),
+        MessageHandler(
+            TEXT & filters.ChatType.PRIVATE & MenuChoice(services.translator, "my_initiatives"),
+            my_command,
+        ),
         CommandHandler("review", review_command),
         CallbackQueryHandler(on_button, pattern=r"^(my|rv):"),
         MessageHandler(TEXT & filters.ChatType.PRIVATE & typed, on_typed),

@@ -121,7 +121,7 @@ async def test_too_long_question_is_not_searched(
 async def test_greetings_and_numbers_get_the_menu(bot: Harness, alice: StubUser) -> None:
     for text, first in (
         ("Xin chào", "kb.hello"),
-        ("7", "fallback.text"),
+        ("9", "fallback.text"),
         ("🙂🙂", "fallback.text"),
     ):
         mark = bot.mark()
@@ -173,9 +173,9 @@ async def test_menu_item_explains_how_to_ask(bot: Harness, alice: StubUser) -> N
     assert bot.last_text(alice.id) == bot.t("kb.howto")
     await bot.say(alice, "hoi dap quy dinh")  # typed menu choice, not a question
     assert bot.last_text(alice.id) == bot.t("kb.howto")
-    await bot.say(alice, "2")  # its number in the menu, which is not the last message
-    assert bot.last_text(alice.id).startswith(bot.t("menu.which_number", n="2"))
-    await bot.say(alice, "2")  # right after the menu
+    await bot.say(alice, "3")  # its number in the menu, which is not the last message
+    assert bot.last_text(alice.id).startswith(bot.t("menu.which_number", n="3"))
+    await bot.say(alice, "3")  # right after the menu
     assert bot.last_text(alice.id) == bot.t("kb.howto")
 
 
@@ -197,9 +197,9 @@ async def test_typed_number_right_after_an_answer_opens_that_section(
     await bot.say(alice, "1")  # still about the same answer
     assert labels[0].removeprefix("🔎 ").rstrip("…") in bot.last_text(alice.id)
     assert len(offered) >= 2
-    # Another message ends it: "3" is the main menu's third item (profile) again.
+    # Another message ends it: "4" is the main menu's fourth item (profile) again.
     await bot.say(alice, "Xin chào")
-    await bot.say(alice, "3")
+    await bot.say(alice, "4")
     assert await bot.state(alice, "profile") == "consent"
 
 

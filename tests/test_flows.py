@@ -172,6 +172,7 @@ async def test_registered_person_gets_menu_on_start(bot: Harness, alice: StubUse
     assert texts[1].startswith(bot.t("menu.title"))
     assert [d for _, d in bot.buttons(alice.id)] == [
         "menu:initiative",
+        "menu:my_initiatives",
         "menu:ask",
         "menu:profile",
         "menu:my_events",
@@ -253,12 +254,12 @@ async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) ->
     await bot.say(alice, "ho so")
     assert await bot.state(alice, "profile") == "edit"
     await bot.say(alice, "xong")
-    # "3" long after the menu (registration's): the menu again, not its third item at once
-    await bot.say(alice, "3")
+    # "4" long after the menu (registration's): the menu again, not its fourth item at once
+    await bot.say(alice, "4")
     assert await bot.state(alice, "profile") is None
-    assert bot.last_text(alice.id).startswith(bot.t("menu.which_number", n="3"))
+    assert bot.last_text(alice.id).startswith(bot.t("menu.which_number", n="4"))
     assert bot.t("menu.title") in bot.last_text(alice.id)
-    await bot.say(alice, "3")  # right after the menu: its third item
+    await bot.say(alice, "4")  # right after the menu: its fourth item
     assert await bot.state(alice, "profile") == "edit"
 
 

@@ -860,3 +860,14 @@ async def test_reviewers_get_their_help_and_the_service_refuses_others(
         )
     assert exc.value.code == "review.denied"
     assert (await row(bot, item.id))["status"] == "submitted"  # type: ignore[index]
+
+
+async def test_the_menu_item_lists_my_initiatives(bot: Harness, alice: StubUser) -> None:
+    item = await submit_initiative(bot, alice, title="Sáng kiến trong menu chính")
+    await bot.say(alice, "/menu")
+    assert "menu:my_initiatives" in [data for _, data in bot.buttons(alice.id)]
+    await bot.press(alice, "menu:my_initiatives")
+    assert item.number in bot.last_text(alice.id)
+    mark = bot.mark()
+    await bot.say(alice, "sáng kiến của tôi")  # its name typed
+    assert any(item.number in text for text in bot.texts_since(mark, alice.id))
