@@ -399,7 +399,7 @@ async def on_file(update: Update, context: BotContext) -> str | int | None:
         attachment = engine.Attachment(
             file_id=photo.file_id,
             file_unique_id=photo.file_unique_id,
-            name=f"anh-{photo.file_unique_id[:8]}.jpg",
+            name=f"IMG-{photo.file_unique_id[:8]}.jpg",  # as phones name photos
             mime="image/jpeg",
             size=photo.file_size or 0,
             kind="photo",
