@@ -33,7 +33,7 @@ _MONTHS = {
     for name in names
 }  # fmt: skip
 _ORDINAL = r"(?:st|nd|rd|th)?"
-# In the order they are tried; each gives (day, month, year or None) through _parts.
+# Tried in the order of _PATTERNS below; _found reads each (day, month, year or None).
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?!\d)")  # 2027-06-20
 _WORDS = re.compile(  # «20 tháng 6 năm 2027», «20 tháng 6, 2027», «20 tháng 6»
