@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/kb_bench.py [QUESTIONS.jsonl] [--repeat N] [--scales 100,1000]
 
-Each line of the question set: ``q``, ``expect_all``, ``expect_any``, ``out_of_scope``. A passage
+Each line of the question set: ``q``, ``expect_all``, ``expect_any``, ``out_of_scope`` (and
+``prev``: a follow-up, asked after that question, as in the chat). A passage
 answers a question when it holds every ``expect_all`` fact and at least one ``expect_any`` fact
 (when that list is not empty), compared without accents (đ→d), case, punctuation or extra
 whitespace (``bot.domain.text.fold`` on both sides). An out-of-scope question must be abstained
@@ -48,6 +49,7 @@ class Case:
     expect_any: tuple[str, ...]
     out_of_scope: bool
     note: str
+    prev: str | None = None  # a follow-up: the question asked just before it
 
     @property
     def has_diacritics(self) -> bool:
@@ -74,9 +76,19 @@ def load_cases(path: Path) -> list[Case]:
                 expect_any=tuple(data.get("expect_any") or ()),
                 out_of_scope=bool(data.get("out_of_scope")),
                 note=str(data.get("note", "")),
+                prev=data.get("prev") or None,
             )
         )
     return cases
+
+
+async def ask_case(service: KnowledgeService, case: Case) -> Answer:
+    """The question as the chat asks it: a follow-up (``prev``) after the question before it."""
+    if case.prev is None:
+        return await service.ask(case.q)
+    before = await service.ask(case.prev)
+    shown = before.best.section.id if before.best is not None else None
+    return await service.ask(case.q, previous=case.prev, previous_section=shown)
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -188,7 +200,7 @@ async def run(path: Path, repeat: int, scales: Sequence[int]) -> int:
             build_s = time.perf_counter() - start
             await service.ensure_seeded()
 
-            answers = [await service.ask(q) for q in questions]
+            answers = [await ask_case(service, case) for case in cases]
             samples: list[float] = []
             for _ in range(repeat):
                 for q in questions:

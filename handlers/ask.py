@@ -374,7 +374,12 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
             update, context, context.t("kb.too_long", length=len(question), limit=MAX_QUESTION)
         )
         return
-    result = await context.services.knowledge.ask(question)
+    last = _about(context, None)  # the answer before: a follow-up («còn năm 2025?») leans on it
+    result = await context.services.knowledge.ask(
+        question,
+        previous=str(last["q"]) if last and last.get("q") else None,
+        previous_section=last.get("s") if last else None,
+    )
     alternatives = _alternatives(result)
     office = result.abstained or (result.best is None and result.faq is None)
     text = render_answer(context, result)
@@ -385,7 +390,7 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
     markup, options = _markup(context, office, alternatives, feedback=not office)
     message = await send(update, context, text, markup)
     about = {
-        "q": question,
+        "q": result.question,  # read with the one before, for a follow-up
         "s": result.best.section.id if result.best is not None and not result.faq else None,
         "alts": [hit.section.id for hit in alternatives],
         "office": office,

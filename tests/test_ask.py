@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.intents import asked_of_the_bot
+from bot.kb.followup import follow_up
 from bot.kb.models import Answer, DocumentMeta, Hit, SectionRecord
 from bot.tg.stub_api import StubUser
 from handlers.ask import MAX_QUESTION, PASSAGE_LIMIT, is_small_talk, short_label, trim_passage
@@ -310,7 +311,7 @@ async def test_passages_and_questions_are_escaped(
 ) -> None:
     hit = made_up_hit(1, "Điểm <b>a</b> & điểm <script>b</script>")
 
-    async def ask(question: str) -> Answer:
+    async def ask(question: str, **_: object) -> Answer:
         return Answer(question=question, abstained=False, best=hit)
 
     monkeypatch.setattr(bot.services.knowledge, "ask", ask)
@@ -332,7 +333,7 @@ async def test_long_passage_is_trimmed_around_the_question(
     ]
     hit = made_up_hit(2, "\n".join(lines), heading="Tuyên truyền")
 
-    async def ask(question: str) -> Answer:
+    async def ask(question: str, **_: object) -> Answer:
         return Answer(question=question, abstained=False, best=hit)
 
     monkeypatch.setattr(bot.services.knowledge, "ask", ask)
@@ -398,3 +399,45 @@ def test_what_is_asked_of_the_bot(text: str, intent: str | None) -> None:
 @given(st.text(max_size=300))
 def test_any_text_asks_the_bot_something_or_nothing(text: str) -> None:
     assert asked_of_the_bot(text) in (None, "thanks", "who", "initiative", "events")
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [
+        ("so luong giay khen nam 2023", "con nam 2025 thi sao?", "05-10 tập thể"),
+        ("hội nghị tổng kết tổ chức khi nào", "bao nhiêu người?", "60 đại biểu"),
+        ("giay khen dot thi dua 2023 bao nhieu", "thế còn bằng khen?", "01-02 tập thể"),
+    ],
+)
+async def test_a_follow_up_is_read_with_the_question_before(
+    bot: Harness, alice: StubUser, first: str, then: str, fact: str
+) -> None:
+    await bot.say(alice, first)
+    await bot.say(alice, then)
+    assert not bot.last_text(alice.id).startswith(bot.t("kb.abstain").split("\n")[0])
+    assert fact in bot.last_text(alice.id)
+
+
+async def test_a_follow_up_alone_is_not_read_with_anything(bot: Harness, alice: StubUser) -> None:
+    await bot.say(alice, "con nam 2025 thi sao?")  # nothing before it
+    assert bot.last_text(alice.id).startswith(bot.t("kb.abstain").split("\n")[0])
+    await bot.say(alice, "khẩu hiệu thi đua là gì")
+    shown = bot.last_text(alice.id)
+    await bot.say(alice, "còn nữa không?")  # the same passage again is no answer
+    assert bot.last_text(alice.id) != shown
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "combined"),
+    [
+        ("so luong giay khen nam 2023", "con nam 2025 thi sao?", "so luong giay khen nam 2025"),
+        ("hoi nghi to chuc khi nao", "o dau?", "hoi nghi to chuc o dau"),
+        ("hoi nghi to chuc khi nao", "bao nhieu nguoi", "hoi nghi to chuc bao nhieu nguoi"),
+        ("what is the slogan", "and the period?", "the slogan the period"),
+        ("hoi nghi to chuc khi nao", "ai ký kế hoạch năm 2023 vậy ạ", None),  # a question
+        ("hoi nghi to chuc khi nao", "thì sao?", None),  # nothing new
+        ("", "bao nhieu nguoi", None),
+    ],
+)
+def test_follow_up_reading(previous: str, question: str, combined: str | None) -> None:
+    assert follow_up(previous, question) == combined

@@ -40,7 +40,9 @@ from storage import flows as flow_sql
 from storage import knowledge as kb_sql
 
 if TYPE_CHECKING:
-    from bot.kb.search import Lexicon, SearchIndex
+    from bot.kb.followup import follow_up
+from bot.kb.followup import follow_up
+from bot.kb.search import Lexicon, SearchIndex
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -394,12 +396,24 @@ class KnowledgeService:
         """A section of the current documents by id (``None`` once re-imported or removed)."""
         return (await self.index()).hit(section_id)
 
-    async def ask(self, question: str) -> Answer:
-        """Curated entries first, then the documents."""
+    async def ask(
+        self, question: str, previous: str | None = None, previous_section: int | None = None
+    ) -> Answer:
+        """Curated entries first, then the documents. When they say nothing and the question
+        leans on the ``previous`` one («còn năm 2025 thì sao?»), both are read together; that
+        answer counts only if it is another section than the ``previous_section`` shown."""
         entry = await self.match_faq(question)
         if entry is not None:
             return Answer(question=question, abstained=False, faq=entry)
-        return (await self.index()).search(question)
+        index = await self.index()
+        answer = index.search(question)
+        combined = follow_up(previous, question) if answer.abstained and previous else None
+        if combined is not None:
+            again = index.search(combined)
+            found = again.best
+            if not again.abstained and found is not None and found.section.id != previous_section:
+                return again
+        return answer
 
     # --- curated entries -----------------------------------------------------------------------
 
