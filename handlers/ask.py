@@ -405,7 +405,7 @@ async def free_text(update: Update, context: BotContext) -> None:
         await send(update, context, context.t("kb.filler"))
         return
     intent = asked_of_the_bot(text)
-    if intent == "thanks" or fold(text) in THANKS:  # no "I did not understand" to a thank-you
+    if intent == "thanks":  # no "I did not understand" to a thank-you (THANKS included)
         await send(update, context, context.t("kb.thanks"))
         return
     if intent == "who" or is_small_talk(text):
