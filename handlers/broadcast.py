@@ -64,7 +64,7 @@ from bot.domain.choices import Choice
 from bot.domain.initiative import Status
 from bot.domain.moments import parse_datetime
 from bot.domain.text import STEERING_WORDS, fold
-from bot.i18n import N_, Safe
+from bot.i18n import N_, NP_, Safe
 from bot.services.broadcasts import BroadcastError, failure_message
 from bot.services.container import Services
 from bot.tg.context import BotContext
@@ -684,7 +684,7 @@ async def _show_confirm(update: Update, context: BotContext) -> None:
     assert audience is not None and moment is not None
     found = await context.services.broadcasts.preview(audience, _essential(draft))
     text = context.t(
-        "broadcast.confirm_schedule",
+        NP_("broadcast.confirm_schedule", "count"),
         when=when(context, moment),
         audience=await audience_label(context, audience),
         count=found.count,

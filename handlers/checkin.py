@@ -55,7 +55,7 @@ from bot.domain.choices import Choice, plain_answer, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
 from bot.domain.text import clean, fold
-from bot.i18n import N_, escape
+from bot.i18n import N_, NP_, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
 from bot.services.events import Answered, CheckIn, EventError
@@ -795,7 +795,7 @@ async def send_stats(update: Update, context: BotContext, event: Event) -> None:
             if pending:
                 line += context.t("stats.group_pending", pending=pending)
             if reserved:
-                line += context.t("stats.group_reserved", reserved=reserved)
+                line += context.t(NP_("stats.group_reserved", "reserved"), reserved=reserved)
             lines.append(line)
     await send(update, context, "\n".join(lines))
     try:

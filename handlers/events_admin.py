@@ -49,7 +49,7 @@ from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Event, Seat
 from bot.domain.moments import parse_count, parse_datetime, parse_minutes, typed_example
 from bot.domain.text import STEERING_WORDS, clean, fold
-from bot.i18n import N_, Safe
+from bot.i18n import N_, NP_, Safe
 from bot.services.broadcasts import Notify
 from bot.services.container import Services
 from bot.services.event_notices import EventNotices, duration_text
@@ -458,7 +458,9 @@ async def send_sheet(update: Update, context: BotContext, event: Event) -> None:
     translate = functools.partial(services.translator, context.locale)
     username = context.bot.username
     data = await asyncio.to_thread(invitation_sheet, event, invitees, username, t=translate)
-    caption = context.t("events.sheet.caption", title=_short(event.title, 300), count=len(invitees))
+    caption = context.t(
+        NP_("events.sheet.caption", "count"), title=_short(event.title, 300), count=len(invitees)
+    )
     try:
         await context.bot.send_document(
             chat.id, document=data, filename=f"giay-moi-{event.id}.zip", caption=caption
@@ -502,7 +504,7 @@ def _field_value(context: BotContext, event: Event, field: str, group_id: str | 
         group = event.group(group_id)
         if group is None:
             reserved = sum(g.reserved for g in event.groups)
-            return context.t("events.reserved_total", seats=reserved)
+            return context.t(NP_("events.reserved_total", "seats"), seats=reserved)
         return str(group.reserved)
     value = {
         "title": event.title,
@@ -614,7 +616,7 @@ async def _change(
             raise Invalid(N_("events.error.capacity_reserved"), reserved=reserved)
         confirmed = (await services.events.stats(event.id)).confirmed
         if count < confirmed:
-            raise Invalid(N_("events.error.capacity_confirmed"), confirmed=confirmed)
+            raise Invalid(NP_("events.error.capacity_confirmed", "confirmed"), confirmed=confirmed)
         values["capacity"] = count
     elif field == "reserved":
         group = event.group(group_id)
@@ -625,7 +627,7 @@ async def _change(
             raise Invalid(N_("events.error.number"))
         others = sum(g.reserved for g in event.groups if g.id != group.id)
         if others + count > event.capacity:
-            raise Invalid(N_("events.error.reserved_over"), free=event.capacity - others)
+            raise Invalid(NP_("events.error.reserved_over", "free"), free=event.capacity - others)
         values["groups"] = [
             g.model_copy(update={"reserved": count}) if g.id == group.id else g
             for g in event.groups
@@ -719,7 +721,8 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
         return
     if state == "group":
         lines = [
-            f"{n}. {escape(group.name)} – " + context.t("events.seats", seats=group.reserved)
+            f"{n}. {escape(group.name)} – "
+            + context.t(NP_("events.seats", "seats"), seats=group.reserved)
             for n, group in enumerate(event.groups, start=1)
         ]
         text = context.t("events.edit.pick_group", capacity=event.capacity)

@@ -81,7 +81,7 @@ from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_eve
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean, fold
-from bot.i18n import N_, Safe, escape
+from bot.i18n import N_, NP_, Safe, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
 from bot.services.events import FLOW, Answered, Details, DueReminder, EventError
@@ -267,13 +267,11 @@ def span_text(voice: Voice, minutes: int) -> str:
     hours, mins = divmod(rest, 60)
     parts = []
     if days:
-        parts.append(voice.t(N_("rsvp.unit.day") if days == 1 else N_("rsvp.unit.days"), n=days))
+        parts.append(voice.t(NP_("rsvp.unit.days", "n"), n=days))
     if hours:
-        key = N_("rsvp.unit.hour") if hours == 1 else N_("rsvp.unit.hours")
-        parts.append(voice.t(key, n=hours))
+        parts.append(voice.t(NP_("rsvp.unit.hours", "n"), n=hours))
     if mins or not parts:
-        key = N_("rsvp.unit.minute") if mins == 1 else N_("rsvp.unit.minutes")
-        parts.append(voice.t(key, n=mins))
+        parts.append(voice.t(NP_("rsvp.unit.minutes", "n"), n=mins))
     return " ".join(parts)
 
 

@@ -33,6 +33,7 @@ from bot.domain.choices import plain_answer, typed_number
 from bot.domain.moments import date_alone
 from bot.domain.profile import InvalidInput, parse_full_name
 from bot.domain.text import STEERING_WORDS, clean, fold
+from bot.i18n import NP_
 
 # --- the form definition ----------------------------------------------------------------------
 
@@ -739,7 +740,7 @@ def apply(
             typed = len((answers.get(f.id) or {}).get("parts") or [])
             answers[f.id] = previous
             if typed:  # what was typed meanwhile is dropped: say so
-                return Outcome(draft, "initiative.kept_old", {"count": typed})
+                return Outcome(draft, NP_("initiative.kept_old", "count"), {"count": typed})
         return Outcome(draft)
     if f.kind == "long":
         return _long(form, draft, f, given)
