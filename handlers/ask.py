@@ -383,15 +383,18 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
     alternatives = _alternatives(result)
     office = result.abstained or (result.best is None and result.faq is None)
     text = render_answer(context, result)
-    service = asked_of_the_bot(question) if office else None
-    if service in SERVICE_HINTS:  # how to use the bot: its service, not "the plans do not say"
-        alternatives = []
+    service = asked_of_the_bot(question) if result.faq is None else None
+    if service in SERVICE_HINTS:
+        # How to use the bot («nộp sáng kiến thế nào»): the plans never say, so its service
+        # and the office, not "the plans do not say" nor a passage that shares some words.
+        alternatives, office = [], True
         text = context.t(SERVICE_HINTS[service]) + "\n\n" + context.t("kb.office.offer")
     markup, options = _markup(context, office, alternatives, feedback=not office)
     message = await send(update, context, text, markup)
+    shown = result.best is not None and not result.faq and not office
     about = {
         "q": result.question,  # read with the one before, for a follow-up
-        "s": result.best.section.id if result.best is not None and not result.faq else None,
+        "s": result.best.section.id if shown and result.best is not None else None,
         "alts": [hit.section.id for hit in alternatives],
         "office": office,
     }

@@ -98,6 +98,18 @@ def test_tone_placement_does_not_matter() -> None:
         ("doi tuong cua dot td 75 nam", "tập thể, cá nhân thuộc Sở KH&CN", 2023),
         ("hội nghị họp cả ngày hay nửa ngày?", "½ buổi", 2025),  # how long: half a day
         ("ai chịu trách nhiệm đăng kế hoạch lên website sở", "Cổng Thông tin điện tử", 2025),
+        # English: the glossary, plurals of it («proposals»), generic words («give», «level»)
+        (
+            "Who reviews commendation proposals at the department level in the 2025 plan?",
+            "Hội đồng Thi đua - Khen thưởng Sở xét duyệt",
+            2025,
+        ),
+        (
+            "Will exemplary individuals give presentations at the conference?",
+            "Báo cáo tham luận",
+            2025,
+        ),
+        ("Kế hoạch năm 2025 được ban hành theo hướng dẫn của cơ quan nào?", "Sở Nội vụ", 2025),
     ],
 )
 def test_finds_the_passage(index: SearchIndex, question: str, fact: str, year: int) -> None:
@@ -161,6 +173,36 @@ def test_any_text_gets_an_answer_or_an_abstention(index: SearchIndex, text: str)
 )
 def test_typos_on_known_syllables_and_swaps(index: SearchIndex, question: str, fact: str) -> None:
     answers(index, question, fact)
+
+
+def test_a_word_typed_with_its_diacritics_is_meant(index: SearchIndex) -> None:
+    """Repair changes a known syllable only when it was typed without its marks, never into a
+    stopword, and judges it against its neighbours once they are repaired."""
+    marked = frozenset({"ho", "so", "hieu"})
+    assert index._correct(["ho", "so", "de", "nghi"], marked)[:2] == ["ho", "so"]
+    assert index._correct(["ho", "so", "de", "nghi"])[0] != "co"  # "co" is a stopword
+    assert index._correct(["co", "so", "hieu", "la", "gi"], marked)[2] == "hieu"  # not "số điều"
+    # "duonng" is repaired first (no syllable doubles a letter); "bieu" then fits it
+    assert index._correct(["bieu", "duonng", "khen", "thuong"], frozenset({"bieu"}))[:2] == [
+        "bieu",
+        "duong",
+    ]
+    answers(index, "hội nghi có biểu dươnng khen thưởng điên hình tiên tiến k", "Biểu dương")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Có bao nhiêu tập thể được tặng bằng khen trong đợt thi đua năm 2021?",  # no 2021 plan
+        "han nop ho so?",  # "hồ sơ" is no phrase of the plans
+    ],
+)
+def test_abstains_on_another_year_or_topic(index: SearchIndex, question: str) -> None:
+    assert index.search(question).abstained
+
+
+def test_a_year_cited_in_a_passage_is_answered(index: SearchIndex) -> None:
+    answers(index, "luật thi đua khen thưởng năm 2022", "Luật Thi đua, Khen thưởng năm 2022")
 
 
 def test_a_heading_alone_gives_way_to_its_items(index: SearchIndex) -> None:

@@ -63,6 +63,7 @@ ACCENT_MISMATCH = 0.5  # coverage credit of a word matched only without the diac
 STRANGE_MIN_PAIRS = 3  # a question with at least this many pairs of known syllables...
 STRANGE_RATIO = 0.6  # ...of which this share never occurs in the documents...
 STRANGE_PENALTY = 0.75  # ...has its coverage reduced by this factor
+STRANGE_ALL_PENALTY = 0.5  # ...or by this one when none of its pairs occurs in the documents
 INTENT_BONUS = 1.0  # "ai ký" asks for the signature, "thay thế" for the closing note...
 
 # A point in time ("11/6/2023", "quý II/2025", "tháng 6"); a year or a period is weaker evidence
@@ -72,6 +73,8 @@ DATE = re.compile(
 )
 PERIOD = re.compile(r"\bnăm\s+\d{4}\b|\b\d{4}\s*[-–]\s*\d{4}\b|\bgiai đoạn\s+\d{4}", re.IGNORECASE)
 WEAK_DATE = 0.7
+# A year asked about on its own ("năm 2021", "in 2024"): not a date's, a number's or a range's.
+ASKED_YEAR = re.compile(r"(?<![\d/.\-–])(?:19|20)\d{2}(?![\d/.\-–])")
 DURATION = re.compile(
     r"(?:\d+|½|một|hai|ba|nửa)\s*(?:buổi|ngày|giờ|tuần|tháng|năm)\b", re.IGNORECASE
 )
@@ -91,6 +94,7 @@ ASKED_HEADINGS = {
     "place": ("dia diem", "dia chi"),
     "site": ("dia diem", "dia chi"),
     "name": ("ten",),
+    "body": (),
 }
 PLACE_WORDS = (
     "dia diem",
@@ -146,6 +150,8 @@ ASKS_SITE = ("dia diem", "dia chi", "tru so", "venue", "address")
 ASKS_CLOCK = ("may gio", "gio nao", "luc may gio", "what time")
 CLOCK = re.compile(r"\b\d{1,2}\s*(?:giờ|h)(?:\s*\d{2})?\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 ASKS_SOURCE = ("lay o dau", "tu dau", "lay tu dau", "nguon nao", "nguon tu dau", "come from")
+# «cơ quan nào», «đơn vị nào»: the answer names a body; the words say what is asked, not of what
+ASKS_BODY = ("co quan nao", "don vi nao", "phong nao", "which agency", "which body")
 ASKS_NAME = ("ten la gi", "ten gi", "ten la", "co ten", "what is the name", "called", "named")
 QUOTED = re.compile(r"[“\"«][^”\"»]{3,}[”\"»]")
 DOCUMENT_NUMBER = re.compile(r"\d+\s*/\s*\d*\s*[A-Za-zĐđ]")  # "1578/SNV", "98/2023/NĐ-CP"
@@ -188,6 +194,23 @@ ENGLISH_MARKERS = frozenset(
         "do",
         "did",
         "was",
+        "were",
+        "will",
+        "would",
+        "should",
+        "could",
+        "at",
+        "in",
+        "and",
+        "this",
+        "that",
+        "there",
+        "why",
+        "whom",
+        "whose",
+        "has",
+        "have",
+        "been",
     }
 )
 
@@ -217,6 +240,19 @@ def _phrase_pattern(mapping: dict[str, str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(v) for v in variants) + r")(?![\w])")
 
 
+def _english_plural(phrase: str) -> str:
+    """The phrase with its last word in the plural ("proposal" -> "proposals", "policy" ->
+    "policies"). Folded Vietnamese never ends in "s", so the plural is never a Vietnamese word."""
+    head, _, last = phrase.rpartition(" ")
+    if last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
+        last = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
 @dataclass
 class Lexicon:
     expand: dict[str, str] = field(default_factory=dict)  # variant -> full form (both sides)
@@ -242,11 +278,15 @@ class Lexicon:
         def invert(table: dict[str, list[str]]) -> dict[str, str]:
             return {fold(v): fold(full) for full, variants in table.items() for v in variants}
 
+        english = invert(data.get("english", {}))
+        for variant, full in list(english.items()):  # "proposal" also stands for "proposals"
+            english.setdefault(_english_plural(variant), full)
+
         stop = data.get("stopwords", {})
         return cls(
             expand=invert(data.get("expand", {})),
             query=invert(data.get("query", {})),
-            english=invert(data.get("english", {})),
+            english=english,
             stopwords=frozenset(fold(w) for w in stop.get("vi", [])),
             english_stopwords=frozenset(fold(w) for w in stop.get("en", [])),
             kinds={k: fold(v) for k, v in data.get("kinds", {}).items()},
@@ -433,53 +473,68 @@ class SearchIndex:
 
     # --- question analysis ---------------------------------------------------------------
 
-    def _correct(self, tokens: list[str]) -> list[str]:
+    def _correct(self, tokens: list[str], typed: frozenset[str] = frozenset()) -> list[str]:
         """Repair syllables the documents do not contain (typos, telex residue), and known
-        syllables that fit neither neighbour when a close one does ("thoi gan" -> "thoi gian")."""
+        syllables that fit neither neighbour when a close one does ("thoi gan" -> "thoi gian").
+
+        Unknown syllables are repaired first, so that a known one is judged against its repaired
+        neighbours ("biểu dươnng": "bieu" fits "duong", not "duonng"). A known syllable the
+        person typed with its diacritics (``typed``: folded) is a word they meant, not a slip
+        ("hồ sơ" is no typo of "cơ sở"), and a known syllable never becomes a stopword."""
         fixed = list(tokens)
-        for i, token in enumerate(tokens):
-            if (
-                token.isdigit()
-                or len(token) < 2
-                or token in TYPE_WORDS
-                or token in self.lexicon.stopwords
-            ):
-                continue
-            prev = fixed[i - 1] if i else None
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-
-            def support(
-                word: str, prev: str | None = prev, nxt: str | None = nxt
-            ) -> tuple[int, int]:
-                context = int(bool(prev and f"{prev}_{word}" in self.bigram_set)) + int(
-                    bool(nxt and f"{word}_{nxt}" in self.bigram_set)
-                )
-                return context, self.df.get(word, 0)
-
-            known = token in self.vocabulary
-            if known and (support(token)[0] > 0 or (prev is None and nxt is None)):
-                continue  # a syllable of the documents that fits its neighbours
-            candidates: list[str] = []
-            if not known:
-                if token[-1] in _TELEX_TAIL and token[:-1] in self.vocabulary:
-                    candidates.append(token[:-1])
-                collapsed = re.sub(r"([aeiouyd])\1", r"\1", re.sub(r"([aou])w", r"\1", token))
-                if collapsed in self.vocabulary:
-                    candidates.append(collapsed)
-                if token.startswith("f") and "ph" + token[1:] in self.vocabulary:
-                    candidates.append("ph" + token[1:])
-            by_rule = bool(candidates)
-            if not candidates:  # one slip: a letter missing, extra, wrong or two swapped
-                candidates = [v for v in self._near(token) if v != token]
-            if not candidates:
-                continue
-            best = max(candidates, key=support)
-            if not by_rule and support(best)[0] == 0:
-                continue  # a slip is only fixed when a neighbour confirms it
-            if known and support(best)[1] < 2:
-                continue  # a known syllable is only replaced by a common one
-            fixed[i] = best
+        for known_pass in (False, True):
+            for i, token in enumerate(tokens):
+                if (
+                    token.isdigit()
+                    or len(token) < 2
+                    or token in TYPE_WORDS
+                    or token in self.lexicon.stopwords
+                ):
+                    continue
+                known = token in self.vocabulary
+                if known != known_pass or (known and token in typed):
+                    continue
+                best = self._repair(fixed, i, known)
+                if best is not None:
+                    fixed[i] = best
         return fixed
+
+    def _repair(self, fixed: list[str], i: int, known: bool) -> str | None:
+        token = fixed[i]
+        prev = fixed[i - 1] if i else None
+        nxt = fixed[i + 1] if i + 1 < len(fixed) else None
+
+        def support(word: str) -> tuple[int, int]:
+            context = int(bool(prev and f"{prev}_{word}" in self.bigram_set)) + int(
+                bool(nxt and f"{word}_{nxt}" in self.bigram_set)
+            )
+            return context, self.df.get(word, 0)
+
+        if known and (support(token)[0] > 0 or (prev is None and nxt is None)):
+            return None  # a syllable of the documents that fits its neighbours
+        candidates: list[str] = []
+        if not known:
+            if token[-1] in _TELEX_TAIL and token[:-1] in self.vocabulary:
+                candidates.append(token[:-1])
+            # no Vietnamese syllable doubles a letter: "duonng", "hoii", "ddieu"
+            collapsed = re.sub(r"([a-z])\1", r"\1", re.sub(r"([aou])w", r"\1", token))
+            if collapsed in self.vocabulary:
+                candidates.append(collapsed)
+            if token.startswith("f") and "ph" + token[1:] in self.vocabulary:
+                candidates.append("ph" + token[1:])
+        by_rule = bool(candidates)
+        if not candidates:  # one slip: a letter missing, extra, wrong or two swapped
+            candidates = [v for v in self._near(token) if v != token]
+            if known:
+                candidates = [v for v in candidates if v not in self.lexicon.stopwords]
+        if not candidates:
+            return None
+        best = max(candidates, key=support)
+        if not by_rule and support(best)[0] == 0:
+            return None  # a slip is only fixed when a neighbour confirms it
+        if known and support(best)[1] < 2:
+            return None  # a known syllable is only replaced by a common one
+        return best
 
     def _near(self, token: str) -> list[str]:
         """Syllables of the documents one edit away (OSA: a swap of two letters is one edit);
@@ -511,6 +566,7 @@ class SearchIndex:
             ("site", ASKS_SITE),
             ("place", ASKS_PLACE),
             ("name", ASKS_NAME),
+            ("body", ASKS_BODY),
         ):
             for w in words:
                 if f" {w} " in padded:
@@ -567,9 +623,11 @@ class SearchIndex:
             for a, b in itertools.pairwise(content)
             if a in self.vocabulary and b in self.vocabulary
         ]
+        unattested = sum(pair not in self.bigram_set for pair in pairs) / max(len(pairs), 1)
+        if pairs and unattested == 1.0:  # "hồ sơ": no phrase of the documents
+            return STRANGE_ALL_PENALTY
         if len(pairs) < STRANGE_MIN_PAIRS:
             return 1.0
-        unattested = sum(pair not in self.bigram_set for pair in pairs) / len(pairs)
         return STRANGE_PENALTY if unattested >= STRANGE_RATIO else 1.0
 
     @staticmethod
@@ -618,7 +676,12 @@ class SearchIndex:
             stop = stop | self.lexicon.english_stopwords
             tokens = form.split()
         else:
-            tokens = self._correct(form.split())
+            typed_with_marks = frozenset(
+                fold(word)
+                for word in re.findall(r"\w+", unicodedata.normalize("NFC", question))
+                if not word.isascii()
+            )
+            tokens = self._correct(form.split(), typed_with_marks)
         content = [
             t for t in tokens if t not in stop and t not in TYPE_WORDS and t not in asking_words
         ]
@@ -675,6 +738,8 @@ class SearchIndex:
         content_set = set(content)
         years = {int(t) for t in content if len(t) == 4 and t.isdigit() and 1900 < int(t) < 2100}
         cites_document = bool(DOCUMENT_NUMBER.search(question))
+        # a year no document is about: only a passage that names it can answer
+        foreign_years = {int(y) for y in ASKED_YEAR.findall(question)} - self._years
 
         ranked: list[tuple[float, float, int]] = []
         own_coverage: dict[int, float] = {}  # without the credit of the document's title
@@ -704,7 +769,9 @@ class SearchIndex:
                 final += INTENT_BONUS
             if years and entry.document.year in years:
                 final *= 1.25
-            elif years & self._years and not any(str(y) in entry.section.text for y in years):
+            elif (years & self._years or foreign_years) and not any(
+                str(y) in entry.section.text for y in years
+            ):
                 final *= OTHER_YEAR  # "hội nghị 2025": the 2023 plan's item says nothing of 2025
             if asks == "number" and self._number_near(entry, content_set):
                 final *= 1.3
@@ -759,6 +826,14 @@ class SearchIndex:
                 abstained=True,
                 alternatives=alternatives[:ALTERNATIVES],
                 reason=f"coverage {best_cov:.2f}" + (f", asks {asks}" if asks else ""),
+            )
+        text = self.entries[best_i].section.text
+        if any(str(y) not in text for y in foreign_years):  # "bằng khen năm 2021"
+            return Answer(
+                question=question,
+                abstained=True,
+                alternatives=alternatives[:ALTERNATIVES],
+                reason=f"year {', '.join(map(str, sorted(foreign_years)))} in no document",
             )
         also: list[Hit] = []
         if not years:
