@@ -63,7 +63,7 @@ from bot.domain.broadcasts import (
 from bot.domain.choices import Choice
 from bot.domain.initiative import Status
 from bot.domain.moments import parse_datetime
-from bot.domain.text import STEERING_WORDS, fold
+from bot.domain.text import STEERING_WORDS, clean, fold
 from bot.i18n import N_, NP_, Safe
 from bot.services.broadcasts import BroadcastError, failure_message
 from bot.services.container import Services
@@ -378,15 +378,15 @@ def caption_html(message: Message) -> str:
 
 def read_content(message: Message) -> Content:
     """What the admin sent, as an announcement's content; raises :class:`Invalid`."""
+    # Telegram counts what people read, not the markup: «<b>» and «&amp;» cost nothing.
     if message.text is not None:
-        if not message.text.strip():
+        if not clean(message.text):  # spaces, or a zero-width space alone
             raise Invalid(N_("broadcast.error.empty"))
         if fold(message.text) in NOT_CONTENT:
             raise Invalid(N_("broadcast.error.not_content"), text=message.text.strip())
-        text = text_html(message)
-        if len(text) > TEXT_MAX:
-            raise Invalid(N_("broadcast.error.too_long"), length=len(text), limit=TEXT_MAX)
-        return Content(kind="text", text=text)
+        if len(message.text) > TEXT_MAX:
+            raise Invalid(N_("broadcast.error.too_long"), length=len(message.text), limit=TEXT_MAX)
+        return Content(kind="text", text=text_html(message))
     if message.photo:  # the largest size
         file_id = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0)).file_id
     elif message.document is not None:
@@ -394,8 +394,9 @@ def read_content(message: Message) -> Content:
     else:
         raise Invalid(N_("broadcast.error.content_kind"))
     caption = caption_html(message)
-    if len(caption) > CAPTION_MAX:
-        raise Invalid(N_("broadcast.error.too_long"), length=len(caption), limit=CAPTION_MAX)
+    shown = len(message.caption or "")
+    if shown > CAPTION_MAX:
+        raise Invalid(N_("broadcast.error.too_long"), length=shown, limit=CAPTION_MAX)
     kind: Literal["photo", "document"] = "photo" if message.photo else "document"
     return Content(kind=kind, text=caption, file_id=file_id)
 

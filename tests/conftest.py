@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.tg import telegram_html
+from bot.domain import telegram_html
 from bot.tg.stub_api import BotAPIStub, StubUser
 from tests.harness import ADMIN_ID, Harness, make_settings
 

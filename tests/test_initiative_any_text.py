@@ -18,8 +18,8 @@ from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.telegram_html import parse
 from bot.tg.stub_api import StubUser
-from bot.tg.telegram_html import parse
 from tests.harness import Harness
 from tests.test_initiative_flow import register
 from tests.test_properties import messy_text

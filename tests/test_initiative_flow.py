@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from docx import Document
 
+from bot.domain.telegram_html import parse
 from bot.tg.stub_api import StubUser
-from bot.tg.telegram_html import parse
 from tests.harness import Harness
 
 CAMPAIGN_0 = "Phát huy sáng kiến, cải tiến kỹ thuật, giải pháp hữu ích"

@@ -623,6 +623,24 @@ def test_regression_clean_removes_c1_controls() -> None:
     assert clean("a\x80b\x9fc") == "abc"
 
 
+@given(st.text(st.sampled_from("a ✓👩💻\u200b\u200c\u200d\u200e\u200f\xad\u2063"), max_size=40))
+@example("x\u200e\u200d👩")
+@example("a\u200d\u200d👩")
+def test_clean_leaves_no_invisible_character_but_an_emoji_joiner(text: str) -> None:
+    """Direction marks, zero-width (non-)joiners, soft hyphens go (a text of them only is empty:
+    nothing to read); a joiner stays only between two symbols, where it makes one emoji."""
+    cleaned = clean(text)
+    assert clean(cleaned) == cleaned
+    assert not set(cleaned) & set("\u200b\u200c\u200e\u200f\xad\u2063")
+    for i, ch in enumerate(cleaned):
+        if ch == "\u200d":
+            assert 0 < i < len(cleaned) - 1
+            assert not (cleaned[i - 1].isalnum() or cleaned[i - 1].isspace())
+            assert not (cleaned[i + 1].isalnum() or cleaned[i + 1].isspace())
+    assert clean("\u200fCông ty ABC\u200d") == "Công ty ABC"
+    assert clean("👩\u200d💻") == "👩\u200d💻"
+
+
 def test_regression_clean_is_nfc_after_removing_a_control() -> None:
     cleaned = clean("e\x00\u0301")  # the control sits between the letter and its accent
     assert unicodedata.is_normalized("NFC", cleaned)

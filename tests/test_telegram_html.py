@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain import telegram_html
+from bot.domain.telegram_html import HtmlError, parse
 from bot.i18n import escape
-from bot.tg import telegram_html
 from bot.tg.stub_api import BotAPIStub
-from bot.tg.telegram_html import HtmlError, parse
 from bot.tg.ui import split_text
 
 # --- parse ------------------------------------------------------------------------------------

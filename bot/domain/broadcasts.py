@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from bot.domain.telegram_html import parse
+
 TEXT_MAX = 4096  # a message
 CAPTION_MAX = 1024  # a photo's or document's caption
 IDS_MAX = 5000  # a pasted list of user ids
@@ -84,15 +86,16 @@ class Content(BaseModel):
     def _fits(self) -> Content:
         if self.kind == "notice":  # each row carries its own text (a notification)
             return self
+        shown = parse(self.text)  # Telegram's limits count what people read, not the markup
         if self.kind == "text":
-            if not self.text.strip():
+            if not shown.strip():
                 raise ValueError("empty")
-            if len(self.text) > TEXT_MAX:
+            if len(shown) > TEXT_MAX:
                 raise ValueError("too long")
         else:
             if not self.file_id:
                 raise ValueError("no file")
-            if len(self.text) > CAPTION_MAX:
+            if len(shown) > CAPTION_MAX:
                 raise ValueError("caption too long")
         return self
 

@@ -8,10 +8,15 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 # Control characters (C0, DEL, C1) except whitespace, and invisible format characters that only
-# hide or reorder text (zero-width, BOM, bidirectional overrides).
+# hide or reorder text: zero-width space and non-joiner, soft hyphen, word joiner, BOM,
+# direction marks, embeddings, overrides and isolates. The zero-width joiner goes too, unless it
+# joins two symbols: it makes one emoji of several (👩‍💻).
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200c\u200e\u200f"
+    "\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069]"
 )
+_JOINERS = re.compile("\u200d+")
+_LONE_JOINER = re.compile("(?<![^\\w\\s])\u200d|\u200d(?![^\\w\\s])")
 # Unicode does not decompose đ/Đ, so NFD + dropping marks leaves them: map them explicitly.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 
@@ -20,7 +25,8 @@ def clean(text: str) -> str:
     """Invisible characters removed, NFC, whitespace runs folded to one space, trimmed.
 
     Removal comes first so that what it joins is composed too (idempotent)."""
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    text = _JOINERS.sub("\u200d", _INVISIBLE.sub("", text))
+    text = unicodedata.normalize("NFC", _LONE_JOINER.sub("", text))
     return _SPACES.sub(" ", text).strip()
 
 

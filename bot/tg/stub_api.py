@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.tg import telegram_html
+from bot.domain import telegram_html
 
 JSON = dict[str, Any]
 Outgoing = Callable[[str, JSON, JSON], None]  # (method, params, result)
