@@ -81,7 +81,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     app.add_handler(
         MessageHandler(answering & office.office_chats(settings), office.on_reply), group=-30
     )
-    app.add_handler(CallbackQueryHandler(office.faq_button, pattern=r"^kb:faq:\d+$"), group=-30)
+    app.add_handler(
+        CallbackQueryHandler(office.faq_button, pattern=r"^kb:faq:\d{1,18}$"), group=-30
+    )
     office_group = office.office_group(settings)
     if office_group is not None:
         for name, callback in (

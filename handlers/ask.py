@@ -638,7 +638,7 @@ async def office_button(update: Update, context: BotContext) -> None:
 
 def button_handlers() -> list[CallbackQueryHandler[BotContext, None]]:
     return [
-        CallbackQueryHandler(section_button, pattern=r"^kb:s:\d+$"),
+        CallbackQueryHandler(section_button, pattern=r"^kb:s:\d{1,18}$"),
         CallbackQueryHandler(feedback_button, pattern=r"^kb:fb:[01]$"),
         CallbackQueryHandler(office_button, pattern=r"^kb:office$"),
     ]

@@ -63,7 +63,7 @@ from bot.domain.broadcasts import (
 from bot.domain.choices import Choice
 from bot.domain.initiative import Status
 from bot.domain.moments import parse_datetime
-from bot.domain.text import STEERING_WORDS, clean, fold
+from bot.domain.text import STEERING_WORDS, as_id, clean, fold
 from bot.i18n import N_, NP_, Safe
 from bot.services.broadcasts import BroadcastError, failure_message
 from bot.services.container import Services
@@ -1307,10 +1307,11 @@ async def _run(update: Update, context: BotContext, data: str) -> None:
     if action == "l":
         await _show_list(update, context)
         return
-    if not argument.isdigit():
+    found = as_id(argument)
+    if found is None:
         await send(update, context, context.t("button.stale"))
         return
-    broadcast_id = int(argument)
+    broadcast_id = found
     actions: dict[str, Callable[[Update, BotContext, int], Coroutine[Any, Any, None]]] = {
         "o": _show_detail,
         "c": _ask_stop,

@@ -1121,7 +1121,7 @@ async def decision_outside(update: Update, context: BotContext) -> None:
 def build_office(services: Services) -> ConversationHandler[BotContext]:
     guard = NotInFlow(services.states)
     Handler = BaseHandler[Update, BotContext, object]
-    decision: Handler = CallbackQueryHandler(on_decision_button, pattern=r"^rp:[yn]:\d+$")
+    decision: Handler = CallbackQueryHandler(on_decision_button, pattern=r"^rp:[yn]:\d{1,18}$")
     switch: Handler = CommandHandler(list(OFFICE_COMMANDS), office_switch)
     done: Handler = CommandHandler(list(DONE_COMMANDS), office_done)
     return ConversationHandler(
@@ -1156,5 +1156,5 @@ def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]
         conversations = [build_checkin(services), build_office(services)]
     return [
         *conversations,
-        CallbackQueryHandler(decision_outside, pattern=r"^rp:[yn]:\d+$"),
+        CallbackQueryHandler(decision_outside, pattern=r"^rp:[yn]:\d{1,18}$"),
     ]

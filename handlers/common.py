@@ -69,7 +69,7 @@ LANGUAGE_CHOICES = (
 )
 # Buttons that only show or send something (the filled form, a seat's QR code and calendar
 # file): they work in the middle of any flow, which goes on where it was.
-FORM_BUTTON = r"ini:docx:\d+"
+FORM_BUTTON = r"ini:docx:\d{1,18}"  # ids fit SQLite (64-bit)
 SEAT_FILES_BUTTON = r"ev:q:[a-z0-9][a-z0-9-]{1,47}"
 READ_ONLY_BUTTONS = re.compile(rf"^({FORM_BUTTON}|{SEAT_FILES_BUTTON})$")
 

@@ -561,7 +561,7 @@ def build(
     screens are :mod:`handlers.review`'s, which imports this module)."""
     guard = NotInFlow(services.states)
     amend_entries: list[BaseHandler[Update, BotContext, object]] = [
-        CallbackQueryHandler(amend, pattern=r"^ini:amend:\d+$")
+        CallbackQueryHandler(amend, pattern=r"^ini:amend:\d{1,18}$")
     ]
     if typed_amend is not None:
         amend_entries.append(

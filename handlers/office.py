@@ -31,7 +31,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.domain.choices import Choice
-from bot.domain.text import clean, fold
+from bot.domain.text import as_id, clean, fold
 from bot.i18n import N_
 from bot.kb import readers
 from bot.services import knowledge as kb
@@ -198,10 +198,11 @@ async def reply_command(update: Update, context: BotContext) -> None:
         return
     message = update.effective_message
     parts = (message.text or "").split(maxsplit=2) if message is not None else []
-    if len(parts) < 3 or not parts[1].lstrip("#").isdecimal() or not fold(parts[2]):
+    ident = as_id(parts[1].lstrip("#")) if len(parts) == 3 else None
+    if ident is None or not fold(parts[2]):
         await send(update, context, context.t("kb.office.reply_usage"))
         return
-    await _record_answer(update, context, int(parts[1].lstrip("#")), parts[2].strip())
+    await _record_answer(update, context, ident, parts[2].strip())
 
 
 async def _record_answer(update: Update, context: BotContext, question_id: int, text: str) -> None:

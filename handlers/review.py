@@ -85,6 +85,7 @@ from handlers import initiative as form_handlers
 from handlers.common import (
     ANSWER_TEXT,
     END,
+    FORM_BUTTON,
     TEXT,
     NotInFlow,
     flow_fallbacks,
@@ -214,7 +215,7 @@ TYPED_KEYS = (
     *STATUS_LABELS.values(),
 )
 COMMENT_MOVES = tuple(sorted(COMMENT_REQUIRED))
-COMMENT_MOVE_PATTERN = rf"^rv:m:\d+:({'|'.join(s.value for s in COMMENT_MOVES)})$"
+COMMENT_MOVE_PATTERN = rf"^rv:m:\d{{1,18}}:({'|'.join(s.value for s in COMMENT_MOVES)})$"
 
 
 # --- screens: buttons and what may be typed instead ---------------------------------------------
@@ -980,8 +981,11 @@ async def review_command(update: Update, context: BotContext) -> None:
 
 # --- buttons and their typed forms ---------------------------------------------------------------
 
-_MY = re.compile(r"^my:(l|p:\d+|o:\d+|w:\d+|wy:\d+|wn:\d+)$")
-_RV = re.compile(r"^rv:(q|fs|fu|p:\d+|s:\w+|u:(?:\d+|all)|o:\d+|a:\d+|m:\d+:\w+)$")
+# ids of at most 18 digits: any fits SQLite's 64-bit integer (a forged longer one is stale)
+_MY = re.compile(r"^my:(l|p:\d{1,9}|o:\d{1,18}|w:\d{1,18}|wy:\d{1,18}|wn:\d{1,18})$")
+_RV = re.compile(
+    r"^rv:(q|fs|fu|p:\d{1,9}|s:\w+|u:(?:\d{1,9}|all)|o:\d{1,18}|a:\d{1,18}|m:\d{1,18}:\w+)$"
+)
 
 
 async def _run(update: Update, context: BotContext, data: str) -> None:
@@ -993,7 +997,7 @@ async def _run(update: Update, context: BotContext, data: str) -> None:
         await _run_review(update, context, data)
     elif _MY.match(data):
         await _run_mine(update, context, data)
-    elif re.match(r"^ini:docx:\d+$", data):
+    elif re.match(rf"^{FORM_BUTTON}$", data):
         await _form_again(update, context, int(data.rsplit(":", 1)[1]))
     else:
         await send(update, context, context.t("button.stale"))
@@ -1346,7 +1350,7 @@ def comment_move_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
 def amend_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
     """ "Sửa và nộp lại" typed (for :func:`handlers.initiative.build`), while the screen that
     offered it is recent."""
-    return ScreenPick(user_data, r"^ini:amend:\d+$", live_only=False)
+    return ScreenPick(user_data, r"^ini:amend:\d{1,18}$", live_only=False)
 
 
 def build(

@@ -1586,7 +1586,7 @@ def handlers(
     list_pick = ListPick(user_data, LIST_SCREEN)
     files_pick = ListPick(user_data, FILES_SCREEN)
     field_steps: list[BaseHandler[Update, BotContext, object]] = [
-        CallbackQueryHandler(on_field, pattern=r"^ev:(k|u:\d+)$"),
+        CallbackQueryHandler(on_field, pattern=r"^ev:(k|u:\d{1,9})$"),
         MessageHandler(ANSWER_TEXT, on_field),
     ]
     conversation: ConversationHandler[BotContext] = ConversationHandler(

@@ -21,6 +21,17 @@ _LONE_JOINER = re.compile("(?<![^\\w\\s])\u200d|\u200d(?![^\\w\\s])")
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 
 
+ID_DIGITS_MAX = 18  # an id of at most 18 digits fits SQLite's 64-bit integer
+
+
+def as_id(text: str) -> int | None:
+    """``text`` as a record id (ASCII digits only, at most 18 of them), else None: a longer
+    number typed or forged is no record, and SQLite could not even bind it."""
+    if text.isascii() and text.isdigit() and len(text) <= ID_DIGITS_MAX:
+        return int(text)
+    return None
+
+
 def clean(text: str) -> str:
     """Invisible characters removed, NFC, whitespace runs folded to one space, trimmed.
 

@@ -31,7 +31,7 @@ from bot.domain.initiative import (
 )
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean
+from bot.domain.text import as_id, clean
 from bot.services.broadcasts import Notify
 from bot.services.flows import FlowService, StepRef
 from storage import Database
@@ -321,7 +321,8 @@ class InitiativeService:
         reference = clean(reference)
         async with self.db.read() as conn:
             if reference.isascii() and reference.isdecimal():
-                return await sql.get(conn, int(reference))
+                ident = as_id(reference)
+                return await sql.get(conn, ident) if ident is not None else None
             return await sql.by_number(conn, form_engine.normalise_number(reference))
 
     async def history(self, initiative_id: int) -> list[StatusChange]:

@@ -9,6 +9,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.models import LANGUAGES, Profile, Role, User
+from bot.domain.text import as_id
 from bot.services.flows import KEEP, FlowService, StepRef
 from storage import Database
 from storage import users as user_sql
@@ -150,7 +151,10 @@ class UserService:
         """A person by numeric id or ``@username``."""
         reference = reference.strip()
         if reference.lstrip("-").isdigit():
-            return await self.get(int(reference))
+            ident = as_id(reference.lstrip("-"))
+            if ident is None:
+                return None
+            return await self.get(-ident if reference.startswith("-") else ident)
         async with self.db.read() as conn:
             row = await user_sql.find_by_username(conn, reference.lstrip("@"))
         return await self.get(int(row["user_id"])) if row else None
