@@ -39,7 +39,7 @@ from bot.services.container import Services
 from bot.services.knowledge import OfficeQuestion
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen, Typed
-from bot.tg.ui import acknowledge, keyboard, send
+from bot.tg.ui import acknowledge, keyboard, send, split_text
 from handlers.common import (
     ANSWER_TEXT,
     END,
@@ -275,8 +275,9 @@ async def _relay(context: BotContext, question: OfficeQuestion) -> bool:
     text = services.translator(
         locale, "kb.office.relay", question=question.question, answer=question.answer or ""
     )
-    try:
-        await context.bot.send_message(question.chat_id, text)
+    try:  # a long answer, with the question above it, may need two messages
+        for part in split_text(text):
+            await context.bot.send_message(question.chat_id, part)
     except TelegramError as exc:  # blocked the bot, deleted the account
         log.info("could not relay the answer to question %s: %s", question.id, exc)
         return False

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain import telegram_html
 from bot.tg.stub_api import JSON, BotAPIStub, StubUser
 from bot.tg.stub_request import StubRequest
 from tests.harness import ADMIN_ID, Harness, make_settings
@@ -189,6 +190,30 @@ async def test_reply_command(bot: Harness, alice: StubUser, admin: StubUser) -> 
     await bot.press(admin, "kb:faq:1")
     entries = await bot.services.knowledge.faq_entries()
     assert [e.answer for e in entries] == ["Dòng một\nDòng <hai>"]
+
+
+async def test_a_long_answer_reaches_the_asker_in_parts(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """The question above a 4,000-character answer makes one message too long for Telegram:
+    it goes in parts, and the office is told it was delivered."""
+    await ask_unanswerable(bot, alice)
+    await bot.press(alice, "kb:office")
+    answer = ("Trả lời chi tiết & đầy đủ. " * 160)[:4000].strip()
+    mark = len(bot.stub.calls)
+    await bot.say(admin, f"/reply 1 {answer}")
+    assert bot.last_text(admin.id).startswith(bot.t("kb.office.relayed", id=1, name="Lan Nguyễn"))
+    parts = [
+        telegram_html.parse(str(c.params["text"]))
+        for c in bot.stub.calls[mark:]
+        if c.method == "sendMessage" and c.params.get("chat_id") == alice.id
+    ]
+    assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
+    assert parts[0].startswith("💬")
+    assert answer[-300:] in parts[-1]
+    assert "".join(parts).replace("\n", "").replace(" ", "").count("đầyđủ") == answer.count(
+        "đầy đủ"
+    )
 
 
 @pytest.mark.parametrize("typed", ["1", "lưu", "Lưu thành câu hỏi thường gặp"])
