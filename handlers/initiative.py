@@ -74,6 +74,10 @@ EDIT_ALIASES = {
 LABEL_MAX = 40  # characters of a data label (a campaign's name) on a button
 VALUE_MAX = 220  # characters of an answer shown on the review screen
 ENTRY_COMMANDS = ("sangkien", "initiative")
+# What says the long answer goes on (no new question after it)
+PART_NOTICES = frozenset(
+    {"initiative.part_saved", "initiative.file_saved", "initiative.file_caption_saved"}
+)
 DISCARD_COMMANDS = ("xoanhap", "discard")
 # "Xóa bản nháp" typed at any step of the form (folded).
 DISCARD_WORDS = frozenset(
@@ -281,7 +285,7 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
         await send(
             update, context, context.t("initiative.similar", numbers=", ".join(result.similar))
         )
-    if result.notice in ("initiative.part_saved", "initiative.file_saved"):
+    if result.notice in PART_NOTICES:
         return result.state  # the long answer goes on: no new question
     await prompt(update, context, result.state, result.draft)
     return result.state
@@ -415,7 +419,7 @@ async def on_file(update: Update, context: BotContext) -> str | int | None:
             size=document.file_size or 0,
             kind="document",
         )
-    return await _apply(update, context, Input("file", file=attachment))
+    return await _apply(update, context, Input("file", text=message.caption or "", file=attachment))
 
 
 async def on_other(update: Update, context: BotContext) -> None:

@@ -325,7 +325,20 @@ async def test_description_limits(bot: Harness, alice: StubUser) -> None:
     }
     await bot.send_raw(alice, big)
     assert bot.last_text(alice.id) == bot.t("error.file_too_large", limit=limits.max_file_mb)
-    for i in range(limits.max_attachments):
+    # A caption is typed text: it goes into the description, after the file
+    photo = [{"file_id": "p", "file_unique_id": "up", "width": 9, "height": 9}]
+    await bot.send_raw(alice, {"photo": photo, "caption": " Bước 1: sơ đồ <quy trình> "})
+    assert bot.last_text(alice.id) == bot.t(
+        "initiative.file_caption_saved",
+        name="IMG-up.jpg",
+        count=1,
+        limit=limits.max_attachments,
+        chars=25,
+    )
+    described = (await draft(bot, alice))["answers"]["description"]
+    assert described["parts"] == ["Bước 1: sơ đồ <quy trình>"]
+    assert [f["file_unique_id"] for f in described["files"]] == ["up"]
+    for i in range(limits.max_attachments - 1):
         doc = {"document": {"file_id": f"f{i}", "file_unique_id": f"u{i}", "file_name": f"{i}.pdf"}}
         await bot.send_raw(alice, doc)
     await bot.send_raw(
@@ -334,7 +347,7 @@ async def test_description_limits(bot: Harness, alice: StubUser) -> None:
     assert bot.last_text(alice.id) == bot.t("error.files_too_many", limit=limits.max_attachments)
     await bot.say(alice, "a" * (limits.long_max_chars + 1))
     assert bot.last_text(alice.id) == bot.t(
-        "error.long_too_long", limit=limits.long_max_chars, used=0
+        "error.long_too_long", limit=limits.long_max_chars, used=25
     )
     await bot.say(alice, "Mô tả đủ dài về giải pháp và các bước thực hiện cụ thể.")
     await bot.say(alice, "xong")

@@ -573,6 +573,7 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.kept_old",
         "initiative.part_saved",
         "initiative.file_saved",
+        "initiative.file_caption_saved",
         "initiative.commit_ready",
         "initiative.discard",
     }
@@ -603,7 +604,7 @@ def _editable(form: FormDefinition, draft: dict[str, Any], f: FormField) -> bool
 @dataclass(frozen=True)
 class Input:
     """What the person sent: ``text``; ``option`` (a button's value, or typed text that matched
-    an option); ``file``."""
+    an option); ``file`` (with its caption, if any, in ``text``)."""
 
     kind: Literal["text", "option", "file"]
     text: str = ""
@@ -914,12 +915,22 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
             if given.file.file_unique_id
         ):
             raise InvalidInput("file_duplicate")
+        caption = clean_lines(given.text)  # a photo's caption is a part of the description
+        if caption:
+            total = sum(len(p) for p in parts) + len(caption)
+            if total > limits.long_max_chars:
+                raise InvalidInput(
+                    "long_too_long", limit=limits.long_max_chars, used=total - len(caption)
+                )
+            if len(parts) >= limits.long_max_parts:
+                raise InvalidInput("long_too_many", limit=limits.long_max_parts)
         files.append(given.file.model_dump())
-        return Outcome(
-            draft,
-            "initiative.file_saved",
-            {"name": given.file.name, "count": len(files), "limit": limits.max_attachments},
-        )
+        notice = {"name": given.file.name, "count": len(files), "limit": limits.max_attachments}
+        if caption:
+            parts.append(caption)
+            chars = sum(len(p) for p in parts)
+            return Outcome(draft, "initiative.file_caption_saved", {**notice, "chars": chars})
+        return Outcome(draft, "initiative.file_saved", notice)
     text = clean_lines(given.text)
     if not text:
         raise InvalidInput("expect_text")
