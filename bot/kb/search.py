@@ -671,17 +671,18 @@ class SearchIndex:
         form, phrases = self.lexicon.question_form(question)
         intent = self.lexicon.intent(form)
         stop = self.lexicon.stopwords
+        # the words typed with their diacritics (folded -> as typed): a word meant, not a slip
+        typed = {
+            fold(word): accent_key(word)
+            for word in re.findall(r"\w+", unicodedata.normalize("NFC", question))
+            if not word.isascii()
+        }
         english = len(ENGLISH_MARKERS.intersection(raw_folded.split())) >= 2
         if english:  # English words are no Vietnamese typos: no repair
             stop = stop | self.lexicon.english_stopwords
             tokens = form.split()
         else:
-            typed_with_marks = frozenset(
-                fold(word)
-                for word in re.findall(r"\w+", unicodedata.normalize("NFC", question))
-                if not word.isascii()
-            )
-            tokens = self._correct(form.split(), typed_with_marks)
+            tokens = self._correct(form.split(), frozenset(typed))
         content = [
             t for t in tokens if t not in stop and t not in TYPE_WORDS and t not in asking_words
         ]
@@ -728,11 +729,6 @@ class SearchIndex:
             accent_key(t) for t in re.findall(r"\w+", question.lower()) if not t.isascii()
         }
         concepts = self._concepts(content, phrases)
-        typed = {
-            fold(word): accent_key(word)
-            for word in re.findall(r"\w+", unicodedata.normalize("NFC", question))
-            if not word.isascii()
-        }
         strangeness = self._strangeness(content)
         total = sum(concepts.values()) or 1.0
         content_set = set(content)
