@@ -20,7 +20,6 @@ import contextlib
 import html
 import itertools
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -33,7 +32,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.domain.choices import PHRASE_WORDS, Choice, is_number, plain_answer, typed_number
+from bot.domain.choices import Choice, is_number, plain_answer, typed_number
 from bot.domain.intents import asked_of_the_bot
 from bot.domain.text import clean, fold
 from bot.i18n import N_
@@ -511,29 +510,10 @@ async def typed_pick(update: Update, context: BotContext) -> None:
             )
             raise ApplicationHandlerStop
         picked = resolved.data
-    if picked == "office" and not _says_send(
-        text, options_of=SCREEN.options(data, live_only=False)
-    ):
-        picked = None  # «câu hỏi …», «văn phòng …»: likely a new question, not for a person
     if picked is None:
         return
     await _apply(update, context, picked, None)
     raise ApplicationHandlerStop
-
-
-def _says_send(text: str, options_of: Sequence[Button]) -> bool:
-    """Sending a question to a person takes the button's number, one of its words (a whole
-    label or «gửi»), or a phrase of three words from it; two words inside its label do not."""
-    folded = fold(text)
-    said = {
-        fold(label) for option in options_of if option.data == "office" for label in option.labels
-    }
-    return (
-        typed_number(text) is not None
-        or folded in said
-        or plain_answer(text) in said
-        or len(folded.split()) >= PHRASE_WORDS
-    )
 
 
 async def _apply(update: Update, context: BotContext, option: str, message_id: int | None) -> None:

@@ -247,22 +247,6 @@ async def test_section_after_an_abstention_keeps_the_office_button(
     )
 
 
-@pytest.mark.parametrize(
-    ("typed", "sent"),
-    [("câu hỏi", False), ("văn phòng", False), ("gửi", True), ("gửi câu hỏi", True)],
-)
-async def test_two_words_of_the_office_button_do_not_send_the_question(
-    bot: Harness, alice: StubUser, typed: str, sent: bool
-) -> None:
-    """A question goes to a person on the button, its number, «gửi», its label or three of its
-    words: «câu hỏi …», «văn phòng …» more likely begin a new question."""
-    await bot.say(alice, "con mèo nhà tôi tên là gì")
-    assert data_of(bot, alice.id)[0] == "kb:office"
-    await bot.say(alice, typed)
-    questions = await bot.services.knowledge.unanswered()
-    assert bool(questions) is sent
-
-
 async def test_section_no_longer_known(bot: Harness, alice: StubUser) -> None:
     await bot.say(alice, DELEGATES)
     await bot.press(alice, "kb:s:999999")
