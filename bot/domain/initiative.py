@@ -916,19 +916,11 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
         ):
             raise InvalidInput("file_duplicate")
         caption = clean_lines(given.text)  # a photo's caption is a part of the description
-        if caption:
-            total = sum(len(p) for p in parts) + len(caption)
-            if total > limits.long_max_chars:
-                raise InvalidInput(
-                    "long_too_long", limit=limits.long_max_chars, used=total - len(caption)
-                )
-            if len(parts) >= limits.long_max_parts:
-                raise InvalidInput("long_too_many", limit=limits.long_max_parts)
+        chars = _check_part(parts, caption, limits) if caption else 0
         files.append(given.file.model_dump())
         notice = {"name": given.file.name, "count": len(files), "limit": limits.max_attachments}
         if caption:
             parts.append(caption)
-            chars = sum(len(p) for p in parts)
             return Outcome(draft, "initiative.file_caption_saved", {**notice, "chars": chars})
         return Outcome(draft, "initiative.file_saved", notice)
     text = clean_lines(given.text)
@@ -941,13 +933,20 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
         draft.pop("editing", None)
         return Outcome(draft)
     _an_answer(text, f.optional)  # «không», «bỏ qua» are no part of a description
+    total = _check_part(parts, text, limits)
+    parts.append(text)
+    return Outcome(draft, "initiative.part_saved", {"count": len(parts), "chars": total})
+
+
+def _check_part(parts: list[str], text: str, limits: Limits) -> int:
+    """Raises :class:`InvalidInput` if ``text`` may not be added to a long answer's ``parts``;
+    else the answer's length with it."""
     total = sum(len(p) for p in parts) + len(text)
     if total > limits.long_max_chars:
         raise InvalidInput("long_too_long", limit=limits.long_max_chars, used=total - len(text))
     if len(parts) >= limits.long_max_parts:
         raise InvalidInput("long_too_many", limit=limits.long_max_parts)
-    parts.append(text)
-    return Outcome(draft, "initiative.part_saved", {"count": len(parts), "chars": total})
+    return total
 
 
 def _persons(
