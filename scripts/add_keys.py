@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
         for locale in ("vi", "en"):
             _rewrite(
                 LOCALES / locale / "LC_MESSAGES" / "messages.po",
-                {k: v[locale] for k, v in data.items()},
+                {k: v.get(locale) for k, v in data.items()},  # absent: unchanged
                 counts,
                 locale,
             )
