@@ -258,6 +258,14 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     assert (await draft(bot, alice))["answers"]["shares"] == [60.5, 39.5]
     await bot.say(alice, "x" * 301)
     assert bot.last_text(alice.id) == bot.t("error.too_long", limit=300)
+    for bad, key, params in (
+        ("👍👍👍👍", "error.text_no_words", {}),  # long enough, but no word in it
+        ("...", "error.text_no_words", {}),
+        ("Abc", "error.text_short_min", {"minimum": 5}),
+    ):
+        await bot.say(alice, bad)
+        assert bot.last_text(alice.id) == bot.t(key, **params), bad
+        assert await state(bot, alice) == "title"
     await bot.send_raw(
         alice, {"photo": [{"file_id": "p", "file_unique_id": "p1", "width": 1, "height": 1}]}
     )
@@ -315,6 +323,10 @@ async def test_description_limits(bot: Harness, alice: StubUser) -> None:
     await bot.say(alice, "/sangkien")
     await bot.press(alice, "sk:done")  # nothing typed yet
     assert bot.t("error.long_empty") in bot.texts(alice.id)
+    for bad, key in (("   ", "error.expect_text_or_file"), ("👍 !", "error.text_no_words")):
+        await bot.say(alice, bad)
+        assert bot.last_text(alice.id) == bot.t(key), bad
+    assert (await draft(bot, alice))["answers"].get("description", {}).get("parts", []) == []
     big = {
         "document": {
             "file_id": "big",
@@ -340,7 +352,9 @@ async def test_description_limits(bot: Harness, alice: StubUser) -> None:
     assert [f["file_unique_id"] for f in described["files"]] == ["up"]
     for i in range(limits.max_attachments - 1):
         doc = {"document": {"file_id": f"f{i}", "file_unique_id": f"u{i}", "file_name": f"{i}.pdf"}}
-        await bot.send_raw(alice, doc)
+        await bot.send_raw(alice, {**doc, "caption": "👍"} if i == 0 else doc)
+    described = (await draft(bot, alice))["answers"]["description"]
+    assert described["parts"] == ["Bước 1: sơ đồ <quy trình>"]  # «👍» is not a part
     await bot.send_raw(
         alice, {"document": {"file_id": "x", "file_unique_id": "ux", "file_name": "x"}}
     )

@@ -315,7 +315,9 @@ def parse_birth_date(text: str, today: date) -> date:
 
 def parse_text(text: str, minimum: int, maximum: int) -> str:
     value = clean(text) if "\n" not in text else clean_lines(text)
-    if len(value) < minimum or not any(ch.isalnum() for ch in value):
+    if value and not any(ch.isalnum() for ch in value):  # «👍», «...»: no word to keep
+        raise InvalidInput("text_no_words")
+    if len(value) < minimum:
         raise InvalidInput("text_short_min", minimum=minimum)
     if len(value) > maximum:
         raise InvalidInput("too_long", limit=maximum)
@@ -916,6 +918,8 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
         ):
             raise InvalidInput("file_duplicate")
         caption = clean_lines(given.text)  # a photo's caption is a part of the description
+        if not any(ch.isalnum() for ch in caption):
+            caption = ""  # «👍» under a photo: the file alone
         chars = _check_part(parts, caption, limits) if caption else 0
         files.append(given.file.model_dump())
         notice = {"name": given.file.name, "count": len(files), "limit": limits.max_attachments}
@@ -924,8 +928,10 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
             return Outcome(draft, "initiative.file_caption_saved", {**notice, "chars": chars})
         return Outcome(draft, "initiative.file_saved", notice)
     text = clean_lines(given.text)
-    if not text:
-        raise InvalidInput("expect_text")
+    if not text:  # only spaces (or invisible characters)
+        raise InvalidInput("expect_text_or_file" if f.files else "expect_text")
+    if not any(ch.isalnum() for ch in text):  # «👍», «...»: nothing to add to a description
+        raise InvalidInput("text_no_words")
     # «không có thông tin mật»
     if f.optional and not parts and not files and means_none(text, item_words(f)):
         value["done"] = True
