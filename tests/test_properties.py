@@ -623,6 +623,12 @@ def test_regression_clean_removes_c1_controls() -> None:
     assert clean("a\x80b\x9fc") == "abc"
 
 
+def test_regression_blank_looking_letters_are_nothing_to_read() -> None:
+    """Hangul fillers and the Braille blank are how apps send an "empty" message."""
+    assert clean("\u3164 \u2800\u115f\u1160\uffa0\u17b4") == ""
+    assert clean("Ghi\u3164chú") == "Ghichú"
+
+
 @given(st.text(st.sampled_from("a ✓👩💻\u200b\u200c\u200d\u200e\u200f\xad\u2063"), max_size=40))
 @example("x\u200e\u200d👩")
 @example("a\u200d\u200d👩")

@@ -230,6 +230,9 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     assert await state(bot, alice) == "note"
     await bot.say(alice, "x" * 501)
     assert bot.last_text(alice.id) == bot.t("error.too_long", limit=500)
+    await bot.say(alice, "\u3164\u2800")  # looks empty, is empty: asked again
+    assert bot.last_text(alice.id) == bot.t("rsvp.ask_note", limit=500)
+    assert await state(bot, alice) == "note"
     await bot.say(alice, "Cần lối đi cho xe lăn <b>")
     saved = await row(bot, alice)
     assert saved is not None and saved["seat"] == "confirmed"

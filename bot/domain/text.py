@@ -10,10 +10,12 @@ _SPACES = re.compile(r"\s+")
 # Control characters (C0, DEL, C1) except whitespace, and invisible format characters that only
 # hide or reorder text: zero-width space and non-joiner, soft hyphen, word joiner, BOM,
 # direction marks, embeddings, overrides and isolates. The zero-width joiner goes too, unless it
-# joins two symbols: it makes one emoji of several (👩‍💻).
+# joins two symbols: it makes one emoji of several (👩‍💻). And the blank "letters" apps use to
+# send an empty-looking message: Hangul fillers, Khmer inherent vowels, the Braille blank.
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200c\u200e\u200f"
-    "\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069]"
+    "\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069"
+    "\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0]"
 )
 _JOINERS = re.compile("\u200d+")
 _LONE_JOINER = re.compile("(?<![^\\w\\s])\u200d|\u200d(?![^\\w\\s])")
