@@ -38,6 +38,7 @@ from bot.domain.text import clean, fold
 from bot.i18n import N_
 from bot.kb.models import Answer, Hit
 from bot.services.container import Services
+from bot.services.knowledge import FAQ_LIMITS
 from bot.tg.context import BotContext
 from bot.tg.replybot import Sent
 from bot.tg.screen import Option as Button
@@ -248,7 +249,7 @@ def render_answer(context: BotContext, answer: Answer) -> str:
     question = answer.question
     if answer.faq is not None:
         faq = answer.faq
-        body = html.escape(_cut(faq.answer.strip(), PASSAGE_LIMIT * 2), quote=False)
+        body = html.escape(_cut(faq.answer.strip(), FAQ_LIMITS["answer"]), quote=False)  # whole
         return (
             context.t("kb.faq_header")
             + f"\n\n{body}\n\n"

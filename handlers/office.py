@@ -36,7 +36,7 @@ from bot.i18n import N_
 from bot.kb import readers
 from bot.services import knowledge as kb
 from bot.services.container import Services
-from bot.services.knowledge import OfficeQuestion
+from bot.services.knowledge import FAQ_LIMITS, OfficeQuestion, TooLongForFaq
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen, Typed
 from bot.tg.ui import acknowledge, keyboard, send, split_text
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 FAQ_FLOW = "faq_add"
 FAQ_STATES = ("question", "answer", "source")
 FAQ_DRAFT = "faq_draft"  # user_data key
-FAQ_LIMITS = {"question": 500, "answer": 3000, "source": 200}
 FAQ_PROMPTS = {
     "question": N_("kb.faq.ask_question"),
     "answer": N_("kb.faq.ask_answer"),
@@ -225,6 +224,12 @@ async def _record_answer(update: Update, context: BotContext, question_id: int, 
     asker = await services.users.get(question.user_id)
     key = N_("kb.office.relayed") if delivered else N_("kb.office.not_delivered")
     text = context.t(key, id=question.id, name=asker.display_name if asker else question.user_id)
+    limit = FAQ_LIMITS["answer"]
+    if len(question.answer or "") > limit:  # too long to keep as an entry: no button for it
+        await send(
+            update, context, text + "\n\n" + context.t("kb.office.faq_too_long", limit=limit)
+        )
+        return
     markup = keyboard([[(context.t("kb.office.save_faq_button"), f"kb:faq:{question.id}")]])
     sent = await send(update, context, text + "\n\n" + context.t("kb.office.save_hint"), markup)
     if sent is not None:  # a reply "lưu" to it saves the entry (typed form of the button)
@@ -298,7 +303,11 @@ async def faq_button(update: Update, context: BotContext) -> None:
 
 
 async def _save_faq(update: Update, context: BotContext, question_id: int) -> None:
-    entry = await context.services.knowledge.save_answer_as_faq(question_id, context.user_id)
+    try:
+        entry = await context.services.knowledge.save_answer_as_faq(question_id, context.user_id)
+    except TooLongForFaq as exc:
+        await send(update, context, context.t("kb.office.faq_too_long", limit=exc.limit))
+        return
     if entry is None:
         await send(update, context, context.t("kb.office.faq_failed", id=question_id))
         return

@@ -17,8 +17,10 @@ from bot.kb.models import DocumentMeta
 from bot.kb.readers import MAX_UPLOAD_BYTES, extract_text
 from bot.kb.segment import segment
 from bot.services.knowledge import (
+    FAQ_LIMITS,
     KnowledgeError,
     KnowledgeService,
+    TooLongForFaq,
     derive_meta,
     slugify,
 )
@@ -594,6 +596,12 @@ async def test_faq_round_trip(service: KnowledgeService) -> None:
     assert await service.match_faq("hoi nghi tuyen duong to chuc o dau") is None
     with pytest.raises(ValueError):
         await service.add_faq("  ", "x", "y", 1)
+    for part, limit in FAQ_LIMITS.items():  # one message: each part has its limit
+        given = {"question": "Câu hỏi?", "answer": "Trả lời.", "source": "Sở", part: "x" * limit}
+        assert await service.add_faq(given["question"], given["answer"], given["source"], 1)
+        with pytest.raises(ValueError):
+            given[part] += "x"
+            await service.add_faq(given["question"], given["answer"], given["source"], 1)
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -661,6 +669,10 @@ async def test_office_question_round_trip(service: KnowledgeService, db: Databas
     assert entry.source.startswith("Văn phòng Sở, ")
     assert await service.save_answer_as_faq(question.id, 9001) == entry  # once
     assert await service.save_answer_as_faq(4242, 9001) is None
+    long = await service.submit_question(7, 7, "Hồ sơ gồm những gì?")
+    await service.answer_question(long.id, 9001, "x" * (FAQ_LIMITS["answer"] + 1))
+    with pytest.raises(TooLongForFaq):
+        await service.save_answer_as_faq(long.id, 9001)
     stored = await service.question(question.id)
     assert stored is not None and stored.faq_id == entry.id
     assert await service.match_faq("han nop ho so sang kien la ngay nao") == entry

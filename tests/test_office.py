@@ -214,6 +214,26 @@ async def test_a_long_answer_reaches_the_asker_in_parts(
     assert "".join(parts).replace("\n", "").replace(" ", "").count("đầyđủ") == answer.count(
         "đầy đủ"
     )
+    # Too long to be a curated entry (shown whole, in one message): not offered, not saved.
+    told = bot.t("kb.office.faq_too_long", limit=3000)
+    assert bot.last_text(admin.id).endswith(told)
+    last = max((k for k in bot.stub.messages if k[0] == admin.id), key=lambda k: k[1])
+    confirmation = bot.stub.messages[last]
+    assert "reply_markup" not in confirmation  # no «Lưu» button
+    await bot.press(admin, "kb:faq:1", message=confirmation)  # forged, or an older build's
+    assert bot.last_text(admin.id) == told
+    assert await bot.services.knowledge.faq_entries() == []
+
+
+async def test_a_curated_answer_is_shown_whole(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    answer = ("Hồ sơ gửi Văn phòng Sở trước ngày 15 hằng tháng. " * 70)[:3000].strip()
+    await bot.services.knowledge.add_faq("Hồ sơ gửi đâu?", answer, "Văn phòng Sở", admin.id)
+    await register(bot, alice, "Nguyễn Thị Lan")
+    await bot.say(alice, "Hồ sơ gửi đâu?")
+    shown = telegram_html.parse(bot.last_text(alice.id))
+    assert answer in shown and len(shown) <= 4096
 
 
 @pytest.mark.parametrize("typed", ["1", "lưu", "Lưu thành câu hỏi thường gặp"])

@@ -18,12 +18,13 @@ from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rapidfuzz import fuzz
 
 from bot.domain.text import clean, fold
+from bot.kb.followup import follow_up
 from bot.kb.models import Answer, DocumentMeta, FaqEntry, Hit, SectionRecord
 from bot.kb.readers import (
     MAX_FILE_BYTES,
@@ -34,28 +35,28 @@ from bot.kb.readers import (
     extract_text,
     is_wrapped,
 )
+from bot.kb.search import Lexicon, SearchIndex
 from bot.kb.segment import ParsedDocument, segment
 from storage import Database
 from storage import flows as flow_sql
 from storage import knowledge as kb_sql
 
-if TYPE_CHECKING:
-    from bot.kb.followup import follow_up
-from bot.kb.followup import follow_up
-from bot.kb.search import Lexicon, SearchIndex
-
 __all__ = [
+    "FAQ_LIMITS",
     "MAX_UPLOAD_BYTES",
     "SUPPORTED",
     "KnowledgeError",
     "KnowledgeService",
     "OfficeQuestion",
+    "TooLongForFaq",
     "derive_meta",
     "slugify",
 ]
 
 log = logging.getLogger(__name__)
 
+# Characters of a curated entry's parts: its answer is shown whole, in one message.
+FAQ_LIMITS = {"question": 500, "answer": 3000, "source": 200}
 FAQ_MIN_SCORE = 88  # rapidfuzz token_set_ratio on folded forms
 FAQ_MIN_TOKEN_SHARE = 0.6  # the shorter question holds at least this share of the longer one's
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
@@ -204,6 +205,14 @@ def _faq(row: dict[str, Any]) -> FaqEntry:
 
 
 # --- the service -------------------------------------------------------------------------------
+
+
+class TooLongForFaq(ValueError):
+    """The office's answer is longer than a curated entry's answer may be."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"an answer of more than {limit} characters")
+        self.limit = limit
 
 
 class KnowledgeService:
@@ -459,6 +468,9 @@ class KnowledgeService:
         question, answer, source = clean(question), answer.strip(), clean(source)
         if not question or not answer:
             raise ValueError("a curated entry needs a question and an answer")
+        given = {"question": question, "answer": answer, "source": source}
+        if any(len(given[part]) > limit for part, limit in FAQ_LIMITS.items()):
+            raise ValueError(f"a curated entry's parts are at most {FAQ_LIMITS} characters")
         async with self.db.transaction() as conn:
             await _record(conn, update_id)
             faq_id = await kb_sql.add_faq(conn, question, answer, source, author_id)
@@ -541,11 +553,14 @@ class KnowledgeService:
 
     async def save_answer_as_faq(self, question_id: int, author_id: int) -> FaqEntry | None:
         """Turn an answered question into a curated entry (once: a second call returns the same
-        entry); ``None`` if the question is unknown or not answered yet."""
+        entry); ``None`` if the question is unknown or not answered yet; :class:`TooLongForFaq`
+        if the answer is longer than an entry's (one message, see ``FAQ_LIMITS``)."""
         async with self.db.transaction() as conn:
             row = await kb_sql.get_question(conn, question_id)
             if row is None or row["answer"] is None:
                 return None
+            if len(row["answer"]) > FAQ_LIMITS["answer"]:
+                raise TooLongForFaq(FAQ_LIMITS["answer"])
             if row["faq_id"] is not None:
                 existing = await kb_sql.get_faq(conn, row["faq_id"])
                 if existing is not None:
