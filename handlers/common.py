@@ -85,9 +85,17 @@ LANGUAGE_INSIDE = Screen("language_inside", ttl=10 * 60)
 
 async def gate(update: Update, context: BotContext) -> None:
     """First of all: edits and channel posts are ignored (an edited message must never be read
-    as the answer to the next question); in groups the bot only points to the private chat,
+    as the answer to the next question; in a private chat the person is told, so that a typo
+    fixed by an edit is not believed saved); in groups the bot only points to the private chat,
     where the flows run (personal data stays out of groups)."""
-    if update.edited_message or update.channel_post or update.edited_channel_post:
+    edited = update.edited_message
+    if edited is not None and edited.chat.type == ChatType.PRIVATE:
+        await identify(update, context)  # their language
+        in_flow = context.services.states.active(BotContext.key_of(update)) is not None
+        key = N_("flow.edited") if in_flow else N_("fallback.edited")
+        await send(update, context, context.t(key))
+        raise ApplicationHandlerStop
+    if edited or update.channel_post or update.edited_channel_post:
         raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE:

@@ -773,8 +773,21 @@ async def test_an_edited_message_is_not_an_answer(bot: Harness, alice: StubUser)
     edited["edited_message"] = {**message, "text": "Đặng Thu Hằng", "edit_date": 1}
     mark = bot.mark()
     await bot.feed(edited)
-    assert bot.texts_since(mark, alice.id) == []
+    assert bot.texts_since(mark, alice.id) == [bot.t("flow.edited")]  # not believed saved
     assert await bot.state(alice, "profile") == "full_name"
+    await bot.say(alice, "/cancel")
+    edited["update_id"] += 100
+    await bot.feed(edited)
+    assert bot.last_text(alice.id) == bot.t("fallback.edited")
+    group = -100777
+    in_group = {**edited, "update_id": edited["update_id"] + 1}
+    in_group["edited_message"] = {
+        **edited["edited_message"],
+        "chat": {"id": group, "type": "group"},
+    }
+    mark = bot.mark()
+    await bot.feed(in_group)
+    assert bot.texts_since(mark, group) == []  # silence in groups
 
 
 async def test_typed_number_of_the_skip_button(bot: Harness, alice: StubUser) -> None:
