@@ -201,6 +201,34 @@ def test_abstains_on_another_year_or_topic(index: SearchIndex, question: str) ->
     assert index.search(question).abstained
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Sở Khoa học và Công nghệ tỉnh Bắc Ninh tổ chức hội nghị điển hình tiên tiến khi nào?",
+        "ke hoach thi dua cua so y te hung yen nam 2023",
+        "When is the Hanoi conference of exemplary models?",
+    ],
+)
+def test_abstains_on_another_province_or_department(index: SearchIndex, question: str) -> None:
+    answer = index.search(question)
+    assert answer.abstained and answer.reason.endswith("in no document"), answer.reason
+
+
+def test_a_place_or_body_some_document_names_is_no_other(index: SearchIndex) -> None:
+    assert "so noi vu" in index.lexicon.others and "so noi vu" not in index._others
+    answers(index, "Sở Nội vụ được mời những ai dự hội nghị?", "Sở Nội vụ")
+
+
+def test_which_legal_text_is_not_the_money_it_governs(index: SearchIndex) -> None:
+    """«nghị quyết nào quy định … mức chi …» asks for a resolution, not an amount."""
+    for question in (
+        "Nghị quyết nào của HĐND tỉnh quy định nội dung và mức chi hỗ trợ hệ sinh thái khởi "
+        "nghiệp đổi mới sáng tạo?",
+        "nghi quyet nao quy dinh muc chi ho tro khoi nghiep",
+    ):
+        answers(index, question, "295/2020/NQ-HĐND")
+
+
 def test_a_year_cited_in_a_passage_is_answered(index: SearchIndex) -> None:
     answers(index, "luật thi đua khen thưởng năm 2022", "Luật Thi đua, Khen thưởng năm 2022")
 

@@ -95,6 +95,7 @@ ASKED_HEADINGS = {
     "site": ("dia diem", "dia chi"),
     "name": ("ten",),
     "body": (),
+    "document": (),
 }
 PLACE_WORDS = (
     "dia diem",
@@ -152,6 +153,13 @@ CLOCK = re.compile(r"\b\d{1,2}\s*(?:giờ|h)(?:\s*\d{2})?\b|\b\d{1,2}:\d{2}\b", 
 ASKS_SOURCE = ("lay o dau", "tu dau", "lay tu dau", "nguon nao", "nguon tu dau", "come from")
 # «cơ quan nào», «đơn vị nào»: the answer names a body; the words say what is asked, not of what
 ASKS_BODY = ("co quan nao", "don vi nao", "phong nao", "which agency", "which body")
+# «nghị quyết nào quy định mức chi…»: which legal text, not the money it mentions. Only «nào»
+# is the asking word: the kind of text stays content.
+ASKS_DOCUMENT = tuple(
+    f"{kind} nao"
+    for kind in ("nghi quyet", "quyet dinh", "thong tu", "nghi dinh", "chi thi", "van ban", "luat")
+) + ("which resolution", "which decision", "which law", "which document")
+LEGAL_TEXT = re.compile(r"\b(?:Luật|Nghị quyết|Quyết định|Thông tư|Nghị định|Chỉ thị)\b")
 ASKS_NAME = ("ten la gi", "ten gi", "ten la", "co ten", "what is the name", "called", "named")
 QUOTED = re.compile(r"[“\"«][^”\"»]{3,}[”\"»]")
 DOCUMENT_NUMBER = re.compile(r"\d+\s*/\s*\d*\s*[A-Za-zĐđ]")  # "1578/SNV", "98/2023/NĐ-CP"
@@ -262,6 +270,7 @@ class Lexicon:
     english_stopwords: frozenset[str] = frozenset()
     kinds: dict[str, str] = field(default_factory=dict)
     intents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> phrases
+    others: tuple[str, ...] = ()  # other provinces and departments than the plans' own
 
     def __post_init__(self) -> None:
         self._expand = _phrase_pattern(self.expand)
@@ -291,6 +300,7 @@ class Lexicon:
             english_stopwords=frozenset(fold(w) for w in stop.get("en", [])),
             kinds={k: fold(v) for k, v in data.get("kinds", {}).items()},
             intents={k: tuple(fold(p) for p in v) for k, v in data.get("intents", {}).items()},
+            others=tuple(fold(p) for names in data.get("others", {}).values() for p in names),
         )
 
     def document_form(self, text: str) -> str:
@@ -454,6 +464,11 @@ class SearchIndex:
         }
         self._naming: frozenset[str] = frozenset().union(*self._doc_terms.values())
         self._years = {d.year for d in self.documents.values() if d.year}
+        # Other provinces and departments, those no document names (asked of: out of scope).
+        named = " ".join(
+            [*(e.haystack for e in self.entries), *(f" {f} " for f in doc_forms.values())]
+        )
+        self._others = tuple(p for p in lexicon.others if f" {p} " not in named)
         members: dict[str, list[int]] = defaultdict(list)
         for i, entry in enumerate(self.entries):
             members[entry.document.id].append(i)
@@ -556,6 +571,7 @@ class SearchIndex:
         ("lấy ở đâu": a source; these words are not content)."""
         padded = f" {folded_question} "
         for kind, words in (
+            ("document", ASKS_DOCUMENT),
             ("clock", ASKS_CLOCK),
             ("source", ASKS_SOURCE),
             ("money", ASKS_MONEY),
@@ -570,7 +586,7 @@ class SearchIndex:
         ):
             for w in words:
                 if f" {w} " in padded:
-                    return kind, set(w.split())
+                    return kind, ({w.split()[-1]} if kind == "document" else set(w.split()))
         return None, set()
 
     def _holds(self, entry: _Entry, asks: str | None) -> bool:
@@ -597,6 +613,8 @@ class SearchIndex:
             return " nguon " in f" {entry.body} "
         if asks == "clock":
             return bool(CLOCK.search(text))
+        if asks == "document":
+            return bool(DOCUMENT_NUMBER.search(text) or LEGAL_TEXT.search(text))
         return True
 
     # --- search --------------------------------------------------------------------------
@@ -688,6 +706,10 @@ class SearchIndex:
         ]
         if not self.size or len(set(content)) < MIN_CONTENT_WORDS:
             return Answer(question=question, abstained=True, reason="too few content words")
+        padded = f" {raw_folded} "
+        others = [p for p in self._others if f" {p} " in padded]
+        if others:  # «Sở KH&CN tỉnh Bắc Ninh…», «kế hoạch của Sở Y tế»: no plan here is theirs
+            return Answer(question=question, abstained=True, reason=f"{others[0]} in no document")
         query_terms: Counter[str] = Counter(content)
         query_terms.update(_bigrams(tokens))
         if asks in ("place", "site") and " nguon " in f" {form} ":
