@@ -155,10 +155,17 @@ ASKS_SOURCE = ("lay o dau", "tu dau", "lay tu dau", "nguon nao", "nguon tu dau",
 ASKS_BODY = ("co quan nao", "don vi nao", "phong nao", "which agency", "which body")
 # «nghị quyết nào quy định mức chi…»: which legal text, not the money it mentions. Only «nào»
 # is the asking word: the kind of text stays content.
-ASKS_DOCUMENT = tuple(
-    f"{kind} nao"
-    for kind in ("nghi quyet", "quyet dinh", "thong tu", "nghi dinh", "chi thi", "van ban", "luat")
-) + ("which resolution", "which decision", "which law", "which document")
+ASKS_DOCUMENT = (
+    *(
+        f"{kind} nao"
+        for kind in ("nghi quyet", "quyet dinh", "thong tu", "nghi dinh", "chi thi", "van ban")
+    ),
+    "luat nao",
+    "which resolution",
+    "which decision",
+    "which law",
+    "which document",
+)
 LEGAL_TEXT = re.compile(r"\b(?:Luật|Nghị quyết|Quyết định|Thông tư|Nghị định|Chỉ thị)\b")
 ASKS_NAME = ("ten la gi", "ten gi", "ten la", "co ten", "what is the name", "called", "named")
 QUOTED = re.compile(r"[“\"«][^”\"»]{3,}[”\"»]")
