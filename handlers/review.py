@@ -67,6 +67,7 @@ from bot.domain.initiative import (
     StatusChange,
     format_share,
     long_text,
+    normalise_number,
     people,
 )
 from bot.domain.models import User
@@ -269,7 +270,10 @@ def _remember(
 def _pick(context: BotContext, text: str) -> str | None:
     """The button of the last screen that ``text`` designates (its number or a label), until
     :data:`SCREEN_TTL` even after other messages. «0007» is the end of a listed initiative's
-    number (SK-2026-0007), not the list's 7th item."""
+    number (SK-2026-0007), not the list's 7th item. A whole number (SK-2026-0007) is an
+    identifier, never a near label: :func:`on_typed` looks it up exactly."""
+    if _reference(text) is not None:
+        return None
     wanted = _sequence(text)
     if wanted is not None:
         found = {
@@ -280,6 +284,12 @@ def _pick(context: BotContext, text: str) -> str | None:
         }
         return found.pop() if len(found) == 1 else None
     return SCREEN.pick(context.user_data, text, live_only=False)
+
+
+def _reference(text: str) -> str | None:
+    """«sk-2026-7», «SK - 2026 - 0007»: an initiative's number as printed (SK-2026-0007)."""
+    reference = normalise_number(clean(text))
+    return reference if NUMBER.match(reference) else None
 
 
 def _sequence(text: str) -> int | None:
@@ -1121,8 +1131,8 @@ async def on_typed(update: Update, context: BotContext) -> None:
     if data is not None:
         await _run(update, context, data)
         return
-    reference = clean(text)
-    if NUMBER.match(reference):
+    reference = _reference(text)
+    if reference is not None:
         await _open_number(update, context, reference)
         return
     if _sequence(text) is not None:  # «0007» of no listed initiative
@@ -1191,7 +1201,7 @@ async def _open_number(update: Update, context: BotContext, reference: str) -> N
     elif found is not None and may_review(context):
         await review_detail(update, context, found.id)
     else:
-        await send(update, context, context.t("initiative.not_found"))
+        await send(update, context, context.t("initiative.number_not_found", number=reference))
 
 
 def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:

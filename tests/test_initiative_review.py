@@ -420,8 +420,8 @@ async def test_people_who_may_not_review_see_and_change_nothing(
     ):
         await bot.press(bob, data, message=menu)
         assert last_answer(bot) == bot.t("review.denied", "en")
-    await bot.say(bob, item.number)  # typed: not theirs
-    assert bot.last_text(bob.id) == bot.t("initiative.not_found", "en")
+    await bot.say(bob, item.number)  # typed: not theirs (whether it exists is not said)
+    assert bot.last_text(bob.id) == bot.t("initiative.number_not_found", "en", number=item.number)
     await bot.say(bob, "/menu")
     await bot.press(bob, f"my:o:{item.id}", message=menu)
     assert bot.last_text(bob.id) == bot.t("initiative.not_found", "en")
@@ -599,6 +599,14 @@ async def test_a_long_queue_comes_in_pages(bot: Harness, admin: StubUser, alice:
     await bot.say(admin, "/review")
     await bot.say(admin, "trang sau")  # typed label of "Trang sau »"
     assert items[11].number in bot.last_text(ADMIN_ID)
+    # A whole number is an identifier: one not on this page opens that one, never a near label
+    detail = await shown(bot, ADMIN_ID, bot.say(admin, items[1].number))  # 0002, not 0012
+    assert detail.startswith(f"<b>{items[1].number}</b>")
+    await bot.say(admin, "/review")
+    await bot.press(admin, "rv:p:2")
+    missing = items[11].number[:-1] + "9"  # 0019: no such initiative, one letter from 0012
+    await bot.say(admin, missing)
+    assert bot.last_text(ADMIN_ID) == bot.t("initiative.number_not_found", number=missing)
 
 
 async def test_review_typed_forms(bot: Harness, admin: StubUser, alice: StubUser) -> None:
