@@ -72,7 +72,7 @@ from bot.domain.initiative import (
 )
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean
+from bot.domain.text import clean, fold
 from bot.i18n import N_, Safe, Translator, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -1298,6 +1298,11 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(key))
         return END
     to = pending[1]
+    button = _button_named(context, text_of(update))
+    if button is not None:  # «công nhận» typed while asked why not: a change of mind, no reason
+        move = context.t(MOVE_LABELS[to])
+        await send(update, context, context.t("review.comment_is_button", label=button, move=move))
+        return None
     notify: Notify[Moved] = services.broadcasts.notices(
         lambda moved: author_notices(services, moved), actor_id=context.user_id
     )
@@ -1322,6 +1327,27 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
     _memory(context).pop("pending", None)
     await _decided(update, context, moved, notify.queued.chats)
     return END
+
+
+# The buttons of an initiative's review screen: typed alone, they are no comment.
+SCREEN_BUTTONS = (
+    *MOVE_LABELS.values(),
+    N_("review.btn.back"),
+    N_("review.btn.docx"),
+    N_("review.btn.files"),
+    N_("review.btn.open"),
+)
+
+
+def _button_named(context: BotContext, text: str) -> str | None:
+    """The label of the review screen's button that ``text`` is, whole (its label in any
+    language or an alias, compared folded: «khong cong nhan»); no prefix, no near match."""
+    typed = fold(text)
+    for key in SCREEN_BUTTONS:
+        names = {fold(label) for label in context.labels(key)} | set(ALIASES.get(key, ()))
+        if typed in names:
+            return context.t(key)
+    return None
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:

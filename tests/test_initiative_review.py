@@ -216,6 +216,14 @@ async def test_recognised_and_not_recognised_with_reason(
     assert bot.last_text(ADMIN_ID) == ask
     await bot.say(admin, " \u200b ")  # nothing but blanks: a reason is required
     assert bot.last_text(ADMIN_ID) == bot.t("error.comment_required")
+    # A button's name typed here is a change of mind or a slip, never the reason.
+    for typed, key in (("công nhận", "review.btn.recognised"), ("Xem hồ sơ", "review.btn.open")):
+        await bot.say(admin, typed)
+        move = bot.t("review.btn.not_recognised")
+        said = bot.t("review.comment_is_button", label=bot.t(key), move=move)
+        assert bot.last_text(ADMIN_ID) == said
+        assert await bot.state(admin, "review") == "comment"
+        assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
     reason = "Giải pháp đã được áp dụng rộng rãi từ năm 2020, không có tính mới."
     await bot.say(admin, reason)
     assert await row(bot, second.id) == {"status": "not_recognised", "last_comment": reason}
