@@ -78,8 +78,10 @@ from handlers.common import (
     NotInFlow,
     choice_of,
     flow_fallbacks,
+    new_stamp,
     numbers_text,
     ref,
+    stamped,
     text_of,
     user_dict,
 )
@@ -472,9 +474,12 @@ def _choices(context: BotContext, options: Sequence[Option]) -> list[Choice]:
 
 
 def _buttons(
-    context: BotContext, options: Sequence[Option], prefix: str
+    context: BotContext, options: Sequence[Option], prefix: str, stamp: str | None = None
 ) -> list[list[tuple[str, str]]]:
-    return [[(context.t(key), prefix + value)] for value, key, _ in options]
+    return [
+        [(context.t(key), stamped(prefix + value, stamp) if stamp else prefix + value)]
+        for value, key, _ in options
+    ]
 
 
 def _short(text: str, limit: int) -> str:
@@ -674,7 +679,8 @@ async def _show_preview(update: Update, context: BotContext) -> bool:
         lines.append(context.t("broadcast.preview_sample", names=_names(found.sample, found.count)))
     lines.append(context.t("broadcast.detail_kind", kind=Safe(_kind(context, essential))))
     lines += ["", context.t("broadcast.preview_ask")]
-    markup = keyboard(_buttons(context, PREVIEW_OPTIONS, PREFIX + "p:"))
+    draft["stamp"] = stamp = new_stamp()  # only this preview's buttons confirm this draft
+    markup = keyboard(_buttons(context, PREVIEW_OPTIONS, PREFIX + "p:", stamp))
     await send(update, context, "\n".join(lines), markup)
     return True
 
@@ -690,7 +696,10 @@ async def _show_confirm(update: Update, context: BotContext) -> None:
         audience=await audience_label(context, audience),
         count=found.count,
     )
-    await send(update, context, text, keyboard(_buttons(context, CONFIRM_OPTIONS, PREFIX + "c:")))
+    draft["stamp"] = stamp = new_stamp()
+    await send(
+        update, context, text, keyboard(_buttons(context, CONFIRM_OPTIONS, PREFIX + "c:", stamp))
+    )
 
 
 async def begin(update: Update, context: BotContext) -> str | int:
@@ -901,7 +910,9 @@ async def _to_preview(update: Update, context: BotContext) -> str:
 async def on_preview(update: Update, context: BotContext) -> str | int | None:
     if (back := await _check(update, context, "preview")) is not None:
         return back
-    picked = await choice_of(update, context, _choices(context, PREVIEW_OPTIONS), PREFIX + "p:")
+    stamp = _draft(context).get("stamp")
+    options = _choices(context, PREVIEW_OPTIONS)
+    picked = await choice_of(update, context, options, PREFIX + "p:", stamp=stamp)
     if picked is None:
         return None
     if picked == "cancel":
@@ -943,7 +954,9 @@ async def on_when(update: Update, context: BotContext) -> str | int | None:
 async def on_confirm(update: Update, context: BotContext) -> str | int | None:
     if (back := await _check(update, context, "confirm")) is not None:
         return back
-    picked = await choice_of(update, context, _choices(context, CONFIRM_OPTIONS), PREFIX + "c:")
+    stamp = _draft(context).get("stamp")
+    options = _choices(context, CONFIRM_OPTIONS)
+    picked = await choice_of(update, context, options, PREFIX + "c:", stamp=stamp)
     if picked is None:
         return None
     draft = _draft(context)

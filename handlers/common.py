@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -178,14 +179,40 @@ def pick(text: str, choices: Sequence[Choice]) -> str | None:
     return found
 
 
+def new_stamp() -> str:
+    """A mark for the buttons of one confirmation screen (see :func:`choice_of`)."""
+    return secrets.token_hex(3)
+
+
+def stamped(data: str, stamp: str) -> str:
+    """``data`` of a button that only the screen marked ``stamp`` may press."""
+    return f"{data}:{stamp}"
+
+
 async def choice_of(
-    update: Update, context: BotContext, choices: Sequence[Choice], prefix: str
+    update: Update,
+    context: BotContext,
+    choices: Sequence[Choice],
+    prefix: str,
+    *,
+    stamp: str | None = None,
 ) -> str | None:
     """The person's pick among ``choices``: the button pressed (callback data ``prefix`` +
-    value) or its typed number or label. Asks again (and returns ``None``) when it is neither."""
-    if update.callback_query is not None:
+    value) or its typed number or label. Asks again (and returns ``None``) when it is neither.
+
+    ``stamp``: the buttons of the screen now shown carry it (:func:`stamped`). A button of an
+    older screen of the same step («Gửi ngay» under an announcement cancelled by typing «hủy»)
+    would otherwise confirm whatever is pending now: it is refused as stale."""
+    query = update.callback_query
+    if query is not None:
+        value = (query.data or "").removeprefix(prefix)
+        if stamp is not None:
+            value, _, given = value.rpartition(":")
+            if given != stamp:
+                await acknowledge(update, context.t("button.stale"), alert=True)
+                return None
         await acknowledge(update)
-        return (update.callback_query.data or "").removeprefix(prefix)
+        return value
     choice = pick(text_of(update), choices)
     if choice is None:
         await send(update, context, context.t("error.choose_button"))

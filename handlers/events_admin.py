@@ -63,7 +63,9 @@ from handlers.common import (
     NotInFlow,
     choice_of,
     flow_fallbacks,
+    new_stamp,
     ref,
+    stamped,
     text_of,
     user_dict,
 )
@@ -785,7 +787,11 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
         people = await _affected_count(context, event.id)
         if people:
             text += "\n\n" + context.t("events.edit.will_tell", count=people)
-    buttons = [[(context.t(key), f"{EDIT_PREFIX}c:{value}")] for value, key, _ in CONFIRM_OPTIONS]
+    _edit_draft(context)["stamp"] = stamp = new_stamp()  # only these buttons save this change
+    buttons = [
+        [(context.t(key), stamped(f"{EDIT_PREFIX}c:{value}", stamp))]
+        for value, key, _ in CONFIRM_OPTIONS
+    ]
     await send(update, context, text, keyboard(buttons))
 
 
@@ -888,7 +894,8 @@ async def edit_confirm(update: Update, context: BotContext) -> str | int | None:
     choices = [
         Choice(value, context.labels(key), aliases) for value, key, aliases in CONFIRM_OPTIONS
     ]
-    picked = await choice_of(update, context, choices, EDIT_PREFIX + "c:")
+    stamp = _edit_draft(context).get("stamp")
+    picked = await choice_of(update, context, choices, EDIT_PREFIX + "c:", stamp=stamp)
     if picked is None:
         return None
     if picked == "again":
@@ -997,7 +1004,11 @@ async def delete_prompt(update: Update, context: BotContext, state: str) -> None
         people=people,
         invited=invited,
     )
-    buttons = [[(context.t(key), DELETE_PREFIX + value)] for value, key, _ in DELETE_OPTIONS]
+    user_dict(context, DELETE_DRAFT)["stamp"] = stamp = new_stamp()  # this event's buttons
+    buttons = [
+        [(context.t(key), stamped(DELETE_PREFIX + value, stamp))]
+        for value, key, _ in DELETE_OPTIONS
+    ]
     await send(update, context, text, keyboard(buttons))
 
 
@@ -1005,10 +1016,10 @@ async def delete_confirm(update: Update, context: BotContext) -> str | int | Non
     choices = [
         Choice(value, context.labels(key), aliases) for value, key, aliases in DELETE_OPTIONS
     ]
-    picked = await choice_of(update, context, choices, DELETE_PREFIX)
+    draft = user_dict(context, DELETE_DRAFT)
+    picked = await choice_of(update, context, choices, DELETE_PREFIX, stamp=draft.get("stamp"))
     if picked is None:
         return None
-    draft = user_dict(context, DELETE_DRAFT)
     event_id = str(draft.get("event") or "")
     event = await context.services.events.get(event_id) if event_id else None
     draft.clear()

@@ -211,8 +211,10 @@ async def test_formatted_text_to_everyone_preview_send_and_queue(
     summary = shown[-1]
     assert bot.t("broadcast.preview_count", count=4) in summary  # alice, bob, carol, the admin
     assert "Nguyễn Thị Lan, Trần Văn Bình, Lê Thị Hoa, Quản trị" in summary
-    assert [d for _, d in bot.buttons(admin.id)] == ["bc:p:send", "bc:p:schedule", "bc:p:cancel"]
-    await bot.press(admin, "bc:p:send")
+    data = [d for _, d in bot.buttons(admin.id)]
+    stamp = data[0].rsplit(":", 1)[1]  # the preview's mark: its buttons only confirm this draft
+    assert data == [f"bc:p:{value}:{stamp}" for value in ("send", "schedule", "cancel")]
+    await bot.tap(admin, "bc:p:send")
     assert await bot.state(admin, FLOW) is None
     broadcast_id = await last_broadcast_id(bot)
     row = await bot.db_row(
@@ -317,7 +319,7 @@ async def test_photo_and_document_with_caption(
     await bot.press(admin, "bc:x:no")
     shown = bot.stub.sent(admin.id, "sendDocument")[-1].params
     assert shown["document"] == "doc-9" and not shown.get("caption")
-    await bot.press(admin, "bc:p:cancel")
+    await bot.tap(admin, "bc:p:cancel")
     assert bot.last_text(admin.id) == bot.t("broadcast.discarded")
     assert await bot.db_value("SELECT count(*) FROM broadcasts") == 1
 
@@ -493,12 +495,12 @@ async def test_settings_mute_ordinary_announcements_but_not_essential_ones(
     await bot.press(admin, "bc:x:no")
     assert summary_count(bot, admin, 3)
     assert "Trần Văn Bình" not in bot.last_text(admin.id)
-    await bot.press(admin, "bc:p:cancel")
+    await bot.tap(admin, "bc:p:cancel")
     await compose(bot, admin)
     await bot.press(admin, "bc:a:all")
     await bot.press(admin, "bc:x:yes")  # essential: bob too
     assert summary_count(bot, admin, 4)
-    await bot.press(admin, "bc:p:send")
+    await bot.tap(admin, "bc:p:send")
     assert bob.id in await outbox(bot, await last_broadcast_id(bot))
 
     await bot.say(alice, "/settings off")
@@ -545,10 +547,10 @@ async def test_schedule_in_the_future_then_cancel_from_the_list(
     assert await bot.state(admin, FLOW) == "confirm"
     at = datetime(day.year, day.month, day.day, 9, 30, tzinfo=TZ)
     assert f"09:30 {day:%d/%m/%Y}" in bot.last_text(admin.id)
-    await bot.press(admin, "bc:c:again")
+    await bot.tap(admin, "bc:c:again")
     assert await bot.state(admin, FLOW) == "when"
     await bot.say(admin, f"9h30 {day.day}-{day.month}-{day.year}")
-    await bot.press(admin, "bc:c:yes")
+    await bot.tap(admin, "bc:c:yes")
     assert await bot.state(admin, FLOW) is None
     broadcast_id = await last_broadcast_id(bot)
     found = await bot.services.broadcasts.get(broadcast_id)
@@ -597,7 +599,7 @@ async def test_cancel_at_the_preview_and_at_the_confirmation(
     await compose(bot, admin)
     await bot.press(admin, "bc:a:all")
     await bot.press(admin, "bc:x:no")
-    await bot.press(admin, "bc:p:schedule")
+    await bot.tap(admin, "bc:p:schedule")
     day = datetime.now(TZ).date() + timedelta(days=3)
     await bot.say(admin, f"{day.day}/{day.month}/{day.year} 08:00")
     await bot.say(admin, "hủy")
@@ -620,7 +622,7 @@ async def test_figures_cancel_while_sending_and_failures_export(
     await compose(bot, admin)
     await bot.press(admin, "bc:a:all")
     await bot.press(admin, "bc:x:yes")
-    await bot.press(admin, "bc:p:send")
+    await bot.tap(admin, "bc:p:send")
     broadcast_id = await last_broadcast_id(bot)
     service = bot.services.broadcasts
     rows = {row.user_id: row for row in await service.due()}
@@ -693,10 +695,10 @@ async def test_non_admins_are_refused_everywhere(
     await compose(bot, admin)
     await bot.press(admin, "bc:a:all")
     await bot.press(admin, "bc:x:no")
-    await bot.press(admin, "bc:p:schedule")
+    await bot.tap(admin, "bc:p:schedule")
     day = datetime.now(TZ).date() + timedelta(days=3)
     await bot.say(admin, f"{day.day}/{day.month}/{day.year} 08:00")
-    await bot.press(admin, "bc:c:yes")
+    await bot.tap(admin, "bc:c:yes")
     broadcast_id = await last_broadcast_id(bot)
     denied = bot.t("admin.denied")
     await bot.say(alice, "/broadcast")
@@ -785,7 +787,35 @@ async def test_people_receive_exactly_the_preview(
     await bot.press(admin, "bc:x:no")
     preview = bot.texts_since(mark, admin.id)[0]
     assert preview == "Hội nghị &lt;b&gt; 8:00 &amp; đúng giờ"
-    await bot.press(admin, "bc:p:send")
+    await bot.tap(admin, "bc:p:send")
     await bot.deliver()
     assert bot.texts(alice.id)[-1] == preview and bot.texts(1003)[-1] == preview
     assert preview not in bot.texts(bob.id)
+
+
+async def test_an_older_preview_s_button_never_sends_the_draft_of_now(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """A preview left by typing «hủy» keeps its buttons on the phone; its «Gửi ngay» must not
+    send the announcement composed since (its buttons confirm only their own draft)."""
+    await compose(bot, admin, "Thông báo thứ nhất.")
+    await bot.press(admin, "bc:a:all")
+    await bot.press(admin, "bc:x:no")
+    first_preview = bot.last_keyboard_message(admin.id)
+    await bot.say(admin, "hủy")
+    await compose(bot, admin, "Bản nháp thứ hai, chưa gửi.")
+    await bot.press(admin, "bc:a:all")
+    await bot.press(admin, "bc:x:no")
+    old_send = next(
+        b["callback_data"]
+        for row in first_preview["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("bc:p:send")
+    )
+    await bot.press(admin, old_send, message=first_preview)
+    answered = bot.stub.sent(None, "answerCallbackQuery")[-1].params
+    assert answered["text"] == bot.t("button.stale")
+    assert await bot.db_value("SELECT count(*) FROM broadcasts") == 0
+    assert await bot.state(admin, FLOW) == "preview"
+    await bot.tap(admin, "bc:p:send")  # the preview of now still works
+    assert await outbox(bot, await last_broadcast_id(bot))

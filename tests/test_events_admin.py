@@ -391,7 +391,7 @@ async def test_moving_the_event_tells_people_in_their_language(
     assert f"Mới: {new_start:%H:%M %d/%m/%Y}" in confirm and "báo cho 3 người" in confirm
     assert (await bot.services.events.get(EVENT_ID)).starts_at == event.starts_at  # type: ignore[union-attr]
     mark = bot.mark()
-    await bot.press(admin, "eve:c:save")
+    await bot.tap(admin, "eve:c:save")
     assert await state(bot, admin, "event_edit") is None
     saved = await bot.services.events.get(EVENT_ID)
     assert saved is not None and saved.starts_at == new_start
@@ -461,7 +461,7 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     await bot.say(admin, "9")
     assert bot.last_text(admin.id) == bot.t("events.error.reserved_over", free=7)
     await bot.say(admin, "7")
-    await bot.press(admin, "eve:c:save")
+    await bot.tap(admin, "eve:c:save")
     saved = await bot.services.events.get(EVENT_ID)
     assert saved is not None and saved.group("cap-huyen").reserved == 7  # type: ignore[union-attr]
     # Reminders, typed in words; the mode by its label.
@@ -472,7 +472,7 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     await bot.say(admin, "/event_edit")
     await bot.press(admin, "eve:f:mode")
     await bot.say(admin, "theo giấy mời")
-    await bot.press(admin, "eve:c:save")
+    await bot.tap(admin, "eve:c:save")
     saved = await bot.services.events.get(EVENT_ID)
     assert saved is not None and saved.reminders == (2880, 180) and saved.mode == "invitation"
     # A stale button inside the flow: the step stays; outside it: "no longer valid".
@@ -489,6 +489,26 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     assert answers[-1].get("text") == bot.t("button.stale")
     assert await state(bot, admin, "event_edit") is None
     assert (await bot.services.events.get(EVENT_ID)).venue == "Hội trường Sở"  # type: ignore[union-attr]
+    # «Lưu» of a confirmation left by typing «hủy» never saves the change pending now.
+    await bot.say(admin, "/event_edit")
+    await bot.press(admin, "eve:f:venue")
+    await bot.say(admin, "Hội trường A")
+    old_confirm = bot.last_keyboard_message(admin.id)
+    await bot.say(admin, "hủy")
+    await bot.say(admin, "/event_edit")
+    await bot.say(admin, "8")  # the capacity
+    await bot.say(admin, "15")
+    old_save = next(
+        b["callback_data"]
+        for row in old_confirm["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("eve:c:save")
+    )
+    await bot.press(admin, old_save, message=old_confirm)
+    answers = [c.params for c in bot.stub.sent(None, "answerCallbackQuery")]
+    assert answers[-1].get("text") == bot.t("button.stale")
+    assert await state(bot, admin, "event_edit") == "confirm"
+    assert (await bot.services.events.get(EVENT_ID)).capacity == 12  # type: ignore[union-attr]
 
 
 async def test_items_typed_by_other_names(bot: Harness, admin: StubUser) -> None:
@@ -526,7 +546,7 @@ async def test_event_delete_with_a_confirmation(bot: Harness, admin: StubUser) -
     assert bot.last_text(admin.id) == bot.t("events.delete.kept")
     assert await bot.services.events.get(EVENT_ID) is not None
     await bot.say(admin, f"/event_delete {EVENT_ID}")
-    await bot.press(admin, "evd:yes")
+    await bot.tap(admin, "evd:yes")
     assert await bot.services.events.get(EVENT_ID) is None
     assert [e.id for e in await bot.services.events.events()] == [SEEDED]
 
