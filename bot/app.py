@@ -220,6 +220,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         app.add_handler(handler)
     app.add_handler(CommandHandler("questions", office.questions_command))
     app.add_handler(CommandHandler("reply", office.reply_command))
+    app.add_handler(CommandHandler("faqs", office.faqs_command))
+    app.add_handler(CommandHandler("faq_remove", office.faq_remove_command))
     app.add_handler(CommandHandler("kb_add", office.kb_add))  # without a file: how to send one
     app.add_handler(MessageHandler(office.kb_add_filter(), office.kb_add))  # caption /kb_add
 

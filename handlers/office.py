@@ -32,7 +32,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.domain.choices import Choice
 from bot.domain.text import as_id, clean, fold
-from bot.i18n import N_
+from bot.i18n import N_, NP_
 from bot.kb import readers
 from bot.services import knowledge as kb
 from bot.services.container import Services
@@ -302,6 +302,43 @@ async def faq_button(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def faqs_command(update: Update, context: BotContext) -> None:
+    """``/faqs`` (admins): the curated answers, to find one to remove."""
+    if await _denied(update, context):
+        return
+    entries = await context.services.knowledge.faq_entries()
+    if not entries:
+        await send(update, context, context.t("kb.faq.list_none"))
+        return
+    lines = [context.t(NP_("kb.faq.list_title", "count"), count=len(entries))]
+    for entry in entries:
+        lines.append(
+            context.t("kb.faq.list_item", id=entry.id, question=_excerpt(entry.question, 200))
+        )
+    lines.append(context.t("kb.faq.list_hint"))
+    await send(update, context, "\n\n".join(lines))
+
+
+async def faq_remove_command(update: Update, context: BotContext) -> None:
+    """``/faq_remove <number>`` (admins): a curated answer is no longer given."""
+    if await _denied(update, context):
+        return
+    message = update.effective_message
+    parts = (message.text or "").split() if message is not None else []
+    ident = as_id(parts[1].lstrip("#")) if len(parts) == 2 else None
+    if ident is None:
+        await send(update, context, context.t("kb.faq.remove_usage"))
+        return
+    removed = await context.services.knowledge.remove_faq(ident)
+    key = N_("kb.faq.removed") if removed else N_("kb.faq.remove_unknown")
+    await send(update, context, context.t(key, id=ident))
+
+
+def _excerpt(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 async def _save_faq(update: Update, context: BotContext, question_id: int) -> None:
     try:
         entry = await context.services.knowledge.save_answer_as_faq(question_id, context.user_id)
@@ -311,7 +348,14 @@ async def _save_faq(update: Update, context: BotContext, question_id: int) -> No
     if entry is None:
         await send(update, context, context.t("kb.office.faq_failed", id=question_id))
         return
-    await send(update, context, context.t("kb.office.faq_saved", id=entry.id))
+    # What is now public, and how to take it back (a personal reply saved by a slip).
+    saved = context.t(
+        "kb.office.faq_saved",
+        id=entry.id,
+        question=_excerpt(entry.question, 300),
+        answer=_excerpt(entry.answer, 600),
+    )
+    await send(update, context, saved)
 
 
 async def questions_command(update: Update, context: BotContext) -> None:

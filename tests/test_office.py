@@ -94,7 +94,10 @@ async def test_question_goes_to_the_office_group_and_the_answer_comes_back(
 
     # Saved as a curated entry: the same question, typed differently, now gets that answer.
     await bot.press(MEMBER, "kb:faq:1", message=bot.last_keyboard_message(OFFICE))
-    assert bot.last_text(OFFICE).startswith(bot.t("kb.office.faq_saved", id=1).split("(")[0])
+    saved = bot.last_text(OFFICE)  # what is now public, and how to take it back
+    assert saved.startswith(bot.t("kb.office.faq_saved", id=1, question="", answer="")[:40])
+    assert "Giá vé do &lt;b&gt;Văn phòng&lt;/b&gt; &amp; Phòng Kế hoạch tính." in saved
+    assert "/faq_remove 1" in saved
     await bot.say(alice, "gia ve may bay di ha noi bao nhieu tien")
     text = bot.last_text(alice.id)
     assert text.startswith(bot.t("kb.faq_header"))
@@ -118,7 +121,9 @@ async def test_typed_send_goes_to_each_admin_who_replies_in_private(
     confirmation = last_message(bot, ADMIN_ID)
     # Typed form of "save as FAQ": reply "lưu" to the confirmation.
     await bot.say(admin, "lưu", reply_to=confirmation["message_id"])
-    assert bot.last_text(ADMIN_ID).startswith(bot.t("kb.office.faq_saved", id=1).split("(")[0])
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t("kb.office.faq_saved", id=1, question="", answer="").split("(")[0]
+    )
     assert len(await bot.services.knowledge.faq_entries()) == 1
     # A second answer to the same question: the first one stands.
     await bot.say(admin, "Câu trả lời khác", reply_to=posted["message_id"])
@@ -246,7 +251,9 @@ async def test_save_as_faq_typed_right_after_the_confirmation(
     await bot.press(alice, "kb:office")
     await bot.say(admin, "/reply 1 Anh/chị liên hệ phòng Kế hoạch.")
     await bot.say(admin, typed)
-    assert bot.last_text(admin.id).startswith(bot.t("kb.office.faq_saved", id=1).split("(")[0])
+    assert bot.last_text(admin.id).startswith(
+        bot.t("kb.office.faq_saved", id=1, question="", answer="").split("(")[0]
+    )
     assert len(await bot.services.knowledge.faq_entries()) == 1
     assert await bot.db_value("SELECT count(*) FROM drafts WHERE user_id = ?", admin.id) == 0
     await bot.say(admin, "1")  # the screen is over: the main menu's again
@@ -474,3 +481,31 @@ async def test_faq_add_draft_lost_in_a_crash_asks_again(bot: Harness, admin: Stu
     await bot.say(admin, "Giám đốc Sở.")
     assert bot.last_text(admin.id) == bot.t("kb.faq.ask_question")
     assert await bot.state(admin, "faq_add") == "question"
+
+
+async def test_saved_answers_are_listed_and_removed(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """A personal reply saved by a slip can be taken back: /faqs lists, /faq_remove removes."""
+    await bot.say(admin, "/faqs")
+    assert bot.last_text(admin.id) == bot.t("kb.faq.list_none")
+    await ask_unanswerable(bot, alice)
+    await bot.press(alice, "kb:office")
+    await bot.say(admin, "/reply 1 Chị Lan gọi anh Minh 0912 345 678 nhé.")
+    await bot.say(admin, "lưu")
+    assert len(await bot.services.knowledge.faq_entries()) == 1
+    await bot.say(admin, "/faqs")
+    listed = bot.last_text(admin.id)
+    assert listed.startswith(bot.t("kb.faq.list_title", count=1)) and "<b>1.</b>" in listed
+    for usage in ("/faq_remove", "/faq_remove một", "/faq_remove 1 2"):
+        await bot.say(admin, usage)
+        assert bot.last_text(admin.id) == bot.t("kb.faq.remove_usage"), usage
+    await bot.say(admin, "/faq_remove 7")
+    assert bot.last_text(admin.id) == bot.t("kb.faq.remove_unknown", id=7)
+    await bot.say(alice, "/faq_remove 1")  # not an admin
+    assert bot.last_text(alice.id) == bot.t("admin.denied")
+    await bot.say(admin, "/faq_remove #1")
+    assert bot.last_text(admin.id) == bot.t("kb.faq.removed", id=1)
+    assert await bot.services.knowledge.faq_entries() == []
+    await bot.say(alice, OUT_OF_SCOPE)  # no longer answered by the personal reply
+    assert "0912" not in bot.last_text(alice.id)

@@ -61,6 +61,7 @@ ADMIN_COMMANDS = (
     ("questions", N_("cmd.questions")),
     ("reply", N_("cmd.reply")),
     ("faq_add", N_("cmd.faq_add")),
+    ("faqs", N_("cmd.faqs")),
     ("kb_add", N_("cmd.kb_add")),
     ("grant", N_("cmd.grant")),
     ("revoke", N_("cmd.revoke")),
