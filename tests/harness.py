@@ -157,12 +157,17 @@ class Harness:
             for b in row
         ]
 
-    async def tap(self, user: StubUser, data: str) -> JSON:
-        """Press the button of the last keyboard whose data is ``data``, or ``data`` marked for
-        that screen (``bc:p:send:<stamp>``, see ``handlers.common.stamped``)."""
-        found = [d for _, d in self.buttons(user.id) if d == data or d.startswith(data + ":")]
-        assert len(found) == 1, (data, self.buttons(user.id))
-        return await self.press(user, found[0])
+    async def tap(self, user: StubUser, data: str, *, message: JSON | None = None) -> JSON:
+        """Press the button of ``message`` (default: the last keyboard) whose data is ``data``,
+        or ``data`` marked for that screen (``bc:p:send:<stamp>``, see
+        ``handlers.common.stamped``)."""
+        message = message or self.last_keyboard_message(user.id)
+        every = [
+            b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+        ]
+        found = [d for d in every if d == data or d.startswith(data + ":")]
+        assert len(found) == 1, (data, every)
+        return await self.press(user, found[0], message=message)
 
     async def press(self, user: StubUser, data: str, *, message: JSON | None = None) -> JSON:
         message = message or self.last_keyboard_message(user.id)

@@ -498,13 +498,7 @@ async def test_invalid_values_cancel_and_stale_buttons(bot: Harness, admin: Stub
     await bot.say(admin, "/event_edit")
     await bot.say(admin, "8")  # the capacity
     await bot.say(admin, "15")
-    old_save = next(
-        b["callback_data"]
-        for row in old_confirm["reply_markup"]["inline_keyboard"]
-        for b in row
-        if b["callback_data"].startswith("eve:c:save")
-    )
-    await bot.press(admin, old_save, message=old_confirm)
+    await bot.tap(admin, "eve:c:save", message=old_confirm)
     answers = [c.params for c in bot.stub.sent(None, "answerCallbackQuery")]
     assert answers[-1].get("text") == bot.t("button.stale")
     assert await state(bot, admin, "event_edit") == "confirm"
