@@ -63,7 +63,7 @@ from bot.domain.broadcasts import (
 from bot.domain.choices import Choice
 from bot.domain.initiative import Status
 from bot.domain.moments import parse_datetime
-from bot.domain.text import STEERING_WORDS, as_id, clean, fold
+from bot.domain.text import STEERING_WORDS, as_id, clean, fold, shorten
 from bot.i18n import N_, NP_, Safe
 from bot.services.broadcasts import BroadcastError, failure_message
 from bot.services.container import Services
@@ -482,10 +482,6 @@ def _buttons(
     ]
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def when(context: BotContext, moment: datetime) -> str:
     return moment.astimezone(context.services.settings.tz).strftime("%H:%M %d/%m/%Y")
 
@@ -522,7 +518,7 @@ async def audience_label(context: BotContext, audience: Audience) -> Safe:
         title = event.title if event is not None else audience.event_id or ""
         key = {v: k for v, k, _ in SEGMENT_OPTIONS}.get(audience.segment or "")
         segment = t(key) if key else ""
-        return Safe(t("broadcast.to.rsvp", segment=Safe(segment), event=_short(title, 120)))
+        return Safe(t("broadcast.to.rsvp", segment=Safe(segment), event=shorten(title, 120)))
     if kind is AudienceKind.AUTHORS:
         if not audience.status:
             return Safe(t("broadcast.to.authors_any"))
@@ -609,7 +605,7 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
             listed = (f"{n}. {html.escape(unit, quote=False)}" for n, unit in enumerate(units, 1))
             text += "\n\n" + "\n".join(listed)
         rows = [
-            [(f"{n}. {_short(unit, LABEL_MAX)}", f"{PREFIX}u:{n - 1}")]
+            [(f"{n}. {shorten(unit, LABEL_MAX)}", f"{PREFIX}u:{n - 1}")]
             for n, unit in enumerate(units[:BUTTONS_MAX], start=1)
         ]
         await send(update, context, text, keyboard(rows))
@@ -623,12 +619,12 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
             await send(update, context, t("broadcast.no_events"))
             return
         lines = [
-            f"{n}. <b>{html.escape(_short(event.title, 120), quote=False)}</b> – "
+            f"{n}. <b>{html.escape(shorten(event.title, 120), quote=False)}</b> – "
             f"{when(context, event.starts_at)}"
             for n, event in enumerate(events, start=1)
         ]
         rows = [
-            [(f"{n}. {_short(event.title, LABEL_MAX)}", f"{PREFIX}e:{event.id}")]
+            [(f"{n}. {shorten(event.title, LABEL_MAX)}", f"{PREFIX}e:{event.id}")]
             for n, event in enumerate(events[:BUTTONS_MAX], start=1)
         ]
         text = t("broadcast.ask_event") + "\n\n" + "\n".join(lines)
@@ -1098,7 +1094,7 @@ async def _show_list(update: Update, context: BotContext) -> None:
 
 def _snippet(context: BotContext, content: Content) -> str:
     plain = html.unescape(_TAGS.sub("", content.text)).strip()
-    plain = _short(" ".join(plain.split()), SNIPPET_MAX)
+    plain = shorten(" ".join(plain.split()), SNIPPET_MAX)
     prefix = ""
     if content.kind == "photo":
         prefix = context.t("broadcast.content_photo") + " "

@@ -54,7 +54,7 @@ from bot.documents.rsvp_xlsx import export_rsvp
 from bot.domain.choices import Choice, plain_answer, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
-from bot.domain.text import clean, fold
+from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, NP_, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -140,8 +140,7 @@ NO_SEAT_REASONS = {
 
 
 def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(" ".join(text.split()), limit)  # one line
 
 
 def _when(context: BotContext, moment: datetime) -> str:

@@ -48,7 +48,7 @@ from bot.documents.invitees import MAX_BYTES, MAX_ROWS, InviteeFileError, read_i
 from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Event, Seat
 from bot.domain.moments import parse_count, parse_datetime, parse_minutes, typed_example
-from bot.domain.text import STEERING_WORDS, clean, fold
+from bot.domain.text import STEERING_WORDS, clean, fold, shorten
 from bot.i18n import N_, NP_, Safe
 from bot.services.broadcasts import Notify
 from bot.services.container import Services
@@ -203,10 +203,6 @@ async def _denied(update: Update, context: BotContext) -> bool:
     return True
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def when(context: BotContext, moment: datetime) -> str:
     """A time as people read it here: ``08:00 20/06/2025`` (the bot's time zone)."""
     return moment.astimezone(context.services.settings.tz).strftime("%H:%M %d/%m/%Y")
@@ -224,7 +220,7 @@ def _event_choices(events: Sequence[Event]) -> list[Choice]:
 
 def _event_list(context: BotContext, events: Sequence[Event]) -> str:
     return "\n".join(
-        f"{number}. <b>{escape(_short(event.title, 120))}</b> – {when(context, event.starts_at)}"
+        f"{number}. <b>{escape(shorten(event.title, 120))}</b> – {when(context, event.starts_at)}"
         f" (<code>{event.id}</code>)"
         for number, event in enumerate(events, start=1)
     )
@@ -232,7 +228,7 @@ def _event_list(context: BotContext, events: Sequence[Event]) -> str:
 
 def _event_buttons(events: Sequence[Event], prefix: str) -> list[list[tuple[str, str]]]:
     return [
-        [(f"{number}. {_short(event.title, LABEL_MAX)}", prefix + event.id)]
+        [(f"{number}. {shorten(event.title, LABEL_MAX)}", prefix + event.id)]
         for number, event in enumerate(events, start=1)
     ]
 
@@ -461,7 +457,7 @@ async def send_sheet(update: Update, context: BotContext, event: Event) -> None:
     username = context.bot.username
     data = await asyncio.to_thread(invitation_sheet, event, invitees, username, t=translate)
     caption = context.t(
-        NP_("events.sheet.caption", "count"), title=_short(event.title, 300), count=len(invitees)
+        NP_("events.sheet.caption", "count"), title=shorten(event.title, 300), count=len(invitees)
     )
     try:
         await context.bot.send_document(
@@ -729,7 +725,7 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
         ]
         text = context.t("events.edit.pick_group", capacity=event.capacity)
         buttons = [
-            [(f"{n}. {_short(group.name, LABEL_MAX)}", f"{EDIT_PREFIX}g:{group.id}")]
+            [(f"{n}. {shorten(group.name, LABEL_MAX)}", f"{EDIT_PREFIX}g:{group.id}")]
             for n, group in enumerate(event.groups, start=1)
         ]
         await send(update, context, text + "\n\n" + "\n".join(lines), keyboard(buttons))
@@ -772,7 +768,7 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
     label = escape(context.t(FIELD_KEYS[field]))
     group = event.group(str(group_id)) if group_id else None
     if field == "reserved" and group is not None:
-        label += f" – {escape(_short(group.name, 80))}"
+        label += f" – {escape(shorten(group.name, 80))}"
     before = _field_value(context, event, field, group_id)
     after = _field_value(context, changed, field, group_id)
     text = "\n".join(

@@ -34,7 +34,7 @@ from bot.domain.choices import (
 )
 from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
-from bot.domain.text import fold
+from bot.domain.text import fold, shorten
 from bot.i18n import N_, Safe, escape
 from bot.services.container import Services
 from bot.services.initiatives import FLOW, InitiativeError
@@ -88,10 +88,6 @@ DISCARD_WORDS = frozenset(
 # --- rendering --------------------------------------------------------------------------------
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _date(value: object) -> str:
     if isinstance(value, str) and value:
         try:
@@ -105,7 +101,7 @@ def option_label(context: BotContext, option: Option) -> str:
     if option.value.startswith("edit:"):
         return "✏️ " + context.t(f"initiative.field.{option.value[5:]}")
     if option.text is not None:
-        return _short(option.text, LABEL_MAX)
+        return shorten(option.text, LABEL_MAX)
     assert option.key is not None
     return context.t(option.key, **option.params)
 
@@ -162,7 +158,7 @@ def _render_value(context: BotContext, form: FormDefinition, field_id: str, valu
     if f.kind == "long":
         text = engine.long_text(value)
         files = value.get("files", []) if isinstance(value, dict) else []
-        out = escape(_short(text, VALUE_MAX)) if text else none
+        out = escape(shorten(text, VALUE_MAX)) if text else none
         if files:
             out += "\n" + context.t(
                 "initiative.files_list", names=", ".join(str(x.get("name")) for x in files)
@@ -176,7 +172,7 @@ def _render_value(context: BotContext, form: FormDefinition, field_id: str, valu
         return _date(value)
     if field_id == "solution_type":
         return context.t(f"initiative.type.{value}")
-    return escape(_short(str(value), VALUE_MAX))
+    return escape(shorten(str(value), VALUE_MAX))
 
 
 def summary(context: BotContext, form: FormDefinition, draft: dict[str, Any]) -> str:
@@ -414,7 +410,7 @@ async def on_file(update: Update, context: BotContext) -> str | int | None:
         attachment = engine.Attachment(
             file_id=document.file_id,
             file_unique_id=document.file_unique_id,
-            name=_short(document.file_name or "tep-dinh-kem", 120),
+            name=shorten(document.file_name or "tep-dinh-kem", 120),
             mime=document.mime_type or "",
             size=document.file_size or 0,
             kind="document",

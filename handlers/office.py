@@ -31,7 +31,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.domain.choices import Choice
-from bot.domain.text import as_id, clean, fold
+from bot.domain.text import as_id, clean, fold, shorten
 from bot.i18n import N_, NP_
 from bot.kb import readers
 from bot.services import knowledge as kb
@@ -313,7 +313,7 @@ async def faqs_command(update: Update, context: BotContext) -> None:
     lines = [context.t(NP_("kb.faq.list_title", "count"), count=len(entries))]
     for entry in entries:
         lines.append(
-            context.t("kb.faq.list_item", id=entry.id, question=_excerpt(entry.question, 200))
+            context.t("kb.faq.list_item", id=entry.id, question=shorten(clean(entry.question), 200))
         )
     lines.append(context.t("kb.faq.list_hint"))
     await send(update, context, "\n\n".join(lines))
@@ -334,11 +334,6 @@ async def faq_remove_command(update: Update, context: BotContext) -> None:
     await send(update, context, context.t(key, id=ident))
 
 
-def _excerpt(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 async def _save_faq(update: Update, context: BotContext, question_id: int) -> None:
     try:
         entry = await context.services.knowledge.save_answer_as_faq(question_id, context.user_id)
@@ -352,8 +347,8 @@ async def _save_faq(update: Update, context: BotContext, question_id: int) -> No
     saved = context.t(
         "kb.office.faq_saved",
         id=entry.id,
-        question=_excerpt(entry.question, 300),
-        answer=_excerpt(entry.answer, 600),
+        question=shorten(clean(entry.question), 300),
+        answer=shorten(clean(entry.answer), 600),
     )
     await send(update, context, saved)
 

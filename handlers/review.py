@@ -72,7 +72,7 @@ from bot.domain.initiative import (
 )
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean, fold
+from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, Safe, Translator, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -371,7 +371,7 @@ def _pairs(buttons: Sequence[Button], width: int = 2) -> list[list[Button]]:
 
 
 def _short(text: str, limit: int = TITLE_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 def _day(context: BotContext, moment: datetime) -> str:

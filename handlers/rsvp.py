@@ -80,7 +80,7 @@ from bot.domain.choices import Choice, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean, fold
+from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, NP_, Safe, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -247,7 +247,7 @@ async def _locale_of(services: Services, user_id: int) -> str:
 
 
 def _short(text: str, limit: int = LABEL_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 def when_text(voice: Voice, moment: datetime) -> str:

@@ -43,6 +43,11 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut (labels, titles)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def fold(text: str) -> str:
     """Lower-case, without diacritics (đ→d), punctuation dropped, whitespace folded.
 
