@@ -472,10 +472,14 @@ class SearchIndex:
         self._naming: frozenset[str] = frozenset().union(*self._doc_terms.values())
         self._years = {d.year for d in self.documents.values() if d.year}
         # Other provinces and departments, those no document names (asked of: out of scope).
-        named = " ".join(
-            [*(e.haystack for e in self.entries), *(f" {f} " for f in doc_forms.values())]
+        # Named: each word and each pair of neighbours occurs, in a passage or a title (the
+        # terms indexed already; no second pass over the text).
+        words, pairs = self.vocabulary | self._naming, self.bigram_set | self._naming
+        self._others = tuple(
+            p
+            for p in lexicon.others
+            if not (set(p.split()) <= words and set(_bigrams(p.split())) <= pairs)
         )
-        self._others = tuple(p for p in lexicon.others if f" {p} " not in named)
         members: dict[str, list[int]] = defaultdict(list)
         for i, entry in enumerate(self.entries):
             members[entry.document.id].append(i)
