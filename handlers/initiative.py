@@ -36,8 +36,10 @@ from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input
 from bot.domain.profile import InvalidInput
 from bot.domain.text import fold, shorten
 from bot.i18n import N_, Safe, escape
+from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
-from bot.services.initiatives import FLOW, InitiativeError
+from bot.services.initiatives import FLOW, InitiativeError, Submitted
+from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
@@ -434,8 +436,11 @@ async def submit(update: Update, context: BotContext) -> str | int | None:
     services = context.services
     user = context.user
     assert user is not None
+    notify: Notify[Submitted] = services.broadcasts.notices(
+        lambda submitted: reviewer_notices(services, submitted), actor_id=user.user_id
+    )
     try:
-        result = await services.initiatives.submit(ref(update), user)
+        result = await services.initiatives.submit(ref(update), user, notify=notify)
     except InvalidInput as exc:
         await send(update, context, context.t(f"error.{exc.code}", **exc.params))
         return None
@@ -443,10 +448,39 @@ async def submit(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(exc.code, **exc.params))
         return None
     item = result.initiative
+    if notify.queued.chats:
+        wake_outbox(context.application)
     key = N_("initiative.resubmitted") if result.resubmitted else N_("initiative.submitted")
     await send(update, context, context.t(key, number=item.number, title=item.title))
     await send_form(update, context, item)
     return END
+
+
+async def reviewer_notices(services: Services, submitted: Submitted) -> list[Notice]:
+    """The office's notice of a new (or corrected and resubmitted) application: to everyone
+    who may review it except its submitter, each in their language. Framework-free: it runs
+    inside the submission's transaction and only reads."""
+    item = submitted.initiative
+    key = (
+        N_("initiative.office.resubmitted")
+        if submitted.resubmitted
+        else N_("initiative.office.new")
+    )
+    submitter = await services.users.get(item.submitter_id) if item.submitter_id else None
+    name = submitter.display_name if submitter else ""
+    default = services.settings.default_language
+    notices: list[Notice] = []
+    for reviewer_id in await services.users.reviewer_ids():
+        if reviewer_id == item.submitter_id:
+            continue
+        reviewer = await services.users.get(reviewer_id)
+        locale = reviewer.locale(default) if reviewer else default
+        unit = item.unit or services.translator(locale, "profile.none")
+        text = services.translator(
+            locale, key, number=item.number, title=item.title, name=name, unit=unit
+        )
+        notices.append((reviewer_id, text))
+    return notices
 
 
 async def form_button(update: Update, context: BotContext) -> None:

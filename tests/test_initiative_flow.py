@@ -505,6 +505,68 @@ async def test_returned_initiative_is_amended_and_resubmitted(
     assert bot.last_text(alice.id) == bot.t("initiative.not_amendable")
 
 
+async def test_the_office_is_told_of_new_and_resubmitted_applications(
+    bot: Harness, alice: StubUser, bob: StubUser, admin: StubUser
+) -> None:
+    """Everyone who may review (the admin, a granted reviewer) gets a notice in their language
+    once per submission (not again for a double tap), and again when a returned one comes
+    back; the submitter is not told about their own."""
+    from bot.domain.initiative import Status
+    from bot.services.flows import StepRef
+
+    await register(bot, admin, "Phạm Văn Quản")
+    await register(bot, bob, "Bob An")  # English; a reviewer
+    await bot.say(admin, f"/grant {bob.id} reviewer")
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Sổ tay <điện tử> cho tổ một cửa")
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    await bot.press(alice, "sk:commit")  # a double tap: one record, one notice
+    row = await bot.db_row("SELECT id, number, title, unit FROM initiatives")
+    assert row is not None
+    mark = bot.mark()
+    await bot.deliver()
+    params = {"number": row["number"], "title": row["title"], "name": "Nguyễn Thị Lan"}
+    new_vi = bot.t("initiative.office.new", unit=row["unit"], **params)
+    assert "Sổ tay &lt;điện tử&gt;" in new_vi and "Phòng Quản lý khoa học" in new_vi
+    assert bot.texts_since(mark, admin.id) == [new_vi]
+    assert bot.texts_since(mark, bob.id) == [
+        bot.t("initiative.office.new", "en", unit=row["unit"], **params)
+    ]
+    assert bot.texts_since(mark, alice.id) == []
+
+    reviewer = await bot.services.users.require(admin.id)
+    key = (admin.id, admin.id)
+    service = bot.services.initiatives
+    await service.review(StepRef(-1, key), reviewer, row["id"], Status.REVIEWING)
+    await service.review(
+        StepRef(-2, key), reviewer, row["id"], Status.NEEDS_CHANGES, "Thêm số liệu"
+    )
+    message = bot.stub.sent(alice.id, "sendMessage")[-1].result
+    await bot.press(alice, f"ini:amend:{row['id']}", message=message)
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    mark = bot.mark()
+    await bot.deliver()
+    again = bot.t("initiative.office.resubmitted", unit=row["unit"], **params)
+    assert bot.texts_since(mark, admin.id) == [again]
+    assert len(bot.texts_since(mark, bob.id)) == 1
+
+
+async def test_an_admins_own_application_is_not_announced_to_them(
+    bot: Harness, admin: StubUser
+) -> None:
+    await register(bot, admin, "Phạm Văn Quản")
+    await fill_until_review(bot, admin, title="Sáng kiến của chính văn phòng")
+    await bot.press(admin, "sk:submit")
+    await bot.press(admin, "sk:commit")
+    mark = bot.mark()
+    await bot.deliver()
+    assert await bot.db_value("SELECT count(*) FROM initiatives") == 1
+    assert bot.texts_since(mark, admin.id) == []
+    assert await bot.db_value("SELECT count(*) FROM outbox") == 0
+
+
 async def test_forget_me_keeps_the_submitted_record_without_the_link(
     bot: Harness, alice: StubUser, admin: StubUser
 ) -> None:

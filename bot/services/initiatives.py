@@ -228,8 +228,12 @@ class InitiativeService:
 
     # --- submission ---------------------------------------------------------------------------
 
-    async def submit(self, ref: StepRef, user: User) -> Submitted:
-        """Turn the committed draft into an initiative (or update the one being amended)."""
+    async def submit(
+        self, ref: StepRef, user: User, *, notify: Notify[Submitted] | None = None
+    ) -> Submitted:
+        """Turn the committed draft into an initiative (or update the one being amended).
+        ``notify`` queues the reviewers' notice in the same transaction (not again for a
+        double tap or a retried update: that returns the first record, ``created=False``)."""
         async with self.flows.step(ref, FLOW, None) as step:
             draft = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
             if draft is None:
@@ -303,8 +307,11 @@ class InitiativeService:
                 )
             await flow_sql.delete_draft(step.conn, user.user_id, FLOW)
             saved = await sql.get(step.conn, initiative_id)
-        assert saved is not None
-        return Submitted(saved, created=True, resubmitted=isinstance(amended, int))
+            assert saved is not None
+            submitted = Submitted(saved, created=True, resubmitted=isinstance(amended, int))
+            if notify is not None:
+                await notify(step.conn, submitted)
+        return submitted
 
     # --- the person's initiatives -------------------------------------------------------------
 

@@ -183,6 +183,13 @@ class UserService:
             granted = await user_sql.users_with_role(conn, Role.ADMIN.value)
         return sorted(self.config_admins | set(granted))
 
+    async def reviewer_ids(self) -> list[int]:
+        """Everyone who may review initiatives: the admins and the people granted the reviewer
+        role."""
+        async with self.db.read() as conn:
+            granted = await user_sql.users_with_role(conn, Role.REVIEWER.value)
+        return sorted(set(await self.admin_ids()) | set(granted))
+
     async def set_muted(self, user_id: int, muted: bool) -> User:
         """Ordinary announcements off (``True``) or on; essential ones always arrive."""
         async with self.db.transaction() as conn:
