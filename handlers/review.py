@@ -130,6 +130,10 @@ MOVE_LABELS: dict[Status, str] = {
     Status.RECOGNISED: N_("review.btn.recognised"),
     Status.NOT_RECOGNISED: N_("review.btn.not_recognised"),
 }
+# Final decisions that take no comment: asked again before they are applied (the others ask
+# for their comment or reason, a step of its own that can be left with /cancel).
+CONFIRM_PROMPTS: dict[Status, str] = {Status.RECOGNISED: N_("review.confirm_recognised")}
+CONFIRM_LABELS: dict[Status, str] = {Status.RECOGNISED: N_("review.btn.confirm_recognised")}
 COMMENT_PROMPTS: dict[Status, str] = {
     Status.NEEDS_CHANGES: N_("review.ask_comment"),
     Status.NOT_RECOGNISED: N_("review.ask_reason"),
@@ -166,12 +170,20 @@ ALIASES: dict[str, tuple[str, ...]] = {
         *("xet", "bat dau", "xem xet", "dang xem xet", "dang xet", "xet duyet", "start"),
         *("reviewing", "under review", "review it"),
     ),
-    "review.btn.recognised": ("cong nhan", "recognise", "recognize", "approve"),
+    "review.btn.recognised": (
+        *("cong nhan", "duyet", "phe duyet", "dat", "recognise", "recognize", "approve"),
+    ),
+    "review.btn.confirm_recognised": (
+        *("xac nhan", "xac nhan cong nhan", "dong y cong nhan", "confirm"),
+    ),
+    "review.btn.not_now": ("khong", "chua", "de sau", "quay lai", "thoi", "huy", "no", "not now"),
     "review.btn.needs_changes": (
         *("bo sung", "can bo sung", "yeu cau bo sung", "yeu cau sua", "can sua", "tra lai"),
         *("request changes", "changes", "needs changes"),
     ),
-    "review.btn.not_recognised": ("khong cong nhan", "reject", "not recognised"),
+    "review.btn.not_recognised": (
+        *("khong cong nhan", "khong dat", "tu choi", "bac", "reject", "not recognised"),
+    ),
     "review.btn.files": ("tep", "tep dinh kem", "files", "attachments"),
     "review.btn.docx": ("tai don", "docx", "word", "download the form"),
     "review.btn.filter_status": ("loc trang thai", "trang thai", "status"),
@@ -202,6 +214,8 @@ TYPED_KEYS = (
     N_("my.btn.back"),
     N_("review.btn.reviewing"),
     N_("review.btn.recognised"),
+    N_("review.btn.confirm_recognised"),
+    N_("review.btn.not_now"),
     N_("review.btn.open"),
     N_("review.btn.files"),
     N_("review.btn.docx"),
@@ -870,8 +884,37 @@ async def review_files(update: Update, context: BotContext, initiative_id: int) 
             await send(update, context, context.t("review.file_failed", name=file.name))
 
 
+async def review_confirm(
+    update: Update, context: BotContext, initiative_id: int, to: Status
+) -> None:
+    """A final decision without a comment («Công nhận»): asked once more, with the title, before
+    it is applied and the author told (a slip of the thumb cannot be taken back). Refused at
+    once if it is not possible any more (someone decided first, or it is their own)."""
+    item = await context.services.initiatives.get(initiative_id)
+    if item is None:
+        await send(update, context, context.t("initiative.not_found"))
+        return
+    if item.submitter_id == context.user_id:
+        await send(update, context, context.t("review.own"))
+        return
+    if to not in REVIEW_MOVES.get(item.status, ()):
+        refused = InitiativeError("review.bad_move", status=item.status.value, to=to.value)
+        await _refused(update, context, refused, item, to)
+        return
+    text = context.t(CONFIRM_PROMPTS[to], number=item.number, title=_short(item.title))
+    confirm = _button(context, CONFIRM_LABELS[to], f"rv:c:{item.id}:{to.value}")
+    # Right after the question: «có», «đồng ý», or the decision's name again («công nhận»).
+    answers = (*YES_WORDS, *(fold(label) for label in context.labels(MOVE_LABELS[to])))
+    rows = [
+        [dataclasses.replace(confirm, answers=answers)],
+        [_button(context, N_("review.btn.not_now"), f"rv:o:{item.id}")],
+    ]
+    await _show(update, context, [text], rows)
+
+
 async def review_move(update: Update, context: BotContext, initiative_id: int, to: Status) -> None:
-    """A move that needs no comment ("Bắt đầu xét", "Công nhận"), applied at once."""
+    """A move that needs no comment ("Bắt đầu xét"; "Công nhận" once confirmed), applied at
+    once."""
     services = context.services
     item = await services.initiatives.get(initiative_id)
     if item is None:
@@ -994,7 +1037,7 @@ async def review_command(update: Update, context: BotContext) -> None:
 # ids of at most 18 digits: any fits SQLite's 64-bit integer (a forged longer one is stale)
 _MY = re.compile(r"^my:(l|p:\d{1,9}|o:\d{1,18}|w:\d{1,18}|wy:\d{1,18}|wn:\d{1,18})$")
 _RV = re.compile(
-    r"^rv:(q|fs|fu|p:\d{1,9}|s:\w+|u:(?:\d{1,9}|all)|o:\d{1,18}|a:\d{1,18}|m:\d{1,18}:\w+)$"
+    r"^rv:(q|fs|fu|p:\d{1,9}|s:\w+|u:(?:\d{1,9}|all)|o:\d{1,18}|a:\d{1,18}|[mc]:\d{1,18}:\w+)$"
 )
 
 
@@ -1071,13 +1114,16 @@ async def _run_review(update: Update, context: BotContext, data: str) -> None:
         await review_detail(update, context, int(arg))
     elif action == "a":
         await review_files(update, context, int(arg))
-    elif action == "m":
+    elif action in ("m", "c"):  # a move; "c": a final one confirmed
         ident, _, target = arg.partition(":")
         to = Status(target) if target in {s.value for s in Status} else None
         if to is None or to in COMMENT_REQUIRED:  # those go through the comment conversation
             await send(update, context, context.t("button.stale"))
             return
-        await review_move(update, context, int(ident), to)
+        if action == "m" and to in CONFIRM_PROMPTS:
+            await review_confirm(update, context, int(ident), to)
+        else:
+            await review_move(update, context, int(ident), to)
     else:
         await send(update, context, context.t("button.stale"))
 

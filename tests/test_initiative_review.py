@@ -78,6 +78,12 @@ def notice(bot: Harness, key: str, item: Initiative, locale: str, comment: str =
     )
 
 
+async def recognise(bot: Harness, user: StubUser, item: Initiative) -> None:
+    """«Công nhận», then its confirmation (a final decision is asked twice)."""
+    await bot.press(user, f"rv:m:{item.id}:recognised")
+    await bot.press(user, f"rv:c:{item.id}:recognised")
+
+
 async def shown(bot: Harness, chat_id: int, action: Awaitable[object]) -> str:
     """Everything the bot sent to ``chat_id`` while ``action`` ran (a long screen may take
     several messages)."""
@@ -206,7 +212,7 @@ async def test_recognised_and_not_recognised_with_reason(
     for item in (first, second):
         await bot.press(admin, f"rv:m:{item.id}:reviewing")
 
-    await bot.press(admin, f"rv:m:{first.id}:recognised")
+    await recognise(bot, admin, first)
     assert (await row(bot, first.id))["status"] == "recognised"  # type: ignore[index]
     await bot.deliver()
     assert bot.last_text(alice.id) == notice(bot, "review.notify.recognised", first, "vi")
@@ -243,6 +249,67 @@ async def test_recognised_and_not_recognised_with_reason(
     assert data_of(bot, alice.id) == [f"ini:docx:{second.id}", "my:l"]
 
 
+async def test_recognising_is_asked_once_more_pressed_or_typed(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """«Công nhận» is final and takes no comment: the bot asks again, with the title; «Chưa»
+    goes back to the application with nothing changed; the confirmation (pressed, «có», or
+    «công nhận» again) decides and tells the author once."""
+    item = await submit_initiative(bot, alice, title="Sổ tay <điện tử> cho cán bộ")
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    await bot.deliver()
+    told = len(bot.texts(alice.id))
+
+    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    ask = bot.t("review.confirm_recognised", number=item.number, title=item.title)
+    assert "Sổ tay &lt;điện tử&gt;" in ask
+    assert bot.last_text(ADMIN_ID) == ask
+    assert data_of(bot, ADMIN_ID) == [f"rv:c:{item.id}:recognised", f"rv:o:{item.id}"]
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+    detail = await shown(bot, ADMIN_ID, bot.press(admin, f"rv:o:{item.id}"))  # «Chưa»
+    assert detail.startswith(f"<b>{item.number}</b>")
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+
+    # Typed: the decision's name on the application, «chưa» on the question, then «có».
+    await bot.say(admin, "công nhận")
+    assert bot.last_text(ADMIN_ID) == ask
+    await bot.say(admin, "chưa")
+    assert bot.last_text(ADMIN_ID).startswith(f"<b>{item.number}</b>")
+    await bot.say(admin, "duyệt")  # the everyday word for it
+    assert bot.last_text(ADMIN_ID) == ask
+    await bot.say(admin, "có")
+    assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t("review.moved", number=item.number, status=status(bot, Status.RECOGNISED))
+    )
+    await bot.deliver()
+    assert bot.texts(alice.id)[told:] == [notice(bot, "review.notify.recognised", item, "vi")]
+
+
+async def test_the_decision_typed_again_confirms_it(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.say(admin, f"/review {item.number}")
+    await bot.say(admin, "bắt đầu xét")
+    await bot.say(admin, "cong nhan")  # from the decision's screen
+    assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
+    await bot.say(admin, "Công nhận")  # said again: a yes
+    assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
+    await bot.say(admin, "3")  # nothing on that screen is a third choice: no decision taken
+    assert [h[3] for h in await history(bot, item.id)] == ["submitted", "reviewing", "recognised"]
+    other = await submit_initiative(bot, alice, title="Ứng dụng nhắc hạn hồ sơ")
+    await bot.say(admin, f"/review {other.number}")
+    await bot.say(admin, "bắt đầu xét")
+    await bot.say(admin, "từ chối")  # «Không công nhận» in everyday words: its reason is asked
+    assert await bot.state(admin, "review") == "comment"
+    assert bot.last_text(ADMIN_ID) == bot.t(
+        "review.ask_reason", number=other.number, title=other.title
+    )
+
+
 async def test_a_stale_button_is_refused_and_changes_nothing(
     bot: Harness, admin: StubUser, alice: StubUser
 ) -> None:
@@ -265,7 +332,16 @@ async def test_a_stale_button_is_refused_and_changes_nothing(
         status=status(bot, Status.REVIEWING),
         to=status(bot, Status.REVIEWING),
     )
-    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    await recognise(bot, admin, item)
+    await bot.press(admin, f"rv:c:{item.id}:recognised")  # the confirmation pressed twice
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t(
+            "review.bad_move",
+            number=item.number,
+            status=status(bot, Status.RECOGNISED),
+            to=status(bot, Status.RECOGNISED),
+        )
+    )
     await bot.press(admin, f"rv:m:{item.id}:needs_changes")  # decided already: no question
     assert await bot.state(admin, "review") is None
     assert bot.last_text(ADMIN_ID).startswith(
@@ -293,7 +369,7 @@ async def test_the_decision_is_taken_by_someone_else_while_commenting(
     await bot.press(bob, f"rv:m:{item.id}:needs_changes")
     assert await bot.state(bob, "review") == "comment"
     await bot.press(admin, f"rv:m:{item.id}:reviewing")
-    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    await recognise(bot, admin, item)
     await bot.say(bob, "Please add the data.")
     assert await bot.state(bob, "review") is None
     assert bot.last_text(bob.id).startswith(
@@ -356,7 +432,7 @@ async def test_unreachable_author_is_reported_to_the_reviewer(
     )
     assert await bot.db_value("SELECT unreachable_at FROM users WHERE user_id = ?", alice.id)
     # Now the bot knows: the next decision queues nothing for her, and the reviewer hears so.
-    await bot.press(admin, f"rv:m:{item.id}:recognised")
+    await recognise(bot, admin, item)
     assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
     assert bot.t("review.not_delivered") in bot.last_text(ADMIN_ID)
     assert await bot.db_value("SELECT count(*) FROM outbox WHERE user_id = ?", alice.id) == 1
@@ -517,7 +593,7 @@ async def test_filters_by_status_and_unit(
     units = bot.services.units
     await office(bot, admin)
     await bot.press(admin, f"rv:m:{done.id}:reviewing")
-    await bot.press(admin, f"rv:m:{done.id}:recognised")
+    await recognise(bot, admin, done)
 
     await bot.say(admin, "/review")  # default: the ones awaiting action
     queue = bot.last_text(ADMIN_ID)
