@@ -285,7 +285,7 @@ async def _export_initiatives(settings: Settings, *, full: bool) -> tuple[int, b
     await db.open()  # migrates, as the other commands do
     try:
         service = InitiativeService(db, FlowService(db, FlowStates()), form, tz=settings.tz)
-        initiatives, history = await service.export_data()
+        exported = await service.export_data()
     finally:
         await db.close()
 
@@ -293,9 +293,15 @@ async def _export_initiatives(settings: Settings, *, full: bool) -> tuple[int, b
         return translator(settings.default_language, key)
 
     data = export_initiatives(
-        form, initiatives, history, include_confidential=full, t=t, tz=settings.tz
+        form,
+        exported.initiatives,
+        exported.history,
+        include_confidential=full,
+        t=t,
+        tz=settings.tz,
+        submitters=exported.submitters,
     )
-    return len(initiatives), data
+    return len(exported.initiatives), data
 
 
 def _export_rsvp(settings: Settings, args: argparse.Namespace) -> int:

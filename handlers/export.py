@@ -46,7 +46,8 @@ async def export_command(update: Update, context: BotContext) -> None:
         return
 
     services = context.services
-    initiatives, history = await services.initiatives.export_data()
+    exported = await services.initiatives.export_data()
+    initiatives = exported.initiatives
     if not initiatives:
         await send(update, context, context.t("export.empty"))
         return
@@ -60,10 +61,11 @@ async def export_command(update: Update, context: BotContext) -> None:
         build_workbook,
         services.initiatives.form,
         initiatives,
-        history,
+        exported.history,
         include_confidential=full,
         t=translate,
         tz=tz,
+        submitters=exported.submitters,
     )
     now = services.initiatives.clock().astimezone(tz)
     filename = f"sang-kien{'-day-du' if full else ''}-{now:%Y%m%d-%H%M}.xlsx"

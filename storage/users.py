@@ -146,6 +146,25 @@ async def count(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+async def contacts(
+    conn: aiosqlite.Connection, user_ids: Sequence[int]
+) -> dict[int, tuple[str, str]]:
+    """Name and phone (empty when not given) of each of ``user_ids`` the bot has a record of."""
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(user_ids), 500):
+        chunk = list(user_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            "SELECT user_id, full_name, first_name, last_name, phone FROM users "
+            f"WHERE user_id IN ({marks})",
+            chunk,
+        ) as cur:
+            for row in await cur.fetchall():
+                name = row["full_name"] or " ".join(n for n in row[2:4] if n)
+                found[int(row["user_id"])] = (name or "", row["phone"] or "")
+    return found
+
+
 async def known(conn: aiosqlite.Connection, user_ids: Sequence[int]) -> set[int]:
     """Which of ``user_ids`` the bot has a record of (they wrote to it at least once)."""
     found: set[int] = set()

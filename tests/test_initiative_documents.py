@@ -19,6 +19,7 @@ from bot.documents import export_initiatives, render_form
 from bot.documents.initiative_docx import date_line
 from bot.documents.initiative_xlsx import put, sheet_title
 from bot.domain.initiative import (
+    Contact,
     FormDefinition,
     FormField,
     Initiative,
@@ -319,13 +320,21 @@ def by_header(sheet: Any) -> list[dict[str, Any]]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
-def test_xlsx_three_sheets_with_the_values() -> None:
+SUBMITTERS = {1001: Contact(full_name="Nguyễn Thị Lan", phone="0912 345 678")}
+
+
+def test_xlsx_four_sheets_with_the_values() -> None:
     data = export_initiatives(
-        FORM, two_initiatives(), history(), include_confidential=False, t=t_vi
+        FORM,
+        two_initiatives(),
+        history(),
+        include_confidential=False,
+        t=t_vi,
+        submitters=SUBMITTERS,
     )
     book = load(data)
-    assert book.sheetnames == ["Sáng kiến", "Tác giả", "Lịch sử xử lý"]
-    initiatives, authors, changes = (book[name] for name in book.sheetnames)
+    assert book.sheetnames == ["Sáng kiến", "Tác giả", "Người áp dụng lần đầu", "Lịch sử xử lý"]
+    initiatives, authors, appliers, changes = (book[name] for name in book.sheetnames)
 
     headers = rows_of(initiatives)[0]
     assert headers[:7] == [
@@ -333,7 +342,7 @@ def test_xlsx_three_sheets_with_the_values() -> None:
         "Trạng thái",
         "Tên sáng kiến",
         "Đơn vị",
-        "ID Telegram người nộp",
+        "Người nộp",
         "Thời điểm nộp",
         "Cập nhật lần cuối",
     ]
@@ -343,7 +352,9 @@ def test_xlsx_three_sheets_with_the_values() -> None:
     assert first["Số đơn"] == "SK-2025-0001"
     assert first["Trạng thái"] == "Đang xét" and second["Trạng thái"] == "Đã nộp"
     assert first["Tên sáng kiến"] == TITLE
-    assert first["ID Telegram người nộp"] == 1001
+    assert first["Người nộp"] == "Nguyễn Thị Lan"
+    # Circulated: no phone, no Telegram id (the full export has them).
+    assert "0912 345 678" not in str(rows_of(initiatives)) and 1001 not in rows_of(initiatives)[1]
     assert first["Thời điểm nộp"] == datetime(2025, 3, 4, 8, 30)  # local time, a real date
     assert first["Cập nhật lần cuối"] == datetime(2025, 3, 6, 0, 0)
     assert first["Kính gửi"] == "Sở Khoa học và Công nghệ tỉnh Hưng Yên"
@@ -370,6 +381,15 @@ def test_xlsx_three_sheets_with_the_values() -> None:
     ]  # fmt: skip
     assert authors["D2"].number_format == "dd/mm/yyyy"
 
+    assert rows_of(appliers) == [
+        ["Số đơn", "Thứ tự", "Họ và tên", "Ngày sinh", "Nơi công tác", "Chức danh",
+         "Trình độ chuyên môn", "Nội dung công việc hỗ trợ"],
+        ["SK-2025-0001", 1, "Lê Minh Hà", datetime(1992, 5, 15), "Văn phòng Sở", "Văn thư",
+         "Cử nhân", "Nhập dữ liệu thử nghiệm"],
+        ["SK-2025-0002", 1, "Lê Minh Hà", datetime(1992, 5, 15), "Văn phòng Sở", "Văn thư",
+         "Cử nhân", "Nhập dữ liệu thử nghiệm"],
+    ]  # fmt: skip
+
     assert rows_of(changes) == [
         ["Số đơn", "Thời điểm", "Người thực hiện", "Trạng thái trước", "Trạng thái mới", "Ý kiến"],
         ["SK-2025-0001", datetime(2025, 3, 4, 8, 30), "Nguyễn Thị Lan", None, "Đã nộp", None],
@@ -377,7 +397,7 @@ def test_xlsx_three_sheets_with_the_values() -> None:
          "Đang xét", "-2+3"],
     ]  # fmt: skip
 
-    for sheet in (initiatives, authors, changes):
+    for sheet in (initiatives, authors, appliers, changes):
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
         assert all(cell.font.bold for cell in sheet[1])
@@ -388,13 +408,24 @@ def test_xlsx_three_sheets_with_the_values() -> None:
 
 def test_xlsx_confidential_column_only_when_asked() -> None:
     items = two_initiatives()
-    plain = load(export_initiatives(FORM, items, [], include_confidential=False, t=t_vi))
-    full = load(export_initiatives(FORM, items, [], include_confidential=True, t=t_vi))
+    plain = load(
+        export_initiatives(
+            FORM, items, [], include_confidential=False, t=t_vi, submitters=SUBMITTERS
+        )
+    )
+    full = load(
+        export_initiatives(
+            FORM, items, [], include_confidential=True, t=t_vi, submitters=SUBMITTERS
+        )
+    )
     assert "Thông tin cần bảo mật" not in rows_of(plain["Sáng kiến"])[0]
     rows = by_header(full["Sáng kiến"])
     assert rows[0]["Thông tin cần bảo mật"] == SECRET
     assert rows[1]["Thông tin cần bảo mật"] is None
-    assert len(rows_of(full["Sáng kiến"])[0]) == len(rows_of(plain["Sáng kiến"])[0]) + 1
+    # The office's own copy: whom to call.
+    assert rows[0]["Điện thoại người nộp"] == "0912 345 678"
+    assert rows[0]["ID Telegram người nộp"] == 1001
+    assert len(rows_of(full["Sáng kiến"])[0]) == len(rows_of(plain["Sáng kiến"])[0]) + 3
 
 
 def test_xlsx_neutralises_formulas() -> None:
@@ -438,7 +469,7 @@ def test_xlsx_headers_in_english() -> None:
     book = load(
         export_initiatives(FORM, two_initiatives(), history(), include_confidential=True, t=t_en)
     )
-    assert book.sheetnames == ["Initiatives", "Authors", "Status history"]
+    assert book.sheetnames == ["Initiatives", "Authors", "First appliers", "Status history"]
     headers = rows_of(book["Initiatives"])[0]
     assert headers[:3] == ["Number", "Status", "Title"] and "Confidential information" in headers
     assert by_header(book["Initiatives"])[0]["Status"] == "Under review"
@@ -446,7 +477,7 @@ def test_xlsx_headers_in_english() -> None:
 
 def test_xlsx_without_initiatives_still_has_headers() -> None:
     book = load(export_initiatives(FORM, [], [], include_confidential=False, t=t_vi))
-    assert [len(rows_of(book[name])) for name in book.sheetnames] == [1, 1, 1]
+    assert [len(rows_of(book[name])) for name in book.sheetnames] == [1, 1, 1, 1]
 
 
 # --- creating initiatives as the bot does -----------------------------------------------------
@@ -496,7 +527,7 @@ def test_cli_export_initiatives(tmp_path: Path) -> None:
         f"Exported 2 initiatives to {target} (without confidential information)"
     ]
     book = load(target.read_bytes())
-    assert book.sheetnames == ["Sáng kiến", "Tác giả", "Lịch sử xử lý"]  # the default language
+    assert book.sheetnames == ["Sáng kiến", "Tác giả", "Người áp dụng lần đầu", "Lịch sử xử lý"]
     rows = by_header(book["Sáng kiến"])
     assert [re.sub(r"-\d{4}-", "-Y-", r["Số đơn"]) for r in rows] == ["SK-Y-0001", "SK-Y-0002"]
     assert [r["Trạng thái"] for r in rows] == ["Đang xét", "Đã nộp"]
@@ -517,7 +548,8 @@ def test_cli_export_initiatives(tmp_path: Path) -> None:
         DEFAULT_LANGUAGE="en",
     )  # fmt: skip
     assert english.returncode == 0, english.stderr
-    assert load(target.read_bytes()).sheetnames == ["Initiatives", "Authors", "Status history"]
+    sheets = ["Initiatives", "Authors", "First appliers", "Status history"]
+    assert load(target.read_bytes()).sheetnames == sheets
 
 
 def test_cli_export_errors(tmp_path: Path) -> None:
@@ -558,8 +590,9 @@ async def test_admin_exports_in_chat(bot: Harness, admin: StubUser) -> None:
     caption = sent.params["caption"]
     assert caption.startswith("Danh sách 2 sáng kiến, xuất lúc ") and len(caption) < 1024
     book = load(sent.params["_bytes"])
-    assert book.sheetnames == ["Sáng kiến", "Tác giả", "Lịch sử xử lý"]
+    assert book.sheetnames == ["Sáng kiến", "Tác giả", "Người áp dụng lần đầu", "Lịch sử xử lý"]
     assert len(rows_of(book["Sáng kiến"])) == 3
+    assert [r["Người nộp"] for r in by_header(book["Sáng kiến"])] == ["Lan Nguyễn", "Lan Nguyễn"]
     assert "Thông tin cần bảo mật" not in rows_of(book["Sáng kiến"])[0]
 
     await bot.say(admin, "/export_initiatives full")
@@ -568,6 +601,7 @@ async def test_admin_exports_in_chat(bot: Harness, admin: StubUser) -> None:
     assert sent.params["caption"].startswith("Bản đầy đủ: 2 sáng kiến")
     rows = by_header(load(sent.params["_bytes"])["Sáng kiến"])
     assert rows[0]["Thông tin cần bảo mật"] == SECRET
+    assert [r["ID Telegram người nộp"] for r in rows] == [1001, 1002]
 
     await bot.say(admin, "/export_initiatives everything please")
     assert bot.last_text(admin.id) == bot.t("export.usage")

@@ -1,5 +1,8 @@
 """The office's Excel export of the initiatives: one sheet of initiatives, one of their authors,
-one of their status history.
+one of the people who applied them first (item 10), one of their status history.
+
+The submitter is named (as their profile has it now); their phone and Telegram id only in the
+full export, which is not for circulation.
 
 The columns of the form's items follow the form definition (a field added to it gets a column,
 headed by its catalog label when it has one, else by its official wording). Items marked
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.initiative import (
+    Contact,
     FormDefinition,
     FormField,
     Initiative,
@@ -66,6 +70,21 @@ FIELD_KEYS: dict[str, str] = {
 # Fields with a place of their own: the title among the first columns, the authors and their
 # shares in the authors' sheet.
 _ELSEWHERE = frozenset({"title", "authors"})
+# The sheet of each list of people (another ``persons`` field is titled by its wording).
+PERSONS_SHEETS: dict[str, str] = {
+    "authors": N_("export.sheet.authors"),
+    "appliers": N_("export.sheet.appliers"),
+}
+# The columns of a person, by sub-field.
+PERSON_COLUMNS: dict[str, tuple[str, str]] = {
+    "full_name": (N_("export.col.full_name"), "text"),
+    "birth_date": (N_("export.col.birth_date"), "date"),
+    "workplace": (N_("export.col.workplace"), "text"),
+    "position": (N_("export.col.position"), "text"),
+    "qualification": (N_("export.col.qualification"), "text"),
+    "task": (N_("export.col.task"), "text"),
+    "share": (N_("export.col.share"), "number"),
+}
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CELL_MAX = 32_767  # Excel's limit of characters in a cell
@@ -94,13 +113,17 @@ def export_initiatives(
     include_confidential: bool,
     t: Translate,
     tz: ZoneInfo = LOCAL_TZ,
+    submitters: Mapping[int, Contact] | None = None,
 ) -> bytes:
     """The workbook as .xlsx bytes. ``t`` translates a catalog key (headers, statuses, yes/no)
-    in the reader's language; times are shown in ``tz``."""
+    in the reader's language; times are shown in ``tz``; ``submitters``: the submitters'
+    names and phones by user id (an erased or unknown one is left blank)."""
     workbook = Workbook()
     first = workbook.active
     assert first is not None
-    columns = _initiative_columns(form, include_confidential=include_confidential, t=t, tz=tz)
+    columns = _initiative_columns(
+        form, include_confidential=include_confidential, t=t, tz=tz, submitters=submitters or {}
+    )
     fill_sheet(
         first,
         t("export.sheet.initiatives"),
@@ -109,37 +132,9 @@ def export_initiatives(
         [[c.value(item) for c in columns] for item in initiatives],
     )
 
-    author_rows: list[list[object]] = []
-    for item in initiatives:
-        for order, person in enumerate(item.authors, start=1):
-            author_rows.append(
-                [
-                    item.number,
-                    order,
-                    person.full_name,
-                    person.birth_date,
-                    person.workplace,
-                    person.position,
-                    person.qualification,
-                    person.share,
-                ]
-            )
-    fill_sheet(
-        workbook.create_sheet(),
-        t("export.sheet.authors"),
-        [
-            t("export.col.number"),
-            t("export.col.order"),
-            t("export.col.full_name"),
-            t("export.col.birth_date"),
-            t("export.col.workplace"),
-            t("export.col.position"),
-            t("export.col.qualification"),
-            t("export.col.share"),
-        ],
-        ["text", "number", "text", "date", "text", "text", "text", "number"],
-        author_rows,
-    )
+    for f in form.fields:
+        if f.kind == "persons" and (include_confidential or not f.confidential):
+            _persons_sheet(workbook.create_sheet(), form, f, initiatives, t)
 
     numbers = {item.id: item.number for item in initiatives}
     history_rows: list[list[object]] = [
@@ -179,14 +174,30 @@ def export_initiatives(
 
 
 def _initiative_columns(
-    form: FormDefinition, *, include_confidential: bool, t: Translate, tz: ZoneInfo
+    form: FormDefinition,
+    *,
+    include_confidential: bool,
+    t: Translate,
+    tz: ZoneInfo,
+    submitters: Mapping[int, Contact],
 ) -> list[Column]:
+    def submitter(item: Initiative) -> Contact:
+        known = submitters.get(item.submitter_id) if item.submitter_id is not None else None
+        return known or Contact()
+
     columns = [
         Column(t("export.col.number"), lambda i: i.number),
         Column(t("export.col.status"), lambda i: t(STATUS_KEYS[i.status])),
         Column(t("export.col.title"), lambda i: i.title),
         Column(t("export.col.unit"), lambda i: i.unit or ""),
-        Column(t("export.col.submitter_id"), lambda i: i.submitter_id, "number"),
+        Column(t("export.col.submitter"), lambda i: submitter(i).full_name),
+    ]
+    if include_confidential:  # contact details: the office's own copy only
+        columns += [
+            Column(t("export.col.submitter_phone"), lambda i: submitter(i).phone),
+            Column(t("export.col.submitter_id"), lambda i: i.submitter_id, "number"),
+        ]
+    columns += [
         Column(t("export.col.submitted_at"), lambda i: _local(i.submitted_at, tz), "datetime"),
         Column(t("export.col.updated_at"), lambda i: _local(i.updated_at, tz), "datetime"),
     ]
@@ -201,6 +212,33 @@ def _initiative_columns(
         Column(t("export.col.last_comment"), lambda i: i.last_comment or ""),
     ]
     return columns
+
+
+def _persons_sheet(
+    sheet: Worksheet,
+    form: FormDefinition,
+    f: FormField,
+    initiatives: Sequence[Initiative],
+    t: Translate,
+) -> None:
+    """One row per person of the list ``f`` (authors: with their share), each under the number
+    of its initiative and its place in the list."""
+    subs = [s for s in form.person_fields.get(f.id, ("full_name",)) if s in PERSON_COLUMNS]
+    if f.id == "authors":
+        subs.append("share")
+    rows: list[list[object]] = []
+    for item in initiatives:
+        listed = item.authors if f.id == "authors" else people(item.content.get(f.id))
+        for order, person in enumerate(listed, start=1):
+            rows.append([item.number, order, *(getattr(person, sub) for sub in subs)])
+    title_key = PERSONS_SHEETS.get(f.id)
+    fill_sheet(
+        sheet,
+        t(title_key) if title_key else f.docx,
+        [t("export.col.number"), t("export.col.order"), *(t(PERSON_COLUMNS[s][0]) for s in subs)],
+        ["text", "number", *(PERSON_COLUMNS[s][1] for s in subs)],
+        rows,
+    )
 
 
 def _field_columns(form: FormDefinition, f: FormField, t: Translate) -> list[Column]:

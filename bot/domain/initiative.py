@@ -157,6 +157,15 @@ class Person(BaseModel):
     task: str | None = None  # appliers: what they did
 
 
+class Contact(BaseModel):
+    """A submitter as their profile has them now (the office's export: who to call)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    full_name: str = ""
+    phone: str = ""
+
+
 class Attachment(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -23,6 +23,7 @@ from bot.domain.initiative import (
     COMMENT_REQUIRED,
     REVIEW_MOVES,
     WITHDRAWABLE,
+    Contact,
     FormDefinition,
     Initiative,
     Input,
@@ -37,6 +38,7 @@ from bot.services.flows import FlowService, StepRef
 from storage import Database
 from storage import flows as flow_sql
 from storage import initiatives as sql
+from storage import users as user_sql
 
 FLOW = "initiative"
 
@@ -73,6 +75,13 @@ class Submitted:
     initiative: Initiative
     created: bool  # False: this draft was already submitted (double tap, retry)
     resubmitted: bool = False
+
+
+@dataclass(frozen=True)
+class ExportData:
+    initiatives: list[Initiative]
+    history: list[StatusChange]
+    submitters: dict[int, Contact]  # by user id: whom the office calls about each one
 
 
 @dataclass(frozen=True)
@@ -438,9 +447,18 @@ class InitiativeService:
 
     # --- exports and reminders ----------------------------------------------------------------
 
-    async def export_data(self) -> tuple[list[Initiative], list[StatusChange]]:
+    async def export_data(self) -> ExportData:
+        """Every initiative, every change of status and the submitters' names and phones, read
+        in one snapshot."""
         async with self.db.read() as conn:
-            return await sql.listing(conn, limit=1_000_000), await sql.history(conn)
+            initiatives = await sql.listing(conn, limit=1_000_000)
+            history = await sql.history(conn)
+            ids = sorted({i.submitter_id for i in initiatives if i.submitter_id is not None})
+            found = await user_sql.contacts(conn, ids)
+        submitters = {
+            uid: Contact(full_name=name, phone=phone) for uid, (name, phone) in found.items()
+        }
+        return ExportData(initiatives, history, submitters)
 
     async def drafts_to_remind(self) -> list[int]:
         """People with a draft untouched for ``draft_reminder_days``, not reminded yet; each is
