@@ -346,13 +346,14 @@ async def _export_rsvp_data(settings: Settings, event_id: str) -> tuple[int, byt
         if event is None:
             return None
         rsvps = await service.people(event_id)
+        invitees = await service.invitees(event_id)
     finally:
         await db.close()
 
     def t(key: str) -> str:
         return translator(settings.default_language, key)
 
-    return len(rsvps), export_rsvp(event, rsvps, t, settings.tz)
+    return len(rsvps), export_rsvp(event, rsvps, t, settings.tz, invitees)
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:

@@ -50,7 +50,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows
-from bot.documents.rsvp_xlsx import export_rsvp
+from bot.documents.rsvp_xlsx import export_rsvp, unanswered
 from bot.domain.choices import Choice, plain_answer, typed_number
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
 from bot.domain.models import User
@@ -815,8 +815,9 @@ async def send_export(update: Update, context: BotContext, event: Event) -> None
         return
     services = context.services
     rsvps = await services.events.people(event.id)
+    invitees = await services.events.invitees(event.id)
     title = _short(event.title, CAPTION_TITLE_MAX)
-    if not rsvps:
+    if not rsvps and not invitees:
         await send(update, context, context.t("export_rsvp.empty", title=title))
         return
     try:
@@ -825,12 +826,15 @@ async def send_export(update: Update, context: BotContext, event: Event) -> None
         log.debug("sendChatAction failed: %s", exc)
     tz = services.settings.tz
     translate = functools.partial(services.translator, context.locale)
-    data = await asyncio.to_thread(export_rsvp, event, rsvps, translate, tz)
+    data = await asyncio.to_thread(export_rsvp, event, rsvps, translate, tz, invitees)
     now = services.events.now().astimezone(tz)
     filename = f"dang-ky-{event.id}-{now:%Y%m%d-%H%M}.xlsx"
     caption = context.t(
         "export_rsvp.caption", title=title, count=len(rsvps), at=now.strftime(TIME_FORMAT)
     )
+    waiting = len(unanswered(rsvps, invitees))
+    if waiting:
+        caption += " " + context.t(NP_("export_rsvp.caption_unanswered", "count"), count=waiting)
     await context.bot.send_document(chat.id, document=data, filename=filename, caption=caption)
     log.info("answers of %s exported by %s: %d rows", event.id, context.user_id, len(rsvps))
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows, short_label
-from bot.documents.rsvp_xlsx import export_rsvp
-from bot.domain.events import Answer, Group, Rsvp, Seat
+from bot.documents.rsvp_xlsx import export_rsvp, unanswered
+from bot.domain.events import Answer, Group, Invitee, Rsvp, Seat
 from bot.i18n import Translator
 from bot.services.container import Services
 from bot.services.events import Stats
@@ -272,6 +272,8 @@ async def test_export_in_chat_read_back(bot: Harness, admin: StubUser) -> None:
     assert an["Thành phần"] == "Lãnh đạo Sở KH&CN, Văn phòng Sở"
     assert an["Đơn vị"] == "Sở Khoa học và Công nghệ" and an["Chức vụ"] == "Chuyên viên"
     assert an["Mã điểm danh"] == people["an"].checkin_code
+    # Only a confirmed seat has a code that opens the door (waiting, maybe, no: none).
+    assert [bool(r["Mã điểm danh"]) for r in rows] == [True] * 3 + [False] * 3
     assert an["Thời điểm trả lời"] == local(people["an"].answered_at, bot)
     assert an["Thời điểm điểm danh"] == local(people["an"].checked_in_at, bot)
     assert rows[1]["Thời điểm điểm danh"] is None
@@ -279,6 +281,33 @@ async def test_export_in_chat_read_back(bot: Harness, admin: StubUser) -> None:
     note_cell = sheet.cell(row=4, column=9)
     assert note_cell.data_type == "s" and note_cell.quotePrefix
     assert sheet.cell(row=4, column=7).number_format == "dd/mm/yyyy hh:mm"
+
+
+async def test_export_lists_the_invitees_who_have_not_answered(
+    bot: Harness, admin: StubUser
+) -> None:
+    """Before anyone answers, the list of invitees can already be exported; afterwards those
+    still silent come last, marked, and the caption counts them (the office calls them)."""
+    events = bot.services.events
+    await events.save(make_event("hoi-nghi-b", days=20))
+    imported = await events.invite(
+        "hoi-nghi-b",
+        [
+            {"full_name": "Vũ Thị Hạnh", "unit": "Sở Tài chính", "position": "Phó Giám đốc"},
+            {"full_name": "Bùi Văn Khoa", "unit": "UBND huyện Kim Động"},
+        ],
+    )
+    assert len(imported.added) == 2
+    await bot.say(admin, "/export_rsvp hoi-nghi-b")
+    (sent,) = bot.stub.sent(admin.id, "sendDocument")
+    assert sent.params["caption"].endswith(bot.t("export_rsvp.caption_unanswered", count=2))
+    rows = by_header(load(sent.params["_bytes"])["Đăng ký tham dự"])
+    assert [(r["Họ và tên"], r["Đơn vị"], r["Trả lời"]) for r in rows] == [
+        ("Bùi Văn Khoa", "UBND huyện Kim Động", "Chưa trả lời"),
+        ("Vũ Thị Hạnh", "Sở Tài chính", "Chưa trả lời"),
+    ]
+    assert rows[1]["Chức vụ"] == "Phó Giám đốc"
+    assert all(r["Tình trạng chỗ"] is None and r["Mã điểm danh"] is None for r in rows)
 
 
 async def test_export_in_english_and_nothing_to_export(
@@ -321,6 +350,23 @@ def test_export_function_alone_in_english() -> None:
     assert row["Full name"] == "@SUM(A1)" and row["Seat"] == "Awaiting approval"
     assert row["Group"] == "gone"  # a group no longer in the event: its id
     assert row["Answered at"] == datetime(2026, 12, 1, 8, 30)  # Asia/Ho_Chi_Minh, UTC+7
+
+
+def test_unanswered_by_code_or_by_account() -> None:
+    now = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+
+    def invitee(n: int, user_id: int | None = None) -> Invitee:
+        return Invitee(id=n, event_id="e", code=f"C{n}", full_name=f"Người {n}", user_id=user_id)
+
+    def rsvp(n: int, user_id: int, invitee_id: int | None) -> Rsvp:
+        return Rsvp(
+            id=n, event_id="e", user_id=user_id, invitee_id=invitee_id, answer=Answer.NO,
+            seat=Seat.NONE, full_name="x", answered_at=now, checkin_code="ABCD2345",
+        )  # fmt: skip
+
+    invitees = [invitee(1), invitee(2, user_id=72), invitee(3, user_id=73), invitee(4)]
+    answers = [rsvp(1, 71, 1), rsvp(2, 72, None), rsvp(3, 99, None)]
+    assert [i.id for i in unanswered(answers, invitees)] == [3, 4]
 
 
 def make_tz() -> Any:

@@ -1,11 +1,13 @@
 """The office's Excel list of an event's answers (``/export_rsvp``, ``thidua-bot export rsvp``).
 
 One sheet, one row per person who answered: name, unit, position, group, answer, seat, time of
-the answer, place in the waitlist, note, check-in code and time of arrival. Rows go by seat
-(confirmed, waitlisted in their order, pending, then those without a seat), then by group in the
-event's order, then by name. Times are local wall-clock times (``tz``); labels come from ``t``
-(a catalog key in the reader's language). Every value people typed is written as text, never as
-a formula (:func:`bot.documents.initiative_xlsx.put`).
+the answer, place in the waitlist, note, check-in code (only with a confirmed seat: the others'
+codes open no door) and time of arrival. Rows go by seat (confirmed, waitlisted in their order,
+pending, then those without a seat), then by group in the event's order, then by name; after
+them, the invitees who have not answered yet (whom the office calls). Times are local
+wall-clock times (``tz``); labels come from ``t`` (a catalog key in the reader's language).
+Every value people typed is written as text, never as a formula
+(:func:`bot.documents.initiative_xlsx.put`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 
 from bot.documents.initiative_xlsx import LOCAL_TZ, fill_sheet
-from bot.domain.events import Answer, Event, Rsvp, Seat
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
 from bot.domain.text import fold
 from bot.i18n import N_
 
@@ -61,10 +63,22 @@ def waitlist_positions(rsvps: Sequence[Rsvp]) -> dict[int, int]:
     return {r.id: place for place, r in enumerate(waiting, start=1)}
 
 
+def unanswered(rsvps: Sequence[Rsvp], invitees: Sequence[Invitee]) -> list[Invitee]:
+    """The invitees with no answer yet (neither by their code nor by their account)."""
+    used = {r.invitee_id for r in rsvps if r.invitee_id is not None}
+    people = {r.user_id for r in rsvps}
+    return [i for i in invitees if i.id not in used and i.user_id not in people]
+
+
 def export_rsvp(
-    event: Event, rsvps: Sequence[Rsvp], t: Translate, tz: ZoneInfo = LOCAL_TZ
+    event: Event,
+    rsvps: Sequence[Rsvp],
+    t: Translate,
+    tz: ZoneInfo = LOCAL_TZ,
+    invitees: Sequence[Invitee] = (),
 ) -> bytes:
-    """The workbook as .xlsx bytes."""
+    """The workbook as .xlsx bytes (``invitees``: the event's invitation list, whose people
+    without an answer come last)."""
     positions = waitlist_positions(rsvps)
     group_order = {g.id: index for index, g in enumerate(event.groups)}
 
@@ -90,8 +104,24 @@ def export_rsvp(
                 _local(r.answered_at, tz),
                 positions.get(r.id),
                 r.note,
-                r.checkin_code,
+                r.checkin_code if r.seat is Seat.CONFIRMED else None,
                 _local(r.checked_in_at, tz),
+            ]
+        )
+    waiting = unanswered(rsvps, invitees)
+    waiting.sort(
+        key=lambda i: (group_order.get(i.group_id or "", len(group_order)), fold(i.full_name))
+    )
+    for invitee in waiting:
+        group = event.group(invitee.group_id)
+        rows.append(
+            [
+                invitee.full_name,
+                invitee.unit,
+                invitee.position,
+                group.name if group is not None else (invitee.group_id or ""),
+                t(N_("export_rsvp.not_answered")),
+                *([None] * 6),
             ]
         )
 
