@@ -573,6 +573,37 @@ def test_derived_metadata() -> None:
 # --- curated entries ---------------------------------------------------------------------------
 
 
+async def test_faq_said_shorter_without_the_setting(service: KnowledgeService) -> None:
+    """«gửi xe ở đâu» is the entry «Đại biểu dự hội nghị gửi xe ở đâu?»: the words of the
+    setting may be left out, the question's own may not, and a question that asks when is not
+    one that asks where."""
+    parking = await service.add_faq(
+        "Đại biểu dự hội nghị gửi xe ở đâu?", "Bãi xe phía sau hội trường.", "Văn phòng Sở", 9001
+    )
+    deadline = await service.add_faq(
+        "Hạn nộp hồ sơ sáng kiến là ngày nào?", "Ngày 30/6.", "Văn phòng Sở", 9001
+    )
+    for typed in [
+        "gửi xe ở đâu",
+        "gui xe o dau",
+        "cho em hỏi gửi xe máy ở đâu ạ",
+        "đỗ xe ở đâu",
+        "gửi xe",
+        "where do I park",
+    ]:
+        assert await service.match_faq(typed) == parking, typed
+    assert await service.match_faq("hạn nộp hồ sơ sáng kiến") == deadline
+    for other in [
+        "gửi xe khi nào",  # asks when
+        "xe đưa đón đại biểu ở đâu",  # another question about cars
+        "hội nghị",
+        "đại biểu dự hội nghị",
+        "hạn nộp sáng kiến",  # not the dossier's deadline: the documents answer it
+        "nộp hồ sơ sáng kiến ở đâu",
+    ]:
+        assert await service.match_faq(other) is None, other
+
+
 async def test_faq_round_trip(service: KnowledgeService) -> None:
     entry = await service.add_faq(
         "Hội nghị tuyên dương tổ chức ở đâu?",

@@ -38,6 +38,8 @@ from bot.domain.profile import (
 )
 from bot.domain.text import clean, fold
 from bot.domain.units import load_units
+from bot.kb.search import Lexicon
+from bot.services.knowledge import faq_core
 from bot.tg.stub_api import StubUser
 from tests.harness import Harness
 
@@ -417,6 +419,23 @@ def test_an_item_named_as_people_ask_to_change_it() -> None:
 def test_match_choice_never_raises(text: str, labels: list[str]) -> None:
     result = match_choice(text, _choices(labels))
     assert result is None or result in {f"v{i}" for i in range(1, len(labels) + 1)}
+
+
+_LEXICON = Lexicon.load()
+
+
+@given(messy_text(300))
+@example("ở đâu")
+@example("hội nghị đại biểu")
+@example("bạn bạn ban bot")
+def test_faq_core_never_raises_and_holds_no_setting_word(text: str) -> None:
+    """Any question reduces to content words (none of them a function word or one of the
+    setting's one-word phrases), and a question with none matches no entry by its core."""
+    core, asks = faq_core(_LEXICON, text)
+    assert asks is None or isinstance(asks, str)
+    single = {p for p in _LEXICON.faq_context if " " not in p}
+    assert not core & (_LEXICON.stopwords | single)
+    assert all(word and " " not in word for word in core)
 
 
 # --- the onboarding conversation -------------------------------------------------------------

@@ -228,6 +228,21 @@ ENGLISH_MARKERS = frozenset(
         "been",
     }
 )
+# What a question asks for, in the order the kinds are tried (the first phrase found decides).
+ASKS_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("document", ASKS_DOCUMENT),
+    ("clock", ASKS_CLOCK),
+    ("source", ASKS_SOURCE),
+    ("money", ASKS_MONEY),
+    ("duration", ASKS_DURATION),
+    ("date", ASKS_DATE),
+    ("period", ASKS_PERIOD),
+    ("number", ASKS_NUMBER),
+    ("site", ASKS_SITE),
+    ("place", ASKS_PLACE),
+    ("name", ASKS_NAME),
+    ("body", ASKS_BODY),
+)
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _TELEX_TAIL = "sfrxj"
@@ -278,10 +293,16 @@ class Lexicon:
     kinds: dict[str, str] = field(default_factory=dict)
     intents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> phrases
     others: tuple[str, ...] = ()  # other provinces and departments than the plans' own
+    faq_context: tuple[str, ...] = ()  # phrases a curated question may leave out (longest first)
 
     def __post_init__(self) -> None:
         self._expand = _phrase_pattern(self.expand)
         self._query = _phrase_pattern({**self.query, **self.english})
+        self._faq_context = _phrase_pattern({p: "" for p in self.faq_context})
+
+    def without_setting(self, form: str) -> str:
+        """``form`` (folded) without the phrases of :attr:`faq_context`."""
+        return self._faq_context.sub(" ", form) if self._faq_context is not None else form
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
@@ -308,6 +329,9 @@ class Lexicon:
             kinds={k: fold(v) for k, v in data.get("kinds", {}).items()},
             intents={k: tuple(fold(p) for p in v) for k, v in data.get("intents", {}).items()},
             others=tuple(fold(p) for names in data.get("others", {}).values() for p in names),
+            faq_context=tuple(
+                sorted({fold(p) for p in data.get("faq", {}).get("context", [])}, key=len)[::-1]
+            ),
         )
 
     def document_form(self, text: str) -> str:
@@ -577,24 +601,22 @@ class SearchIndex:
         return near
 
     @staticmethod
+    def asks_of(folded_question: str) -> tuple[str | None, set[str]]:
+        """What kind of answer the (folded) question wants, and the words of every phrase of
+        that kind it holds («hạn nộp … ngày nào»: both)."""
+        kind, _ = SearchIndex._asks(folded_question)
+        if kind is None:
+            return None, set()
+        padded = f" {folded_question} "
+        phrases = dict(ASKS_KINDS)[kind]
+        return kind, {word for p in phrases if f" {p} " in padded for word in p.split()}
+
+    @staticmethod
     def _asks(folded_question: str) -> tuple[str | None, set[str]]:
         """What kind of answer the question wants, and the words of the phrase that said so
         ("lấy ở đâu": a source; these words are not content)."""
         padded = f" {folded_question} "
-        for kind, words in (
-            ("document", ASKS_DOCUMENT),
-            ("clock", ASKS_CLOCK),
-            ("source", ASKS_SOURCE),
-            ("money", ASKS_MONEY),
-            ("duration", ASKS_DURATION),
-            ("date", ASKS_DATE),
-            ("period", ASKS_PERIOD),
-            ("number", ASKS_NUMBER),
-            ("site", ASKS_SITE),
-            ("place", ASKS_PLACE),
-            ("name", ASKS_NAME),
-            ("body", ASKS_BODY),
-        ):
+        for kind, words in ASKS_KINDS:
             for w in words:
                 if f" {w} " in padded:
                     return kind, ({w.split()[-1]} if kind == "document" else set(w.split()))

@@ -18,10 +18,11 @@ from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from bot.domain.text import clean, fold
 from bot.kb.followup import follow_up
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 FAQ_LIMITS = {"question": 500, "answer": 3000, "source": 200}
 FAQ_MIN_SCORE = 88  # rapidfuzz token_set_ratio on folded forms
 FAQ_MIN_TOKEN_SHARE = 0.6  # the shorter question holds at least this share of the longer one's
+FAQ_MIN_CORE_SHARE = 0.75  # without the setting's words: each question's share in the other
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _NUMBER = re.compile(r"\bSố\s*:\s*(\d[\w/.-]*)", re.IGNORECASE)
 _DATE = re.compile(r",\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
@@ -198,6 +200,37 @@ def _question(row: dict[str, Any]) -> OfficeQuestion:
     return OfficeQuestion.model_validate(row)
 
 
+class _FaqForm(NamedTuple):
+    """A curated entry with the forms of its question that matching compares."""
+
+    entry: FaqEntry
+    folded: str
+    words: int  # how many words ``folded`` has
+    core: frozenset[str]  # content words, without the setting's (see :func:`faq_core`)
+    asks: str | None  # what kind of answer it wants (a place, a date...)
+
+
+def faq_core(lexicon: Lexicon, question: str) -> tuple[frozenset[str], str | None]:
+    """The words of ``question`` that say what it is about: in the documents' form, without
+    function words, the words that ask («ở đâu») and those of the bot's setting («hội nghị»,
+    «đại biểu»); and what kind of answer it wants."""
+    asks, asking = SearchIndex.asks_of(fold(question))
+    form, _ = lexicon.question_form(question)
+    left_out = lexicon.stopwords | lexicon.english_stopwords | asking
+    return frozenset(w for w in lexicon.without_setting(form).split() if w not in left_out), asks
+
+
+def _covered(words: frozenset[str], other: frozenset[str]) -> float:
+    """The share of ``words`` found in ``other`` (one slip allowed in a word of 4 letters+)."""
+    found = sum(
+        1
+        for w in words
+        if w in other
+        or (len(w) >= 4 and any(OSA.distance(w, o, score_cutoff=1) <= 1 for o in other))
+    )
+    return found / len(words)
+
+
 def _faq(row: dict[str, Any]) -> FaqEntry:
     return FaqEntry(
         id=row["id"], question=row["question"], answer=row["answer"], source=row["source"]
@@ -234,7 +267,7 @@ class KnowledgeService:
         self.tz = tz or UTC
         self._lexicon: Lexicon | None = None
         self._index: SearchIndex | None = None
-        self._faq: list[tuple[FaqEntry, str, int]] | None = None  # entry, folded, token count
+        self._faq: list[_FaqForm] | None = None
         self._index_lock = asyncio.Lock()
 
     # --- documents -----------------------------------------------------------------------------
@@ -426,32 +459,53 @@ class KnowledgeService:
 
     # --- curated entries -----------------------------------------------------------------------
 
-    async def _load_faq(self) -> list[tuple[FaqEntry, str, int]]:
+    async def _load_faq(self) -> list[_FaqForm]:
         async with self.db.read() as conn:
             rows = await kb_sql.faq_entries(conn)
+        lexicon = self.lexicon()
         entries = []
         for row in rows:
             folded = fold(row["question"])
-            entries.append((_faq(row), folded, len(folded.split())))
+            core, asks = faq_core(lexicon, row["question"])
+            entries.append(_FaqForm(_faq(row), folded, len(folded.split()), core, asks))
         self._faq = entries
         return entries
 
     async def match_faq(self, question: str) -> FaqEntry | None:
         """The curated entry whose question is the same as this one, typed differently
-        (accents, case, word order, a typo), or ``None``."""
+        (accents, case, word order, a typo), or said shorter: without the words of the
+        setting («gửi xe ở đâu» for «Đại biểu dự hội nghị gửi xe ở đâu?»), or ``None``."""
         entries = self._faq if self._faq is not None else await self._load_faq()
         folded = fold(question)
         if not folded or not entries:
             return None
         count = len(folded.split())
         best: tuple[float, FaqEntry] | None = None
-        for entry, entry_folded, entry_count in entries:
-            share = min(count, entry_count) / max(count, entry_count, 1)
+        for form in entries:
+            share = min(count, form.words) / max(count, form.words, 1)
             if share < FAQ_MIN_TOKEN_SHARE:
                 continue  # "hội nghị" is not the same question as "hội nghị tổ chức ở đâu"
-            score = fuzz.token_set_ratio(folded, entry_folded)
+            score = fuzz.token_set_ratio(folded, form.folded)
             if score >= FAQ_MIN_SCORE and (best is None or score > best[0]):
-                best = (score, entry)
+                best = (score, form.entry)
+        if best is not None:
+            return best[1]
+        return self._match_core(question, entries)
+
+    def _match_core(self, question: str, entries: list[_FaqForm]) -> FaqEntry | None:
+        """The entry whose content words are the question's, both ways (a typo allowed in a
+        long word), leaving out the words of the setting and of the question itself; a
+        question that asks where is not one that asks when."""
+        core, asks = faq_core(self.lexicon(), question)
+        if not core:
+            return None  # «hội nghị», «cho hỏi»: nothing but the setting
+        best: tuple[float, FaqEntry] | None = None
+        for form in entries:
+            if not form.core or (asks is not None and asks != form.asks):
+                continue
+            cover = min(_covered(form.core, core), _covered(core, form.core))
+            if cover >= FAQ_MIN_CORE_SHARE and (best is None or cover > best[0]):
+                best = (cover, form.entry)
         return best[1] if best else None
 
     async def add_faq(
@@ -478,7 +532,7 @@ class KnowledgeService:
         return FaqEntry(id=faq_id, question=question, answer=answer, source=source)
 
     async def faq_entries(self) -> list[FaqEntry]:
-        return [entry for entry, _, _ in await self._load_faq()]
+        return [form.entry for form in await self._load_faq()]
 
     async def remove_faq(self, faq_id: int) -> bool:
         async with self.db.transaction() as conn:
