@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.domain.choices import Choice, match_choice
+from bot.domain.choices import Choice, is_number, match_choice
 from bot.domain.models import Role, User
-from bot.i18n import N_
+from bot.domain.text import fold
+from bot.i18n import N_, Safe
 from bot.tg.commands import set_commands_for
 from bot.tg.context import BotContext
 from bot.tg.ui import send
@@ -31,37 +32,87 @@ ROLE_ALIASES = {
 }
 
 
+# Words said before a role: «quyền xét duyệt», «vai trò điểm danh», «làm người điểm danh».
+ROLE_PREFIXES = ("cap quyen", "quyen", "vai tro", "lam", "role", "as")
+ROLE_WORDS_MAX = 6  # a role named in more words than this is no role
+
+
 async def _resolve(
     update: Update, context: BotContext, usage_key: str
 ) -> tuple[User, Role | None] | None:
-    """``<user id | @username> [role]`` of an admin's command (``None``: no role typed); answers
-    the admin itself (not an admin, usage, unknown person) and returns ``None`` when it cannot
-    go on."""
+    """``<user id | @username | full name> [role]`` of an admin's command (``None``: no role
+    typed); answers the admin itself (not an admin, usage, unknown person, namesakes) and
+    returns ``None`` when it cannot go on."""
     if context.user is None or not context.user.is_admin:
         await send(update, context, context.t("admin.denied"))
         return None
     args = context.args or []
     grantable = {role.value: role for role in Role.grantable()}
-    typed = " ".join(args[1:])  # "reviewer", «xét duyệt», «người điểm danh nhé»
-    role_name = _role(context, typed) if typed else None
-    if not args or (typed and role_name is None):
-        await send(update, context, context.t(usage_key, roles=_roles_text(context, grantable)))
+    usage = context.t(usage_key, roles=_roles_text(context, grantable))
+    if not args:
+        await send(update, context, usage)
         return None
-    target = await context.services.users.find(args[0])
-    if target is None:
-        await send(update, context, context.t("admin.user_unknown", who=args[0]))
-        return None
-    return target, grantable[role_name] if role_name is not None else None
+    users = context.services.users
+    if args[0].lstrip("-").isdigit() or args[0].startswith("@"):
+        typed = " ".join(args[1:])  # "reviewer", «xét duyệt», «quyền điểm danh»
+        role_name = _role(context, typed, fuzzy=True) if typed else None
+        if typed and role_name is None:
+            await send(update, context, usage)
+            return None
+        target = await users.find(args[0])
+        if target is None:
+            await send(update, context, context.t("admin.user_unknown", who=args[0]))
+            return None
+        return target, grantable[role_name] if role_name is not None else None
+    # A full name, perhaps followed by the role: «Nguyễn Văn An xét duyệt». The longest role
+    # at the end whose rest is somebody's name (a name may end in a role's word: «… Duyệt»).
+    for cut in range(max(1, len(args) - ROLE_WORDS_MAX), len(args) + 1):
+        name, typed = " ".join(args[:cut]), " ".join(args[cut:])
+        role_name = _role(context, typed) if typed else None
+        if typed and role_name is None:
+            continue
+        people = await users.find_by_name(name)
+        if len(people) > 1:
+            await _namesakes(update, context, name, people)
+            return None
+        if people:
+            return people[0], grantable[role_name] if role_name is not None else None
+    await send(update, context, context.t("admin.user_unknown", who=" ".join(args)))
+    return None
 
 
-def _role(context: BotContext, typed: str) -> str | None:
+async def _namesakes(update: Update, context: BotContext, name: str, people: list[User]) -> None:
+    """Several registered people have this name: each with their unit and id, to type again."""
+    none = context.t("profile.none")
+    lines = "\n".join(
+        context.t("admin.namesake", name=p.display_name, unit=p.profile.unit or none, id=p.user_id)
+        for p in people
+    )
+    await send(
+        update,
+        context,
+        context.t("admin.namesakes", name=name, people=Safe(lines), id=people[0].user_id),
+    )
+
+
+def _role(context: BotContext, typed: str, *, fuzzy: bool = False) -> str | None:
     """The code of the role ``typed`` names: its code, its name in any language, a usual
-    Vietnamese word for it."""
+    Vietnamese word for it, after «quyền» or «vai trò». ``fuzzy``: a typo is forgiven, but
+    never into the admin role (that one is typed exactly)."""
+    folded = fold(typed)
+    for prefix in ROLE_PREFIXES:
+        if folded.startswith(prefix + " "):
+            folded = folded.removeprefix(prefix + " ")
+            break
     choices = [
         Choice(role.value, (role.value, *context.labels(ROLE_NAMES[role])), ROLE_ALIASES[role])
         for role in Role.grantable()
     ]
-    return match_choice(typed, choices, fuzzy=False)
+    found = match_choice(folded, choices, fuzzy=False)
+    if found is None and fuzzy and not is_number(folded):
+        others = [c for c in choices if c.value != Role.ADMIN.value]
+        found = match_choice(folded, others, fuzzy=True)
+    return found
 
 
 def _roles_text(context: BotContext, roles: Iterable[str]) -> str:
@@ -90,7 +141,22 @@ async def grant(update: Update, context: BotContext) -> None:
     resolved = await _resolve(update, context, N_("admin.grant_usage"))
     if resolved is None:
         return
-    target, role = resolved[0], resolved[1] or Role.ADMIN  # the usage says so
+    target, role = resolved
+    if role is None:  # never a guess (the admin role least of all): the choices, to type
+        commands = "\n".join(
+            context.t(
+                "admin.grant_command",
+                command=f"/grant {target.user_id} {r.value}",
+                role=context.t(ROLE_NAMES[r]),
+            )
+            for r in Role.grantable()
+        )
+        await send(
+            update,
+            context,
+            context.t("admin.grant_which", who=target.display_name, commands=Safe(commands)),
+        )
+        return
     users = context.services.users
     changed = await users.grant(context.user_id, target.user_id, role)
     key = N_("admin.granted") if changed else N_("admin.already")

@@ -146,6 +146,15 @@ async def count(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+async def registered_names(conn: aiosqlite.Connection) -> list[tuple[int, str]]:
+    """Every registered person's id and full name (to find someone by the name they gave)."""
+    async with conn.execute(
+        "SELECT user_id, full_name FROM users "
+        "WHERE registered_at IS NOT NULL AND full_name IS NOT NULL ORDER BY user_id"
+    ) as cur:
+        return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+
 async def contacts(
     conn: aiosqlite.Connection, user_ids: Sequence[int]
 ) -> dict[int, tuple[str, str]]:

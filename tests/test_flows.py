@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.i18n import Safe
 from bot.tg.stub_api import StubUser
 from tests.harness import ADMIN_ID, Harness
 
@@ -456,7 +457,14 @@ async def test_non_admin_cannot_grant(bot: Harness, alice: StubUser, bob: StubUs
 async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: StubUser) -> None:
     await bot.say(bob, "/start")
     await bot.say(bob, "/cancel")
-    await bot.say(admin, "/grant @bob")
+    await bot.say(admin, "/grant @bob")  # no role: never a guess, the choices to type
+    commands = "\n".join(
+        bot.t("admin.grant_command", command=f"/grant {bob.id} {r}", role=bot.t(f"role.{r}"))
+        for r in ("admin", "reviewer", "checker")
+    )
+    assert bot.last_text(admin.id) == bot.t("admin.grant_which", who="Bob", commands=Safe(commands))
+    assert await bot.db_value("SELECT count(*) FROM user_roles") == 0
+    await bot.say(admin, "/grant @bob admin")
     role = bot.t("role.admin")  # the role's name, not its code
     assert bot.last_text(admin.id) == bot.t("admin.granted", who="Bob", role=role)
     assert bot.last_text(bob.id) == bot.t(
@@ -480,6 +488,39 @@ async def test_admin_grants_and_revokes(bot: Harness, admin: StubUser, bob: Stub
     assert await bot.db_value(granted) == "checker,reviewer"
     await bot.say(admin, "/grant @bob chủ tịch")  # no such role: the usage again
     assert bot.last_text(admin.id) == bot.t("admin.grant_usage", roles=roles)
+
+
+async def test_grant_by_full_name_and_the_role_as_people_say_it(
+    bot: Harness, admin: StubUser, alice: StubUser, bob: StubUser
+) -> None:
+    """The office knows names, not Telegram ids: a registered person's full name works (any
+    accents and case), «quyền …» before the role too; a typo is forgiven in a role but never
+    into the admin role; namesakes are listed with their units and ids, not guessed."""
+    await register(bot, alice, "Nguyễn Thị Duyệt")  # a name that ends in a role's word
+    await bot.say(admin, "/grant nguyen thi duyet quyền xét duyệt")
+    assert bot.last_text(admin.id) == bot.t(
+        "admin.granted", who="Nguyễn Thị Duyệt", role=bot.t("role.reviewer")
+    )
+    await bot.say(admin, "/grant Nguyễn Thị Duyệt")  # her whole name, no role: which one?
+    assert bot.last_text(admin.id).startswith(
+        bot.t("admin.grant_which", who="Nguyễn Thị Duyệt", commands="")[:20]
+    )
+    await bot.say(admin, f"/grant {alice.id} diem danhh")  # a typo in «điểm danh»
+    roles = "SELECT group_concat(role) FROM (SELECT role FROM user_roles ORDER BY role)"
+    assert await bot.db_value(roles) == "checker,reviewer"
+    await bot.say(admin, f"/revoke {alice.id} checker")
+    await bot.say(admin, f"/grant {alice.id} quan trj")  # never a guess into «admin»
+    assert bot.last_text(admin.id).startswith(bot.t("admin.grant_usage", roles="")[:20])
+    assert await bot.db_value(roles) == "reviewer"
+
+    await register(bot, bob, "Nguyễn Thị Duyệt")  # a namesake
+    await bot.say(admin, "/grant Nguyễn Thị Duyệt checker")
+    said = bot.last_text(admin.id)
+    assert said.startswith(bot.t("admin.namesakes", name="Nguyễn Thị Duyệt", people="", id=0)[:25])
+    assert f"{alice.id}" in said and f"{bob.id}" in said
+    assert await bot.db_value(roles) == "reviewer"
+    await bot.say(admin, "/grant Trần Không Có reviewer")
+    assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="Trần Không Có reviewer")
 
 
 async def test_revoke_without_a_role_never_guesses(
@@ -565,7 +606,7 @@ async def test_forget_me_deletes_personal_data(
     admin: StubUser,
 ) -> None:
     await register(bot, alice)
-    await bot.say(admin, f"/grant {alice.id}")
+    await bot.say(admin, f"/grant {alice.id} admin")
     await bot.say(alice, "/language en")
     await bot.say(alice, "/forget_me")
     await bot.say(alice, "no")

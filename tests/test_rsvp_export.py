@@ -316,7 +316,7 @@ async def test_export_in_english_and_nothing_to_export(
     await seed(bot.services)
     await bot.services.events.save(make_event("hoi-nghi-b", days=20))
     await bot.say(bob, "/help")
-    await bot.say(admin, f"/grant {bob.id}")  # an admin who reads English
+    await bot.say(admin, f"/grant {bob.id} admin")  # an admin who reads English
     await bot.say(bob, "/export_rsvp hoi-nghi-b")
     assert bot.last_text(bob.id) == bot.t("export_rsvp.empty", "en", title="Hội nghị hoi-nghi-b")
     await bot.say(bob, "/export_rsvp")  # three events: which one?
