@@ -549,6 +549,11 @@ async def test_schedule_in_the_future_then_cancel_from_the_list(
     assert f"09:30 {day:%d/%m/%Y}" in bot.last_text(admin.id)
     await bot.tap(admin, "bc:c:again")
     assert await bot.state(admin, FLOW) == "when"
+    await bot.say(admin, "9 giờ sáng mai")  # a day named as people say it
+    assert await bot.state(admin, FLOW) == "confirm"
+    tomorrow = datetime.now(TZ).date() + timedelta(days=1)
+    assert f"09:00 {tomorrow:%d/%m/%Y}" in bot.last_text(admin.id)
+    await bot.tap(admin, "bc:c:again")
     await bot.say(admin, f"9h30 {day.day}-{day.month}-{day.year}")
     await bot.tap(admin, "bc:c:yes")
     assert await bot.state(admin, FLOW) is None

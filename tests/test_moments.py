@@ -118,6 +118,37 @@ def test_a_date_typed_alone(typed: str, expected: tuple[int, int, int | None] | 
     assert (None if found is None else (found.day, found.month, found.year)) == expected
 
 
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [  # TODAY is Sunday 22/11/2026
+        ("8h sáng mai", datetime(2026, 11, 23, 8, 0)),
+        ("sáng mai 8 giờ", datetime(2026, 11, 23, 8, 0)),
+        ("mai 8h", datetime(2026, 11, 23, 8, 0)),
+        ("chiều mai 2 giờ", datetime(2026, 11, 23, 14, 0)),  # the part of the day before
+        ("2 giờ chiều mai", datetime(2026, 11, 23, 14, 0)),
+        ("8 giờ tối nay", datetime(2026, 11, 22, 20, 0)),
+        ("tối nay 8h", datetime(2026, 11, 22, 20, 0)),
+        ("hôm nay 16:00", datetime(2026, 11, 22, 16, 0)),
+        ("ngày kia 7h30", datetime(2026, 11, 24, 7, 30)),
+        ("8h ngày mốt", datetime(2026, 11, 24, 8, 0)),
+        ("14h thứ 6", datetime(2026, 11, 27, 14, 0)),
+        ("thu sau 14h", datetime(2026, 11, 27, 14, 0)),
+        ("thứ 7 lúc 10 giờ", datetime(2026, 11, 28, 10, 0)),
+        ("9h thứ hai tuần sau", datetime(2026, 11, 23, 9, 0)),  # weeks start on Monday
+        ("9h thứ 4 tuần tới", datetime(2026, 11, 25, 9, 0)),
+        ("chủ nhật 8h", datetime(2026, 11, 22, 8, 0)),  # today's included
+        ("chủ nhật tuần sau 8h", datetime(2026, 11, 29, 8, 0)),
+        ("tomorrow 9am", datetime(2026, 11, 23, 9, 0)),
+        ("next friday 3pm", datetime(2026, 11, 27, 15, 0)),
+        ("sáng mai", None),  # the time is needed
+        ("8h", None),  # and the day
+        ("20/6/2027 8h mai", datetime(2027, 6, 20, 8, 0)),  # a written date wins
+    ],
+)
+def test_a_day_named_relative_to_today(typed: str, expected: datetime | None) -> None:
+    assert at(typed) == (None if expected is None else expected.replace(tzinfo=TZ))
+
+
 @given(st.text(max_size=200))
 def test_any_text_is_read_or_refused(text: str) -> None:
     moment = parse_datetime(text, TZ, TODAY)

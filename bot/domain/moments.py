@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from bot.domain.text import clean, fold, unaccent
 
@@ -136,31 +136,90 @@ _NOON = re.compile(r"\btrua\b")
 _MORNING = re.compile(r"\b(?:sang|a\.?m)\b")
 
 
+# A day named relative to today (unaccented text): «hôm nay», «tối nay», «mai», «ngày kia»,
+# «thứ 6», «thứ hai tuần sau», «chủ nhật», "tomorrow", "next friday".
+_RELATIVE = re.compile(
+    r"\b(?:(?P<today>hom nay|ngay hom nay|today|tonight|nay)"
+    r"|(?P<tomorrow>ngay mai|sang mai|mai|tomorrow)"
+    r"|(?P<after>ngay kia|ngay mot|day after tomorrow)"
+    r"|(?:(?P<next_en>next)\s+)?(?P<weekday>thu\s*(?:2|3|4|5|6|7|hai|ba|tu|nam|sau|bay)|chu nhat"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"(?:\s+(?P<next>tuan sau|tuan toi|next week))?)\b"
+)
+_WEEKDAYS = {
+    **dict.fromkeys(("2", "hai", "monday"), 0),
+    **dict.fromkeys(("3", "ba", "tuesday"), 1),
+    **dict.fromkeys(("4", "tu", "wednesday"), 2),
+    **dict.fromkeys(("5", "nam", "thursday"), 3),
+    **dict.fromkeys(("6", "sau", "friday"), 4),
+    **dict.fromkeys(("7", "bay", "saturday"), 5),
+    **dict.fromkeys(("chu nhat", "sunday"), 6),
+}
+
+
+def relative_day(plain: str, today: date) -> tuple[date, int, int] | None:
+    """The day a text (through :func:`unaccent`) names relative to ``today``, and where: «mai»
+    is tomorrow, «thứ 6» the next Friday from today on (today's included), «thứ 6 tuần sau»
+    the Friday of next week (weeks start on Monday)."""
+    match = _RELATIVE.search(plain)
+    if match is None:
+        return None
+    if match.group("today"):
+        day = today
+    elif match.group("tomorrow"):
+        day = today + timedelta(days=1)
+    elif match.group("after"):
+        day = today + timedelta(days=2)
+    else:
+        name = re.sub(r"^thu\s*", "", match.group("weekday"))
+        weekday = _WEEKDAYS[name]
+        if match.group("next") or match.group("next_en"):
+            day = today - timedelta(days=today.weekday()) + timedelta(days=7 + weekday)
+        else:
+            day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    return day, match.start(), match.end()
+
+
 def parse_datetime(text: str, tz: tzinfo, today: date) -> datetime | None:
     """``20/6/2025 08:00`` (also ``8h30 20-6-2025``, ``20.06.2025 lúc 8 giờ``, «2 giờ chiều
     20/6/2025», "20/6/2025 8:00 PM", "June 20, 2025 8.30") in ``tz``. A date without its year
-    is the next one from ``today``; a two-digit year is 20xx. ``None`` if it is not that."""
+    is the next one from ``today``; a two-digit year is 20xx. The day may also be named
+    relative to ``today`` («8 giờ sáng mai», «14h thứ 6», «9h thứ hai tuần sau», «8 giờ tối
+    nay», "tomorrow 9am": :func:`relative_day`). ``None`` if it is not that."""
     plain = unaccent(text)
     found = find_date(plain)
     if found is None:
-        return None
+        relative = relative_day(plain, today)
+        if relative is None:
+            return None
+        day, start, end = relative
+        rest = plain[:start] + " " + plain[end:]
+        if plain[start:end] == "sang mai":  # «sáng mai»: the morning, as «8 giờ sáng»
+            rest += " sang"
+        return _at_time(rest, day.year, day.month, day.day, tz)
     year = found.year
     if year is None:
         year = next_year_of(found.day, found.month, today)
     elif year < 100:
         year += 2000
     rest = plain[: found.start] + " " + plain[found.end :]
+    return _at_time(rest, year, found.month, found.day, tz)
+
+
+def _at_time(rest: str, year: int, month: int, day: int, tz: tzinfo) -> datetime | None:
+    """The time of day in ``rest`` (the text without its date) on that day, or ``None``."""
     time_match = _TIME.search(rest)
     if time_match is None:
         return None
     hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
-    after = rest[time_match.end() :]
-    if (_AFTERNOON.search(after) and 1 <= hour <= 11) or (_NOON.search(after) and 1 <= hour <= 4):
+    # The part of the day, after the time («8 giờ tối») or before it («tối nay 8 giờ»).
+    around = rest[: time_match.start()] + " " + rest[time_match.end() :]
+    if (_AFTERNOON.search(around) and 1 <= hour <= 11) or (_NOON.search(around) and 1 <= hour <= 4):
         hour += 12
-    elif _MORNING.search(after) and hour == 12:
+    elif _MORNING.search(around) and hour == 12:
         hour = 0
     try:
-        return datetime(year, found.month, found.day, hour, minute, tzinfo=tz)
+        return datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError:
         return None
 
