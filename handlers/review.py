@@ -468,7 +468,7 @@ def _field_blocks(context: BotContext, item: Initiative, *, confidential: bool) 
             continue
         label = _field_label(context, field)
         value = item.content.get(field.id)
-        if field.confidential and not confidential:
+        if field.confidential and not confidential and value not in (None, ""):
             hidden = Safe(context.t("review.confidential_hidden"))
             blocks.append(context.t("review.field", label=label, value=hidden))
         elif field.kind == "persons":
@@ -952,8 +952,9 @@ async def _refused(
         await send(update, context, context.t("initiative.not_found"))
         return
     current = Status(str(exc.params.get("status", item.status.value)))
+    key = N_("review.already") if current is to else N_("review.bad_move")  # a second tap
     text = context.t(
-        "review.bad_move",
+        key,
         number=item.number,
         status=status_label(context, current),
         to=status_label(context, to),

@@ -327,20 +327,12 @@ async def test_a_stale_button_is_refused_and_changes_nothing(
     alice_texts = len(bot.texts(alice.id))
     await bot.press(admin, f"rv:m:{item.id}:reviewing")  # pressed twice (an old message)
     assert bot.last_text(ADMIN_ID) == bot.t(
-        "review.bad_move",
-        number=item.number,
-        status=status(bot, Status.REVIEWING),
-        to=status(bot, Status.REVIEWING),
+        "review.already", number=item.number, status=status(bot, Status.REVIEWING)
     )
     await recognise(bot, admin, item)
     await bot.press(admin, f"rv:c:{item.id}:recognised")  # the confirmation pressed twice
     assert bot.last_text(ADMIN_ID).startswith(
-        bot.t(
-            "review.bad_move",
-            number=item.number,
-            status=status(bot, Status.RECOGNISED),
-            to=status(bot, Status.RECOGNISED),
-        )
+        bot.t("review.already", number=item.number, status=status(bot, Status.RECOGNISED))
     )
     await bot.press(admin, f"rv:m:{item.id}:needs_changes")  # decided already: no question
     assert await bot.state(admin, "review") is None
@@ -563,6 +555,10 @@ async def test_a_granted_reviewer_reviews_without_the_confidential_field(
     assert bot.t("review.confidential_hidden") in detail
     assert "ban-ve-1.pdf" in detail
     assert CONFIDENTIAL in await shown(bot, ADMIN_ID, bot.say(admin, f"/review {item.id}"))
+    # Without confidential information there is nothing hidden to mention.
+    plain = await submit_initiative(bot, alice, title="Không có gì bảo mật", confidential=None)
+    detail = await shown(bot, CAROL.id, bot.say(CAROL, f"/review {plain.number}"))
+    assert bot.t("review.confidential_hidden") not in detail
 
     await bot.press(CAROL, f"rv:m:{item.id}:reviewing")
     assert (await history(bot, item.id))[-1] == (
