@@ -30,7 +30,7 @@ from html import escape
 from typing import Any
 
 from pydantic import ValidationError
-from telegram import Update
+from telegram import Document, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -256,14 +256,20 @@ def _invite_draft(context: BotContext) -> dict[str, Any]:
     return user_dict(context, INVITE_DRAFT)
 
 
-async def invite_how(update: Update, context: BotContext) -> int:
-    """``/invite_import`` typed without a file: how to send the list."""
-    if not await _denied(update, context):
-        await send(
-            update,
-            context,
-            context.t("events.import.how", limit=MAX_BYTES // 2**20, rows=MAX_ROWS),
-        )
+async def invite_how(update: Update, context: BotContext) -> str | int:
+    """``/invite_import`` typed without a file: how to send the list; as the reply to a file
+    sent without that caption, the import of that file."""
+    if await _denied(update, context):
+        return END
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    if message is not None and replied is not None and replied.document is not None:
+        return await _import_document(update, context, replied.document, message.text or "")
+    await send(
+        update,
+        context,
+        context.t("events.import.how", limit=MAX_BYTES // 2**20, rows=MAX_ROWS),
+    )
     return END
 
 
@@ -275,6 +281,13 @@ async def invite_document(update: Update, context: BotContext) -> str | int:
     document = message.document if message is not None else None
     if message is None or document is None:
         return END
+    return await _import_document(update, context, document, message.caption or "")
+
+
+async def _import_document(
+    update: Update, context: BotContext, document: Document, command: str
+) -> str | int:
+    """Import the list ``document``, for the event ``command`` names (or the one picked)."""
     name = document.file_name or ""
     if not name.lower().endswith((".xlsx", ".csv")):
         await send(update, context, context.t(IMPORT_ERRORS["type"]))
@@ -284,7 +297,7 @@ async def invite_document(update: Update, context: BotContext) -> str | int:
         await send(update, context, context.t(IMPORT_ERRORS["too_large"], limit=limit))
         return END
     pending = {"action": "import", "file_id": document.file_id, "name": name}
-    return await _with_event(update, context, _argument(message.caption or ""), pending)
+    return await _with_event(update, context, _argument(command), pending)
 
 
 async def invitations_command(update: Update, context: BotContext) -> str | int:

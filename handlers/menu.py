@@ -144,8 +144,16 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def unexpected_message(update: Update, context: BotContext) -> None:
-    """A sticker, photo, voice note... outside any flow."""
-    await send(update, context, context.t("fallback.non_text"))
+    """A sticker, photo, voice note... outside any flow. A file gets what it could be used for
+    (an admin: the commands to reply to it with; others: the initiative form)."""
+    message = update.effective_message
+    if message is None or not (message.document or message.photo):
+        await send(update, context, context.t("fallback.non_text"))
+        return
+    user = context.user
+    admin = user is not None and user.is_admin and message.document is not None
+    key = N_("fallback.file_admin") if admin else N_("fallback.file")
+    await send(update, context, context.t(key))
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -534,11 +534,14 @@ def build_faq(services: Services) -> ConversationHandler[BotContext]:
 
 
 async def kb_add(update: Update, context: BotContext) -> None:
-    """A .docx/.txt/.pdf/.md with the caption ``/kb_add`` (admins): imported at once."""
+    """A .docx/.txt/.pdf/.md with the caption ``/kb_add``, or ``/kb_add`` as the reply to such
+    a file sent on its own (admins): imported at once."""
     if await _denied(update, context):
         return
     message = update.effective_message
     document = message.document if message is not None else None
+    if document is None and message is not None and message.reply_to_message is not None:
+        document = message.reply_to_message.document  # the reply to a file sent on its own
     if document is None:
         await send(update, context, context.t("kb.doc.how", limit=MAX_UPLOAD_BYTES // 2**20))
         return

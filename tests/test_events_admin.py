@@ -275,6 +275,20 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     assert len(await bot.services.events.invitees(EVENT_ID)) == 3
 
 
+async def test_a_list_sent_alone_is_imported_by_replying_invite_import(
+    bot: Harness, admin: StubUser
+) -> None:
+    await one_event(bot)
+    update = bot.stub.user_document(admin, "khach-moi.xlsx", xlsx_bytes(PEOPLE))
+    bot.stub.pending_updates(update["update_id"] + 1)
+    await bot.feed(update)
+    assert bot.last_text(admin.id) == bot.t("fallback.file_admin")
+    assert await bot.services.events.invitees(EVENT_ID) == []
+    await bot.say(admin, f"/invite_import {EVENT_ID}", reply_to=update["message"]["message_id"])
+    assert len(await bot.services.events.invitees(EVENT_ID)) == 3
+    assert len(documents(bot, admin.id)) == 1  # the invitation sheet
+
+
 @pytest.mark.usefixtures("among_flows")
 async def test_two_events_ask_which_then_typed_number(bot: Harness, admin: StubUser) -> None:
     await bot.services.events.save(make_event())  # the seeded event (2025) comes first
