@@ -88,10 +88,13 @@ async def _namesakes(update: Update, context: BotContext, name: str, people: lis
         context.t("admin.namesake", name=p.display_name, unit=p.profile.unit or none, id=p.user_id)
         for p in people
     )
+    message = update.effective_message
+    command = (message.text or "/grant").split()[0].split("@")[0] if message else "/grant"
+    example = f"{command} {people[0].user_id}"
     await send(
         update,
         context,
-        context.t("admin.namesakes", name=name, people=Safe(lines), id=people[0].user_id),
+        context.t("admin.namesakes", name=name, people=Safe(lines), example=example),
     )
 
 

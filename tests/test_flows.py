@@ -516,8 +516,12 @@ async def test_grant_by_full_name_and_the_role_as_people_say_it(
     await register(bot, bob, "Nguyễn Thị Duyệt")  # a namesake
     await bot.say(admin, "/grant Nguyễn Thị Duyệt checker")
     said = bot.last_text(admin.id)
-    assert said.startswith(bot.t("admin.namesakes", name="Nguyễn Thị Duyệt", people="", id=0)[:25])
-    assert f"{alice.id}" in said and f"{bob.id}" in said
+    assert said.startswith(
+        bot.t("admin.namesakes", name="Nguyễn Thị Duyệt", people="", example="")[:25]
+    )
+    assert f"{alice.id}" in said and f"{bob.id}" in said and f"/grant {alice.id} …" in said
+    await bot.say(admin, "/revoke Nguyễn Thị Duyệt")
+    assert f"/revoke {alice.id} …" in bot.last_text(admin.id)
     assert await bot.db_value(roles) == "reviewer"
     await bot.say(admin, "/grant Trần Không Có reviewer")
     assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="Trần Không Có reviewer")
