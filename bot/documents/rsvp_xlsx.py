@@ -91,14 +91,18 @@ def export_rsvp(
         )
 
     rows: list[list[object]] = []
+
+    def group_name(group_id: str | None) -> str:  # a group no longer in the event: its id
+        group = event.group(group_id)
+        return group.name if group is not None else (group_id or "")
+
     for r in sorted(rsvps, key=order):
-        group = event.group(r.group_id)
         rows.append(
             [
                 r.full_name,
                 r.unit,
                 r.position,
-                group.name if group is not None else (r.group_id or ""),
+                group_name(r.group_id),
                 t(ANSWER_KEYS[r.answer]),
                 t(SEAT_KEYS[r.seat]),
                 _local(r.answered_at, tz),
@@ -113,13 +117,12 @@ def export_rsvp(
         key=lambda i: (group_order.get(i.group_id or "", len(group_order)), fold(i.full_name))
     )
     for invitee in waiting:
-        group = event.group(invitee.group_id)
         rows.append(
             [
                 invitee.full_name,
                 invitee.unit,
                 invitee.position,
-                group.name if group is not None else (invitee.group_id or ""),
+                group_name(invitee.group_id),
                 t(N_("export_rsvp.not_answered")),
                 *([None] * 6),
             ]

@@ -140,7 +140,7 @@ _MORNING = re.compile(r"\b(?:sang|a\.?m)\b")
 # «thứ 6», «thứ hai tuần sau», «chủ nhật», "tomorrow", "next friday".
 _RELATIVE = re.compile(
     r"\b(?:(?P<today>hom nay|ngay hom nay|today|tonight|nay)"
-    r"|(?P<tomorrow>ngay mai|sang mai|mai|tomorrow)"
+    r"|(?P<tomorrow>ngay mai|mai|tomorrow)"
     r"|(?P<after>ngay kia|ngay mot|day after tomorrow)"
     r"|(?:(?P<next_en>next)\s+)?(?P<weekday>thu\s*(?:2|3|4|5|6|7|hai|ba|tu|nam|sau|bay)|chu nhat"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -193,9 +193,7 @@ def parse_datetime(text: str, tz: tzinfo, today: date) -> datetime | None:
         if relative is None:
             return None
         day, start, end = relative
-        rest = plain[:start] + " " + plain[end:]
-        if plain[start:end] == "sang mai":  # «sáng mai»: the morning, as «8 giờ sáng»
-            rest += " sang"
+        rest = plain[:start] + " " + plain[end:]  # «sáng mai»: «sáng» stays, the morning
         return _at_time(rest, day.year, day.month, day.day, tz)
     year = found.year
     if year is None:

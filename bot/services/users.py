@@ -198,8 +198,9 @@ class UserService:
         """Everyone who may review initiatives: the admins and the people granted the reviewer
         role."""
         async with self.db.read() as conn:
-            granted = await user_sql.users_with_role(conn, Role.REVIEWER.value)
-        return sorted(set(await self.admin_ids()) | set(granted))
+            admins = await user_sql.users_with_role(conn, Role.ADMIN.value)
+            reviewers = await user_sql.users_with_role(conn, Role.REVIEWER.value)
+        return sorted(self.config_admins | set(admins) | set(reviewers))
 
     async def set_muted(self, user_id: int, muted: bool) -> User:
         """Ordinary announcements off (``True``) or on; essential ones always arrive."""
