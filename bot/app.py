@@ -157,16 +157,17 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         app.add_handler(language.build(services))  # /language
         app.add_handler(forget.build(services))  # /forget_me
         app.add_handler(ask.build(services))  # /hoi, /ask (without a question: asks for it)
+        # The conference office: /invite_import (also as a file's caption), /invitations,
+        # /event_edit, /event_delete (admins). Before the form, whose entry takes the main
+        # menu's typed "1": right after a saved change, "1" is its «Sửa mục khác».
+        for office_flow in events_admin.handlers(services, app.user_data):
+            app.add_handler(office_flow)
         # The reviewer's comment: changes asked, refusal. Before the form, whose entry takes
         # the main menu's typed "1": right after a review screen, "1" may be its button.
         app.add_handler(review.build(services, app.user_data))
         # /sangkien: the form; "Sửa và nộp lại" (pressed, or typed on the screen that offered it)
         app.add_handler(initiative.build(services, review.amend_pick(app.user_data)))
         app.add_handler(office.build_faq(services))  # /faq_add (admins)
-        # The conference office: /invite_import (also as a file's caption), /invitations,
-        # /event_edit, /event_delete (admins).
-        for office_flow in events_admin.handlers(services):
-            app.add_handler(office_flow)
         # The conference door: /checkin (mode), /rsvp_stats, /rsvp_pending, /export_rsvp.
         for door_flow in checkin.handlers(services):
             app.add_handler(door_flow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from babel.lists import format_list
@@ -466,3 +466,38 @@ async def typed_unit(update: Update, context: BotContext, text: str, prefix: str
 def end_unit_question(context: BotContext) -> None:
     """The question «which unit?» is over (a button pressed, another message)."""
     UNIT_WHICH.forget(context.user_data or {})
+
+
+class ScreenPick(filters.MessageFilter):
+    """Text that picks, on the person's last ``screen`` of that kind, a button whose data
+    matches ``pattern`` (by its number or label). The screen's memory is in ``user_data``,
+    which a filter does not get with the message: it is given the application's live view.
+    A data filter: the handler finds the button's data in ``context.picked``. ``once``: the
+    screen answers the next message only (any other text ends its memory)."""
+
+    def __init__(
+        self,
+        user_data: Mapping[int, dict[Any, Any]],
+        screen: Screen,
+        pattern: str,
+        *,
+        live_only: bool = True,
+        once: bool = False,
+    ) -> None:
+        super().__init__(name=f"ScreenPick({screen.key})", data_filter=True)
+        self.user_data = user_data
+        self.screen = screen
+        self.pattern = re.compile(pattern)
+        self.live_only = live_only
+        self.once = once
+
+    def filter(self, message: Message) -> dict[str, list[Any]] | bool:
+        if message.from_user is None:
+            return False
+        data = self.user_data.get(message.from_user.id)
+        picked = self.screen.pick(data, message.text or "", live_only=self.live_only)
+        if self.once and data is not None and self.screen.options(data):
+            self.screen.end(data)
+        if picked is None or not self.pattern.match(picked):
+            return False
+        return {"picked": [picked]}

@@ -5,16 +5,19 @@ event, deleting one. Events are created from YAML on the server (``thidua-bot ev
   names the event; with several events and none named, the bot asks which, keeping the file's
   id until the answer). The reply sums up the import and brings the printable sheet.
 * ``/invitations [EVENT_ID]``: the sheet again (.zip: ``giay-moi.xlsx`` + the QR pictures).
-* ``/event_edit [EVENT_ID]``: event → item → new value → confirmation → saved. When the time or
-  the place changes, everyone with a seat or on the waiting list is told, in their language
-  (:class:`bot.services.event_notices.EventNotices`): the notices are written to the outbox in
-  the transaction that saves the event and sent by the delivery worker.
-* ``/event_delete [EVENT_ID]``: with a confirmation.
+* ``/event_edit [EVENT_ID]``: event → item → new value → confirmation → saved, then «Sửa mục
+  khác» (or an item named in the next message) for the same event. Another item's name typed
+  for a value switches to that item. The note and the agenda (one item a line) are items too.
+  When the time or the place changes, everyone with a seat or on the waiting list is told, in
+  their language (:class:`bot.services.event_notices.EventNotices`): the notices are written to
+  the outbox in the transaction that saves the event and sent by the delivery worker.
+* ``/event_delete [EVENT_ID]``: the event (named, or picked like the others), then a confirmation.
 
 Each choice is a button and also its typed number or label; every step is a persistent
 conversation (``/cancel`` leaves it). Callback data: ``evi:<event id>`` (which event, for a list
 or the sheet), ``eve:e:<event id>``, ``eve:f:<item>``, ``eve:g:<group id>``, ``eve:v:<value>``,
-``eve:c:save|again|cancel`` (editing), ``evd:yes|no`` (deleting).
+``eve:c:save|again|cancel``, ``eve:more:<event id>`` (editing), ``evd:e:<event id>``,
+``evd:c:yes|no`` (deleting).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import functools
 import logging
 import re
 import warnings
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from html import escape
 from typing import Any
@@ -45,8 +48,22 @@ from telegram.warnings import PTBUserWarning
 
 from bot.documents.invitations import invitation_sheet
 from bot.documents.invitees import MAX_BYTES, MAX_ROWS, InviteeFileError, read_invitees, source_line
-from bot.domain.choices import Choice, typed_number
-from bot.domain.events import Event, Seat
+from bot.domain.choices import (
+    Choice,
+    match_choice,
+    plain_answer,
+    typed_number,
+    without_edit_verb,
+)
+from bot.domain.events import (
+    AGENDA_MAX,
+    AGENDA_TITLE,
+    EVENT_NOTE_MAX,
+    AgendaError,
+    Event,
+    Seat,
+    parse_agenda,
+)
 from bot.domain.moments import parse_count, parse_datetime, parse_minutes, typed_example
 from bot.domain.text import STEERING_WORDS, clean, fold, shorten
 from bot.i18n import N_, NP_, Safe
@@ -56,14 +73,19 @@ from bot.services.event_notices import EventNotices, duration_text
 from bot.services.events import EventError, Saved
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
+from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.common import (
     ANSWER_TEXT,
     END,
+    TEXT,
     NotInFlow,
+    ScreenPick,
     choice_of,
     flow_fallbacks,
+    may_enter,
     new_stamp,
+    pick,
     ref,
     stamped,
     text_of,
@@ -99,6 +121,8 @@ FIELD_KEYS: dict[str, str] = {
     "mode": N_("events.field.mode"),
     "approval": N_("events.field.approval"),
     "reminders": N_("events.field.reminders"),
+    "note": N_("events.field.note"),
+    "agenda": N_("events.field.agenda"),
     "reserved": N_("events.field.reserved"),
 }
 ASK_KEYS: dict[str, str] = {
@@ -113,6 +137,8 @@ ASK_KEYS: dict[str, str] = {
     "mode": N_("events.ask.mode"),
     "approval": N_("events.ask.approval"),
     "reminders": N_("events.ask.reminders"),
+    "note": N_("events.ask.note"),
+    "agenda": N_("events.ask.agenda"),
     "reserved": N_("events.ask.reserved"),
 }
 # How an item may be typed besides its label (folded; an edit verb before it is dropped:
@@ -132,6 +158,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "mode": ("hinh thuc", "che do", "giay moi", "dang ky tu do"),
     "approval": ("duyet", "phe duyet", "xet duyet"),
     "reminders": ("nhac", "nhac nho", "nhac hen", "loi nhac", "reminder"),
+    "note": ("luu y", "ghi chu", "chu y", "luu y dai bieu", "note"),
+    "agenda": ("chuong trinh", "chuong trinh hoi nghi", "lich trinh", "agenda", "programme"),
     "reserved": ("cho danh rieng", "giu cho", "cho rieng", "nhom"),
 }
 MOVING_FIELDS = frozenset({"starts_at", "venue", "address"})  # what makes the service tell people
@@ -157,6 +185,8 @@ CONFIRM_OPTIONS = (
     ("again", N_("events.btn.again"), ("nhap lai", "sua lai", "again", "retype")),
     ("cancel", N_("events.btn.cancel"), ("huy", "cancel", "thoi", "khong")),
 )
+MORE_WORDS = ("sua tiep", "sua muc khac", "sua them", "sua nua", "edit more", "another item")
+MORE_SCREEN = Screen("events_edit_more", ttl=30 * 60)  # «Sửa mục khác» after a save
 DELETE_OPTIONS = (
     ("yes", N_("events.delete.btn_yes"), ("xoa", "co", "yes", "delete")),
     ("no", N_("events.delete.btn_no"), ("khong", "no", "huy", "cancel", "giu")),
@@ -492,9 +522,60 @@ def _fields(event: Event) -> list[str]:
     return [f for f in FIELD_KEYS if f != "reserved" or event.groups]
 
 
-def _field_value(context: BotContext, event: Event, field: str, group_id: str | None) -> str:
-    """The current value of an item, as shown (escaped)."""
+def _named_field(context: BotContext, event: Event, text: str) -> str | None:
+    """The item that ``text`` only names: its label («Địa điểm»), an alias of two words or
+    more («sức chứa»), or anything after an edit verb («sửa giờ», «sửa mục 4»). Typed where a
+    value is expected, the clerk changed their mind about the item: never a value."""
+    fields = _fields(event)
+    said = plain_answer(text)
+    rest = without_edit_verb(text)
+    if rest is not None and rest.isdigit():
+        number = int(rest)
+        return fields[number - 1] if 1 <= number <= len(fields) else None
+    for field in fields:
+        names = {fold(label) for label in context.labels(FIELD_KEYS[field])}
+        aliases = FIELD_ALIASES.get(field, ())
+        if said in names or said in {alias for alias in aliases if " " in alias}:
+            return field
+        if rest is not None and (rest in names or rest in aliases):
+            return field
+    return None
+
+
+async def _switch_field(update: Update, context: BotContext, event: Event) -> str | None:
+    """When the message names another item than the one being changed: that item's question
+    (the state), after saying so; else ``None``."""
+    if update.callback_query is not None:
+        return None
+    draft = _edit_draft(context)
+    named = _named_field(context, event, text_of(update))
+    if named is None or named == draft.get("field"):
+        return None
+    draft["field"] = named
+    for key in ("group", "value"):
+        draft.pop(key, None)
+    await send(
+        update, context, context.t("events.edit.switched", field=context.t(FIELD_KEYS[named]))
+    )
+    return await _move(update, context, "group" if named == "reserved" else "value")
+
+
+def _field_value(
+    context: BotContext, event: Event, field: str, group_id: str | None, *, full: bool = False
+) -> str:
+    """The current value of an item, as shown (escaped); ``full``: the agenda's items, one a
+    line as they are typed (else their count)."""
     none = context.t("events.empty")
+    if field == "agenda":
+        if not event.agenda:
+            return none
+        if not full:
+            return context.t(NP_("events.agenda_items", "count"), count=len(event.agenda))
+        lines = [
+            escape(f"{item.time} {shorten(item.title, 100)}" if item.time else item.title)
+            for item in event.agenda
+        ]
+        return "\n" + "\n".join(lines)
     if field == "starts_at":
         return when(context, event.starts_at)
     if field == "rsvp_deadline":
@@ -522,6 +603,7 @@ def _field_value(context: BotContext, event: Event, field: str, group_id: str | 
         "venue": event.venue,
         "address": event.address,
         "map_url": event.map_url or "",
+        "note": event.note if full else shorten(event.note, 160),
     }[field]
     return escape(value) if value else none
 
@@ -559,9 +641,10 @@ async def _change(
     if number is not None and field in ("duration", "reminders", "capacity", "reserved"):
         text = str(number)
     number = number if number is not None else typed_number(text)
-    cleared = field == "address" and fold(text) in CLEAR_WORDS  # «không»: no address
+    # «không», «-»: no address, no note, no agenda
+    cleared = field in ("address", "note", "agenda") and (fold(text) in CLEAR_WORDS or text == "-")
     steering = fold(text) in NOT_A_VALUE or number is not None  # «giữ nguyên», «dạ 2 ạ»
-    if field in ("title", "venue", "address") and steering and not cleared:
+    if field in ("title", "venue", "address", "note", "agenda") and steering and not cleared:
         raise Invalid(N_("error.not_an_answer"), text=text)
     if field in ("title", "venue"):
         low, high = (3, 300) if field == "title" else (2, 300)
@@ -572,6 +655,12 @@ async def _change(
         if len(text) > 300:
             raise Invalid(N_("events.error.length"), low=0, high=300)
         values["address"] = "" if fold(text) in CLEAR_WORDS or text == "-" else text
+    elif field == "note":
+        if len(text) > EVENT_NOTE_MAX:
+            raise Invalid(N_("events.error.too_long"), high=EVENT_NOTE_MAX, typed=len(text))
+        values["note"] = "" if cleared else text
+    elif field == "agenda":
+        values["agenda"] = () if cleared else _typed_agenda(raw)
     elif field == "map_url":
         if fold(text) in CLEAR_WORDS or text == "-":
             values["map_url"] = None
@@ -656,6 +745,31 @@ async def _change(
     except ValidationError as exc:
         log.info("event %s: %s refused: %s", event.id, field, exc.errors()[:1])
         raise Invalid(N_("events.error.invalid")) from exc
+
+
+AGENDA_ERRORS = {
+    "time": N_("events.error.agenda_time"),
+    "title": N_("events.error.agenda_title"),
+    "too_many": N_("events.error.agenda_many"),
+    "empty": N_("events.error.agenda_empty"),
+}
+
+
+def _typed_agenda(raw: str) -> list[dict[str, Any]]:
+    """The agenda typed one item a line (see :func:`parse_agenda`); raises :class:`Invalid`."""
+    try:
+        items = parse_agenda(raw)
+    except AgendaError as exc:
+        low, high = AGENDA_TITLE
+        raise Invalid(
+            AGENDA_ERRORS[exc.kind],
+            line=exc.line,
+            typed=shorten(exc.typed, 80),
+            low=low,
+            high=high,
+            limit=AGENDA_MAX,
+        ) from exc
+    return [item.model_dump() for item in items]
 
 
 async def edit_begin(update: Update, context: BotContext) -> str | int:
@@ -747,7 +861,7 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
         await send(update, context, context.t("events.edit.stuck"))
         return
     if state == "value":
-        current = _field_value(context, event, field, group_id)
+        current = _field_value(context, event, field, group_id, full=True)
         group = event.group(str(group_id)) if group_id else None
         tz = context.services.settings.tz
         # An example in the shape to type, on the event's own dates (never a past year's).
@@ -782,8 +896,8 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
     group = event.group(str(group_id)) if group_id else None
     if field == "reserved" and group is not None:
         label += f" – {escape(shorten(group.name, 80))}"
-    before = _field_value(context, event, field, group_id)
-    after = _field_value(context, changed, field, group_id)
+    before = _field_value(context, event, field, group_id, full=True)
+    after = _field_value(context, changed, field, group_id, full=True)
     text = "\n".join(
         [
             context.t("events.edit.confirm", title=event.title),
@@ -792,6 +906,8 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
             context.t("events.edit.after", value=Safe(after)),
         ]
     )
+    if field == "agenda" and changed.agenda:
+        text += "\n\n" + context.t("events.edit.agenda_more")
     if field in MOVING_FIELDS and changed != event:
         people = await _affected_count(context, event.id)
         if people:
@@ -872,6 +988,9 @@ async def edit_value(update: Update, context: BotContext) -> str | int | None:
     field = str(draft.get("field") or "")
     if event is None or field not in FIELD_KEYS:
         return await _lost(update, context)
+    switched = await _switch_field(update, context, event)
+    if switched is not None:
+        return switched
     if field in VALUE_OPTIONS:
         choices = [
             Choice(value, context.labels(key), VALUE_ALIASES.get(value, ()))
@@ -900,10 +1019,24 @@ async def edit_value(update: Update, context: BotContext) -> str | int | None:
 
 
 async def edit_confirm(update: Update, context: BotContext) -> str | int | None:
+    event = await _draft_event(context)
+    if event is not None:
+        switched = await _switch_field(update, context, event)  # «sức chứa»: that item instead
+        if switched is not None:
+            return switched
     choices = [
         Choice(value, context.labels(key), aliases) for value, key, aliases in CONFIRM_OPTIONS
     ]
-    stamp = _edit_draft(context).get("stamp")
+    draft = _edit_draft(context)
+    if (
+        event is not None
+        and draft.get("field") == "agenda"
+        and update.callback_query is None
+        and pick(text_of(update), choices) is None
+    ):
+        await _more_agenda(update, context, event)
+        return None
+    stamp = draft.get("stamp")
     picked = await choice_of(update, context, choices, EDIT_PREFIX + "c:", stamp=stamp)
     if picked is None:
         return None
@@ -915,6 +1048,22 @@ async def edit_confirm(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t("flow.cancelled"))
         return END
     return await _save(update, context)
+
+
+async def _more_agenda(update: Update, context: BotContext, event: Event) -> None:
+    """More items typed before «Lưu» (an agenda sent in several messages): added to the
+    pending one, and the confirmation shown again; a wrong line keeps what was typed so far."""
+    draft = _edit_draft(context)
+    pending = str(draft.get("value", ""))
+    cleared = fold(pending) in CLEAR_WORDS or pending.strip() == "-"
+    combined = text_of(update) if cleared else f"{pending}\n{text_of(update)}"
+    try:
+        await _change(context, event, "agenda", None, combined)
+    except Invalid as exc:
+        await send(update, context, context.t(exc.key, **exc.params))
+        return
+    draft["value"] = combined
+    await edit_prompt(update, context, "confirm")
 
 
 async def _save(update: Update, context: BotContext) -> str | int | None:
@@ -950,11 +1099,12 @@ async def _save(update: Update, context: BotContext) -> str | int | None:
     )
     draft.clear()
     log.info("event %s: %s changed by %s", event.id, field, context.user_id)
-    await send(
-        update,
-        context,
-        context.t("events.edit.saved", title=saved.event.title, field=context.t(FIELD_KEYS[field])),
+    text = context.t(
+        "events.edit.saved", title=saved.event.title, field=context.t(FIELD_KEYS[field])
     )
+    if field in MOVING_FIELDS and saved.event.note:  # a note like «time to be confirmed»
+        text += "\n\n" + context.t("events.edit.note_still", note=shorten(saved.event.note, 300))
+    await _offer_more(update, context, saved.event, text)
     if saved.moved and saved.affected:
         wake_outbox(context.application)
         queued, left_out = len(notify.queued.chats), len(notify.queued.left_out)
@@ -962,6 +1112,44 @@ async def _save(update: Update, context: BotContext) -> str | int | None:
         key = N_("events.edit.notices_partly") if left_out else N_("events.edit.notices_queued")
         await send(update, context, context.t(key, queued=queued, unreachable=left_out))
     return END
+
+
+async def _offer_more(update: Update, context: BotContext, event: Event, text: str) -> None:
+    """``text`` (a change saved) with «Sửa mục khác»: pressed, typed, or an item named in the
+    next message («sức chứa») goes on editing this event (see :func:`edit_more`)."""
+    data = f"{EDIT_PREFIX}more:{event.id}"
+    await send(update, context, text, keyboard([[(context.t("events.edit.btn_more"), data)]]))
+    assert context.user_data is not None
+    options = [Option(data, (*context.labels("events.edit.btn_more"), *MORE_WORDS))]
+    options += [
+        Option(f"{data}:{field}", (*context.labels(FIELD_KEYS[field]), *FIELD_ALIASES[field]), 0)
+        for field in _fields(event)
+    ]
+    MORE_SCREEN.remember(context.user_data, options)
+
+
+async def edit_more(update: Update, context: BotContext) -> str | int:
+    """«Sửa mục khác» after a save (pressed or typed), or an item named right after it: the
+    items of that event again, or that item's question."""
+    if not await may_enter(update, context):
+        return END
+    if context.user_data is not None:
+        MORE_SCREEN.forget(context.user_data)
+    if await _denied(update, context):
+        return END
+    query = update.callback_query
+    data = (query.data or "") if query is not None else (context.picked or [""])[0]
+    event_id, _, field = data.removeprefix(f"{EDIT_PREFIX}more:").partition(":")
+    event = await context.services.events.get(event_id)
+    draft = _edit_draft(context)
+    draft.clear()
+    if event is None:
+        await send(update, context, context.t("events.edit.lost"))
+        return END
+    if field not in _fields(event):
+        return await _to_fields(update, context, event)
+    draft.update(event=event.id, field=field)
+    return await _move(update, context, "group" if field == "reserved" else "value")
 
 
 async def edit_cancel(update: Update, context: BotContext) -> None:
@@ -973,33 +1161,70 @@ async def edit_cancel(update: Update, context: BotContext) -> None:
 
 
 async def delete_begin(update: Update, context: BotContext) -> str | int:
-    """``/event_delete EVENT_ID`` (admins): asks for a confirmation."""
+    """``/event_delete [EVENT_ID or title]`` (admins): the event named, the only one, or the
+    one picked from the list; then a confirmation."""
     if await _denied(update, context):
         return END
     service = context.services.events
     argument = " ".join(context.args or []).strip()
     events = await service.events()
-    if not argument and len(events) != 1:
-        if not events:
-            await send(update, context, context.t("events.none"))
-        else:
-            ids = ", ".join(f"<code>{event.id}</code>" for event in events)
-            await send(update, context, context.t("events.delete.usage") + " " + ids)
-        return END
-    event = await service.get(argument) if argument else events[0]
-    if event is None:
-        await _unknown_event(update, context, argument)
-        return END
     draft = user_dict(context, DELETE_DRAFT)
     draft.clear()
+    if not events:
+        await send(update, context, context.t("events.none"))
+        return END
+    if argument:
+        event = await service.get(argument)
+        if event is None:  # its title, or its number in the list («/event_delete tập huấn»)
+            picked = match_choice(argument, _event_choices(events), fuzzy=False)
+            event = next((e for e in events if e.id == picked), None)
+        if event is None:
+            await _unknown_event(update, context, argument)
+            return END
+    elif len(events) == 1:
+        event = events[0]
+    else:
+        draft["ids"] = [event.id for event in events]
+        await context.services.flows.move(ref(update), DELETE_FLOW, "event")
+        await delete_prompt(update, context, "event")
+        return "event"
+    return await _delete_ask(update, context, event)
+
+
+async def _delete_ask(update: Update, context: BotContext, event: Event) -> str:
+    draft = user_dict(context, DELETE_DRAFT)
     draft["event"] = event.id
     await context.services.flows.move(ref(update), DELETE_FLOW, "confirm")
     await delete_prompt(update, context, "confirm")
     return "confirm"
 
 
+async def delete_pick(update: Update, context: BotContext) -> str | int | None:
+    """The event to delete: a button, its number or its title."""
+    events = await _events_of(context, user_dict(context, DELETE_DRAFT).get("ids"))
+    if not events:  # every event listed is gone, or the list was lost in a restart
+        await delete_cancel(update, context)
+        await send(update, context, context.t("events.delete.lost"))
+        return END
+    picked = await choice_of(update, context, _event_choices(events), DELETE_PREFIX + "e:")
+    if picked is None:
+        return None
+    event = next((e for e in events if e.id == picked), None)
+    if event is None:  # a button of an older list
+        await send(update, context, context.t("events.gone"))
+        await delete_prompt(update, context, "event")
+        return None
+    return await _delete_ask(update, context, event)
+
+
 async def delete_prompt(update: Update, context: BotContext, state: str) -> None:
-    event_id = str(user_dict(context, DELETE_DRAFT).get("event") or "")
+    draft = user_dict(context, DELETE_DRAFT)
+    if state == "event":
+        events = await _events_of(context, draft.get("ids"))
+        text = context.t("events.delete.pick") + "\n\n" + _event_list(context, events)
+        await send(update, context, text, keyboard(_event_buttons(events, DELETE_PREFIX + "e:")))
+        return
+    event_id = str(draft.get("event") or "")
     event = await context.services.events.get(event_id) if event_id else None
     if event is None:
         await send(update, context, context.t("events.gone"))
@@ -1013,9 +1238,9 @@ async def delete_prompt(update: Update, context: BotContext, state: str) -> None
         people=people,
         invited=invited,
     )
-    user_dict(context, DELETE_DRAFT)["stamp"] = stamp = new_stamp()  # this event's buttons
+    draft["stamp"] = stamp = new_stamp()  # this event's buttons
     buttons = [
-        [(context.t(key), stamped(DELETE_PREFIX + value, stamp))]
+        [(context.t(key), stamped(f"{DELETE_PREFIX}c:{value}", stamp))]
         for value, key, _ in DELETE_OPTIONS
     ]
     await send(update, context, text, keyboard(buttons))
@@ -1026,7 +1251,9 @@ async def delete_confirm(update: Update, context: BotContext) -> str | int | Non
         Choice(value, context.labels(key), aliases) for value, key, aliases in DELETE_OPTIONS
     ]
     draft = user_dict(context, DELETE_DRAFT)
-    picked = await choice_of(update, context, choices, DELETE_PREFIX, stamp=draft.get("stamp"))
+    picked = await choice_of(
+        update, context, choices, DELETE_PREFIX + "c:", stamp=draft.get("stamp")
+    )
     if picked is None:
         return None
     event_id = str(draft.get("event") or "")
@@ -1075,12 +1302,16 @@ def _step(callback: Step, pattern: str) -> list[BaseHandler[Update, BotContext, 
     ]
 
 
-def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]]:
+def handlers(
+    services: Services, user_data: Mapping[int, dict[Any, Any]]
+) -> list[BaseHandler[Update, BotContext, object]]:
     """Handlers registered by ``bot.app`` (in the order returned): three persistent
     conversations. Register them among the flows, before the single-step handlers of group 0
     (``/cancel`` outside a flow, the main menu's typed numbers, /review's typed numbers), which
-    would otherwise take their typed answers."""
+    would otherwise take their typed answers. ``user_data``: the application's (what a saved
+    change offers next, typed)."""
     guard = NotInFlow(services.states)
+    more = ScreenPick(user_data, MORE_SCREEN, rf"^{EDIT_PREFIX}more:", once=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         invite = ConversationHandler(
@@ -1102,7 +1333,11 @@ def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]
         edit = ConversationHandler(
             name=EDIT_FLOW,
             persistent=True,
-            entry_points=[CommandHandler("event_edit", edit_begin, filters=guard)],
+            entry_points=[
+                CommandHandler("event_edit", edit_begin, filters=guard),
+                CallbackQueryHandler(edit_more, pattern=rf"^{EDIT_PREFIX}more:"),
+                MessageHandler(TEXT & filters.ChatType.PRIVATE & guard & more, edit_more),
+            ],
             states={
                 "event": _step(edit_pick_event, EDIT_PREFIX + "e:"),
                 "field": _step(edit_pick_field, EDIT_PREFIX + "f:"),
@@ -1118,7 +1353,10 @@ def handlers(services: Services) -> list[BaseHandler[Update, BotContext, object]
             name=DELETE_FLOW,
             persistent=True,
             entry_points=[CommandHandler("event_delete", delete_begin, filters=guard)],
-            states={"confirm": _step(delete_confirm, DELETE_PREFIX)},
+            states={
+                "event": _step(delete_pick, DELETE_PREFIX + "e:"),
+                "confirm": _step(delete_confirm, DELETE_PREFIX + "c:"),
+            },
             fallbacks=flow_fallbacks(
                 DELETE_FLOW, delete_prompt, delete_cancel, resume_commands=("event_delete",)
             ),

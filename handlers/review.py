@@ -89,6 +89,7 @@ from handlers.common import (
     FORM_BUTTON,
     TEXT,
     NotInFlow,
+    ScreenPick,
     flow_fallbacks,
     may_enter,
     numbers_text,
@@ -1401,39 +1402,15 @@ async def on_cancel(update: Update, context: BotContext) -> None:
     await _leave(update, context)
 
 
-class ScreenPick(filters.MessageFilter):
-    """Text that picks, on the person's last screen of these kinds, a button whose data
-    matches ``pattern`` (by its number or label). The screen's memory is in ``user_data``,
-    which a filter does not get with the message: it is given the application's live view.
-    A data filter: the handler finds the button's data in ``context.picked``."""
-
-    def __init__(
-        self, user_data: Mapping[int, dict[Any, Any]], pattern: str, *, live_only: bool = True
-    ) -> None:
-        super().__init__(name="ScreenPick", data_filter=True)
-        self.user_data = user_data
-        self.pattern = re.compile(pattern)
-        self.live_only = live_only
-
-    def filter(self, message: Message) -> dict[str, list[Any]] | bool:
-        if message.from_user is None:
-            return False
-        data = self.user_data.get(message.from_user.id)
-        picked = SCREEN.pick(data, message.text or "", live_only=self.live_only)
-        if picked is None or not self.pattern.match(picked):
-            return False
-        return {"picked": [picked]}
-
-
 def comment_move_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
     """ "Yêu cầu bổ sung" or "Không công nhận", right after the screen that offered it."""
-    return ScreenPick(user_data, COMMENT_MOVE_PATTERN)
+    return ScreenPick(user_data, SCREEN, COMMENT_MOVE_PATTERN)
 
 
 def amend_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
     """ "Sửa và nộp lại" typed (for :func:`handlers.initiative.build`), while the screen that
     offered it is recent."""
-    return ScreenPick(user_data, r"^ini:amend:\d{1,18}$", live_only=False)
+    return ScreenPick(user_data, SCREEN, r"^ini:amend:\d{1,18}$", live_only=False)
 
 
 def build(

@@ -4,7 +4,8 @@
 
 ``keys.json``: ``{"key": {"vi": "...", "en": "..."}, ...}``; a message with plural forms gives
 the parameter that counts and a list of forms per language (Vietnamese has one, English two):
-``{"key": {"count": "seats", "vi": ["{seats} chỗ"], "en": ["{seats} seat", "{seats} seats"]}}``.
+``{"key": {"count": "seats", "vi": ["{seats} chỗ"], "en": ["{seats} seat", "{seats} seats"]}}``;
+``{"key": null}`` removes a message no code uses any more.
 The files are rewritten sorted (width 100) under an exclusive lock, so concurrent edits never
 clobber each other. (The ordinary workflow, extraction with pybabel, is in the README; this is
 for adding new messages.)
@@ -28,11 +29,19 @@ Text = str | list[str] | None
 
 
 def _rewrite(
-    path: Path, entries: dict[str, Text], counts: dict[str, str], locale: str | None
+    path: Path,
+    entries: dict[str, Text],
+    counts: dict[str, str],
+    locale: str | None,
+    removed: frozenset[str] = frozenset(),
 ) -> None:
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=locale)
     for key, text in entries.items():
+        if key in removed:
+            if catalog.get(key) is not None:
+                catalog.delete(key)
+            continue
         count = counts.get(key)
         old = catalog.get(key)
         if old is not None and isinstance(old.id, tuple) != bool(count):
@@ -51,17 +60,20 @@ def _rewrite(
 
 
 def main(argv: list[str]) -> int:
-    data: dict[str, dict[str, Any]] = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    given: dict[str, dict[str, Any] | None] = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    removed = frozenset(key for key, value in given.items() if value is None)
+    data = {key: value or {} for key, value in given.items()}
     counts = {key: value["count"] for key, value in data.items() if value.get("count")}
     with (LOCALES / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _rewrite(LOCALES / "messages.pot", {k: None for k in data}, counts, None)
+        _rewrite(LOCALES / "messages.pot", {k: None for k in data}, counts, None, removed)
         for locale in ("vi", "en"):
             _rewrite(
                 LOCALES / locale / "LC_MESSAGES" / "messages.po",
                 {k: v.get(locale) for k, v in data.items()},  # absent: unchanged
                 counts,
                 locale,
+                removed,
             )
     print(f"{len(data)} keys written")
     return 0

@@ -9,12 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from PIL import Image as PILImage
 from telegram.ext import ConversationHandler
@@ -23,7 +26,7 @@ from bot.documents.initiative_xlsx import put
 from bot.documents.invitations import invitation_sheet, invite_link
 from bot.documents.invitees import InviteeFileError, read_invitees, source_line
 from bot.documents.qr import qr_png
-from bot.domain.events import Answer, Event, Group, Invitee
+from bot.domain.events import AgendaError, Answer, Event, Group, Invitee, parse_agenda
 from bot.i18n import Safe
 from bot.services.flows import StepRef
 from bot.tg.stub_api import JSON, StubUser
@@ -546,17 +549,54 @@ async def test_items_typed_by_other_names(bot: Harness, admin: StubUser) -> None
 @pytest.mark.usefixtures("among_flows")
 async def test_event_delete_with_a_confirmation(bot: Harness, admin: StubUser) -> None:
     await bot.services.events.save(make_event())
-    await bot.say(admin, "/event_delete")
-    assert EVENT_ID in bot.last_text(admin.id)  # which one: the ids
     await bot.say(admin, f"/event_delete {EVENT_ID}")
     assert await state(bot, admin, "event_delete") == "confirm"
     await bot.say(admin, "2")  # "Không xóa"
     assert bot.last_text(admin.id) == bot.t("events.delete.kept")
     assert await bot.services.events.get(EVENT_ID) is not None
     await bot.say(admin, f"/event_delete {EVENT_ID}")
-    await bot.tap(admin, "evd:yes")
+    await bot.tap(admin, "evd:c:yes")
     assert await bot.services.events.get(EVENT_ID) is None
     assert [e.id for e in await bot.services.events.events()] == [SEEDED]
+
+
+@pytest.mark.usefixtures("among_flows")
+async def test_event_delete_offers_the_events(bot: Harness, admin: StubUser) -> None:
+    """Without an id, the same picker as /event_edit: a button, the number or the title."""
+    await bot.services.events.save(make_event())
+    ids = [e.id for e in await bot.services.events.events()]
+    await bot.say(admin, "/event_delete")
+    assert await state(bot, admin, "event_delete") == "event"
+    assert bot.last_text(admin.id).startswith(bot.t("events.delete.pick"))
+    buttons = bot.buttons(admin.id)
+    assert [data for _, data in buttons] == [f"evd:e:{i}" for i in ids]
+    await bot.say(admin, "tập huấn")  # no such title: the question again
+    assert await state(bot, admin, "event_delete") == "event"
+    await bot.say(admin, "hội thảo chuyển đổi số")  # typed title
+    assert await state(bot, admin, "event_delete") == "confirm"
+    assert "Hội thảo Chuyển đổi số 2026" in bot.last_text(admin.id)
+    await bot.say(admin, "không")
+    assert bot.last_text(admin.id) == bot.t("events.delete.kept")
+    await bot.say(admin, "/event_delete")
+    await bot.say(admin, str(ids.index(EVENT_ID) + 1))  # its number
+    assert await state(bot, admin, "event_delete") == "confirm"
+    await bot.say(admin, "/cancel")
+    await bot.say(admin, "/event_delete")
+    await bot.tap(admin, f"evd:e:{EVENT_ID}")
+    await bot.say(admin, "xóa")
+    assert await bot.services.events.get(EVENT_ID) is None
+    await bot.say(admin, "/event_delete Hội thảo")  # a title after the command, none left
+    assert bot.last_text(admin.id) == bot.t("events.unknown", id="Hội thảo", ids=SEEDED)
+    await bot.say(admin, "/event_delete")  # the only event left: straight to the question
+    assert await state(bot, admin, "event_delete") == "confirm"
+
+
+@pytest.mark.usefixtures("among_flows")
+async def test_event_delete_named_by_title(bot: Harness, admin: StubUser) -> None:
+    await bot.services.events.save(make_event())
+    await bot.say(admin, "/event_delete hội thảo chuyển đổi số 2026")
+    assert await state(bot, admin, "event_delete") == "confirm"
+    assert "Hội thảo Chuyển đổi số 2026" in bot.last_text(admin.id)
 
 
 @pytest.mark.usefixtures("among_flows")
@@ -589,3 +629,161 @@ def test_the_agenda_moves_with_the_start() -> None:
     assert [i["time"] for i in shift_agenda(event, same_hour, TZ)] == ["08:00", "11:30", None]
     late = event.starts_at + timedelta(hours=14)  # 22:00: 11:30 would leave the day
     assert [i["time"] for i in shift_agenda(event, late, TZ)] == ["22:00", None, None]
+
+
+@pytest.mark.usefixtures("among_flows")
+async def test_an_item_named_at_the_value_step_switches_item(bot: Harness, admin: StubUser) -> None:
+    """The clerk changes their mind: «địa điểm» typed as the new title is that item, never the
+    title; so at the confirmation. After a save, «Sửa mục khác» (or an item named right away)
+    goes on with the same event."""
+    await one_event(bot)
+    await bot.say(admin, "/event_edit")
+    await bot.say(admin, "tên hội nghị")
+    assert bot.last_text(admin.id).startswith(bot.t("events.ask.title"))
+    await bot.say(admin, "địa điểm")
+    texts = bot.texts(admin.id)
+    assert texts[-2] == bot.t("events.edit.switched", field="Địa điểm")
+    assert texts[-1].startswith(bot.t("events.ask.venue"))
+    assert await state(bot, admin, "event_edit") == "value"
+    await bot.say(admin, "Hội trường tầng 3")
+    assert await state(bot, admin, "event_edit") == "confirm"
+    await bot.say(admin, "sửa sức chứa")  # at the confirmation: that item instead
+    assert bot.texts(admin.id)[-2] == bot.t("events.edit.switched", field="Số chỗ")
+    assert (await bot.services.events.get(EVENT_ID)).venue == "Hội trường Sở"  # type: ignore[union-attr]
+    await bot.say(admin, "40")
+    await bot.say(admin, "lưu")
+    assert await state(bot, admin, "event_edit") is None
+    assert (await bot.services.events.get(EVENT_ID)).capacity == 40  # type: ignore[union-attr]
+    saved = bot.t("events.edit.saved", field="Số chỗ", title="Hội thảo Chuyển đổi số 2026")
+    assert bot.last_text(admin.id) == saved
+    assert bot.buttons(admin.id) == [(bot.t("events.edit.btn_more"), f"eve:more:{EVENT_ID}")]
+    await bot.say(admin, "địa điểm")  # an item named right after the save: its question
+    assert await state(bot, admin, "event_edit") == "value"
+    assert bot.last_text(admin.id).startswith(bot.t("events.ask.venue"))
+    await bot.say(admin, "Hội trường tầng 3")
+    await bot.say(admin, "lưu")
+    assert (await bot.services.events.get(EVENT_ID)).venue == "Hội trường tầng 3"  # type: ignore[union-attr]
+    await bot.tap(admin, f"eve:more:{EVENT_ID}")  # pressed: the items again
+    assert await state(bot, admin, "event_edit") == "field"
+    await bot.say(admin, "/cancel")
+    # The offer is for the next message only: after something else, «sức chứa» is a question.
+    await bot.say(admin, "số chỗ")
+    await bot.say(admin, "60")
+    await bot.say(admin, "lưu")
+    await bot.say(admin, "cảm ơn")
+    await bot.say(admin, "sức chứa")
+    assert await state(bot, admin, "event_edit") is None
+
+
+@pytest.mark.usefixtures("among_flows")
+async def test_note_and_agenda_are_edited_in_the_chat(bot: Harness, admin: StubUser) -> None:
+    await one_event(bot, note="Thời gian là dự kiến; Văn phòng Sở sẽ cập nhật theo Giấy mời.")
+    await bot.say(admin, "/event_edit")
+    fields = bot.last_text(admin.id)
+    assert "12. Lưu ý: Thời gian là dự kiến" in fields and "13. Chương trình: (trống)" in fields
+    # A new start: saved, and the clerk is reminded of the note delegates still read.
+    await bot.say(admin, "giờ bắt đầu")
+    start = start_time() + timedelta(days=2)
+    await bot.say(admin, typed(start))
+    await bot.say(admin, "lưu")
+    assert bot.t(
+        "events.edit.note_still",
+        note="Thời gian là dự kiến; Văn phòng Sở sẽ cập nhật theo Giấy mời.",
+    ) in bot.last_text(admin.id)
+    await bot.say(admin, "lưu ý")
+    assert bot.last_text(admin.id).startswith(bot.t("events.ask.note"))
+    await bot.say(admin, "lưu")  # a steering word is never the note
+    assert bot.last_text(admin.id) == bot.t("error.not_an_answer", text="lưu")
+    await bot.say(admin, "x" * 1001)
+    assert bot.last_text(admin.id) == bot.t("events.error.too_long", high=1000, typed=1001)
+    await bot.say(admin, "Đại biểu mang theo <Giấy mời> & CCCD.")
+    assert "Mới: Đại biểu mang theo &lt;Giấy mời&gt; &amp; CCCD." in bot.last_text(admin.id)
+    await bot.say(admin, "lưu")
+    assert (await bot.services.events.get(EVENT_ID)).note == "Đại biểu mang theo <Giấy mời> & CCCD."  # type: ignore[union-attr]
+    # The agenda: one item a line, times first; a wrong line is named and nothing is lost.
+    await bot.say(admin, "sửa mục khác")
+    await bot.say(admin, "chương trình")
+    assert bot.last_text(admin.id).startswith(bot.t("events.ask.agenda"))
+    await bot.say(admin, "08:00 Đón tiếp\n25:00 Khai mạc")
+    assert bot.last_text(admin.id) == bot.t(
+        "events.error.agenda_time", line=2, typed="25:00", low=2, high=300, limit=20
+    )
+    assert await state(bot, admin, "event_edit") == "value"
+    await bot.say(admin, "- 08:00 – 08:30: Đón tiếp đại biểu\n8h30 Khai mạc")
+    assert bot.t("events.edit.agenda_more") in bot.last_text(admin.id)
+    await bot.say(admin, "99:00 Chụp ảnh")  # a wrong line added: the pending agenda stays
+    assert bot.last_text(admin.id).startswith("Dòng 3:")
+    await bot.say(admin, "Chụp ảnh lưu niệm")  # sent as another message: added at the end
+    assert await state(bot, admin, "event_edit") == "confirm"
+    confirm = bot.last_text(admin.id)
+    assert "Mới: \n08:00 Đón tiếp đại biểu\n08:30 Khai mạc\nChụp ảnh lưu niệm" in confirm
+    await bot.say(admin, "lưu")
+    event = await bot.services.events.get(EVENT_ID)
+    assert event is not None
+    assert [(i.time, i.title) for i in event.agenda] == [
+        ("08:00", "Đón tiếp đại biểu"),
+        ("08:30", "Khai mạc"),
+        (None, "Chụp ảnh lưu niệm"),
+    ]
+    await bot.say(admin, "1")  # «Sửa mục khác» by its number
+    assert "13. Chương trình: 3 mục" in bot.last_text(admin.id)
+    await bot.say(admin, "13")
+    assert "Hiện tại: \n08:00 Đón tiếp đại biểu\n08:30 Khai mạc" in bot.last_text(admin.id)
+    await bot.say(admin, "-")  # no agenda
+    await bot.say(admin, "lưu")
+    await bot.say(admin, "/event_edit")
+    await bot.say(admin, "ghi chú")
+    await bot.say(admin, "không")  # no note
+    await bot.say(admin, "lưu")
+    event = await bot.services.events.get(EVENT_ID)
+    assert event is not None and event.agenda == () and event.note == ""
+
+
+_WORDS = st.text(st.sampled_from("aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạếềểễệốồổỗộ"), min_size=1)
+_AGENDA_TITLES = (
+    st.lists(_WORDS, min_size=1, max_size=6).map(" ".join).filter(lambda t: 2 <= len(t) <= 300)
+)
+_AGENDA_TIMES = st.none() | st.tuples(st.integers(0, 23), st.integers(0, 59))
+
+
+@given(st.lists(st.tuples(_AGENDA_TIMES, _AGENDA_TITLES), min_size=1, max_size=20), st.data())
+@settings(max_examples=150)
+def test_an_agenda_typed_one_item_a_line_reads_back(
+    items: list[tuple[tuple[int, int] | None, str]], data: st.DataObject
+) -> None:
+    """Whatever the clock's spelling and the bullets, each line is its time and its title."""
+    lines = []
+    for time, title in items:
+        bullet = data.draw(st.sampled_from(["", "- ", "• ", "1. ", "2) "]))
+        if time is None:
+            lines.append(f"{bullet}{title}")
+            continue
+        hours, minutes = time
+        clock = data.draw(
+            st.sampled_from(
+                [
+                    f"{hours:02d}:{minutes:02d}",
+                    f"{hours}h{minutes:02d}",
+                    f"{hours} giờ {minutes:02d}",
+                ]
+            )
+        )
+        separator = data.draw(st.sampled_from([" ", " - ", ": ", " – "]))
+        lines.append(f"{bullet}{clock}{separator}{title}")
+    parsed = parse_agenda("\n".join(lines))
+    expected = [(f"{t[0]:02d}:{t[1]:02d}" if t else None, title) for t, title in items]
+    assert [(i.time, i.title) for i in parsed] == expected
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=200)
+def test_any_typed_agenda_is_items_or_a_named_error(text: str) -> None:
+    try:
+        items = parse_agenda(text)
+    except AgendaError as exc:
+        assert exc.kind in ("time", "title", "too_many", "empty")
+        return
+    assert 1 <= len(items) <= 20
+    for item in items:
+        assert 2 <= len(item.title) <= 300 and "\n" not in item.title
+        assert item.time is None or re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", item.time)

@@ -46,6 +46,64 @@ class AgendaItem(BaseModel):
     time: str | None = Field(default=None, pattern=r"^\d{1,2}:\d{2}$")  # "08:30"
 
 
+AGENDA_MAX = 20  # items of an agenda typed in the chat (one message)
+AGENDA_TITLE = (2, 300)  # characters of an item
+EVENT_NOTE_MAX = 1000
+# At the start of a line: a bullet («-», «•», «1.», «2)», «a)») before the item.
+_AGENDA_BULLET = re.compile(r"^(?:[-–—•*+·]+|\(?\d{1,2}[.)]|\(?[a-zA-Zđ][.)])\s+")
+# Then its time: 08:00, 8h30, 8h, 8g30, 8.30, «8 giờ 30», «14 giờ» (an end time after a dash
+# is dropped: «08:00 - 08:30 Đón tiếp» starts at 08:00).
+_AGENDA_CLOCK = r"(\d{1,2})\s*(?:[:hg]|giờ|gio|\.(?=\d{2}))\s*(\d{2})?(?:\s*(?:phút|phut)\b)?"
+_AGENDA_TIME = re.compile(
+    rf"^{_AGENDA_CLOCK}(?:\s*[-–—]+\s*\d{{1,2}}\s*(?:[:hg]|giờ|gio|\.(?=\d{{2}}))\s*(?:\d{{2}})?)?"
+    r"(?=[\s\-–—:,.]|$)",
+    re.IGNORECASE,
+)
+_AGENDA_SEPARATOR = re.compile(r"^[\s\-–—:,.]+")
+
+
+class AgendaError(ValueError):
+    """A typed agenda refused: ``kind`` (``time``, ``title``, ``too_many``, ``empty``), the
+    ``line`` (from 1) and what was typed there (``typed``)."""
+
+    def __init__(self, kind: str, line: int = 0, typed: str = "") -> None:
+        super().__init__(f"{kind} at line {line}: {typed!r}")
+        self.kind = kind
+        self.line = line
+        self.typed = typed
+
+
+def parse_agenda(text: str) -> tuple[AgendaItem, ...]:
+    """An agenda typed one item a line, the time (if any) first: «08:00 Đón tiếp đại biểu»,
+    «- 8h30: Khai mạc», «3. Tổng kết» (no time). One line with «;» holds several items. Raises
+    :class:`AgendaError`."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) == 1 and ";" in lines[0]:
+        lines = [part.strip() for part in lines[0].split(";") if part.strip()]
+    if not lines:
+        raise AgendaError("empty")
+    if len(lines) > AGENDA_MAX:
+        raise AgendaError("too_many", len(lines))
+    items = []
+    for number, line in enumerate(lines, start=1):
+        rest = _AGENDA_BULLET.sub("", line, count=1)
+        time = None
+        found = _AGENDA_TIME.match(rest)
+        if found is not None:
+            hours, minutes = int(found.group(1)), int(found.group(2) or 0)
+            if hours > 23 or minutes > 59:
+                raise AgendaError("time", number, found.group(0).strip())
+            time = f"{hours:02d}:{minutes:02d}"
+            rest = rest[found.end() :]
+        title = _AGENDA_SEPARATOR.sub("", rest).strip()
+        low, high = AGENDA_TITLE
+        if not low <= len(title) <= high:
+            raise AgendaError("title", number, line)
+        items.append(AgendaItem(title=title, time=time))
+    return tuple(items)
+
+
 class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -64,7 +122,7 @@ class Event(BaseModel):
     reminders: tuple[int, ...] = (24 * 60, 120)  # minutes before the start
     agenda: tuple[AgendaItem, ...] = ()
     groups: tuple[Group, ...] = ()
-    note: str = Field(default="", max_length=1000)  # e.g. "date to be confirmed"
+    note: str = Field(default="", max_length=EVENT_NOTE_MAX)  # e.g. "date to be confirmed"
 
     @field_validator("id")
     @classmethod
