@@ -87,7 +87,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     office_group = office.office_group(settings)
     if office_group is not None:
         for name, callback in (
-            ("reply", office.reply_command),
+            ("reply", office.reply_in_group),
             ("questions", office.questions_command),
         ):
             app.add_handler(
@@ -162,6 +162,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         # menu's typed "1": right after a saved change, "1" is its «Sửa mục khác».
         for office_flow in events_admin.handlers(services, app.user_data):
             app.add_handler(office_flow)
+        # /reply in a private chat (admins): the answer to an office question, asked for; a
+        # supplement once answered; a /questions button or its number typed right after.
+        app.add_handler(office.build_reply(services, app.user_data))
         # The reviewer's comment: changes asked, refusal. Before the form, whose entry takes
         # the main menu's typed "1": right after a review screen, "1" may be its button.
         app.add_handler(review.build(services, app.user_data))
@@ -220,7 +223,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
     for handler in ask.button_handlers():
         app.add_handler(handler)
     app.add_handler(CommandHandler("questions", office.questions_command))
-    app.add_handler(CommandHandler("reply", office.reply_command))
     app.add_handler(CommandHandler("faqs", office.faqs_command))
     app.add_handler(CommandHandler("faq_remove", office.faq_remove_command))
     app.add_handler(CommandHandler("kb_add", office.kb_add))  # without a file: how to send one

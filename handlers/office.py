@@ -14,7 +14,7 @@ update once they have handled it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from telegram import Update
@@ -43,11 +43,17 @@ from bot.tg.ui import acknowledge, keyboard, send, split_text
 from handlers.common import (
     ANSWER_TEXT,
     END,
+    TEXT,
     NotInFlow,
+    ScreenPick,
+    choice_of,
     flow_fallbacks,
     identify,
+    may_enter,
+    new_stamp,
     pick,
     ref,
+    stamped,
     text_of,
     user_dict,
 )
@@ -191,8 +197,8 @@ async def on_reply(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def reply_command(update: Update, context: BotContext) -> None:
-    """``/reply ID text`` (admins)."""
+async def reply_in_group(update: Update, context: BotContext) -> None:
+    """``/reply ID text`` in the office group (one message: no conversation in a group)."""
     if await _denied(update, context):
         return
     message = update.effective_message
@@ -271,15 +277,18 @@ async def typed_save(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def _relay(context: BotContext, question: OfficeQuestion) -> bool:
-    """The office's answer to the asker, in the asker's language."""
+async def _relay(
+    context: BotContext, question: OfficeQuestion, *, supplement: str | None = None
+) -> bool:
+    """The office's answer to the asker, in the asker's language (``supplement``: only that,
+    as an addition to the answer given before)."""
     services = context.services
     asker = await services.users.get(question.user_id)
     default = services.settings.default_language
     locale = asker.locale(default) if asker else default
-    text = services.translator(
-        locale, "kb.office.relay", question=question.question, answer=question.answer or ""
-    )
+    key = N_("kb.office.relay") if supplement is None else N_("kb.office.relay_more")
+    answer = question.answer or "" if supplement is None else supplement
+    text = services.translator(locale, key, question=question.question, answer=answer)
     try:  # a long answer, with the question above it, may need two messages
         for part in split_text(text):
             await context.bot.send_message(question.chat_id, part)
@@ -374,8 +383,25 @@ async def questions_command(update: Update, context: BotContext) -> None:
                 question=question.question[:300],
             )
         )
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE or context.user_data is None:
+        lines.append(context.t("kb.office.questions_hint_group"))
+        await send(update, context, "\n\n".join(lines))
+        return
+    # A button per question (or its number typed) asks for the answer: see build_reply.
     lines.append(context.t("kb.office.questions_hint"))
-    await send(update, context, "\n\n".join(lines))
+    labels = [
+        (context.t("kb.office.answer_button", id=q.id), f"{REPLY_PREFIX}{q.id}") for q in pending
+    ]
+    rows = [labels[i : i + 3] for i in range(0, len(labels), 3)]
+    await send(update, context, "\n\n".join(lines), keyboard(rows))
+    QUESTIONS_SCREEN.remember(
+        context.user_data,
+        [
+            Option(data, (text, f"#{q.id}"), q.id)
+            for (text, data), q in zip(labels, pending, strict=True)
+        ],
+    )
 
 
 Callback = Callable[[Update, BotContext], Awaitable[None]]
@@ -527,6 +553,199 @@ def build_faq(services: Services) -> ConversationHandler[BotContext]:
             ],
         },
         fallbacks=flow_fallbacks(FAQ_FLOW, faq_prompt, faq_cancel, resume_commands=("faq_add",)),
+    )
+
+
+# --- /reply in a private chat: guided, and a supplement once answered ----------------------------
+
+REPLY_FLOW = "office_reply"
+REPLY_DRAFT = "office_reply"  # user_data key: {"id": question id, "text": a supplement to confirm}
+REPLY_PREFIX = "kb:ans:"  # a /questions button: answer question <id>
+MORE_PREFIX = "kb:more:"  # the supplement's confirmation: yes|no (marked for its screen)
+QUESTIONS_SCREEN = Screen("office_questions", ttl=30 * 60)  # /questions: its numbers typed
+MORE_OPTIONS = (
+    ("yes", N_("kb.office.more_send"), ("gui", "gui bo sung", "gui di", "co", "yes", "send")),
+    ("no", N_("kb.office.more_keep"), ("khong", "khong gui", "thoi", "no", "dont send")),
+)
+
+
+def _reply_draft(context: BotContext) -> dict[str, Any]:
+    return user_dict(context, REPLY_DRAFT)
+
+
+async def reply_begin(update: Update, context: BotContext) -> str | int:
+    """``/reply`` (admins, private chat): the questions waiting, each with a button;
+    ``/reply ID``: asks for the answer (a supplement once it is answered); ``/reply ID text``:
+    sends it at once (a supplement is confirmed first). Also a /questions button
+    (``kb:ans:<id>``) or its number typed right after the list."""
+    if not await may_enter(update, context) or await _denied(update, context):
+        return END
+    if context.user_data is not None:
+        QUESTIONS_SCREEN.forget(context.user_data)
+    query = update.callback_query
+    if query is not None or context.picked:
+        data = (query.data or "") if query is not None else context.picked[0]
+        parts = ["/reply", data.removeprefix(REPLY_PREFIX)]
+    else:
+        message = update.effective_message
+        parts = (message.text or "").split(maxsplit=2) if message is not None else []
+    if len(parts) < 2:
+        await questions_command(update, context)
+        return END
+    ident = as_id(parts[1].lstrip("#"))
+    if ident is None:
+        await send(update, context, context.t("kb.office.reply_usage"))
+        return END
+    question = await context.services.knowledge.question(ident)
+    if question is None:
+        await send(update, context, context.t("kb.office.unknown", id=ident))
+        return END
+    draft = _reply_draft(context)
+    draft.clear()
+    draft["id"] = ident
+    text = parts[2].strip() if len(parts) > 2 else ""
+    if not fold(text):
+        return await _reply_move(update, context, "answer")
+    if question.answer is None:
+        await _record_answer(update, context, ident, text)
+        draft.clear()
+        return END
+    draft["text"] = text  # typed before knowing it was answered: ask before sending
+    return await _reply_move(update, context, "more")
+
+
+async def _reply_move(update: Update, context: BotContext, state: str) -> str:
+    await context.services.flows.move(ref(update), REPLY_FLOW, state)
+    await reply_prompt(update, context, state)
+    return state
+
+
+async def reply_prompt(update: Update, context: BotContext, state: str) -> None:
+    draft = _reply_draft(context)
+    ident = as_id(str(draft.get("id", "")))
+    question = await context.services.knowledge.question(ident) if ident else None
+    if question is None:
+        await send(update, context, context.t("kb.office.reply_lost"))
+        return
+    asked = shorten(clean(question.question), 600)
+    answer = shorten(question.answer or "", 1500)
+    if state == "answer":
+        if question.answer is None:
+            text = context.t("kb.office.ask_answer", id=question.id, question=asked)
+        else:
+            text = context.t("kb.office.ask_more", id=question.id, question=asked, answer=answer)
+        await send(update, context, text)
+        return
+    draft["stamp"] = stamp = new_stamp()  # only these buttons send this supplement
+    buttons = [
+        [(context.t(key), stamped(f"{MORE_PREFIX}{value}", stamp))]
+        for value, key, _ in MORE_OPTIONS
+    ]
+    text = context.t(
+        "kb.office.confirm_more",
+        id=question.id,
+        answer=answer,
+        text=shorten(str(draft.get("text", "")), 1500),
+    )
+    await send(update, context, text, keyboard(buttons))
+
+
+async def _reply_end(update: Update, context: BotContext, *, record: bool = True) -> int:
+    _reply_draft(context).clear()
+    await context.services.flows.move(ref(update), REPLY_FLOW, None, record=record)
+    return END
+
+
+async def reply_text(update: Update, context: BotContext) -> str | int | None:
+    """The answer typed for the question asked (state ``answer``): relayed; to a question
+    answered already (or meanwhile), relayed as a supplement."""
+    draft = _reply_draft(context)
+    ident = as_id(str(draft.get("id", "")))
+    question = await context.services.knowledge.question(ident) if ident else None
+    if question is None:
+        await send(update, context, context.t("kb.office.reply_lost"))
+        return await _reply_end(update, context)
+    text = text_of(update).strip()
+    if not fold(text):
+        await send(update, context, context.t("error.text_short"))
+        return None
+    if not _is_admin(context):
+        await send(update, context, context.t("admin.denied"))
+        return await _reply_end(update, context)
+    if question.answer is None:
+        await _record_answer(update, context, question.id, text)
+        return await _reply_end(update, context)
+    await _send_more(update, context, question.id, text)
+    return await _reply_end(update, context, record=False)
+
+
+async def reply_more(update: Update, context: BotContext) -> str | int | None:
+    """«Gửi bổ sung» or «Không gửi» (pressed or typed) for a supplement typed with /reply."""
+    draft = _reply_draft(context)
+    choices = [Choice(value, context.labels(key), aliases) for value, key, aliases in MORE_OPTIONS]
+    picked = await choice_of(update, context, choices, MORE_PREFIX, stamp=draft.get("stamp"))
+    if picked is None:
+        return None
+    ident = as_id(str(draft.get("id", "")))
+    text = str(draft.get("text", ""))
+    if picked != "yes" or ident is None or not fold(text):
+        await send(update, context, context.t("kb.office.more_kept"))
+        return await _reply_end(update, context)
+    if not _is_admin(context):
+        await send(update, context, context.t("admin.denied"))
+        return await _reply_end(update, context)
+    await _send_more(update, context, ident, text)
+    return await _reply_end(update, context, record=False)
+
+
+async def _send_more(update: Update, context: BotContext, question_id: int, text: str) -> None:
+    """Keep the supplement with the answer (recording this update) and relay it."""
+    services = context.services
+    question = await services.knowledge.add_to_answer(question_id, text, update_id=update.update_id)
+    if question is None:
+        await send(update, context, context.t("kb.office.unknown", id=question_id))
+        return
+    delivered = await _relay(context, question, supplement=text)
+    asker = await services.users.get(question.user_id)
+    name = asker.display_name if asker else question.user_id
+    key = N_("kb.office.more_sent") if delivered else N_("kb.office.more_not_delivered")
+    lines = [context.t(key, id=question.id, name=name)]
+    if question.faq_id is not None:  # the curated entry keeps the first answer
+        lines.append(context.t("kb.office.more_faq", faq=question.faq_id))
+    await send(update, context, "\n\n".join(lines))
+
+
+async def reply_cancel(update: Update, context: BotContext) -> None:
+    _reply_draft(context).clear()
+    await context.services.flows.move(ref(update), REPLY_FLOW, None)
+
+
+def build_reply(
+    services: Services, user_data: Mapping[int, dict[Any, Any]]
+) -> ConversationHandler[BotContext]:
+    """``/reply`` in a private chat (admins): the conversation. ``user_data``: the
+    application's (the numbers of the last /questions list, typed)."""
+    guard = NotInFlow(services.states)
+    typed = ScreenPick(user_data, QUESTIONS_SCREEN, rf"^{REPLY_PREFIX}", once=True)
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        name=REPLY_FLOW,
+        persistent=True,
+        entry_points=[
+            CommandHandler("reply", reply_begin, filters=guard & private),
+            CallbackQueryHandler(reply_begin, pattern=rf"^{REPLY_PREFIX}\d{{1,18}}$"),
+            MessageHandler(TEXT & private & guard & typed, reply_begin),
+        ],
+        states={
+            "answer": [MessageHandler(ANSWER_TEXT, reply_text)],
+            "more": [
+                CallbackQueryHandler(reply_more, pattern=rf"^{MORE_PREFIX}"),
+                MessageHandler(ANSWER_TEXT, reply_more),
+            ],
+        },
+        fallbacks=flow_fallbacks(
+            REPLY_FLOW, reply_prompt, reply_cancel, resume_commands=("reply",)
+        ),
     )
 
 

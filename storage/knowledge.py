@@ -255,6 +255,17 @@ async def answer_question(
     return cur.rowcount > 0
 
 
+async def add_to_answer(conn: aiosqlite.Connection, question_id: int, text: str) -> bool:
+    """Append the office's supplement (a correction, more detail) to an answered question's
+    answer, after a blank line; ``False`` if unknown or not answered yet."""
+    cur = await conn.execute(
+        """UPDATE office_questions SET answer = answer || ? || ?
+           WHERE id = ? AND answered_at IS NOT NULL""",
+        ("\n\n", text, question_id),
+    )
+    return cur.rowcount > 0
+
+
 async def unanswered(conn: aiosqlite.Connection, limit: int = 20) -> list[dict[str, Any]]:
     """Questions still waiting for the office, oldest first."""
     async with conn.execute(

@@ -185,7 +185,7 @@ async def test_nobody_to_send_to_keeps_the_question(tmp_path: Path, alice: StubU
 async def test_reply_command(bot: Harness, alice: StubUser, admin: StubUser) -> None:
     await ask_unanswerable(bot, alice)
     await bot.press(alice, "kb:office")
-    await bot.say(admin, "/reply")
+    await bot.say(admin, "/reply abc")
     assert bot.last_text(admin.id) == bot.t("kb.office.reply_usage")
     await bot.say(admin, "/reply 99 Có.")
     assert bot.last_text(admin.id) == bot.t("kb.office.unknown", id=99)
@@ -290,6 +290,77 @@ async def test_questions_lists_the_unanswered_ones(
     await bot.say(admin, "/questions")
     text = bot.last_text(admin.id)
     assert "<b>#1</b>" not in text and "<b>#2</b>" in text
+
+
+async def test_reply_guided_from_the_list_then_a_supplement(
+    bot: Harness, alice: StubUser, bob: StubUser, admin: StubUser
+) -> None:
+    """/reply alone lists the questions with a button each; a button (or the number typed)
+    asks for the answer; a second /reply to an answered question sends a supplement, which
+    the asker receives as such and which is kept after the answer (typed: asked first)."""
+    await ask_unanswerable(bot, alice)
+    await bot.press(alice, "kb:office")
+    await ask_unanswerable(bot, bob, "what is the price of a plane ticket to Hanoi")
+    await bot.press(bob, "kb:office")
+    await bot.say(admin, "/reply")
+    assert bot.last_text(admin.id).startswith(bot.t("kb.office.questions_title", count=2))
+    assert [data for _, data in bot.buttons(admin.id)] == ["kb:ans:1", "kb:ans:2"]
+    await bot.say(admin, "2")  # the question's number, typed right after the list
+    assert await bot.state(admin, "office_reply") == "answer"
+    asked = bot.last_text(admin.id)
+    assert asked.startswith("✍️ Mời anh/chị gõ câu trả lời cho câu hỏi số 2")
+    await bot.say(admin, "   ")  # nothing typed: the step stays
+    assert await bot.state(admin, "office_reply") == "answer"
+    await bot.say(admin, "/help")
+    assert bot.last_text(admin.id) == asked  # asked again
+    await bot.say(admin, "Không có quy định <này>.")
+    assert await bot.state(admin, "office_reply") is None
+    assert "Không có quy định &lt;này&gt;." in bot.last_text(bob.id)
+    assert bot.last_text(admin.id).startswith(bot.t("kb.office.relayed", id=2, name="Bob"))
+    await bot.say(admin, "/questions")
+    await bot.tap(admin, "kb:ans:1")  # the button
+    await bot.say(admin, "Liên hệ phòng Kế hoạch.")
+    assert "Liên hệ phòng Kế hoạch." in bot.last_text(alice.id)
+    # A correction: /reply with the number asks for it, showing what was sent.
+    await bot.say(admin, "/reply 1")
+    assert "Câu trả lời đã gửi:\nLiên hệ phòng Kế hoạch." in bot.last_text(admin.id)
+    await bot.say(admin, "Xin đính chính: liên hệ phòng Quản lý khoa học.")
+    relay = bot.last_text(alice.id)
+    assert relay.startswith("💬 <b>Văn phòng Sở bổ sung câu trả lời")
+    assert "Xin đính chính: liên hệ phòng Quản lý khoa học." in relay
+    assert "Liên hệ phòng Kế hoạch." not in relay  # only the supplement
+    assert bot.last_text(admin.id) == bot.t("kb.office.more_sent", id=1, name="Lan Nguyễn")
+    question = await bot.services.knowledge.question(1)
+    assert question is not None and question.answer == (
+        "Liên hệ phòng Kế hoạch.\n\nXin đính chính: liên hệ phòng Quản lý khoa học."
+    )
+    # Typed in one line before knowing it was answered: asked first; «không» sends nothing.
+    mark = bot.mark()
+    await bot.say(admin, "/reply 2 Giá vé do hãng bay quyết định.")
+    assert await bot.state(admin, "office_reply") == "more"
+    await bot.say(admin, "không")
+    assert bot.last_text(admin.id) == bot.t("kb.office.more_kept")
+    assert bot.texts_since(mark, bob.id) == []
+    await bot.say(admin, "/reply 2 Giá vé do hãng bay quyết định.")
+    await bot.tap(admin, "kb:more:yes")
+    assert "Giá vé do hãng bay quyết định." in bot.last_text(bob.id)
+    assert bot.last_text(bob.id).startswith("💬 <b>The Department's Office adds to its answer")
+    assert await bot.state(admin, "office_reply") is None
+
+
+async def test_a_supplement_to_a_saved_answer_says_the_entry_is_unchanged(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    await ask_unanswerable(bot, alice)
+    await bot.press(alice, "kb:office")
+    await bot.say(admin, "/reply 1 Liên hệ phòng Kế hoạch.")
+    await bot.say(admin, "lưu")
+    (entry,) = await bot.services.knowledge.faq_entries()
+    await bot.say(admin, "/reply 1")
+    await bot.say(admin, "Bổ sung: gọi số 0221.3862.")
+    texts = bot.texts(admin.id)
+    assert texts[-1].endswith(bot.t("kb.office.more_faq", faq=entry.id))
+    assert [e.answer for e in await bot.services.knowledge.faq_entries()] == [entry.answer]
 
 
 async def test_office_group_commands(office_bot: Harness, alice: StubUser) -> None:

@@ -600,6 +600,19 @@ class KnowledgeService:
             row = await kb_sql.get_question(conn, question_id)
         return _question(row) if row else None
 
+    async def add_to_answer(
+        self, question_id: int, text: str, *, update_id: int | None = None
+    ) -> OfficeQuestion | None:
+        """Add the office's supplement to an answered question (kept after the answer; the
+        caller relays it). ``None`` if unknown or not answered yet. ``update_id``: recorded in
+        the same transaction, so that an update delivered again adds nothing twice."""
+        async with self.db.transaction() as conn:
+            await _record(conn, update_id)
+            if not await kb_sql.add_to_answer(conn, question_id, text):
+                return None
+            row = await kb_sql.get_question(conn, question_id)
+        return _question(row) if row else None
+
     async def unanswered(self, limit: int = 20) -> list[OfficeQuestion]:
         async with self.db.read() as conn:
             rows = await kb_sql.unanswered(conn, limit)
