@@ -421,12 +421,20 @@ def one_of_text(context: BotContext, labels: Sequence[str]) -> Safe:
     return Safe(format_list(quoted, style="or", locale=context.locale))
 
 
-async def which_of(update: Update, context: BotContext, typed: str, labels: Sequence[str]) -> None:
-    """«lọc» typed where it starts several buttons' labels: ask which one, without guessing."""
+async def which_of(
+    update: Update,
+    context: BotContext,
+    typed: str,
+    labels: Sequence[str],
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """«lọc» typed where it starts several buttons' labels: ask which one, without guessing
+    (``markup``: those buttons again, numbered, when the screen keeps their typed numbers)."""
     await send(
         update,
         context,
         context.t("choice.which", typed=clean(typed), options=one_of_text(context, labels)),
+        markup,
     )
 
 

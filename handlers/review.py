@@ -230,6 +230,16 @@ TYPED_KEYS = (
     N_("review.btn.all_units"),
     *STATUS_LABELS.values(),
 )
+# The queue's own buttons, typed while a review session is recent but its screen is not the last
+# one («lọc theo trạng thái» after the unit question): data -> (label key, typed forms).
+SESSION_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rv:fs": (N_("review.btn.filter_status"), ("loc trang thai", "trang thai", "status")),
+    "rv:fu": (N_("review.btn.filter_unit"), ("loc don vi", "don vi", "unit")),
+    "rv:u:all": (N_("review.btn.all_units"), ("tat ca don vi", "moi don vi", "all units")),
+    "rv:s:all": (N_("review.btn.all_statuses"), ("tat ca trang thai", "all statuses")),
+    "rv:s:open": (N_("review.btn.open_statuses"), ("cho xu ly", "chua xu ly")),
+    "rv:q": (N_("review.btn.back"), ("danh sach ho so", "danh sach", "trang sau", "trang truoc")),
+}
 COMMENT_MOVES = tuple(sorted(COMMENT_REQUIRED))
 COMMENT_MOVE_PATTERN = rf"^rv:m:\d{{1,18}}:({'|'.join(s.value for s in COMMENT_MOVES)})$"
 
@@ -1187,9 +1197,34 @@ async def on_typed(update: Update, context: BotContext) -> None:
         await send(update, context, context.t("initiative.not_found"))
         return
     several = SCREEN.starting_with(context.user_data, text, live_only=False)
+    if (
+        len(several) < 2
+        and may_review(context)
+        and SCREEN.options(context.user_data, live_only=False)
+    ):
+        # A review session is recent, its screen is not the last one: the queue's buttons.
+        session = [
+            Option(data, (*context.labels(key), *words), text=context.t(key))
+            for data, (key, words) in SESSION_WORDS.items()
+        ]
+        picked = match_choice(text, [Choice(o.data, o.labels) for o in session], fuzzy=False)
+        if picked is not None:
+            await _run_review(update, context, picked)
+            return
+        values = starting_with(text, [Choice(o.data, o.labels) for o in session])
+        several = [o for o in session if o.data in values]
     if len(several) > 1:  # «lọc»: «Lọc theo trạng thái» or «Lọc theo đơn vị»?
-        await which_of(
-            update, context, text, [option.text or option.labels[0] for option in several]
+        # Those buttons again, numbered 1, 2...: «2» picks the second (Zalo, the terminal).
+        labels = [option.text or option.labels[0] for option in several]
+        rows = [
+            [(f"{n}. {label}", o.data)]
+            for n, (label, o) in enumerate(zip(labels, several, strict=True), start=1)
+        ]
+        await which_of(update, context, text, labels, keyboard(rows))
+        assert context.user_data is not None
+        SCREEN.remember(
+            context.user_data,
+            [Option(o.data, o.labels, None, o.answers, o.text) for o in several],
         )
         return
     numbers = [o.number for o in SCREEN.options(context.user_data, live_only=False) if o.number]
@@ -1222,8 +1257,14 @@ async def _move_not_now(update: Update, context: BotContext, text: str) -> bool:
         for o in SCREEN.options(context.user_data, live_only=False)
         if o.data.startswith("rv:m:")
     ]
-    if wanted is None or not shown:
+    if wanted is None:
         return False
+    if not shown:  # after a decision, or on the list: which initiative?
+        if not SCREEN.options(context.user_data, live_only=False):
+            return False  # no review session: the words are the person's question
+        move = context.t(MOVE_LABELS[Status(wanted)])
+        await send(update, context, context.t("review.open_first", move=move))
+        return True
     item = await context.services.initiatives.get(int(shown[0].split(":")[2]))
     if item is None:
         return False

@@ -643,6 +643,12 @@ async def test_filters_typed_as_people_say_them(
     await bot.say(admin, "lọc")
     options = "«Lọc theo trạng thái» hoặc «Lọc theo đơn vị»"
     assert bot.last_text(ADMIN_ID) == bot.t("choice.which", typed="lọc", options=Safe(options))
+    assert data_of(bot, ADMIN_ID) == ["rv:fs", "rv:fu"]  # the two buttons, numbered 1 and 2
+    await bot.say(admin, "2")  # «Lọc theo đơn vị» (not the main menu's 2nd item)
+    assert await bot.state(admin, "review") is None
+    assert bot.t("review.filter_unit_ask").split("(")[0][:20] in bot.last_text(ADMIN_ID)
+    await bot.say(admin, "lọc")  # on the unit question: the queue's filters still
+    assert data_of(bot, ADMIN_ID) == ["rv:fs", "rv:fu"]
     await bot.say(admin, "trạng thái")
     assert bot.last_text(ADMIN_ID) == bot.t("review.filter_status_ask")
     await bot.say(admin, "bị từ chối")
@@ -656,6 +662,32 @@ async def test_filters_typed_as_people_say_them(
     await bot.say(admin, "chờ xử lý")
     queue = bot.last_text(ADMIN_ID)
     assert kept.number in queue and refused.number not in queue
+
+
+async def test_queue_words_work_while_the_review_is_recent(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """qa14 M1: the queue's buttons typed when another review screen is the last one go to
+    the review, never to the rules Q&A; a decision typed with no application open says how."""
+    item = await submit_initiative(bot, alice, title="Sáng kiến để thử lệnh gõ")
+    await bot.say(admin, "/review")
+    await bot.say(admin, "lọc theo đơn vị")
+    assert bot.last_text(ADMIN_ID) == bot.t("review.filter_unit_ask")
+    await bot.say(admin, "lọc theo trạng thái")  # not on this screen: still the review's
+    assert bot.last_text(ADMIN_ID) == bot.t("review.filter_status_ask")
+    await bot.say(admin, "tất cả đơn vị")
+    assert item.number in bot.last_text(ADMIN_ID)
+    await bot.say(admin, item.number)
+    await bot.tap(admin, f"rv:m:{item.id}:reviewing")
+    await bot.say(admin, "không công nhận")  # on its screen: the decision
+    await bot.say(admin, "Chưa có số liệu áp dụng.")  # the reason
+    await bot.say(admin, "không công nhận")  # the screen after it offers no decision
+    assert bot.last_text(ADMIN_ID) == bot.t("review.open_first", move="Không công nhận")
+    await bot.say(admin, "danh sách hồ sơ")
+    assert bot.last_text(ADMIN_ID).startswith("<b>Hồ sơ sáng kiến</b>")  # the queue
+    # Without a review session, the same words are a question for the rules Q&A.
+    await bot.say(alice, "tất cả đơn vị")
+    assert bot.t("review.filter_unit_ask") not in bot.texts(alice.id)
 
 
 async def test_a_long_queue_comes_in_pages(bot: Harness, admin: StubUser, alice: StubUser) -> None:
