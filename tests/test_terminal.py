@@ -17,7 +17,7 @@ import pytest
 from bot.config import EXPECTED
 from bot.domain.units import load_units
 from bot.i18n import Translator
-from bot.tg.terminal import render_html
+from bot.tg.terminal import TerminalChat, numbered_otherwise, render_html
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 10.0
@@ -280,3 +280,19 @@ def test_a_number_under_a_message_without_buttons_is_text(open_chat: OpenChat) -
     said = chat.expect(t("error.date_format"))
     assert t("button.stale") not in said and t("error.stale_choice") not in said
     assert chat.quit() == 0
+
+
+def test_a_number_is_the_messages_own_when_the_buttons_are_numbered_otherwise() -> None:
+    """qa14 M8: under /rsvp_pending's «Duyệt 1», «Từ chối 1», «Duyệt 2», «Từ chối 2», a typed
+    «2» is request 2 (the bot asks what to do), never the second button (decline request 1)."""
+    pending = [("✅ Duyệt 1", "ck:a:1"), ("❌ Từ chối 1", "ck:d:1"), ("✅ Duyệt 2", "ck:a:2")]
+    assert numbered_otherwise(pending)
+    assert TerminalChat._match("2", pending) is None  # sent as text
+    assert TerminalChat._match("❌ Từ chối 1", pending) == "ck:d:1"  # a label still presses
+    questions = [("✍️ #12", "kb:ans:12"), ("✍️ #15", "kb:ans:15")]
+    assert TerminalChat._match("1", questions) is None
+    items = [("1. Tên hội nghị", "eve:f:title"), ("2. Thời gian bắt đầu", "eve:f:starts_at")]
+    assert not numbered_otherwise(items)
+    assert TerminalChat._match("2", items) == "eve:f:starts_at"
+    plain_buttons = [("Có", "y"), ("Không", "n")]
+    assert TerminalChat._match("2", plain_buttons) == "n"

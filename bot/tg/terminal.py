@@ -30,12 +30,25 @@ QUIET_S = 0.4
 SETTLE_S = 15.0
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"</?(b|strong)>")
+_DIGITS = re.compile(r"\d+")
 
 
 def render_html(text: str, *, color: bool) -> str:
     if color:
         text = _BOLD.sub(lambda m: "\x1b[0m" if m.group(0).startswith("</") else "\x1b[1m", text)
     return html.unescape(_TAG.sub("", text))
+
+
+def numbered_otherwise(buttons: list[tuple[str, str]]) -> bool:
+    """Whether the buttons carry numbers of their own that are not their positions: «Duyệt 1»,
+    «Từ chối 1», «Duyệt 2» under a list of requests, «✍️ #12» under the office's questions. A
+    bare number typed then means what the message says (request 2, question 12), not the Nth
+    button printed: it goes to the bot as text (every button has its typed form there)."""
+    for position, (label, _) in enumerate(buttons, start=1):
+        numbers = {int(n) for n in _DIGITS.findall(label)}
+        if numbers and position not in numbers:
+            return True
+    return False
 
 
 class TerminalChat:
@@ -159,6 +172,8 @@ class TerminalChat:
     @staticmethod
     def _match(text: str, buttons: list[tuple[str, str]]) -> str | None:
         if is_number(text) and 1 <= int(text) <= len(buttons):
+            if numbered_otherwise(buttons):
+                return None  # the message's own numbers: the bot reads what was typed
             return buttons[int(text) - 1][1]
         folded = fold(text)
         for label, data in buttons:
