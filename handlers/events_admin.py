@@ -657,7 +657,7 @@ async def _change(
         values["address"] = "" if fold(text) in CLEAR_WORDS or text == "-" else text
     elif field == "note":
         if len(text) > EVENT_NOTE_MAX:
-            raise Invalid(N_("events.error.too_long"), high=EVENT_NOTE_MAX, typed=len(text))
+            raise Invalid(N_("error.too_long"), limit=EVENT_NOTE_MAX, length=len(text))
         values["note"] = "" if cleared else text
     elif field == "agenda":
         values["agenda"] = () if cleared else _typed_agenda(raw)

@@ -478,7 +478,11 @@ async def faq_begin(update: Update, context: BotContext) -> str | int:
             return END
         for name, value in zip(FAQ_STATES, fields, strict=True):
             if len(value) > FAQ_LIMITS[name]:
-                await send(update, context, context.t("error.too_long", limit=FAQ_LIMITS[name]))
+                await send(
+                    update,
+                    context,
+                    context.t("error.too_long", limit=FAQ_LIMITS[name], length=len(value)),
+                )
                 return END
         await _add_faq(update, context, *fields)
         return END
@@ -508,7 +512,11 @@ def _faq_step(
             await send(update, context, context.t("error.text_short"))
             return None
         if len(value) > FAQ_LIMITS[field]:
-            await send(update, context, context.t("error.too_long", limit=FAQ_LIMITS[field]))
+            await send(
+                update,
+                context,
+                context.t("error.too_long", limit=FAQ_LIMITS[field], length=len(value)),
+            )
             return None
         draft = _draft(context)
         draft[field] = value

@@ -1067,7 +1067,11 @@ async def on_note(update: Update, context: BotContext) -> str | int | None:
         text = clean(text_of(update))
         if pick(text, [Choice("skip", context.labels("rsvp.btn.skip"), SKIP_ALIASES)]) != "skip":
             if len(text) > rules.NOTE_MAX:
-                await send(update, context, context.t("error.too_long", limit=rules.NOTE_MAX))
+                await send(
+                    update,
+                    context,
+                    context.t("error.too_long", limit=rules.NOTE_MAX, length=len(text)),
+                )
                 return None
             if not text:
                 await prompt(update, context, NOTE)

@@ -695,7 +695,7 @@ async def test_note_and_agenda_are_edited_in_the_chat(bot: Harness, admin: StubU
     await bot.say(admin, "lưu")  # a steering word is never the note
     assert bot.last_text(admin.id) == bot.t("error.not_an_answer", text="lưu")
     await bot.say(admin, "x" * 1001)
-    assert bot.last_text(admin.id) == bot.t("events.error.too_long", high=1000, typed=1001)
+    assert bot.last_text(admin.id) == bot.t("error.too_long", limit=1000, length=1001)
     await bot.say(admin, "Đại biểu mang theo <Giấy mời> & CCCD.")
     assert "Mới: Đại biểu mang theo &lt;Giấy mời&gt; &amp; CCCD." in bot.last_text(admin.id)
     await bot.say(admin, "lưu")

@@ -257,7 +257,7 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     assert await state(bot, alice) == "title"
     assert (await draft(bot, alice))["answers"]["shares"] == [60.5, 39.5]
     await bot.say(alice, "x" * 301)
-    assert bot.last_text(alice.id) == bot.t("error.too_long", limit=300)
+    assert bot.last_text(alice.id) == bot.t("error.too_long", limit=300, length=301)
     for bad, key, params in (
         ("👍👍👍👍", "error.text_no_words", {}),  # long enough, but no word in it
         ("...", "error.text_no_words", {}),

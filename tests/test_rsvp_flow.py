@@ -229,7 +229,7 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     await bot.say(alice, "xác nhận")
     assert await state(bot, alice) == "note"
     await bot.say(alice, "x" * 501)
-    assert bot.last_text(alice.id) == bot.t("error.too_long", limit=500)
+    assert bot.last_text(alice.id) == bot.t("error.too_long", limit=500, length=501)
     await bot.say(alice, "\u3164\u2800")  # looks empty, is empty: asked again
     assert bot.last_text(alice.id) == bot.t("rsvp.ask_note", limit=500)
     assert await state(bot, alice) == "note"

@@ -329,7 +329,7 @@ def parse_text(text: str, minimum: int, maximum: int) -> str:
     if len(value) < minimum:
         raise InvalidInput("text_short_min", minimum=minimum)
     if len(value) > maximum:
-        raise InvalidInput("too_long", limit=maximum)
+        raise InvalidInput("too_long", limit=maximum, length=len(value))
     return value
 
 

@@ -94,7 +94,7 @@ def parse_full_name(text: str) -> str:
     if len(value) < 2:
         raise InvalidInput("name_short")
     if len(value) > NAME_MAX:
-        raise InvalidInput("too_long", limit=NAME_MAX)
+        raise InvalidInput("too_long", limit=NAME_MAX, length=len(value))
     typed = _introduced(value.split(" "))
     while len(typed) > 2 and typed[0].rstrip(".").casefold() in _ADDRESS:
         typed = typed[1:]
@@ -118,7 +118,7 @@ def parse_full_name(text: str) -> str:
         return titled
     full = f"{titles} {titled}"  # «TS.» for "ts": it may come out a character longer
     if len(full) > NAME_MAX:
-        raise InvalidInput("too_long", limit=NAME_MAX)
+        raise InvalidInput("too_long", limit=NAME_MAX, length=len(full))
     return full
 
 
@@ -128,7 +128,7 @@ def _free_text(text: str, limit: int) -> str:
     if len(value) < 2 or not any(ch.isalpha() for ch in value):
         raise InvalidInput("text_short")
     if len(value) > limit:
-        raise InvalidInput("too_long", limit=limit)
+        raise InvalidInput("too_long", limit=limit, length=len(value))
     return value
 
 

@@ -394,7 +394,7 @@ class InitiativeService:
             raise InitiativeError("review.denied")
         text = form_engine.clean_lines(comment) if comment else None
         if text is not None and len(text) > COMMENT_MAX:
-            raise InvalidInput("too_long", limit=COMMENT_MAX)
+            raise InvalidInput("too_long", limit=COMMENT_MAX, length=len(text))
         if to in COMMENT_REQUIRED and not text:
             raise InvalidInput("comment_required")
         if text is not None and form_engine.no_comment(text):  # «không», «vâng», «dạ 2 ạ»
