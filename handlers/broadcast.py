@@ -1040,6 +1040,8 @@ def _forget_screen(context: BotContext) -> None:
 def _counts(context: BotContext, broadcast: Broadcast, progress: Progress) -> str:
     if broadcast.status is BroadcastStatus.SCHEDULED:
         return context.t("broadcast.counts_scheduled")
+    if broadcast.status is BroadcastStatus.CANCELLED and progress.total == 0:
+        return context.t("broadcast.counts_cancelled_unsent")  # cancelled before its time
     return context.t(
         "broadcast.counts",
         sent=progress.sent,
@@ -1170,6 +1172,7 @@ async def _ask_stop(update: Update, context: BotContext, broadcast_id: int) -> N
 
 
 async def _stop(update: Update, context: BotContext, broadcast_id: int) -> None:
+    before = await context.services.broadcasts.get(broadcast_id)
     try:
         stopped = await context.services.broadcasts.cancel(broadcast_id)
     except BroadcastError as exc:
@@ -1178,6 +1181,9 @@ async def _stop(update: Update, context: BotContext, broadcast_id: int) -> None:
     log.info("broadcast %d cancelled by %s: %d not sent", broadcast_id, context.user_id, stopped)
     _forget_screen(context)
     await _wake(context)
+    if before is not None and before.status is BroadcastStatus.SCHEDULED:
+        await send(update, context, context.t("broadcast.stopped_unsent", id=broadcast_id))
+        return
     await send(update, context, context.t("broadcast.stopped", id=broadcast_id, count=stopped))
 
 

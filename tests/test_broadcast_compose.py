@@ -584,11 +584,13 @@ async def test_schedule_in_the_future_then_cancel_from_the_list(
     assert bot.t("broadcast.kept", id=broadcast_id) in bot.texts(admin.id)[-2]
     await bot.press(admin, f"bcl:c:{broadcast_id}")
     await bot.say(admin, "1")  # yes
-    assert bot.last_text(admin.id) == bot.t("broadcast.stopped", id=broadcast_id, count=0)
+    assert bot.last_text(admin.id) == bot.t("broadcast.stopped_unsent", id=broadcast_id)
     found = await bot.services.broadcasts.get(broadcast_id)
     assert found is not None and found.status == "cancelled"
     await bot.press(admin, f"bcl:y:{broadcast_id}")  # an old button: already over
     assert bot.last_text(admin.id) == bot.t("broadcast.already_over")
+    await bot.say(admin, "/broadcasts")  # cancelled before its time: no "sent 0/0"
+    assert bot.t("broadcast.counts_cancelled_unsent") in bot.last_text(admin.id)
 
 
 async def test_cancel_at_the_preview_and_at_the_confirmation(

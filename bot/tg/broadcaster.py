@@ -737,18 +737,11 @@ class Broadcaster:
             eta=eta,
         )
 
-    async def _over_text(self, broadcast: Broadcast, progress: Progress) -> str:
-        """The progress message's last state (the report follows in a message of its own)."""
+    async def _over_text(self, broadcast: Broadcast) -> str:
+        """The progress message's last state: over, the figures in the report that follows
+        in a message of its own (one report, not two)."""
         locale = await self._locale(broadcast)
-        return self.services.translator(
-            locale,
-            "broadcast.progress_over",
-            id=broadcast.id,
-            sent=progress.sent,
-            total=progress.total,
-            failed=progress.failed,
-            unreachable=progress.unreachable,
-        )
+        return self.services.translator(locale, "broadcast.progress_over", id=broadcast.id)
 
     def _duration(self, locale: str, seconds: float) -> str:
         translator = self.services.translator
@@ -779,7 +772,7 @@ class Broadcaster:
                 await self._undelivered_notices(broadcast, progress)
                 return
             if tracked is not None and broadcast.progress_message_id is not None:
-                over = await self._over_text(broadcast, progress)
+                over = await self._over_text(broadcast)
                 message_id = broadcast.progress_message_id
                 if over != tracked.last_text:
                     await self._to_admin(
