@@ -871,7 +871,7 @@ async def _list_pending(update: Update, context: BotContext, event: Event) -> bo
         lines.append(_pending_line(context, event, number, rsvp))
     if len(rows) > len(shown):
         lines.append(context.t("stats.pending_more", count=len(rows) - len(shown)))
-    lines.append("\n" + context.t("stats.pending_howto"))
+    lines.append("\n" + context.t("stats.pending_howto", example=min(2, len(shown))))
     buttons = [
         [
             (context.t("stats.btn_approve", number=number), f"rp:y:{rsvp.id}"),
@@ -958,7 +958,11 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
             await send(
                 update,
                 context,
-                context.t("stats.pending_range", numbers=numbers_text(context, 1, len(numbers))),
+                context.t(
+                    "stats.pending_range",
+                    numbers=numbers_text(context, 1, len(numbers)),
+                    example=min(2, len(numbers)),
+                ),
             )
             return None
         return await _decide_and_list(update, context, numbers[number - 1], approve)
@@ -967,7 +971,11 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
             await send(
                 update,
                 context,
-                context.t("stats.pending_range", numbers=numbers_text(context, 1, len(numbers))),
+                context.t(
+                    "stats.pending_range",
+                    numbers=numbers_text(context, 1, len(numbers)),
+                    example=min(2, len(numbers)),
+                ),
             )
             return None
         event = await context.services.events.get(str(memory.get("event") or ""))
@@ -977,7 +985,8 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
         state = await _settle(update, context, OFFICE, DECIDE)
         await _ask_decision(update, context, event, numbers[picked - 1])
         return state
-    await send(update, context, context.t("stats.pending_howto"))
+    example = min(2, len(numbers)) or 1
+    await send(update, context, context.t("stats.pending_howto", example=example))
     return None
 
 

@@ -1227,15 +1227,16 @@ async def on_typed(update: Update, context: BotContext) -> None:
             [Option(o.data, o.labels, None, o.answers, o.text) for o in several],
         )
         return
-    numbers = [o.number for o in SCREEN.options(context.user_data, live_only=False) if o.number]
+    shown = SCREEN.options(context.user_data, live_only=False)
+    numbers = [o.number for o in shown if o.number]
     if number_in(text) is not None and numbers:
-        await send(
-            update,
-            context,
-            context.t(
-                "review.pick_range", numbers=numbers_text(context, min(numbers), max(numbers))
-            ),
-        )
+        typed_only = [o.text for o in shown if o.number == 0 and o.text]
+        allowed = numbers_text(context, min(numbers), max(numbers))
+        if typed_only:  # an application's screen: the numbers are the list's, its buttons not
+            key, example = N_("review.pick_range_list"), typed_only[0]
+        else:
+            key, example = N_("review.pick_range"), ""
+        await send(update, context, context.t(key, numbers=allowed, button=example))
         return
     if await _move_not_now(update, context, text):
         return

@@ -855,6 +855,12 @@ async def test_my_initiatives_typed_forms(bot: Harness, alice: StubUser) -> None
     assert third.startswith("0") and items[-3].number != items[2].number
     detail = await shown(bot, alice.id, bot.say(alice, third))
     assert detail.startswith(f"<b>{items[2].number}</b>")
+    await bot.say(alice, "99")  # on an application: the numbers are the list's (qa14 L4)
+    said = bot.last_text(alice.id)
+    allowed = bot.t("pick.range", low=1, high=count)
+    assert said.startswith(
+        bot.t("review.pick_range_list", numbers=allowed, button="").split("«")[0]
+    )
     await bot.say(alice, "quay lai danh sach")
     await bot.say(alice, "0999")
     assert bot.last_text(alice.id) == bot.t("initiative.not_found")
