@@ -76,7 +76,9 @@ from handlers.common import (
     END,
     STOP,
     NotInFlow,
+    Words,
     choice_of,
+    current_state,
     flow_fallbacks,
     new_stamp,
     numbers_text,
@@ -280,6 +282,35 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "confirm": ("content", "audience", "essential", "at"),
 }
 STATES = tuple(REQUIRES)
+# «⬅️ Quay lại» (``bc:b``) on each step after the content: the step before it (what was
+# chosen there is asked again; the content is kept). «Đổi người nhận» (``bc:b:audience``, on
+# the preview, or typed at any step after the content): the audience again.
+PREVIOUS: dict[str, str] = {
+    "audience": "content",
+    "unit": "audience",
+    "role": "audience",
+    "event": "audience",
+    "status": "audience",
+    "ids": "audience",
+    "segment": "event",
+    "essential": "audience",
+    "preview": "essential",
+    "when": "preview",
+    "confirm": "when",
+}
+BACK = PREFIX + "b"
+BACK_WORDS = frozenset(
+    {
+        *("quay lai", "tro lai", "tro ve", "lui lai", "quay lai buoc truoc", "buoc truoc"),
+        *("back", "go back", "previous step"),
+    }
+)
+AUDIENCE_WORDS = frozenset(
+    {
+        *("doi nguoi nhan", "chon lai nguoi nhan", "sua nguoi nhan", "thay doi nguoi nhan"),
+        *("nguoi nhan khac", "change recipients", "change the audience"),
+    }
+)
 
 # Telegram entities kept as formatting; the others (custom emoji, mentions by id, dates...)
 # become their plain text. Links' addresses and code languages are escaped or dropped.
@@ -589,10 +620,11 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
     if _missing(context, state) is not None:
         await send(update, context, t("broadcast.stuck"))
         return
+    back = [(t("broadcast.btn.step_back"), BACK)]
     if state == "content":
         await send(update, context, t("broadcast.ask_content"))
     elif state == "audience":
-        markup = keyboard(_buttons(context, AUDIENCE_OPTIONS, PREFIX + "a:"))
+        markup = keyboard([*_buttons(context, AUDIENCE_OPTIONS, PREFIX + "a:"), back])
         await send(update, context, t("broadcast.ask_audience"), markup)
     elif state == "unit":
         units = await services.broadcasts.units()
@@ -608,9 +640,9 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
             [(f"{n}. {shorten(unit, LABEL_MAX)}", f"{PREFIX}u:{n - 1}")]
             for n, unit in enumerate(units[:BUTTONS_MAX], start=1)
         ]
-        await send(update, context, text, keyboard(rows))
+        await send(update, context, text, keyboard([*rows, back]))
     elif state == "role":
-        markup = keyboard(_buttons(context, ROLE_OPTIONS, PREFIX + "r:"))
+        markup = keyboard([*_buttons(context, ROLE_OPTIONS, PREFIX + "r:"), back])
         await send(update, context, t("broadcast.ask_role"), markup)
     elif state == "event":
         events = await services.events.events()
@@ -628,24 +660,26 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
             for n, event in enumerate(events[:BUTTONS_MAX], start=1)
         ]
         text = t("broadcast.ask_event") + "\n\n" + "\n".join(lines)
-        await send(update, context, text, keyboard(rows))
+        await send(update, context, text, keyboard([*rows, back]))
     elif state == "segment":
         event = await services.events.get(str(draft.get("event")))
         title = event.title if event is not None else str(draft.get("event"))
-        markup = keyboard(_buttons(context, SEGMENT_OPTIONS, PREFIX + "s:"))
+        markup = keyboard([*_buttons(context, SEGMENT_OPTIONS, PREFIX + "s:"), back])
         await send(update, context, t("broadcast.ask_segment", title=title), markup)
     elif state == "status":
-        markup = keyboard(_buttons(context, STATUS_OPTIONS, PREFIX + "st:"))
+        markup = keyboard([*_buttons(context, STATUS_OPTIONS, PREFIX + "st:"), back])
         await send(update, context, t("broadcast.ask_status"), markup)
     elif state == "ids":
-        await send(update, context, t("broadcast.ask_ids", limit=IDS_MAX))
+        await send(update, context, t("broadcast.ask_ids", limit=IDS_MAX), keyboard([back]))
     elif state == "essential":
-        markup = keyboard(_buttons(context, ESSENTIAL_OPTIONS, PREFIX + "x:"))
+        markup = keyboard([*_buttons(context, ESSENTIAL_OPTIONS, PREFIX + "x:"), back])
         await send(update, context, t("broadcast.ask_essential"), markup)
     elif state == "preview":
         await _show_preview(update, context)
     elif state == "when":
-        await send(update, context, t("broadcast.ask_when", example=_example(context)))
+        await send(
+            update, context, t("broadcast.ask_when", example=_example(context)), keyboard([back])
+        )
     elif state == "confirm":
         await _show_confirm(update, context)
 
@@ -676,8 +710,9 @@ async def _show_preview(update: Update, context: BotContext) -> bool:
     lines.append(context.t("broadcast.detail_kind", kind=Safe(_kind(context, essential))))
     lines += ["", context.t("broadcast.preview_ask")]
     draft["stamp"] = stamp = new_stamp()  # only this preview's buttons confirm this draft
-    markup = keyboard(_buttons(context, PREVIEW_OPTIONS, PREFIX + "p:", stamp))
-    await send(update, context, "\n".join(lines), markup)
+    rows = _buttons(context, PREVIEW_OPTIONS, PREFIX + "p:", stamp)
+    rows.append([(context.t("broadcast.btn.recipients"), f"{BACK}:audience")])
+    await send(update, context, "\n".join(lines), keyboard(rows))
     return True
 
 
@@ -725,6 +760,26 @@ async def on_content(update: Update, context: BotContext) -> str | int | None:
 async def on_other_content(update: Update, context: BotContext) -> None:
     """A sticker, a voice note, a location...: not something to announce; the step stays."""
     await send(update, context, context.t("broadcast.error.content_kind"))
+
+
+async def on_back(update: Update, context: BotContext) -> str | int | None:
+    """«⬅️ Quay lại» (pressed or typed): the step before this one; «Đổi người nhận»: the
+    audience. What the draft holds stays (the content, its formatting and photo)."""
+    await acknowledge(update)
+    state = current_state(update, context, FLOW)
+    if state is None or state not in PREVIOUS:
+        return None
+    query = update.callback_query
+    wanted = (query.data or "") if query is not None else ""
+    if wanted == f"{BACK}:audience" or fold(text_of(update)) in AUDIENCE_WORDS:
+        target = "audience"
+    else:
+        target = PREVIOUS[state]
+    if target == "content":
+        return await _move(update, context, "content")
+    if (back := _missing(context, target)) is not None:
+        target = back
+    return await _move(update, context, target)
 
 
 async def on_audience(update: Update, context: BotContext) -> str | int | None:
@@ -1416,6 +1471,12 @@ def build(services: Services) -> ConversationHandler[BotContext]:
         "confirm": _step(on_confirm, PREFIX + "c:"),
     }
     assert set(states) == set(STATES)
+    going_back: list[BaseHandler[Update, BotContext, object]] = [
+        CallbackQueryHandler(on_back, pattern=rf"^{re.escape(BACK)}(:audience)?$"),
+        MessageHandler(ANSWER_TEXT & Words(BACK_WORDS | AUDIENCE_WORDS, "back"), on_back),
+    ]
+    for state in PREVIOUS:
+        states[state] = [*going_back, *states[state]]
     return ConversationHandler(
         name=FLOW,
         persistent=True,

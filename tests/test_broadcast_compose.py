@@ -213,7 +213,9 @@ async def test_formatted_text_to_everyone_preview_send_and_queue(
     assert "Nguyễn Thị Lan, Trần Văn Bình, Lê Thị Hoa, Quản trị" in summary
     data = [d for _, d in bot.buttons(admin.id)]
     stamp = data[0].rsplit(":", 1)[1]  # the preview's mark: its buttons only confirm this draft
-    assert data == [f"bc:p:{value}:{stamp}" for value in ("send", "schedule", "cancel")]
+    assert data == [f"bc:p:{value}:{stamp}" for value in ("send", "schedule", "cancel")] + [
+        "bc:b:audience"  # «Đổi người nhận»
+    ]
     await bot.tap(admin, "bc:p:send")
     assert await bot.state(admin, FLOW) is None
     broadcast_id = await last_broadcast_id(bot)
@@ -461,7 +463,7 @@ async def test_many_units_are_listed_and_typed(bot: Harness, waker: Waker, admin
             await user_sql.set_profile(conn, uid, profile, complete=True)
     await compose(bot, admin)
     await bot.press(admin, "bc:a:unit")
-    assert len(bot.buttons(admin.id)) == 40  # the others are typed from the list
+    assert len(bot.buttons(admin.id)) == 40 + 1  # the others are typed from the list; «Quay lại»
     assert "45. Xã 45" in bot.last_text(admin.id)
     await bot.say(admin, "45")
     await bot.say(admin, "không")
@@ -820,3 +822,45 @@ async def test_an_older_preview_s_button_never_sends_the_draft_of_now(
     assert await bot.state(admin, FLOW) == "preview"
     await bot.tap(admin, "bc:p:send")  # the preview of now still works
     assert await outbox(bot, await last_broadcast_id(bot))
+
+
+async def test_back_and_change_recipients_keep_the_content(bot: Harness, admin: StubUser) -> None:
+    """qa14 M4: «Quay lại» (pressed or typed) on every step after the content goes one step
+    back, «Đổi người nhận» on the preview goes to the audience; the content stays."""
+    await compose(bot, admin, "Nội dung <giữ nguyên> khi quay lại.")
+    await bot.say(admin, "dán danh sách")
+    assert await bot.state(admin, FLOW) == "ids"
+    assert [d for _, d in bot.buttons(admin.id)] == ["bc:b"]
+    await bot.say(admin, "quay lại")  # not «quay», «lại» taken for ids
+    assert await bot.state(admin, FLOW) == "audience"
+    assert bot.last_text(admin.id) == bot.t("broadcast.ask_audience")
+    await bot.say(admin, "mọi người")
+    assert await bot.state(admin, FLOW) == "essential"
+    await bot.tap(admin, "bc:b")
+    assert await bot.state(admin, FLOW) == "audience"
+    await bot.say(admin, "tất cả")
+    await bot.say(admin, "thường")
+    assert await bot.state(admin, FLOW) == "preview"
+    await bot.say(admin, "đổi người nhận")
+    assert await bot.state(admin, FLOW) == "audience"
+    await bot.say(admin, "vai trò")
+    await bot.say(admin, "quản trị")
+    await bot.say(admin, "quan trọng")
+    assert await bot.state(admin, FLOW) == "preview"
+    assert bot.t("broadcast.preview_count", count=1) in bot.last_text(admin.id)
+    await bot.tap(admin, "bc:p:schedule")
+    assert await bot.state(admin, FLOW) == "when"
+    await bot.say(admin, "quay lại")  # the preview again, the content as people will see it
+    assert await bot.state(admin, FLOW) == "preview"
+    assert "Nội dung &lt;giữ nguyên&gt; khi quay lại." in bot.texts(admin.id)[-2]
+    await bot.tap(admin, "bc:b:audience")  # «Đổi người nhận» pressed
+    assert await bot.state(admin, FLOW) == "audience"
+    await bot.say(admin, "quay lại")  # before the audience: the content, to send again
+    assert await bot.state(admin, FLOW) == "content"
+    await bot.say(admin, "Nội dung mới.")
+    await bot.say(admin, "tất cả")
+    await bot.say(admin, "thường")
+    await bot.tap(admin, "bc:p:send")
+    assert await bot.state(admin, FLOW) is None
+    await bot.deliver()
+    assert "Nội dung mới." in bot.texts(admin.id)  # the admin is one of everyone
