@@ -27,7 +27,7 @@ import functools
 import logging
 import re
 import warnings
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from html import escape
 from typing import Any
@@ -273,6 +273,25 @@ async def _events_of(context: BotContext, ids: object) -> list[Event]:
     return found
 
 
+async def _pick_event(
+    update: Update,
+    context: BotContext,
+    events: Sequence[Event],
+    prefix: str,
+    prompt: Callable[[Update, BotContext, str], Awaitable[None]],
+) -> Event | None:
+    """The event of the list ``events`` picked: a button (``prefix`` + id), its number or its
+    title. ``None`` when it is none of them: asked again (a button of an older list says so)."""
+    picked = await choice_of(update, context, _event_choices(events), prefix)
+    if picked is None:
+        return None
+    event = next((e for e in events if e.id == picked), None)
+    if event is None:  # a button of an older list
+        await send(update, context, context.t("events.gone"))
+        await prompt(update, context, "event")
+    return event
+
+
 async def _unknown_event(update: Update, context: BotContext, event_id: str) -> None:
     events = await context.services.events.events()
     ids = ", ".join(event.id for event in events) or "–"
@@ -380,13 +399,8 @@ async def invite_pick(update: Update, context: BotContext) -> str | int | None:
         await invite_cancel(update, context)
         await send(update, context, context.t("events.import.lost"))
         return END
-    picked = await choice_of(update, context, _event_choices(events), INVITE_PICK)
-    if picked is None:
-        return None
-    event = next((e for e in events if e.id == picked), None)
-    if event is None:  # a button of an older list
-        await send(update, context, context.t("events.gone"))
-        await invite_prompt(update, context, "event")
+    event = await _pick_event(update, context, events, INVITE_PICK, invite_prompt)
+    if event is None:
         return None
     pending = dict(draft)
     await _invite_action(update, context, event, pending)
@@ -935,13 +949,8 @@ async def _lost(update: Update, context: BotContext) -> str | int:
 
 async def edit_pick_event(update: Update, context: BotContext) -> str | int | None:
     events = await _events_of(context, _edit_draft(context).get("ids"))
-    picked = await choice_of(update, context, _event_choices(events), EDIT_PREFIX + "e:")
-    if picked is None:
-        return None
-    event = next((e for e in events if e.id == picked), None)
+    event = await _pick_event(update, context, events, EDIT_PREFIX + "e:", edit_prompt)
     if event is None:
-        await send(update, context, context.t("events.gone"))
-        await edit_prompt(update, context, "event")
         return None
     return await _to_fields(update, context, event)
 
@@ -1206,13 +1215,8 @@ async def delete_pick(update: Update, context: BotContext) -> str | int | None:
         await delete_cancel(update, context)
         await send(update, context, context.t("events.delete.lost"))
         return END
-    picked = await choice_of(update, context, _event_choices(events), DELETE_PREFIX + "e:")
-    if picked is None:
-        return None
-    event = next((e for e in events if e.id == picked), None)
-    if event is None:  # a button of an older list
-        await send(update, context, context.t("events.gone"))
-        await delete_prompt(update, context, "event")
+    event = await _pick_event(update, context, events, DELETE_PREFIX + "e:", delete_prompt)
+    if event is None:
         return None
     return await _delete_ask(update, context, event)
 
