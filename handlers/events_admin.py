@@ -185,6 +185,7 @@ CONFIRM_OPTIONS = (
     ("again", N_("events.btn.again"), ("nhap lai", "sua lai", "again", "retype")),
     ("cancel", N_("events.btn.cancel"), ("huy", "cancel", "thoi", "khong")),
 )
+BACK_WORDS = frozenset({"quay lai", "tro lai", "tro ve", "lui lai", "back", "go back"})
 MORE_WORDS = ("sua tiep", "sua muc khac", "sua them", "sua nua", "edit more", "another item")
 MORE_SCREEN = Screen("events_edit_more", ttl=30 * 60)  # «Sửa mục khác» after a save
 DELETE_OPTIONS = (
@@ -1000,6 +1001,8 @@ async def edit_value(update: Update, context: BotContext) -> str | int | None:
     switched = await _switch_field(update, context, event)
     if switched is not None:
         return switched
+    if update.callback_query is None and fold(text_of(update)) in BACK_WORDS:
+        return await _to_fields(update, context, event)  # «quay lại»: the items again
     if field in VALUE_OPTIONS:
         choices = [
             Choice(value, context.labels(key), VALUE_ALIASES.get(value, ()))

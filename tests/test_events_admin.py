@@ -691,6 +691,9 @@ async def test_note_and_agenda_are_edited_in_the_chat(bot: Harness, admin: StubU
         note="Thời gian là dự kiến; Văn phòng Sở sẽ cập nhật theo Giấy mời.",
     ) in bot.last_text(admin.id)
     await bot.say(admin, "lưu ý")
+    await bot.say(admin, "quay lại")  # the items again
+    assert await state(bot, admin, "event_edit") == "field"
+    await bot.say(admin, "lưu ý")
     assert bot.last_text(admin.id).startswith(bot.t("events.ask.note"))
     await bot.say(admin, "lưu")  # a steering word is never the note
     assert bot.last_text(admin.id) == bot.t("error.not_an_answer", text="lưu")
