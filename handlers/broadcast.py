@@ -77,6 +77,7 @@ from handlers.common import (
     STOP,
     NotInFlow,
     Words,
+    ask_step,
     choice_of,
     current_state,
     flow_fallbacks,
@@ -602,9 +603,7 @@ async def _check(update: Update, context: BotContext, state: str) -> str | None:
 
 
 async def _move(update: Update, context: BotContext, state: str) -> str:
-    await context.services.flows.move(ref(update), FLOW, state)
-    await prompt(update, context, state)
-    return state
+    return await ask_step(update, context, FLOW, state, prompt)
 
 
 async def _end(update: Update, context: BotContext) -> None:
@@ -775,11 +774,7 @@ async def on_back(update: Update, context: BotContext) -> str | int | None:
         target = "audience"
     else:
         target = PREVIOUS[state]
-    if target == "content":
-        return await _move(update, context, "content")
-    if (back := _missing(context, target)) is not None:
-        target = back
-    return await _move(update, context, target)
+    return await _move(update, context, _missing(context, target) or target)
 
 
 async def on_audience(update: Update, context: BotContext) -> str | int | None:

@@ -155,6 +155,16 @@ class NotInFlow(filters.UpdateFilter):
         return self.states.active(BotContext.key_of(update)) is None
 
 
+async def ask_step(
+    update: Update, context: BotContext, conversation: str, state: str, prompt: Prompt
+) -> str:
+    """Move ``conversation`` to ``state`` (recording the update), ask its question, and return
+    the state for the framework: what every flow's steps do to go on."""
+    await context.services.flows.move(ref(update), conversation, state)
+    await prompt(update, context, state)
+    return state
+
+
 def user_dict(context: BotContext, key: str) -> dict[str, Any]:
     """A JSON-friendly dict kept in the person's ``user_data`` under ``key`` (created empty)."""
     data = context.user_data

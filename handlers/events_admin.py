@@ -81,6 +81,7 @@ from handlers.common import (
     TEXT,
     NotInFlow,
     ScreenPick,
+    ask_step,
     choice_of,
     flow_fallbacks,
     may_enter,
@@ -562,17 +563,13 @@ async def _switch_field(update: Update, context: BotContext, event: Event) -> st
     (the state), after saying so; else ``None``."""
     if update.callback_query is not None:
         return None
-    draft = _edit_draft(context)
     named = _named_field(context, event, text_of(update))
-    if named is None or named == draft.get("field"):
+    if named is None or named == _edit_draft(context).get("field"):
         return None
-    draft["field"] = named
-    for key in ("group", "value"):
-        draft.pop(key, None)
     await send(
         update, context, context.t("events.edit.switched", field=context.t(FIELD_KEYS[named]))
     )
-    return await _move(update, context, "group" if named == "reserved" else "value")
+    return await _to_item(update, context, named)
 
 
 def _field_value(
@@ -812,9 +809,16 @@ async def edit_begin(update: Update, context: BotContext) -> str | int:
 
 
 async def _move(update: Update, context: BotContext, state: str) -> str:
-    await context.services.flows.move(ref(update), EDIT_FLOW, state)
-    await edit_prompt(update, context, state)
-    return state
+    return await ask_step(update, context, EDIT_FLOW, state, edit_prompt)
+
+
+async def _to_item(update: Update, context: BotContext, field: str) -> str:
+    """The question of ``field`` (first its group, for a group's reserved seats)."""
+    draft = _edit_draft(context)
+    draft["field"] = field
+    for key in ("group", "value"):
+        draft.pop(key, None)
+    return await _move(update, context, "group" if field == "reserved" else "value")
 
 
 async def _to_fields(update: Update, context: BotContext, event: Event) -> str:
@@ -969,10 +973,7 @@ async def edit_pick_field(update: Update, context: BotContext) -> str | int | No
         await send(update, context, context.t("button.stale"))
         await edit_prompt(update, context, "field")
         return None
-    draft = _edit_draft(context)
-    draft["field"] = picked
-    draft.pop("group", None)
-    return await _move(update, context, "group" if picked == "reserved" else "value")
+    return await _to_item(update, context, picked)
 
 
 async def edit_pick_group(update: Update, context: BotContext) -> str | int | None:
@@ -1160,8 +1161,8 @@ async def edit_more(update: Update, context: BotContext) -> str | int:
         return END
     if field not in _fields(event):
         return await _to_fields(update, context, event)
-    draft.update(event=event.id, field=field)
-    return await _move(update, context, "group" if field == "reserved" else "value")
+    draft["event"] = event.id
+    return await _to_item(update, context, field)
 
 
 async def edit_cancel(update: Update, context: BotContext) -> None:
@@ -1197,18 +1198,14 @@ async def delete_begin(update: Update, context: BotContext) -> str | int:
         event = events[0]
     else:
         draft["ids"] = [event.id for event in events]
-        await context.services.flows.move(ref(update), DELETE_FLOW, "event")
-        await delete_prompt(update, context, "event")
-        return "event"
+        return await ask_step(update, context, DELETE_FLOW, "event", delete_prompt)
     return await _delete_ask(update, context, event)
 
 
 async def _delete_ask(update: Update, context: BotContext, event: Event) -> str:
     draft = user_dict(context, DELETE_DRAFT)
     draft["event"] = event.id
-    await context.services.flows.move(ref(update), DELETE_FLOW, "confirm")
-    await delete_prompt(update, context, "confirm")
-    return "confirm"
+    return await ask_step(update, context, DELETE_FLOW, "confirm", delete_prompt)
 
 
 async def delete_pick(update: Update, context: BotContext) -> str | int | None:

@@ -46,6 +46,7 @@ from handlers.common import (
     TEXT,
     NotInFlow,
     ScreenPick,
+    ask_step,
     choice_of,
     flow_fallbacks,
     identify,
@@ -287,7 +288,7 @@ async def _relay(
     default = services.settings.default_language
     locale = asker.locale(default) if asker else default
     key = N_("kb.office.relay") if supplement is None else N_("kb.office.relay_more")
-    answer = question.answer or "" if supplement is None else supplement
+    answer = (question.answer or "") if supplement is None else supplement
     text = services.translator(locale, key, question=question.question, answer=answer)
     try:  # a long answer, with the question above it, may need two messages
         for part in split_text(text):
@@ -613,25 +614,24 @@ async def reply_begin(update: Update, context: BotContext) -> str | int:
     draft["id"] = ident
     text = parts[2].strip() if len(parts) > 2 else ""
     if not fold(text):
-        return await _reply_move(update, context, "answer")
+        return await ask_step(update, context, REPLY_FLOW, "answer", reply_prompt)
     if question.answer is None:
         await _record_answer(update, context, ident, text)
         draft.clear()
         return END
     draft["text"] = text  # typed before knowing it was answered: ask before sending
-    return await _reply_move(update, context, "more")
+    return await ask_step(update, context, REPLY_FLOW, "more", reply_prompt)
 
 
-async def _reply_move(update: Update, context: BotContext, state: str) -> str:
-    await context.services.flows.move(ref(update), REPLY_FLOW, state)
-    await reply_prompt(update, context, state)
-    return state
+async def _draft_question(context: BotContext) -> OfficeQuestion | None:
+    """The question being answered (``None``: the draft or the question is gone)."""
+    ident = as_id(str(_reply_draft(context).get("id", "")))
+    return await context.services.knowledge.question(ident) if ident else None
 
 
 async def reply_prompt(update: Update, context: BotContext, state: str) -> None:
     draft = _reply_draft(context)
-    ident = as_id(str(draft.get("id", "")))
-    question = await context.services.knowledge.question(ident) if ident else None
+    question = await _draft_question(context)
     if question is None:
         await send(update, context, context.t("kb.office.reply_lost"))
         return
@@ -667,9 +667,7 @@ async def _reply_end(update: Update, context: BotContext, *, record: bool = True
 async def reply_text(update: Update, context: BotContext) -> str | int | None:
     """The answer typed for the question asked (state ``answer``): relayed; to a question
     answered already (or meanwhile), relayed as a supplement."""
-    draft = _reply_draft(context)
-    ident = as_id(str(draft.get("id", "")))
-    question = await context.services.knowledge.question(ident) if ident else None
+    question = await _draft_question(context)
     if question is None:
         await send(update, context, context.t("kb.office.reply_lost"))
         return await _reply_end(update, context)
@@ -724,8 +722,7 @@ async def _send_more(update: Update, context: BotContext, question_id: int, text
 
 
 async def reply_cancel(update: Update, context: BotContext) -> None:
-    _reply_draft(context).clear()
-    await context.services.flows.move(ref(update), REPLY_FLOW, None)
+    await _reply_end(update, context)
 
 
 def build_reply(

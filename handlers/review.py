@@ -1207,11 +1207,12 @@ async def on_typed(update: Update, context: BotContext) -> None:
             Option(data, (*context.labels(key), *words), text=context.t(key))
             for data, (key, words) in SESSION_WORDS.items()
         ]
-        picked = match_choice(text, [Choice(o.data, o.labels) for o in session], fuzzy=False)
+        choices = [Choice(o.data, o.labels) for o in session]
+        picked = match_choice(text, choices, fuzzy=False)
         if picked is not None:
             await _run_review(update, context, picked)
             return
-        values = starting_with(text, [Choice(o.data, o.labels) for o in session])
+        values = starting_with(text, choices)
         several = [o for o in session if o.data in values]
     if len(several) > 1:  # «lọc»: «Lọc theo trạng thái» or «Lọc theo đơn vị»?
         # Those buttons again, numbered 1, 2...: «2» picks the second (Zalo, the terminal).

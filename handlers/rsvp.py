@@ -98,6 +98,7 @@ from handlers.common import (
     TEXT,
     UNIT_WHICH,
     NotInFlow,
+    ask_step,
     choice_of,
     current_state,
     end_unit_question,
@@ -521,9 +522,7 @@ async def _leave(update: Update, context: BotContext) -> None:
 
 
 async def _move(update: Update, context: BotContext, state: str) -> str:
-    await context.services.flows.move(ref(update), FLOW, state)
-    await prompt(update, context, state)
-    return state
+    return await ask_step(update, context, FLOW, state, prompt)
 
 
 def _busy_elsewhere(update: Update, context: BotContext) -> bool:
