@@ -509,13 +509,19 @@ async def _invite_command(
     for line, reason in imported.errors:
         row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}
         if reason == "group":
-            why = f"no group {row.get('group', '')!r} in the event (groups: "
-            why += ", ".join(g.id for g in event.groups) + ")"
+            several = event.find_group(row.get("group", "")).several
+            why = f"{row.get('group', '')!r} " + (
+                f"could be several groups ({', '.join(g.id for g in several)})"
+                if several
+                else f"is no group of the event (groups: {', '.join(g.id for g in event.groups)})"
+            )
         elif not row.get("full_name"):
             why = "no name"
         else:
             why = "a value is too short or too long"
         print(f"  line {source_line(rows, line)}: {why}")
+    for typed, group_id in imported.read_as.items():
+        print(f"  group {typed!r} read as {group_id}")
     return 0
 
 

@@ -34,7 +34,7 @@ from telegram.ext import (
 
 from bot.domain.choices import Choice, is_number, plain_answer, typed_number
 from bot.domain.intents import asked_of_the_bot
-from bot.domain.text import clean, fold
+from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_
 from bot.kb.models import Answer, Hit
 from bot.services.container import Services
@@ -141,14 +141,6 @@ def _units(text: str) -> list[tuple[str, bool]]:
     return units
 
 
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    head = text[: max(limit - 1, 1)]
-    space = head.rfind(" ")
-    return (head[:space] if space > limit // 2 else head).rstrip(" ,;:") + "…"
-
-
 def trim_passage(text: str, question: str, limit: int = PASSAGE_LIMIT) -> str:
     """``text`` when short enough; otherwise its first line and the lines (or sentences) that
     hold the question's words, with their neighbours while room is left, in their order; each
@@ -158,7 +150,7 @@ def trim_passage(text: str, question: str, limit: int = PASSAGE_LIMIT) -> str:
         return text
     units = _units(text)
     if not units:
-        return _cut(text, limit)
+        return shorten(text, limit)
     words, pairs = _terms(question)
 
     def score(unit: str) -> float:
@@ -169,7 +161,7 @@ def trim_passage(text: str, question: str, limit: int = PASSAGE_LIMIT) -> str:
 
     scores = [score(unit) for unit, _ in units]
     head_limit = min(300, limit // 3)
-    chosen: dict[int, str] = {0: _cut(units[0][0], head_limit)}
+    chosen: dict[int, str] = {0: shorten(units[0][0], head_limit)}
     used = len(chosen[0])
 
     def take(index: int) -> bool:
@@ -188,7 +180,7 @@ def trim_passage(text: str, question: str, limit: int = PASSAGE_LIMIT) -> str:
     for index in relevant:
         if not take(index) and not chosen.keys() - {0}:
             # Even the best unit alone is too long: quote its beginning.
-            chosen[index] = _cut(units[index][0], limit - used - 2)
+            chosen[index] = shorten(units[index][0], limit - used - 2)
             used = limit
     # Room left: the units right after (then before) the chosen ones, else the beginning.
     anchors = sorted(chosen) if relevant else [0]
@@ -249,7 +241,7 @@ def render_answer(context: BotContext, answer: Answer) -> str:
     question = answer.question
     if answer.faq is not None:
         faq = answer.faq
-        body = html.escape(_cut(faq.answer.strip(), FAQ_LIMITS["answer"]), quote=False)  # whole
+        body = html.escape(shorten(faq.answer.strip(), FAQ_LIMITS["answer"]), quote=False)  # whole
         return (
             context.t("kb.faq_header")
             + f"\n\n{body}\n\n"

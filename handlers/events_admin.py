@@ -463,7 +463,17 @@ async def _import(
         number = source_line(rows, line)
         if reason == "group":
             group_error = True
-            why = context.t("events.import.bad_group", group=row.get("group", ""))
+            written = row.get("group", "")
+            several = event.find_group(written).several
+            why = (
+                context.t(
+                    "events.import.group_several",
+                    group=written,
+                    groups=", ".join(group.id for group in several),
+                )
+                if several
+                else context.t("events.import.bad_group", group=written)
+            )
         elif not row.get("full_name"):
             why = context.t("events.import.no_name_line")
         else:
@@ -474,8 +484,18 @@ async def _import(
             context.t("events.import.more_errors", count=len(imported.errors) - ERRORS_SHOWN)
         )
     if group_error:
-        groups = ", ".join(group.id for group in event.groups) or "–"
-        lines.append(context.t("events.import.groups", groups=groups))
+        groups = [
+            context.t("events.import.group_line", id=group.id, name=shorten(group.name, 70))
+            for group in event.groups
+        ]
+        lines.append(context.t("events.import.groups", groups=Safe("\n".join(groups) or "–")))
+    if imported.read_as:
+        lines.append(context.t("events.import.read_as"))
+        names = {group.id: shorten(group.name, 70) for group in event.groups}
+        lines += [
+            context.t("events.import.read_as_line", typed=typed, name=names[group_id], id=group_id)
+            for typed, group_id in list(imported.read_as.items())[:ERRORS_SHOWN]
+        ]
     await send(update, context, "\n".join(lines))
     log.info(
         "invitees of %s imported by %s: %d added, %d skipped, %d errors",

@@ -26,7 +26,15 @@ from bot.documents.initiative_xlsx import put
 from bot.documents.invitations import invitation_sheet, invite_link
 from bot.documents.invitees import InviteeFileError, read_invitees, source_line
 from bot.documents.qr import qr_png
-from bot.domain.events import AgendaError, Answer, Event, Group, Invitee, parse_agenda
+from bot.domain.events import (
+    AgendaError,
+    Answer,
+    Event,
+    Group,
+    GroupMatch,
+    Invitee,
+    parse_agenda,
+)
 from bot.i18n import Safe
 from bot.services.flows import StepRef
 from bot.tg.stub_api import JSON, StubUser
@@ -259,7 +267,11 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     summary = next(t for t in bot.texts(admin.id) if "Danh sách khách mời" in t)
     assert "Đã thêm: 3 người" in summary and "(bỏ qua): 1" in summary
     assert "Dòng 6: nhóm «bao-chi» không có trong hội nghị" in summary  # the file's line
-    assert "so-khcn, cap-huyen" in summary
+    assert (
+        "Các nhóm của hội nghị:\n• so-khcn: Sở Khoa học và Công nghệ\n• cap-huyen: Cấp huyện"
+        in summary
+    )
+    assert "được hiểu" not in summary  # «Cấp huyện»: the group's whole name
     sent = documents(bot, admin.id)
     assert len(sent) == 1 and sent[0]["_filename"] == f"giay-moi-{EVENT_ID}.zip"
     assert "3 khách mời" in str(sent[0]["caption"])
@@ -276,6 +288,82 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     await send_file(bot, admin, "khach-moi.xlsx", xlsx_bytes(PEOPLE), "/invite_import")
     assert "Đã thêm: 0 người" in bot.texts(admin.id)[-2]
     assert len(await bot.services.events.invitees(EVENT_ID)) == 3
+
+
+async def test_groups_written_as_people_write_them(bot: Harness, admin: StubUser) -> None:
+    groups = (
+        Group(
+            id="so-khcn", name="Lãnh đạo Sở KH&CN, Văn phòng Sở và các phòng", aliases=("VP Sở",)
+        ),
+        Group(id="cap-huyen", name="Đại diện lãnh đạo UBND các huyện"),
+        Group(id="tinh", name="Đại diện lãnh đạo UBND tỉnh"),
+    )
+    await one_event(bot, groups=groups)
+    people = [
+        [1, "Nguyễn Văn An", "Sở KH&CN", "", "Lãnh đạo Sở Khoa học và Công nghệ", "", ""],
+        [2, "Trần Thị Bình", "Sở KH&CN", "", "vp so", "", ""],  # an alias
+        [3, "Lê Văn Cường", "UBND huyện", "", "lanh dao UBND cac huyen", "", ""],
+        [4, "Phạm Thị Dung", "UBND tỉnh", "", "Đại diện lãnh đạo", "", ""],  # two groups
+        [5, "Hà Văn Sơn", "Báo Hưng Yên", "", "Báo & Đài", "", ""],
+    ]
+    await send_file(bot, admin, "ds.csv", csv_bytes(people), "/invite_import")
+    invitees = await bot.services.events.invitees(EVENT_ID)
+    assert [(p.full_name, p.group_id) for p in invitees] == [
+        ("Nguyễn Văn An", "so-khcn"),
+        ("Trần Thị Bình", "so-khcn"),
+        ("Lê Văn Cường", "cap-huyen"),
+    ]
+    summary = next(t for t in bot.texts(admin.id) if "Danh sách khách mời" in t)
+    assert (
+        "Dòng 5: nhóm «Đại diện lãnh đạo» có thể là nhiều nhóm (cap-huyen, tinh); "
+        "vui lòng ghi rõ hơn" in summary
+    )
+    assert "Dòng 6: nhóm «Báo &amp; Đài» không có trong hội nghị" in summary
+    assert summary.endswith(
+        "Cột Nhóm đã được hiểu như sau:\n"
+        "• «Lãnh đạo Sở Khoa học và Công nghệ» → "
+        "Lãnh đạo Sở KH&amp;CN, Văn phòng Sở và các phòng (so-khcn)\n"
+        "• «vp so» → Lãnh đạo Sở KH&amp;CN, Văn phòng Sở và các phòng (so-khcn)\n"
+        "• «lanh dao UBND cac huyen» → Đại diện lãnh đạo UBND các huyện (cap-huyen)"
+    )
+
+
+async def test_the_plan_groups_by_the_names_people_use(bot: Harness) -> None:
+    """The shipped conference: its groups by a part of their long names or an alias."""
+    event = await bot.services.events.get(SEEDED)
+    assert event is not None
+    read = {
+        text: event.find_group(text)
+        for text in (
+            "Lãnh đạo Sở KH&CN",
+            "lanh dao so khcn",
+            "Văn phòng Sở",
+            "UBND tỉnh",
+            "huyện",
+            "Sở Nội vụ",
+            "Ban TĐKT",
+            "điển hình tiên tiến",
+            "Khối thi đua",
+            "so-khcn",
+        )
+    }
+    assert {text: m.group.id if m.group else None for text, m in read.items()} == {
+        "Lãnh đạo Sở KH&CN": "so-khcn",
+        "lanh dao so khcn": "so-khcn",
+        "Văn phòng Sở": "so-khcn",
+        "UBND tỉnh": "ubnd-tinh",
+        "huyện": "cap-huyen",
+        "Sở Nội vụ": "so-noi-vu",
+        "Ban TĐKT": "so-noi-vu",
+        "điển hình tiên tiến": "dien-hinh",
+        "Khối thi đua": "khoi-thi-dua",
+        "so-khcn": "so-khcn",
+    }
+    assert read["so-khcn"].exact and not read["Lãnh đạo Sở KH&CN"].exact
+    unclear = event.find_group("Lãnh đạo")
+    assert unclear.group is None and [g.id for g in unclear.several] == ["ubnd-tinh", "so-khcn"]
+    for text in ("Báo chí", "2", ""):
+        assert event.find_group(text) == GroupMatch(None)
 
 
 async def test_a_list_sent_alone_is_imported_by_replying_invite_import(

@@ -36,7 +36,7 @@ from bot.domain.profile import (
     parse_position,
     parse_unit,
 )
-from bot.domain.text import clean, fold
+from bot.domain.text import clean, fold, shorten
 from bot.domain.units import load_units
 from bot.kb.search import Lexicon
 from bot.services.knowledge import faq_core
@@ -147,6 +147,32 @@ def test_clean_is_idempotent_nfc_without_controls(text: str) -> None:
     assert not any(unicodedata.category(ch) == "Cc" for ch in cleaned)
     assert "  " not in cleaned
     assert cleaned == cleaned.strip()
+
+
+@given(st.text(st.sampled_from(VI_LETTERS + " ,;:-"), max_size=120), st.integers(1, 100))
+def test_shorten_keeps_within_the_limit_and_cuts_between_words(text: str, limit: int) -> None:
+    short = shorten(text, limit)
+    assert len(short) <= limit
+    if len(text) <= limit:
+        assert short == text
+        return
+    assert short.endswith("…")
+    kept = short[:-1]
+    assert text.startswith(kept)
+    # Between words (or before punctuation), unless no space lies in the second half of
+    # what could be kept: one long word is cut inside.
+    after = text[len(kept)]
+    assert after.isspace() or after in ",;:-–" or " " not in text[limit // 2 + 1 : limit - 1]
+
+
+def test_shorten_examples() -> None:
+    group = "Đại diện lãnh đạo, công chức tham mưu về thi đua khen thưởng của các đơn vị thuộc Khối"
+    assert shorten(group, 40) == "Đại diện lãnh đạo, công chức tham mưu…"
+    assert shorten(group, 20) == "Đại diện lãnh đạo…"  # the comma before the cut dropped
+    assert shorten("Hội nghị", 8) == "Hội nghị"
+    assert shorten("Hội nghị tổng kết", 9) == "Hội nghị…"  # a space right after the cut
+    assert shorten("Tuyênbốlýdo", 6) == "Tuyên…"  # one long word: cut inside it
+    assert shorten("xy", 1) == "…"
 
 
 # --- parsers ---------------------------------------------------------------------------------

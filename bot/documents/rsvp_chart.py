@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.events import Seat
+from bot.domain.text import shorten
 from bot.i18n import N_
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ def short_label(name: str, width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -
     """A group's name on at most ``lines`` lines of ``width`` characters (cut with "…")."""
     wrapped = textwrap.wrap(" ".join(name.split()), width) or [""]
     if len(wrapped) > lines:
-        last = wrapped[lines - 1]
-        wrapped = [*wrapped[: lines - 1], (last[: width - 1].rstrip() + "…")]
+        rest = " ".join(wrapped[lines - 1 :])
+        wrapped = [*wrapped[: lines - 1], shorten(rest, width)]
     return "\n".join(wrapped)
 
 

@@ -141,9 +141,16 @@ _SHORT = {**dict.fromkeys(_NOT_SHORT, "khong"), "dc": "duoc"}
 _CONTRACTION = re.compile(r"\b(can|don|won|isn|aren|didn|doesn|couldn|wouldn|shouldn) t\b")
 
 
+# The department's own name, however it is written: «KH&CN», «KH-CN» (folded «kh cn», which
+# would otherwise read as «không cn»), «KHCN», «khoa học (và) công nghệ».
+_SCIENCE = re.compile(r"\bkh cn\b|\bkhoa hoc (?:va )?cong nghe\b")
+
+
 def _expand(folded: str) -> str:
     if " t" in folded:
         folded = _CONTRACTION.sub(r"\1t", folded)
+    if "kh" in folded:
+        folded = _SCIENCE.sub("khcn", folded)
     words = folded.split()
     if not _SHORT.keys() & set(words):
         return folded

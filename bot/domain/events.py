@@ -14,11 +14,15 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.domain.choices import Choice, match_choice, starting_with
+from bot.domain.text import fold
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
@@ -37,6 +41,17 @@ class Group(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     name: str = Field(min_length=2, max_length=300)
     reserved: int = Field(default=0, ge=0)
+    # Other names people write in a list of invitees («Lãnh đạo Sở», «cấp huyện»).
+    aliases: tuple[Annotated[str, Field(min_length=2, max_length=100)], ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupMatch:
+    """What a group written in a list of invitees names (see :meth:`Event.find_group`)."""
+
+    group: Group | None
+    exact: bool = False  # its id or its whole name: nothing to report
+    several: tuple[Group, ...] = ()  # no group: these start with the text
 
 
 class AgendaItem(BaseModel):
@@ -174,6 +189,24 @@ class Event(BaseModel):
 
     def group(self, group_id: str | None) -> Group | None:
         return next((g for g in self.groups if g.id == group_id), None)
+
+    def group_choices(self) -> list[Choice]:
+        """The groups as choices: by name, id or alias, typed as people write them."""
+        return [Choice(g.id, (g.name, g.id), g.aliases) for g in self.groups]
+
+    def find_group(self, text: str) -> GroupMatch:
+        """The group ``text`` names: its id, its name or an alias, also in part or with a
+        typo («Lãnh đạo Sở KH&CN» for «Lãnh đạo Sở KH&CN, Văn phòng Sở và …»); else the
+        groups whose names start with it (``several``), to say which were meant."""
+        choices = self.group_choices()
+        picked = match_choice(text, choices) if not text.strip().isdigit() else None
+        if picked is not None:
+            group = self.group(picked)
+            assert group is not None
+            exact = fold(text) in {fold(group.id), fold(group.name)}
+            return GroupMatch(group, exact=exact)
+        several = tuple(g for g in self.groups if g.id in set(starting_with(text, choices)))
+        return GroupMatch(None, several=several)
 
     def open_for_answers(self, now: datetime) -> bool:
         return now <= self.rsvp_deadline

@@ -44,8 +44,17 @@ def clean(text: str) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, an ellipsis marking the cut (labels, titles)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut (labels, titles).
+
+    The cut falls between words when a space lies in the second half of what is kept
+    («…các đơn vị…», not «…các đơn vị th…»), with the punctuation before it dropped."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    space = head.rfind(" ") if not text[len(head)].isspace() else len(head)
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:-–") + "…"
 
 
 def fold(text: str) -> str:

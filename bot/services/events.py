@@ -110,6 +110,9 @@ class Imported:
     added: list[Invitee]
     skipped: int  # already invited (same name and unit)
     errors: list[tuple[int, str]]  # (line, reason code)
+    # A group written otherwise than its id or whole name, as written → the group's id: the
+    # office is shown how it was read.
+    read_as: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ class EventService:
         skipped; the same person (name and unit) twice is skipped."""
         added: list[Invitee] = []
         errors: list[tuple[int, str]] = []
+        read_as: dict[str, str] = {}
         skipped = 0
         async with self.db.transaction() as conn:
             event = await sql.get_event(conn, event_id)
@@ -273,10 +277,15 @@ class EventService:
                 except ValidationError:
                     errors.append((line, "invalid"))
                     continue
-                group_id = _group_id(event, row.group)
-                if row.group and group_id is None:
-                    errors.append((line, "group"))
-                    continue
+                group_id = None
+                if row.group:
+                    named = event.find_group(row.group)
+                    if named.group is None:
+                        errors.append((line, "group"))
+                        continue
+                    group_id = named.group.id
+                    if not named.exact:
+                        read_as[clean(row.group)] = group_id
                 code = await self._new_code(conn)
                 invitee_id = await sql.add_invitee(
                     conn,
@@ -295,7 +304,7 @@ class EventService:
                 found = await sql.invitee(conn, invitee_id)
                 assert found is not None
                 added.append(found)
-        return Imported(added, skipped, errors)
+        return Imported(added, skipped, errors, read_as)
 
     async def _new_code(self, conn: aiosqlite.Connection) -> str:
         while True:
@@ -629,19 +638,6 @@ class EventService:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _group_id(event: Event, text: str) -> str | None:
-    """A group named in an invitee list: its id, or its name (without accents or case)."""
-    from bot.domain.text import fold
-
-    if not text:
-        return None
-    wanted = fold(text)
-    for group in event.groups:
-        if wanted in (fold(group.id), fold(group.name)):
-            return group.id
-    return None
 
 
 def _details_of(user: User, invitee: Invitee | None, existing: Rsvp | None) -> Details:
