@@ -1483,6 +1483,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
             on_cancel,
             resume_commands=("broadcast",),
             cancelled_key=N_("broadcast.discarded"),
+            help_key=N_("broadcast.help_inside"),
         ),
     )
 

@@ -588,7 +588,11 @@ def build_checkin(services: Services) -> ConversationHandler[BotContext]:
             ],
         },
         fallbacks=flow_fallbacks(
-            FLOW, checkin_prompt, checkin_cancel, cancelled_key=N_("checkin.finished")
+            FLOW,
+            checkin_prompt,
+            checkin_cancel,
+            cancelled_key=N_("checkin.finished"),
+            help_key=N_("checkin.help_inside"),
         ),
     )
 
@@ -1155,7 +1159,9 @@ def build_office(services: Services) -> ConversationHandler[BotContext]:
             PENDING: [decision, done, switch, MessageHandler(ANSWER_TEXT, on_pending_typed)],
             DECIDE: [decision, done, switch, MessageHandler(ANSWER_TEXT, on_decide_typed)],
         },
-        fallbacks=flow_fallbacks(OFFICE, office_prompt, office_cancel),
+        fallbacks=flow_fallbacks(
+            OFFICE, office_prompt, office_cancel, help_key=N_("checkin.office_help_inside")
+        ),
     )
 
 

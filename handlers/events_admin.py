@@ -1352,6 +1352,7 @@ def handlers(
                 invite_prompt,
                 invite_cancel,
                 resume_commands=("invite_import", "invitations"),
+                help_key=N_("events.import.help_inside"),
             ),
         )
         edit = ConversationHandler(
@@ -1370,7 +1371,11 @@ def handlers(
                 "confirm": _step(edit_confirm, EDIT_PREFIX + "c:"),
             },
             fallbacks=flow_fallbacks(
-                EDIT_FLOW, edit_prompt, edit_cancel, resume_commands=("event_edit",)
+                EDIT_FLOW,
+                edit_prompt,
+                edit_cancel,
+                resume_commands=("event_edit",),
+                help_key=N_("events.edit.help_inside"),
             ),
         )
         delete = ConversationHandler(
@@ -1382,7 +1387,11 @@ def handlers(
                 "confirm": _step(delete_confirm, DELETE_PREFIX + "c:"),
             },
             fallbacks=flow_fallbacks(
-                DELETE_FLOW, delete_prompt, delete_cancel, resume_commands=("event_delete",)
+                DELETE_FLOW,
+                delete_prompt,
+                delete_cancel,
+                resume_commands=("event_delete",),
+                help_key=N_("events.delete.help_inside"),
             ),
         )
     return [invite, edit, delete]

@@ -561,7 +561,13 @@ def build_faq(services: Services) -> ConversationHandler[BotContext]:
                 MessageHandler(ANSWER_TEXT, _faq_step("source")),
             ],
         },
-        fallbacks=flow_fallbacks(FAQ_FLOW, faq_prompt, faq_cancel, resume_commands=("faq_add",)),
+        fallbacks=flow_fallbacks(
+            FAQ_FLOW,
+            faq_prompt,
+            faq_cancel,
+            resume_commands=("faq_add",),
+            help_key=N_("kb.faq.help_inside"),
+        ),
     )
 
 
@@ -749,7 +755,11 @@ def build_reply(
             ],
         },
         fallbacks=flow_fallbacks(
-            REPLY_FLOW, reply_prompt, reply_cancel, resume_commands=("reply",)
+            REPLY_FLOW,
+            reply_prompt,
+            reply_cancel,
+            resume_commands=("reply",),
+            help_key=N_("kb.office.help_inside"),
         ),
     )
 

@@ -401,6 +401,10 @@ def build(services: Services) -> ConversationHandler[BotContext]:
             FORGET: forget.confirm_handlers(flow.FLOW),
         },
         fallbacks=flow_fallbacks(
-            flow.FLOW, prompt, on_cancel, resume_commands=("start", "profile")
+            flow.FLOW,
+            prompt,
+            on_cancel,
+            resume_commands=("start", "profile"),
+            help_key=N_("onboarding.help_inside"),
         ),
     )

@@ -1473,5 +1473,11 @@ def build(
             ),
         ],
         states={COMMENT: [MessageHandler(ANSWER_TEXT, on_comment)]},
-        fallbacks=flow_fallbacks(FLOW, prompt, on_cancel, resume_commands=("review",)),
+        fallbacks=flow_fallbacks(
+            FLOW,
+            prompt,
+            on_cancel,
+            resume_commands=("review",),
+            help_key=N_("review.help_inside"),
+        ),
     )

@@ -1637,7 +1637,12 @@ def handlers(
             ],
         },
         fallbacks=flow_fallbacks(
-            FLOW, prompt, on_cancel, resume_commands=("start",), cancelled_key=N_("rsvp.cancelled")
+            FLOW,
+            prompt,
+            on_cancel,
+            resume_commands=("start",),
+            cancelled_key=N_("rsvp.cancelled"),
+            help_key=N_("rsvp.help_inside"),
         ),
     )
     return [conversation]

@@ -866,3 +866,25 @@ async def test_summary_and_profile_take_the_words_people_type(
     mark = bot.mark()
     await bot.say(bob, "events")
     assert bot.texts_since(mark, bob.id) == [bot.t("rsvp.my_none", "en")]
+
+
+@pytest.mark.parametrize(
+    ("command", "flow", "key"),
+    [
+        ("/broadcast", "broadcast", "broadcast.help_inside"),
+        ("/event_edit", "event_edit", "events.edit.help_inside"),
+        ("/event_delete", "event_delete", "events.delete.help_inside"),
+        ("/faq_add", "faq_add", "kb.faq.help_inside"),
+    ],
+)
+async def test_help_inside_an_office_flow_explains_that_flow(
+    bot: Harness, admin: StubUser, command: str, flow: str, key: str
+) -> None:
+    """/help inside a flow says what the flow is and its words, then asks the question again."""
+    await bot.say(admin, command)
+    step = await bot.state(admin, flow)
+    question = bot.last_text(admin.id)
+    assert step is not None
+    await bot.say(admin, "/help")
+    assert bot.texts(admin.id)[-2:] == [bot.t(key), question]
+    assert await bot.state(admin, flow) == step

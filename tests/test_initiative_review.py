@@ -149,6 +149,8 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     assert await bot.state(admin, "review") == "comment"
     await bot.say(admin, "/review")  # its own command: the question again
     assert bot.last_text(ADMIN_ID) == ask
+    await bot.say(admin, "/help")  # what this step is for, then the question again
+    assert bot.texts(ADMIN_ID)[-2:] == [bot.t("review.help_inside"), ask]
     await bot.say(admin, "/cancel")
     assert bot.last_text(ADMIN_ID) == bot.t("flow.cancelled")
     assert await bot.state(admin, "review") is None
