@@ -155,7 +155,7 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[Status, ...] | None]] = {
 INPUT_ERRORS = {
     "too_long": N_("error.too_long"),
     "comment_required": N_("error.comment_required"),
-    "not_an_answer": N_("error.not_an_answer"),
+    "not_an_answer": N_("review.not_a_comment"),
 }
 # Typed forms of the fixed buttons, besides their labels in every language (compared folded).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -164,7 +164,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "my.btn.confirm_withdraw": ("xac nhan", "xac nhan rut don", "confirm"),  # never a bare "có"
     "my.btn.keep": ("khong", "khong rut", "giu", "giu lai", "thoi", "huy", "no", "keep"),
     "my.btn.back": ("danh sach", "quay lai", "back", "list"),
-    "review.btn.back": ("danh sach", "quay lai", "back", "queue", "list"),
+    "review.btn.back": ("danh sach", "danh sach ho so", "quay lai", "back", "queue", "list"),
+    # The office said «hồ sơ» before «đơn» (as the author's side does): both are read.
+    "review.btn.open": ("xem ho so", "mo don", "mo ho so"),
     "review.btn.prev": ("truoc", "trang truoc", "previous", "prev"),
     "review.btn.next": ("tiep", "sau", "trang sau", "next", "more"),
     "review.btn.reviewing": (
@@ -238,7 +240,10 @@ SESSION_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "rv:u:all": (N_("review.btn.all_units"), ("tat ca don vi", "moi don vi", "all units")),
     "rv:s:all": (N_("review.btn.all_statuses"), ("tat ca trang thai", "all statuses")),
     "rv:s:open": (N_("review.btn.open_statuses"), ("cho xu ly", "chua xu ly")),
-    "rv:q": (N_("review.btn.back"), ("danh sach ho so", "danh sach", "trang sau", "trang truoc")),
+    "rv:q": (
+        N_("review.btn.back"),
+        ("danh sach don", "danh sach ho so", "danh sach", "trang sau", "trang truoc"),
+    ),
 }
 COMMENT_MOVES = tuple(sorted(COMMENT_REQUIRED))
 COMMENT_MOVE_PATTERN = rf"^rv:m:\d{{1,18}}:({'|'.join(s.value for s in COMMENT_MOVES)})$"

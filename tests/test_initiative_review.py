@@ -687,8 +687,10 @@ async def test_queue_words_work_while_the_review_is_recent(
     await bot.say(admin, "Chưa có số liệu áp dụng.")  # the reason
     await bot.say(admin, "không công nhận")  # the screen after it offers no decision
     assert bot.last_text(ADMIN_ID) == bot.t("review.open_first", move="Không công nhận")
-    await bot.say(admin, "danh sách hồ sơ")
-    assert bot.last_text(ADMIN_ID).startswith("<b>Hồ sơ sáng kiến</b>")  # the queue
+    await bot.say(admin, "danh sách hồ sơ")  # the older word for «đơn» still reads
+    assert bot.last_text(ADMIN_ID).startswith("<b>Danh sách đơn sáng kiến</b>")  # the queue
+    await bot.say(admin, "danh sách đơn")
+    assert bot.last_text(ADMIN_ID).startswith("<b>Danh sách đơn sáng kiến</b>")
     # Without a review session, the same words are a question for the rules Q&A.
     await bot.say(alice, "tất cả đơn vị")
     assert bot.t("review.filter_unit_ask") not in bot.texts(alice.id)

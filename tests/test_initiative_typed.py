@@ -190,7 +190,7 @@ async def test_office_moves_typed_by_status_and_comments_that_are_words(
     await bot.say(admin, "cần bổ sung")
     for word in ("không", "dạ ok ạ"):
         await bot.say(admin, word)
-        assert bot.last_text(ADMIN_ID) == bot.t("error.not_an_answer", text=word), word
+        assert bot.last_text(ADMIN_ID) == bot.t("review.not_a_comment", text=word), word
         assert await bot.db_value(status, item.id) == "reviewing"
     await bot.say(admin, "Bổ sung số liệu hiệu quả")
     assert await bot.db_value(status, item.id) == "needs_changes"
