@@ -13,7 +13,8 @@
 * ``/broadcasts``: the last 20 with their figures; ``bcl:o:<id>`` opens one, ``bcl:c:<id>`` asks
   to cancel it, ``bcl:y:<id>`` / ``bcl:n:<id>`` answer that, ``bcl:x:<id>`` exports its failures
   (.xlsx), ``bcl:l`` lists again.
-* ``/settings`` (``/settings off|on``): ``set:off`` / ``set:on``.
+* ``/settings`` (``/settings off|on``): ``set:off`` / ``set:on``; a reviewer's notices of new
+  applications: ``set:rv:off`` / ``set:rv:on``.
 
 Every button also accepts its typed number or label: in the conversation through its steps,
 after a ``/broadcasts`` or ``/settings`` screen through :func:`typed_pick` (group -6).
@@ -263,6 +264,10 @@ ON_PHRASES = frozenset(
         *("turn on notifications", "turn on announcements", "unmute notifications"),
     }
 )
+# A reviewer's second switch on /settings: the notice of each new application.
+REVIEW_SETTING = SETTINGS_PREFIX + "rv:"
+REVIEW_OFF = ("tat thong bao don", "tat thong bao don moi", "khong nhan thong bao don moi")
+REVIEW_ON = ("bat thong bao don", "bat thong bao don moi", "nhan thong bao don moi")
 OFF_WORDS = frozenset({*OFF_SYNONYMS, "0", "khong"})
 ON_WORDS = frozenset({*ON_SYNONYMS, "1", "co"})
 
@@ -1330,20 +1335,45 @@ async def settings_typed(update: Update, context: BotContext) -> None:
 
 
 async def _show_settings(update: Update, context: BotContext) -> None:
+    """The announcements' switch; for a reviewer, also the new applications' notices. Alone,
+    the switch is typed as «tắt», «bật»...; beside the second one, by its label or number."""
     user = context.user
     if user is None:
         return
     t = context.t
     state = t("settings.off") if user.muted else t("settings.on")
-    option = (
+    label, data = (
         (N_("settings.btn.on"), f"{SETTINGS_PREFIX}on")
         if user.muted
         else (N_("settings.btn.off"), f"{SETTINGS_PREFIX}off")
     )
     synonyms = ON_SYNONYMS if user.muted else OFF_SYNONYMS
-    _remember(context, [(option[1], [*context.labels(option[0]), *synonyms])])
-    markup = keyboard([[(t(option[0]), option[1])]])
-    await send(update, context, t("settings.title", state=Safe(state)), markup)
+    text = t("settings.title", state=Safe(state))
+    options = [(data, [*context.labels(label), *(() if user.is_reviewer else synonyms)])]
+    rows = [[(t(label), data)]]
+    if user.is_reviewer:
+        on = user.review_notices
+        review = t("settings.on") if on else t("settings.off")
+        text += "\n\n" + t("settings.review", state=Safe(review))
+        label = N_("settings.btn.review_off") if on else N_("settings.btn.review_on")
+        data = f"{REVIEW_SETTING}{'off' if on else 'on'}"
+        options.append((data, [*context.labels(label), *(REVIEW_OFF if on else REVIEW_ON)]))
+        rows.append([(t(label), data)])
+    _remember(context, options)
+    await send(update, context, text, keyboard(rows))
+
+
+async def _set_review_notices(update: Update, context: BotContext, on: bool) -> None:
+    user = context.user
+    if user is None or not user.is_reviewer:  # the role was revoked since the screen
+        await send(update, context, context.t("button.stale"))
+        return
+    if user.review_notices != on:
+        context.user = await context.services.users.set_review_notices(user.user_id, on)
+        log.info("new-application notices %s for %s", "on" if on else "off", user.user_id)
+    _forget_screen(context)
+    key = N_("settings.review_turned_on") if on else N_("settings.review_turned_off")
+    await send(update, context, context.t(key))
 
 
 async def _set_muted(update: Update, context: BotContext, muted: bool) -> None:
@@ -1362,6 +1392,9 @@ async def _set_muted(update: Update, context: BotContext, muted: bool) -> None:
 
 
 async def _run(update: Update, context: BotContext, data: str) -> None:
+    if data.startswith(REVIEW_SETTING):
+        await _set_review_notices(update, context, data == f"{REVIEW_SETTING}on")
+        return
     if data.startswith(SETTINGS_PREFIX):
         await _set_muted(update, context, data == f"{SETTINGS_PREFIX}off")
         return

@@ -458,7 +458,8 @@ async def submit(update: Update, context: BotContext) -> str | int | None:
 
 async def reviewer_notices(services: Services, submitted: Submitted) -> list[Notice]:
     """The office's notice of a new (or corrected and resubmitted) application: to everyone
-    who may review it except its submitter, each in their language. Framework-free: it runs
+    who may review it except its submitter and those who turned it off in /settings, each in
+    their language (with how to turn it off). Framework-free: it runs
     inside the submission's transaction and only reads."""
     item = submitted.initiative
     key = (
@@ -474,12 +475,15 @@ async def reviewer_notices(services: Services, submitted: Submitted) -> list[Not
         if reviewer_id == item.submitter_id:
             continue
         reviewer = await services.users.get(reviewer_id)
+        if reviewer is not None and not reviewer.review_notices:  # off in /settings
+            continue
         locale = reviewer.locale(default) if reviewer else default
         unit = item.unit or services.translator(locale, "profile.none")
         text = services.translator(
             locale, key, number=item.number, title=item.title, name=name, unit=unit
         )
-        notices.append((reviewer_id, text))
+        hint = services.translator(locale, "initiative.office.settings_hint")
+        notices.append((reviewer_id, f"{text}\n{hint}"))
     return notices
 
 

@@ -11,7 +11,7 @@ from storage.db import utcnow
 
 _COLUMNS = (
     "user_id, first_name, last_name, username, tg_language, language, full_name, unit, "
-    "position, phone, registered_at, created_at, muted, unreachable_at"
+    "position, phone, registered_at, created_at, muted, unreachable_at, review_notices"
 )
 PROFILE_FIELDS = frozenset({"full_name", "unit", "position", "phone"})
 
@@ -128,6 +128,13 @@ async def set_muted(conn: aiosqlite.Connection, user_id: int, muted: bool) -> No
     await conn.execute(
         "UPDATE users SET muted = ?, updated_at = ? WHERE user_id = ?",
         (int(muted), utcnow(), user_id),
+    )
+
+
+async def set_review_notices(conn: aiosqlite.Connection, user_id: int, on: bool) -> None:
+    await conn.execute(
+        "UPDATE users SET review_notices = ?, updated_at = ? WHERE user_id = ?",
+        (int(on), utcnow(), user_id),
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 
 from bot.domain.telegram_html import parse
+from bot.i18n import Safe
 from bot.tg.stub_api import StubUser
 from tests.harness import Harness
 
@@ -529,11 +530,28 @@ async def test_the_office_is_told_of_new_and_resubmitted_applications(
     params = {"number": row["number"], "title": row["title"], "name": "Nguyễn Thị Lan"}
     new_vi = bot.t("initiative.office.new", unit=row["unit"], **params)
     assert "Sổ tay &lt;điện tử&gt;" in new_vi and "Phòng Quản lý khoa học" in new_vi
-    assert bot.texts_since(mark, admin.id) == [new_vi]
+    hint = bot.t("initiative.office.settings_hint")
+    assert bot.texts_since(mark, admin.id) == [f"{new_vi}\n{hint}"]
     assert bot.texts_since(mark, bob.id) == [
         bot.t("initiative.office.new", "en", unit=row["unit"], **params)
+        + "\n"
+        + bot.t("initiative.office.settings_hint", "en")
     ]
     assert bot.texts_since(mark, alice.id) == []
+
+    # Bob turns them off in /settings (its second switch, typed by its number); the setting
+    # is kept in the database, and /settings shows it.
+    await bot.say(bob, "/settings")
+    assert [data for _, data in bot.buttons(bob.id)] == ["set:off", "set:rv:off"]
+    assert bot.t("settings.review", "en", state=Safe(bot.t("settings.on", "en"))) in (
+        bot.last_text(bob.id)
+    )
+    await bot.say(bob, "2")
+    assert bot.last_text(bob.id) == bot.t("settings.review_turned_off", "en")
+    assert await bot.db_value("SELECT review_notices FROM users WHERE user_id = ?", bob.id) == 0
+    assert await bot.db_value("SELECT muted FROM users WHERE user_id = ?", bob.id) == 0
+    await bot.say(alice, "/settings")  # no reviewer: one switch only
+    assert [data for _, data in bot.buttons(alice.id)] == ["set:off"]
 
     reviewer = await bot.services.users.require(admin.id)
     key = (admin.id, admin.id)
@@ -549,8 +567,17 @@ async def test_the_office_is_told_of_new_and_resubmitted_applications(
     mark = bot.mark()
     await bot.deliver()
     again = bot.t("initiative.office.resubmitted", unit=row["unit"], **params)
-    assert bot.texts_since(mark, admin.id) == [again]
-    assert len(bot.texts_since(mark, bob.id)) == 1
+    assert bot.texts_since(mark, admin.id) == [f"{again}\n{hint}"]
+    assert bot.texts_since(mark, bob.id) == []  # off
+
+    await bot.say(bob, "/settings")
+    assert bot.buttons(bob.id)[-1] == (bot.t("settings.btn.review_on", "en"), "set:rv:on")
+    await bot.press(bob, "set:rv:on")
+    assert bot.last_text(bob.id) == bot.t("settings.review_turned_on", "en")
+    assert await bot.db_value("SELECT review_notices FROM users WHERE user_id = ?", bob.id) == 1
+    await bot.say(admin, f"/revoke {bob.id} reviewer")
+    await bot.press(bob, "set:rv:off")  # an older screen, no longer a reviewer
+    assert bot.last_text(bob.id) == bot.t("button.stale", "en")
 
 
 async def test_an_admins_own_application_is_not_announced_to_them(

@@ -44,6 +44,7 @@ class User(BaseModel):
     roles: frozenset[str] = frozenset()
     is_admin: bool = False
     muted: bool = False  # ordinary announcements off
+    review_notices: bool = True  # a reviewer: a notice of each new application
     unreachable: bool = False  # blocked the bot: no announcement is sent
 
     @property

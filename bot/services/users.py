@@ -41,6 +41,7 @@ def _to_user(row: dict[str, Any], roles: set[str], config_admins: frozenset[int]
         roles=frozenset(roles | ({Role.ADMIN.value} if is_admin else set())),
         is_admin=is_admin,
         muted=bool(row.get("muted")),
+        review_notices=bool(row.get("review_notices", 1)),
         unreachable=bool(row.get("unreachable_at")),
     )
 
@@ -207,6 +208,17 @@ class UserService:
         async with self.db.transaction() as conn:
             await user_sql.set_muted(conn, user_id, muted)
             user = await self._read(conn, user_id)
+        return self._written(user_id, user)
+
+    async def set_review_notices(self, user_id: int, on: bool) -> User:
+        """A reviewer's notice of each new or resubmitted application on or off."""
+        async with self.db.transaction() as conn:
+            await user_sql.set_review_notices(conn, user_id, on)
+            user = await self._read(conn, user_id)
+        return self._written(user_id, user)
+
+    def _written(self, user_id: int, user: User | None) -> User:
+        """The person as a committed change left them, cached."""
         self._store(user_id, user)
         if user is None:
             raise UnknownUserError(user_id)
