@@ -503,7 +503,9 @@ async def _invite_command(
     imported = await service.invite(event.id, rows)
     total = len(await service.invitees(event.id))
     print(
-        f"{event.id}: {len(imported.added)} added, {imported.skipped} already invited, "
+        f"{event.id}: {len(imported.added)} added, "
+        + (f"{imported.updated} updated, " if imported.updated else "")
+        + f"{imported.skipped} already invited, "
         f"{_count(len(imported.errors), 'line')} with errors; {_count(total, 'invitee')} in all"
     )
     for line, reason in imported.errors:

@@ -457,6 +457,8 @@ async def _import(
             total=total,
         )
     ]
+    if imported.updated:
+        lines.append(context.t(NP_("events.import.updated", "n"), n=imported.updated))
     group_error = False
     for line, reason in imported.errors[:ERRORS_SHOWN]:
         row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,26 +83,58 @@ def _invitee(row: Any) -> Invitee:
     )
 
 
+@dataclass(frozen=True)
+class Person:
+    """One line of an invitee list, cleaned; ``group_id`` checked against the event."""
+
+    full_name: str
+    unit: str
+    position: str
+    group_id: str | None
+    phone: str
+    email: str
+
+
 async def add_invitee(
-    conn: aiosqlite.Connection,
-    event_id: str,
-    code: str,
-    *,
-    full_name: str,
-    unit: str,
-    position: str,
-    group_id: str | None,
-    phone: str,
-    email: str,
+    conn: aiosqlite.Connection, event_id: str, code: str, person: Person
 ) -> int | None:
     """None when the same person (name and unit) is already invited to the event."""
     cur = await conn.execute(
         """INSERT INTO invitees (event_id, code, full_name, unit, position, group_id, phone,
                email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (event_id, full_name, unit) DO NOTHING""",
-        (event_id, code, full_name, unit, position, group_id, phone, email, utcnow()),
+        (
+            event_id,
+            code,
+            person.full_name,
+            person.unit,
+            person.position,
+            person.group_id,
+            person.phone,
+            person.email,
+            utcnow(),
+        ),
     )
     return cur.lastrowid if cur.rowcount == 1 else None
+
+
+async def refresh_invitee(conn: aiosqlite.Connection, event_id: str, person: Person) -> bool:
+    """A person already invited, listed again: the values the new line gives (not empty) replace
+    theirs; the code stays. True when something changed."""
+    cur = await conn.execute(
+        """UPDATE invitees SET
+               position = CASE WHEN :position <> '' THEN :position ELSE position END,
+               group_id = COALESCE(:group_id, group_id),
+               phone = CASE WHEN :phone <> '' THEN :phone ELSE phone END,
+               email = CASE WHEN :email <> '' THEN :email ELSE email END
+           WHERE event_id = :event_id AND full_name = :full_name AND unit = :unit
+             AND ((:position <> '' AND position IS NOT :position)
+                  OR (:group_id IS NOT NULL AND group_id IS NOT :group_id)
+                  OR (:phone <> '' AND phone IS NOT :phone)
+                  OR (:email <> '' AND email IS NOT :email))""",
+        {"event_id": event_id, **asdict(person)},
+    )
+    return cur.rowcount == 1
 
 
 async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:

@@ -108,8 +108,10 @@ class DueReminder:
 @dataclass(frozen=True)
 class Imported:
     added: list[Invitee]
-    skipped: int  # already invited (same name and unit)
+    skipped: int  # already invited (same name and unit), nothing new
     errors: list[tuple[int, str]]  # (line, reason code)
+    # Already invited, listed again with a new position, group, phone or email: updated.
+    updated: int = 0
     # A group written otherwise than its id or whole name, as written → the group's id: the
     # office is shown how it was read.
     read_as: dict[str, str] = field(default_factory=dict)
@@ -262,11 +264,13 @@ class EventService:
 
     async def invite(self, event_id: str, rows: Iterable[InviteeRow | dict[str, Any]]) -> Imported:
         """Add invitees, each with a new personal code. Lines with errors are reported and
-        skipped; the same person (name and unit) twice is skipped."""
+        skipped; a person already invited (same name and unit) keeps their code, and takes the
+        line's position, group, phone and email where it gives them (a corrected list sent
+        again)."""
         added: list[Invitee] = []
         errors: list[tuple[int, str]] = []
         read_as: dict[str, str] = {}
-        skipped = 0
+        skipped = updated = 0
         async with self.db.transaction() as conn:
             event = await sql.get_event(conn, event_id)
             if event is None:
@@ -286,11 +290,7 @@ class EventService:
                     group_id = named.group.id
                     if not named.exact:
                         read_as[clean(row.group)] = group_id
-                code = await self._new_code(conn)
-                invitee_id = await sql.add_invitee(
-                    conn,
-                    event.id,
-                    code,
+                person = sql.Person(
                     full_name=clean(row.full_name),
                     unit=clean(row.unit),
                     position=clean(row.position),
@@ -298,13 +298,18 @@ class EventService:
                     phone=clean(row.phone),
                     email=clean(row.email),
                 )
+                code = await self._new_code(conn)
+                invitee_id = await sql.add_invitee(conn, event.id, code, person)
                 if invitee_id is None:
-                    skipped += 1
+                    if await sql.refresh_invitee(conn, event.id, person):
+                        updated += 1
+                    else:
+                        skipped += 1
                     continue
                 found = await sql.invitee(conn, invitee_id)
                 assert found is not None
                 added.append(found)
-        return Imported(added, skipped, errors, read_as)
+        return Imported(added, skipped, errors, updated=updated, read_as=read_as)
 
     async def _new_code(self, conn: aiosqlite.Connection) -> str:
         while True:
