@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.telegram_html import parse
+from bot.domain.text import shorten
 from bot.tg.stub_api import StubUser
 from tests.harness import Harness
 from tests.test_initiative_flow import register
@@ -58,7 +59,8 @@ _ids = itertools.count(50_000)
 
 
 def shown_on_review(value: str) -> str:
-    return value if len(value) <= REVIEW_MAX else value[: REVIEW_MAX - 1].rstrip()
+    """What the review screen keeps of a long answer (cut by ``shorten``, tested on its own)."""
+    return shorten(value, REVIEW_MAX).removesuffix("…")
 
 
 async def answer(bot: Harness, user: StubUser, text: str) -> None:
