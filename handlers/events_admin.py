@@ -452,13 +452,12 @@ async def _import(
             "events.import.summary",
             title=event.title,
             added=len(imported.added),
+            updated=imported.updated,
             skipped=imported.skipped,
             errors=len(imported.errors),
             total=total,
         )
     ]
-    if imported.updated:
-        lines.append(context.t(NP_("events.import.updated", "n"), n=imported.updated))
     group_error = False
     for line, reason in imported.errors[:ERRORS_SHOWN]:
         row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}

@@ -35,7 +35,7 @@ from bot.domain.events import (
     Invitee,
     parse_agenda,
 )
-from bot.i18n import NP_, Safe
+from bot.i18n import Safe
 from bot.services.flows import StepRef
 from bot.tg.stub_api import JSON, StubUser
 from handlers import ask, menu, review
@@ -287,7 +287,7 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     # The same list again: everybody is already invited.
     await send_file(bot, admin, "khach-moi.xlsx", xlsx_bytes(PEOPLE), "/invite_import")
     assert "Đã thêm: 0 người" in bot.texts(admin.id)[-2]
-    assert "cập nhật" not in bot.texts(admin.id)[-2]
+    assert "cập nhật thông tin mới (mã mời giữ nguyên): 0 người" in bot.texts(admin.id)[-2]
     assert len(await bot.services.events.invitees(EVENT_ID)) == 3
     # A corrected list: Bình's position and group changed, a phone for An; an empty cell keeps
     # what was there. Their codes stay.
@@ -299,7 +299,7 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     await send_file(bot, admin, "sua.csv", csv_bytes(corrected), "/invite_import")
     summary = bot.texts(admin.id)[-2]
     assert "Đã thêm: 0 người" in summary and "(bỏ qua): 1" in summary
-    assert bot.t(NP_("events.import.updated", "n"), n=2) in summary
+    assert "Đã có, cập nhật thông tin mới (mã mời giữ nguyên): 2 người" in summary
     after = await bot.services.events.invitees(EVENT_ID)
     assert [p.code for p in after] == [p.code for p in invitees]
     an, binh, _ = after
