@@ -1001,8 +1001,7 @@ async def edit_pick_group(update: Update, context: BotContext) -> str | int | No
     event = await _draft_event(context)
     if event is None:
         return await _lost(update, context)
-    choices = [Choice(g.id, (g.name, g.id)) for g in event.groups]
-    picked = await choice_of(update, context, choices, EDIT_PREFIX + "g:")
+    picked = await choice_of(update, context, event.group_choices(), EDIT_PREFIX + "g:")
     if picked is None:
         return None
     if event.group(picked) is None:

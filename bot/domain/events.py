@@ -205,8 +205,8 @@ class Event(BaseModel):
             assert group is not None
             exact = fold(text) in {fold(group.id), fold(group.name)}
             return GroupMatch(group, exact=exact)
-        several = tuple(g for g in self.groups if g.id in set(starting_with(text, choices)))
-        return GroupMatch(None, several=several)
+        starting = set(starting_with(text, choices))
+        return GroupMatch(None, several=tuple(g for g in self.groups if g.id in starting))
 
     def open_for_answers(self, now: datetime) -> bool:
         return now <= self.rsvp_deadline
