@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -120,21 +120,37 @@ async def add_invitee(
 
 async def refresh_invitee(conn: aiosqlite.Connection, event_id: str, person: Person) -> bool:
     """A person already invited, listed again: the values the new line gives (not empty) replace
-    theirs; the code stays. True when something changed."""
-    cur = await conn.execute(
-        """UPDATE invitees SET
-               position = CASE WHEN :position <> '' THEN :position ELSE position END,
-               group_id = COALESCE(:group_id, group_id),
-               phone = CASE WHEN :phone <> '' THEN :phone ELSE phone END,
-               email = CASE WHEN :email <> '' THEN :email ELSE email END
-           WHERE event_id = :event_id AND full_name = :full_name AND unit = :unit
-             AND ((:position <> '' AND position IS NOT :position)
-                  OR (:group_id IS NOT NULL AND group_id IS NOT :group_id)
-                  OR (:phone <> '' AND phone IS NOT :phone)
-                  OR (:email <> '' AND email IS NOT :email))""",
-        {"event_id": event_id, **asdict(person)},
-    )
-    return cur.rowcount == 1
+    theirs; the code stays. A corrected position or group goes to their answer too, when they
+    have answered (stats, reserved seats and the lists count it), leaving what the line does not
+    change (a group the delegate picked themselves stays unless the office changes it). True
+    when something changed."""
+    async with conn.execute(
+        """SELECT id, position, group_id, phone, email FROM invitees
+           WHERE event_id = ? AND full_name = ? AND unit = ?""",
+        (event_id, person.full_name, person.unit),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return False
+    invitee_id, *old = row
+    new = {
+        "position": person.position or old[0],
+        "group_id": person.group_id if person.group_id is not None else old[1],
+        "phone": person.phone or old[2],
+        "email": person.email or old[3],
+    }
+    changed = {k: v for (k, v), before in zip(new.items(), old, strict=True) if v != before}
+    if not changed:
+        return False
+    sets = ", ".join(f"{name} = :{name}" for name in changed)
+    await conn.execute(f"UPDATE invitees SET {sets} WHERE id = :id", {**changed, "id": invitee_id})
+    answer = {k: v for k, v in changed.items() if k in ("position", "group_id")}
+    if answer:
+        sets = ", ".join(f"{name} = :{name}" for name in answer)
+        await conn.execute(
+            f"UPDATE rsvps SET {sets} WHERE invitee_id = :id", {**answer, "id": invitee_id}
+        )
+    return True
 
 
 async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:

@@ -15,7 +15,13 @@ import pytest
 from bot.domain.events import Answer, Event, Group, Seat, normalise_code, seat_available
 from bot.domain.models import Profile, User
 from bot.services.broadcasts import BroadcastService
-from bot.services.events import DueReminder, EventError, EventService, load_event_file
+from bot.services.events import (
+    Details,
+    DueReminder,
+    EventError,
+    EventService,
+    load_event_file,
+)
 from bot.services.flows import FlowService, FlowStates, StepRef
 from storage import Database
 from storage import flows as flow_sql
@@ -174,6 +180,49 @@ async def test_deadline_deleted_event_and_invitation_only(tmp_path: Path, clock:
     with pytest.raises(EventError) as exc:
         await service.answer(ref(1), user, "hoi-nghi", Answer.NO)
     assert exc.value.code == "rsvp.event_gone"
+    await db.close()
+
+
+async def test_a_corrected_invitee_list_reaches_the_answers_already_given(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The office sends the list again with a person's group and position corrected after they
+    answered: their answer (stats, reserved seats, the lists) follows, and keeps its seat; a
+    value the new line leaves as it was does not undo what the delegate chose themselves."""
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    groups = (Group(id="vip", name="Lãnh đạo", reserved=2), Group(id="dv", name="Đơn vị"))
+    await service.save(event(mode="invitation", groups=groups))
+    rows = [
+        {"full_name": "Nguyễn Văn A", "unit": "Sở", "position": "Phó phòng", "group": "dv"},
+        {"full_name": "Trần Thị B", "unit": "Sở", "group": "dv"},
+    ]
+    imported = await service.invite("hoi-nghi", rows)
+    a, b = await person(db, 1), await person(db, 2)
+    for user, invited in zip((a, b), imported.added, strict=True):
+        await service.redeem(ref(user.user_id), user, invited.code)
+        await service.answer(ref(user.user_id), user, "hoi-nghi", Answer.YES)
+    # B picks the other group herself while answering.
+    await service.answer(
+        ref(2), b, "hoi-nghi", Answer.YES, Details(full_name="Trần Thị B", group_id="vip")
+    )
+    rows[0] |= {"position": "Trưởng phòng", "group": "vip"}
+    again = await service.invite("hoi-nghi", rows)
+    assert (again.updated, again.skipped, again.added) == (1, 1, [])
+    first = await service.rsvp_of("hoi-nghi", 1)
+    second = await service.rsvp_of("hoi-nghi", 2)
+    assert first is not None and second is not None
+    assert (first.position, first.group_id, first.seat) == ("Trưởng phòng", "vip", Seat.CONFIRMED)
+    assert second.group_id == "vip"  # her own choice: the line did not change her group
+    stats = await service.stats("hoi-nghi")
+    assert stats.by_group == {"vip": {"confirmed": 2}}
+    # Only a phone changes: the answer's position and group stay as they are.
+    rows[0] |= {"phone": "0912000111"}
+    await service.answer(
+        ref(1), a, "hoi-nghi", Answer.YES, Details(full_name="Nguyễn Văn A", group_id="dv")
+    )
+    assert (await service.invite("hoi-nghi", rows)).updated == 1
+    first = await service.rsvp_of("hoi-nghi", 1)
+    assert first is not None and (first.position, first.group_id) == ("", "dv")
     await db.close()
 
 
