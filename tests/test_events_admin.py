@@ -876,11 +876,38 @@ def test_an_agenda_typed_one_item_a_line_reads_back(
                 ]
             )
         )
-        separator = data.draw(st.sampled_from([" ", " - ", ": ", " – "]))
-        lines.append(f"{bullet}{clock}{separator}{title}")
+        if data.draw(st.booleans()):  # the time first
+            separator = data.draw(st.sampled_from([" ", " - ", ": ", " – "]))
+            lines.append(f"{bullet}{clock}{separator}{title}")
+        else:  # or after the title
+            after = data.draw(st.sampled_from([" {}", " - {}", ": {}", " ({})", " lúc {}"]))
+            lines.append(f"{bullet}{title}{after.format(clock)}")
     parsed = parse_agenda("\n".join(lines))
     expected = [(f"{t[0]:02d}:{t[1]:02d}" if t else None, title) for t, title in items]
     assert [(i.time, i.title) for i in parsed] == expected
+
+
+def test_an_agenda_item_with_its_time_after_the_title_or_a_number_that_is_no_time() -> None:
+    lines = [
+        "Khai mạc - 8h00",
+        "Báo cáo tổng kết (8:30 - 9:15)",
+        "Lúc 9h30: Khen thưởng",
+        "Bế mạc lúc 11 giờ",
+        "Tổng kết 5 năm",  # no clock
+        "Giải lao 15 phút",
+        "Chạy tiếp sức 24h",  # not a time of day: part of the title
+        "Hỏi đáp 2.30",  # after a bare space only a clock with h, g, giờ or «:»
+    ]
+    assert [(i.time, i.title) for i in parse_agenda("\n".join(lines))] == [
+        ("08:00", "Khai mạc"),
+        ("08:30", "Báo cáo tổng kết"),
+        ("09:30", "Khen thưởng"),
+        ("11:00", "Bế mạc"),
+        (None, "Tổng kết 5 năm"),
+        (None, "Giải lao 15 phút"),
+        (None, "Chạy tiếp sức 24h"),
+        (None, "Hỏi đáp 2.30"),
+    ]
 
 
 @given(st.text(max_size=400))

@@ -69,9 +69,17 @@ _AGENDA_BULLET = re.compile(r"^(?:[-–—•*+·]+|\(?\d{1,2}[.)]|\(?[a-zA-Zđ]
 # Then its time: 08:00, 8h30, 8h, 8g30, 8.30, «8 giờ 30», «14 giờ» (an end time after a dash
 # is dropped: «08:00 - 08:30 Đón tiếp» starts at 08:00).
 _AGENDA_CLOCK = r"(\d{1,2})\s*(?:[:hg]|giờ|gio|\.(?=\d{2}))\s*(\d{2})?(?:\s*(?:phút|phut)\b)?"
+_AGENDA_UNTIL = r"(?:\s*[-–—]+\s*\d{1,2}\s*(?:[:hg]|giờ|gio|\.(?=\d{2}))\s*(?:\d{2})?)?"
+_AGENDA_AT = r"(?:(?:lúc|luc|từ|tu)\s+)?"  # «Lúc 8h: Khai mạc», «Từ 7h30: Đón tiếp»
 _AGENDA_TIME = re.compile(
-    rf"^{_AGENDA_CLOCK}(?:\s*[-–—]+\s*\d{{1,2}}\s*(?:[:hg]|giờ|gio|\.(?=\d{{2}}))\s*(?:\d{{2}})?)?"
-    r"(?=[\s\-–—:,.]|$)",
+    rf"^{_AGENDA_AT}{_AGENDA_CLOCK}{_AGENDA_UNTIL}(?=[\s\-–—:,.]|$)", re.IGNORECASE
+)
+# Or after the title, as some write it: «Khai mạc - 8h00», «Khai mạc (08:00)», «Bế mạc lúc 11h».
+# After a bare space, only a clock that cannot be a number of the title: «Khai mạc 8h30», not
+# «Quý 2.30»; a time that is no clock there (24h) stays in the title.
+_AGENDA_TIME_AFTER = re.compile(
+    rf"(?:\s*[-–—:,]\s*|\s*\(\s*|\s+(?=\S*\d\s*(?:[:hg]|giờ|gio))|\s+(?=lúc|luc|từ|tu)){_AGENDA_AT}"
+    rf"{_AGENDA_CLOCK}{_AGENDA_UNTIL}\s*\)?\s*$",
     re.IGNORECASE,
 )
 _AGENDA_SEPARATOR = re.compile(r"^[\s\-–—:,.]+")
@@ -90,7 +98,8 @@ class AgendaError(ValueError):
 
 def parse_agenda(text: str) -> tuple[AgendaItem, ...]:
     """An agenda typed one item a line, the time (if any) first: «08:00 Đón tiếp đại biểu»,
-    «- 8h30: Khai mạc», «3. Tổng kết» (no time). One line with «;» holds several items. Raises
+    «- 8h30: Khai mạc», «Lúc 9h: Báo cáo», or last: «Bế mạc - 11h30», «Bế mạc (11:30)»;
+    «3. Tổng kết» (no time). One line with «;» holds several items. Raises
     :class:`AgendaError`."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
     lines = [line for line in lines if line]
@@ -105,12 +114,15 @@ def parse_agenda(text: str) -> tuple[AgendaItem, ...]:
         rest = _AGENDA_BULLET.sub("", line, count=1)
         time = None
         found = _AGENDA_TIME.match(rest)
+        after = _AGENDA_TIME_AFTER.search(rest) if found is None else None
+        if after is not None and int(after.group(1)) <= 23 and int(after.group(2) or 0) <= 59:
+            found = after
         if found is not None:
             hours, minutes = int(found.group(1)), int(found.group(2) or 0)
             if hours > 23 or minutes > 59:
                 raise AgendaError("time", number, found.group(0).strip())
             time = f"{hours:02d}:{minutes:02d}"
-            rest = rest[found.end() :]
+            rest = rest[found.end() :] if found.start() == 0 else rest[: found.start()]
         title = _AGENDA_SEPARATOR.sub("", rest).strip()
         low, high = AGENDA_TITLE
         if not low <= len(title) <= high:
