@@ -77,7 +77,15 @@ from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
 from bot.domain.choices import Choice, typed_number
-from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, asks_about_event
+from bot.domain.events import (
+    Answer,
+    Event,
+    Invitee,
+    Rsvp,
+    Seat,
+    asks_about_event,
+    reminder_times,
+)
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean, fold, shorten
@@ -1400,12 +1408,12 @@ async def confirmation_text(voice: Voice, event: Event, rsvp: Rsvp) -> str:
                 code=rsvp.checkin_code,
             )
         ]
-        if event.reminders:
+        # Only the reminders still to come (an event tomorrow morning: no "1 day before").
+        now = voice.services.events.now()
+        coming = sorted({m for m, when in reminder_times(event) if when > now}, reverse=True)
+        if coming:
             # "trước 1 ngày và trước 2 giờ": each reminder said apart (not one 26 hours ahead)
-            spans = [
-                voice.t("rsvp.reminder_span", span=span_text(voice, m))
-                for m in sorted(set(event.reminders), reverse=True)
-            ]
+            spans = [voice.t("rsvp.reminder_span", span=span_text(voice, m)) for m in coming]
             parts.append(voice.t("rsvp.reminders_info", spans=Safe(_and(voice, spans))))
         parts.append(deadline)
         return "\n\n".join(parts)

@@ -300,6 +300,28 @@ async def test_reminders_follow_the_clock_and_the_event(tmp_path: Path, clock: C
     await db.close()
 
 
+async def test_no_reminder_to_a_delegate_already_at_the_door(tmp_path: Path, clock: Clock) -> None:
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    await service.save(event())
+    checker = User(user_id=99, roles=frozenset({"checker"}))
+    early, late = await person(db, 1), await person(db, 2)
+    answers = [
+        await service.answer(ref(u.user_id), u, "hoi-nghi", Answer.YES) for u in (early, late)
+    ]
+    starts = NOW + timedelta(days=10)
+    clock.now = starts - timedelta(hours=3)
+    await service.check_in(ref(99), checker, "hoi-nghi", answers[0].rsvp.checkin_code)
+    clock.now = starts - timedelta(minutes=119)
+    sent = await service.queue_reminders(BroadcastService(db).notices(_texts))
+    assert [r.rsvp.user_id for r in sent] == [2]
+    assert await service.queue_reminders(BroadcastService(db).notices(_texts)) == []
+    await db.close()
+
+
+async def _texts(due: list[DueReminder]) -> list[tuple[int, str]]:
+    return [(r.rsvp.user_id, "nhắc") for r in due]
+
+
 async def test_check_in_once_with_the_time_of_the_first(tmp_path: Path, clock: Clock) -> None:
     db, service = await open_service(tmp_path / "bot.sqlite3", clock)
     await service.save(event())

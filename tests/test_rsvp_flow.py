@@ -401,6 +401,18 @@ async def test_an_answer_not_understood_says_which_words_are(
     assert await state(bot, alice) == "answer" and await row(bot, alice) is None
 
 
+async def test_the_confirmation_promises_only_the_reminders_still_to_come(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """Answering five hours before the start: the reminder a day before can no longer be
+    sent, so it is not promised; the one two hours before is."""
+    (code,) = await setup(bot, rsvp_deadline=STARTS - timedelta(hours=1))
+    clock.now = STARTS - timedelta(hours=5)
+    await accept(bot, alice, code)
+    confirmation = next(t for t in bot.texts(alice.id) if "🔔" in t)
+    assert "trước 2 giờ" in confirmation and "1 ngày" not in confirmation
+
+
 async def test_an_invitation_opened_in_the_middle_of_registration_is_not_lost_in_silence(
     bot: Harness, clock: Clock
 ) -> None:

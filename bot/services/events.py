@@ -564,7 +564,8 @@ class EventService:
         outbox by ``notify`` (which delivers it, with retries). A crash can neither lose one
         nor send one twice, and a second run finds nothing left. Several reminders of one
         person due at once (the bot was down) become one message; those of an event that has
-        already started are dropped (marked, not sent). Returns the reminders queued."""
+        already started, or of a delegate already checked in, are dropped (marked, not sent).
+        Returns the reminders queued."""
         now = self.now()
         async with self.db.transaction() as conn:
             grouped: dict[int, tuple[Event, Rsvp, list[int]]] = {}
@@ -579,10 +580,10 @@ class EventService:
                     found = grouped[rsvp_id] = (event, rsvp, [])
                 found[2].append(minutes)
                 await sql.mark_reminder_sent(conn, rsvp_id, minutes, _iso(now))
-            due = [
+            due = [  # not for an event already started, nor to a delegate already at the door
                 DueReminder(event, rsvp, tuple(minutes))
                 for event, rsvp, minutes in grouped.values()
-                if event.starts_at > now
+                if event.starts_at > now and rsvp.checked_in_at is None
             ]
             if due:
                 await notify(conn, due)
