@@ -76,7 +76,7 @@ from bot.documents import ics
 from bot.documents.qr import qr_png
 from bot.domain import events as rules
 from bot.domain import profile as profile_rules
-from bot.domain.choices import Choice, typed_number
+from bot.domain.choices import Choice, plain_answer, typed_number
 from bot.domain.events import (
     Answer,
     Event,
@@ -184,6 +184,7 @@ YES_ALIASES = (
     *("i can attend", "can make it", "i can make it", "will attend", "i will attend"),
     *("attending", "i m attending", "im attending", "coming", "i m coming", "im coming"),
     *("tham du duoc", "di duoc", "du duoc", "toi di duoc", "em di duoc", "co the tham du"),
+    *("co chu", "duoc", "nhat tri", "xac nhan", "xac nhan tham du", "co nhe", "chac chan roi"),
 )
 NO_ALIASES = (
     *("khong", "ko", "k", "hok", "no", "n", "khong tham du", "khong du", "khong tham gia"),
@@ -199,6 +200,8 @@ NO_ALIASES = (
     *("not able to attend", "unable to attend", "i m unable to attend", "i can t attend"),
     *("can t attend", "no sorry", "sorry no", "unfortunately not", "unfortunately i can t"),
     *("i m busy", "im busy", "busy", "i have another meeting"),
+    *("hong", "hong di", "hong di duoc", "ban hop", "co hop", "trung lich", "di cong tac"),
+    *("chac khong di duoc", "chac khong di", "chac khong tham du duoc", "tu choi"),
 )
 MAYBE_ALIASES = (
     *("chua chac", "chua chac chan", "maybe", "khong chac", "co the", "co le", "chua biet"),
@@ -225,10 +228,21 @@ FIELD_ALIASES = {
     "group": ("nhom", "doan", "thanh phan", "group", "delegation"),
 }
 KEEP_ALIASES = ("giu nguyen", "giu", "khong doi", "keep", "unchanged", "same")
-SKIP_ALIASES = ("bo qua", "khong", "khong co", "skip", "no", "none", "-")
+SKIP_ALIASES = (
+    *("bo qua", "khong", "khong co", "skip", "no", "none", "-", "khong co gi", "khong can"),
+    *("khong can gi", "khong co luu y", "khong luu y gi", "nothing", "no thanks", "nope"),
+)
+# «Có» to "anything the organisers should know?": a yes, not the note itself.
+NOTE_YES = frozenset({"co", "yes", "co a", "co chu", "ok", "dong y", "vang", "y"})
 # "Trả lại chỗ?": only a clear yes gives the seat up; «không» keeps it.
-RELEASE_ALIASES = ("co", "yes", "dong y", "xac nhan", "tra cho", "tra lai", "confirm", "release")
-HOLD_ALIASES = ("khong", "no", "giu", "giu cho", "giu lai", "thoi", "keep", "keep it")
+RELEASE_ALIASES = (
+    *("co", "yes", "dong y", "xac nhan", "tra cho", "tra lai", "confirm", "release"),
+    *("tu choi", "khong di", "khong tham du", "khong di duoc", "vang mat", "huy cho"),
+)
+HOLD_ALIASES = (
+    *("khong", "no", "giu", "giu cho", "giu lai", "thoi", "keep", "keep it", "tham gia"),
+    *("van tham gia", "van di", "co di", "van tham du", "tham du", "doi y", "chua chac"),
+)
 
 
 # --- speaking to someone: this person, or another one in their language -----------------------
@@ -685,10 +699,12 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         ]
         await send(update, context, text, keyboard(rows))
     elif state == NOTE:
-        rows = [[(context.t("rsvp.btn.skip"), f"{PREFIX}skip")]]
-        await send(
-            update, context, context.t("rsvp.ask_note", limit=rules.NOTE_MAX), keyboard(rows)
-        )
+        await _ask_note(update, context, N_("rsvp.ask_note"))
+
+
+async def _ask_note(update: Update, context: BotContext, key: str) -> None:
+    rows = [[(context.t("rsvp.btn.skip"), f"{PREFIX}skip")]]
+    await send(update, context, context.t(key, limit=rules.NOTE_MAX), keyboard(rows))
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -1082,6 +1098,9 @@ async def on_note(update: Update, context: BotContext) -> str | int | None:
                 return None
             if not text:
                 await prompt(update, context, NOTE)
+                return None
+            if plain_answer(text) in NOTE_YES:
+                await _ask_note(update, context, N_("rsvp.note_what"))
                 return None
             note = text
     details = await _details(context, event)

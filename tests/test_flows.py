@@ -52,6 +52,10 @@ async def test_onboarding_with_typed_answers_only(bot: Harness, alice: StubUser)
     """Zalo has no buttons: every step works by typing the number or the label."""
     await bot.say(alice, "/start")
     await bot.say(alice, "dong y")
+    for not_a_name in ("đồng ý", "hội nghị tổ chức ở đâu"):  # a second yes, a question
+        await bot.say(alice, not_a_name)
+        assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text=not_a_name)
+        assert await bot.state(alice, "profile") == "full_name"
     await bot.say(alice, "  nguyễn   thị LAN ")
     assert await bot.state(alice, "profile") == "unit"
     await bot.say(alice, "thanh tra so")  # label without diacritics

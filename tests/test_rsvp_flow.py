@@ -230,6 +230,9 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     assert await state(bot, alice) == "note"
     await bot.say(alice, "x" * 501)
     assert bot.last_text(alice.id) == bot.t("error.too_long", limit=500, length=501)
+    await bot.say(alice, "có ạ")  # "anything to tell the organisers?" - yes: asked what
+    assert bot.last_text(alice.id) == bot.t("rsvp.note_what", limit=500)
+    assert await state(bot, alice) == "note"
     await bot.say(alice, "\u3164\u2800")  # looks empty, is empty: asked again
     assert bot.last_text(alice.id) == bot.t("rsvp.ask_note", limit=500)
     assert await state(bot, alice) == "note"
@@ -386,6 +389,47 @@ async def test_language_typed_at_the_answer_is_not_an_answer(
     await bot.say(alice, "2")  # now it is «No»
     saved = await row(bot, alice)
     assert saved is not None and saved["answer"] == "no"
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("có chứ", "yes"),
+        ("dc", "yes"),
+        ("dạ được ạ", "yes"),
+        ("nhất trí", "yes"),
+        ("xác nhận", "yes"),
+        ("hong", "no"),
+        ("em bận họp", "no"),
+        ("chắc ko đi đc", "no"),
+        ("từ chối", "no"),
+    ],
+)
+async def test_answers_typed_as_people_say_them(
+    bot: Harness, clock: Clock, alice: StubUser, typed: str, answer: str
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, typed)
+    if answer == "yes":
+        assert await state(bot, alice) == "details"
+    else:
+        saved = await row(bot, alice)
+        assert saved is not None and saved["answer"] == answer
+
+
+@pytest.mark.parametrize("typed", ["không có gì", "khong can", "nothing", "bỏ qua"])
+async def test_no_note_typed_in_words_is_no_note(
+    bot: Harness, clock: Clock, alice: StubUser, typed: str
+) -> None:
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, "có")
+    await bot.say(alice, "xác nhận")
+    assert await state(bot, alice) == "note"
+    await bot.say(alice, typed)
+    saved = await row(bot, alice)
+    assert saved is not None and saved["seat"] == "confirmed" and saved["note"] == ""
 
 
 async def test_an_answer_not_understood_says_which_words_are(

@@ -124,5 +124,8 @@ STEERING_WORDS = STOP_WORDS | frozenset(
         *("menu", "help", "tro giup", "huong dan", "cai dat", "settings"),
         *("tiep", "tiep tuc", "continue", "next", "xong", "done", "ok", "oke"),
         *("co", "khong", "ko", "yes", "no", "khong sua", "giu nguyen", "keep"),
+        # Yes to a question just answered, typed again («đồng ý» twice at registration).
+        *("dong y", "xac nhan", "dung roi", "vang", "duoc", "nhat tri", "cam on"),
+        *("confirm", "agree", "i agree", "thanks", "thank you"),
     }
 )
