@@ -517,6 +517,8 @@ async def _invite_command(
                 if several
                 else f"is no group of the event (groups: {', '.join(g.id for g in event.groups)})"
             )
+        elif reason == "duplicate":
+            why = f"the same person as line {source_line(rows, imported.duplicate_of[line])}"
         elif not row.get("full_name"):
             why = "no name"
         else:

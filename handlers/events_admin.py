@@ -475,6 +475,9 @@ async def _import(
                 if several
                 else context.t("events.import.bad_group", group=written)
             )
+        elif reason == "duplicate":
+            first = source_line(rows, imported.duplicate_of[line])
+            why = context.t("events.import.duplicate", line=first)
         elif not row.get("full_name"):
             why = context.t("events.import.no_name_line")
         else:

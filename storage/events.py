@@ -153,6 +153,15 @@ async def refresh_invitee(conn: aiosqlite.Connection, event_id: str, person: Per
     return True
 
 
+async def rename_invitee(
+    conn: aiosqlite.Connection, invitee_id: int, full_name: str, unit: str
+) -> None:
+    """The same person written better (with accents): their name and unit as now written."""
+    await conn.execute(
+        "UPDATE invitees SET full_name = ?, unit = ? WHERE id = ?", (full_name, unit, invitee_id)
+    )
+
+
 async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
     async with conn.execute(
         """SELECT 1 FROM invitees WHERE code = ?

@@ -265,8 +265,10 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     ]
     assert invitees[1].group_id == "cap-huyen"  # by the group's name
     summary = next(t for t in bot.texts(admin.id) if "Danh sách khách mời" in t)
-    assert "Đã thêm: 3 người" in summary and "(bỏ qua): 1" in summary
-    assert "Dòng 6: nhóm «bao-chi» không có trong hội nghị" in summary  # the file's line
+    assert "Đã thêm: 3 người" in summary and "(bỏ qua): 0" in summary
+    assert "Dòng có lỗi (chưa nhập): 2" in summary
+    assert "Dòng 5: trùng với dòng 3 (cùng họ tên và đơn vị" in summary  # the file's lines
+    assert "Dòng 6: nhóm «bao-chi» không có trong hội nghị" in summary
     assert (
         "Các nhóm của hội nghị:\n• so-khcn: Sở Khoa học và Công nghệ\n• cap-huyen: Cấp huyện"
         in summary

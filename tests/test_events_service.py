@@ -226,6 +226,47 @@ async def test_a_corrected_invitee_list_reaches_the_answers_already_given(
     await db.close()
 
 
+async def test_the_same_person_typed_without_accents_is_one_invitee(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """«nguyen van hung / ubnd tinh» is «Nguyễn Văn Hùng / UBND tỉnh»: in one file the second
+    line is reported as a duplicate of the first; sent later, it is the person already invited
+    (their code stays). «Nguyễn Văn Hưng» is someone else, though both fold alike; a list
+    with accents gives them to a name imported without."""
+    db, service = await open_service(tmp_path / "bot.sqlite3", clock)
+    await service.save(event(mode="invitation"))
+    rows = [
+        {"full_name": "Nguyễn Văn Hùng", "unit": "UBND tỉnh", "position": "Phó Chủ tịch"},
+        {"full_name": "Nguyễn Văn Hưng", "unit": "UBND tỉnh"},
+        {"full_name": "nguyen van hung", "unit": "ubnd  tinh", "position": "PCT"},
+        {"full_name": "tran thi lan", "unit": "so noi vu"},
+    ]
+    first = await service.invite("hoi-nghi", rows)
+    assert [p.full_name for p in first.added] == [
+        "Nguyễn Văn Hùng",
+        "Nguyễn Văn Hưng",
+        "tran thi lan",
+    ]
+    assert first.errors == [(4, "duplicate")] and first.duplicate_of == {4: 2}
+    again = await service.invite(
+        "hoi-nghi",
+        [
+            {"full_name": "NGUYEN VAN HUNG", "unit": "UBND tinh", "position": "PCT"},
+            {"full_name": "Trần Thị Lan", "unit": "Sở Nội vụ"},
+        ],
+    )
+    assert (again.added, again.errors, again.updated) == ([], [], 2)
+    invitees = {p.full_name: p for p in await service.invitees("hoi-nghi")}
+    assert set(invitees) == {"Nguyễn Văn Hùng", "Nguyễn Văn Hưng", "Trần Thị Lan"}
+    assert invitees["Nguyễn Văn Hùng"].position == "PCT"
+    assert invitees["Nguyễn Văn Hùng"].code == first.added[0].code
+    assert (invitees["Trần Thị Lan"].unit, invitees["Trần Thị Lan"].code) == (
+        "Sở Nội vụ",
+        first.added[2].code,
+    )
+    await db.close()
+
+
 async def test_a_redeemed_code_and_the_conversation_move_together(
     tmp_path: Path, clock: Clock
 ) -> None:

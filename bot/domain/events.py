@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.domain.choices import Choice, match_choice, starting_with
-from bot.domain.text import fold
+from bot.domain.text import clean, fold, unaccent
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
@@ -278,6 +278,25 @@ class Rsvp(BaseModel):
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def person_key(full_name: str, unit: str) -> tuple[str, str]:
+    """Where to look for the same person in a list: name and unit folded (see
+    :func:`same_spelling` for who is the same)."""
+    return fold(full_name), fold(unit)
+
+
+def same_spelling(a: str, b: str) -> bool:
+    """The same name (or unit) as written in two lists: equal but for case and spaces, or
+    equal without accents when one of them was typed without any («nguyen van hung» is
+    «Nguyễn Văn Hùng»). Two spellings with accents that differ are two people: «Hùng» and
+    «Hưng» fold alike."""
+    first, second = clean(a), clean(b)
+    if first.casefold() == second.casefold():
+        return True
+    if fold(first) != fold(second):
+        return False
+    return unaccent(first) == first.lower() or unaccent(second) == second.lower()
 
 
 def normalise_code(text: str) -> str | None:

@@ -28,7 +28,7 @@ from bot.domain import events as rules
 from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
-from bot.domain.text import clean
+from bot.domain.text import clean, unaccent
 from bot.services.broadcasts import Notify
 from bot.services.flows import KEEP, FlowService, StepRef
 from storage import Database
@@ -115,6 +115,9 @@ class Imported:
     # A group written otherwise than its id or whole name, as written → the group's id: the
     # office is shown how it was read.
     read_as: dict[str, str] = field(default_factory=dict)
+    # A line naming the same person as an earlier line of the file (error "duplicate") → that
+    # line.
+    duplicate_of: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -264,17 +267,25 @@ class EventService:
 
     async def invite(self, event_id: str, rows: Iterable[InviteeRow | dict[str, Any]]) -> Imported:
         """Add invitees, each with a new personal code. Lines with errors are reported and
-        skipped; a person already invited (same name and unit) keeps their code, and takes the
-        line's position, group, phone and email where it gives them (a corrected list sent
-        again)."""
+        skipped; a person already invited (same name and unit, :func:`rules.same_spelling`:
+        also typed without accents) keeps their code, and takes the line's position, group,
+        phone and email where it gives them (a corrected list sent again); the same person on
+        two lines of one file is an error of the second ("duplicate")."""
         added: list[Invitee] = []
         errors: list[tuple[int, str]] = []
         read_as: dict[str, str] = {}
+        duplicate_of: dict[int, int] = {}
         skipped = updated = 0
         async with self.db.transaction() as conn:
             event = await sql.get_event(conn, event_id)
             if event is None:
                 raise EventError("rsvp.event_gone")
+            known: dict[tuple[str, str], list[Invitee]] = {}
+            for invitee in await sql.invitees(conn, event.id):
+                known.setdefault(rules.person_key(invitee.full_name, invitee.unit), []).append(
+                    invitee
+                )
+            in_file: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
             for line, raw in enumerate(rows, start=2):  # line 1: the header
                 try:
                     row = raw if isinstance(raw, InviteeRow) else InviteeRow.model_validate(raw)
@@ -290,18 +301,54 @@ class EventService:
                     group_id = named.group.id
                     if not named.exact:
                         read_as[clean(row.group)] = group_id
+                full_name, unit = clean(row.full_name), clean(row.unit)
+                key = rules.person_key(full_name, unit)
+                earlier = next(
+                    (
+                        number
+                        for number, name, place in in_file.get(key, ())
+                        if rules.same_spelling(name, full_name) and rules.same_spelling(place, unit)
+                    ),
+                    None,
+                )
+                if earlier is not None:
+                    errors.append((line, "duplicate"))
+                    duplicate_of[line] = earlier
+                    continue
+                in_file.setdefault(key, []).append((line, full_name, unit))
+                existing = next(
+                    (
+                        invitee
+                        for invitee in known.get(key, ())
+                        if rules.same_spelling(invitee.full_name, full_name)
+                        and rules.same_spelling(invitee.unit, unit)
+                    ),
+                    None,
+                )
+                renamed = False
+                if existing is not None:
+                    # Written with accents where the list had none: the accents are kept.
+                    if (full_name, unit) != (existing.full_name, existing.unit) and (
+                        _accented(full_name, existing.full_name) or _accented(unit, existing.unit)
+                    ):
+                        await sql.rename_invitee(conn, existing.id, full_name, unit)
+                        renamed = True
+                    else:
+                        full_name, unit = existing.full_name, existing.unit
                 person = sql.Person(
-                    full_name=clean(row.full_name),
-                    unit=clean(row.unit),
+                    full_name=full_name,
+                    unit=unit,
                     position=clean(row.position),
                     group_id=group_id,
                     phone=clean(row.phone),
                     email=clean(row.email),
                 )
-                code = await self._new_code(conn)
-                invitee_id = await sql.add_invitee(conn, event.id, code, person)
+                invitee_id = None
+                if existing is None:
+                    code = await self._new_code(conn)
+                    invitee_id = await sql.add_invitee(conn, event.id, code, person)
                 if invitee_id is None:
-                    if await sql.refresh_invitee(conn, event.id, person):
+                    if await sql.refresh_invitee(conn, event.id, person) or renamed:
                         updated += 1
                     else:
                         skipped += 1
@@ -309,7 +356,9 @@ class EventService:
                 found = await sql.invitee(conn, invitee_id)
                 assert found is not None
                 added.append(found)
-        return Imported(added, skipped, errors, updated=updated, read_as=read_as)
+        return Imported(
+            added, skipped, errors, updated=updated, read_as=read_as, duplicate_of=duplicate_of
+        )
 
     async def _new_code(self, conn: aiosqlite.Connection) -> str:
         while True:
@@ -640,6 +689,11 @@ class EventService:
             seats_left=max(0, event.capacity - confirmed),
             checked_in=done,
         )
+
+
+def _accented(new: str, old: str) -> bool:
+    """``new`` has the accents ``old``, the same words typed without them, lacks."""
+    return unaccent(old) == old.lower() and unaccent(new) != new.lower()
 
 
 def _iso(moment: datetime) -> str:
