@@ -50,9 +50,9 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows
-from bot.documents.rsvp_xlsx import export_rsvp, unanswered
+from bot.documents.rsvp_xlsx import export_rsvp
 from bot.domain.choices import Choice, plain_answer, typed_number
-from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code, unanswered
 from bot.domain.models import User
 from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, NP_, escape
@@ -77,6 +77,7 @@ from handlers.common import (
     text_of,
     user_dict,
 )
+from handlers.events_admin import deadline_warning
 from handlers.rsvp import Voice, confirmation_text, office_alert_notices, send_seat_files
 
 log = logging.getLogger(__name__)
@@ -783,8 +784,19 @@ async def send_stats(update: Update, context: BotContext, event: Event) -> None:
             checked_in=stats.checked_in,
         )
     ]
+    if stats.invited:
+        lines.append(
+            context.t(
+                "stats.invited",
+                invited=stats.invited,
+                answered=stats.invited - stats.unanswered,
+                unanswered=stats.unanswered,
+            )
+        )
     if event.approval or stats.pending:
         lines.append(context.t("stats.pending_count", pending=stats.pending))
+    if (closed := deadline_warning(context, event)) is not None:
+        lines.append(closed)
     rows = group_rows(stats, translate)
     if event.groups:
         lines.append("\n" + context.t("stats.by_group"))

@@ -240,6 +240,19 @@ def when(context: BotContext, moment: datetime) -> str:
     return moment.astimezone(context.services.settings.tz).strftime("%H:%M %d/%m/%Y")
 
 
+def deadline_warning(context: BotContext, event: Event) -> str | None:
+    """The event still to come whose answers are closed (its start moved, its deadline left
+    behind): said wherever the office prepares or follows the invitations."""
+    now = context.services.events.now()
+    if not event.rsvp_deadline <= now < event.starts_at:
+        return None
+    return context.t(
+        "events.deadline_passed",
+        item=context.t(FIELD_KEYS["rsvp_deadline"]),
+        deadline=when(context, event.rsvp_deadline),
+    )
+
+
 def _argument(text: str) -> str | None:
     """The word after the command (``/invite_import hoi-nghi``), if any."""
     parts = text.split(maxsplit=2)
@@ -500,6 +513,8 @@ async def _import(
             context.t("events.import.read_as_line", typed=typed, name=names[group_id], id=group_id)
             for typed, group_id in list(imported.read_as.items())[:ERRORS_SHOWN]
         ]
+    if (closed := deadline_warning(context, event)) is not None:
+        lines.append("\n" + closed)
     await send(update, context, "\n".join(lines))
     log.info(
         "invitees of %s imported by %s: %d added, %d skipped, %d errors",
@@ -1140,6 +1155,8 @@ async def _save(update: Update, context: BotContext) -> str | int | None:
     )
     if field in MOVING_FIELDS and saved.event.note:  # a note like «time to be confirmed»
         text += "\n\n" + context.t("events.edit.note_still", note=shorten(saved.event.note, 300))
+    if (closed := deadline_warning(context, saved.event)) is not None:
+        text += "\n\n" + closed
     await _offer_more(update, context, saved.event, text)
     if saved.moved and saved.affected:
         wake_outbox(context.application)

@@ -783,6 +783,24 @@ async def test_an_item_named_at_the_value_step_switches_item(bot: Harness, admin
 
 
 @pytest.mark.usefixtures("among_flows")
+async def test_a_new_start_after_a_deadline_left_behind_says_the_answers_are_closed(
+    bot: Harness, admin: StubUser
+) -> None:
+    """The shipped plan's conference moved to a new date keeps its old deadline: the save
+    says invitees cannot answer any more, and «hạn đăng ký» right after it opens that item."""
+    past = datetime.now(UTC) - timedelta(days=1)
+    await one_event(bot, starts_at=past + timedelta(hours=2), rsvp_deadline=past)
+    await bot.say(admin, "/event_edit")
+    await bot.say(admin, "giờ bắt đầu")
+    await bot.say(admin, typed(start_time()))
+    await bot.say(admin, "lưu")
+    saved = bot.last_text(admin.id)
+    deadline = past.astimezone(bot.settings.tz).strftime("%H:%M %d/%m/%Y")
+    assert bot.t("events.deadline_passed", item="Hạn đăng ký", deadline=deadline) in saved
+    await bot.say(admin, "hạn đăng ký")
+    assert bot.last_text(admin.id).startswith(bot.t("events.ask.rsvp_deadline").split("{")[0])
+
+
 async def test_note_and_agenda_are_edited_in_the_chat(bot: Harness, admin: StubUser) -> None:
     await one_event(bot, note="Thời gian là dự kiến; Văn phòng Sở sẽ cập nhật theo Giấy mời.")
     await bot.say(admin, "/event_edit")

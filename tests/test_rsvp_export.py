@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows, short_label
-from bot.documents.rsvp_xlsx import export_rsvp, unanswered
-from bot.domain.events import Answer, Group, Invitee, Rsvp, Seat
+from bot.documents.rsvp_xlsx import export_rsvp
+from bot.domain.events import Answer, Group, Invitee, Rsvp, Seat, unanswered
 from bot.i18n import Translator
 from bot.services.container import Services
 from bot.services.events import Stats
@@ -110,6 +110,35 @@ async def test_stats_text_and_chart(bot: Harness, admin: StubUser) -> None:
     assert image.format == "PNG" and image.size[0] >= 800 and image.size[1] >= 600
     assert bot.last_text(admin.id) == photo.params["caption"]  # nothing went wrong after it
     assert await bot.state(admin, "rsvp_office") is None
+
+
+async def test_stats_count_the_invitees_who_have_not_answered_and_a_closed_deadline(
+    bot: Harness, admin: StubUser
+) -> None:
+    """Two invited, one of them answered (by the invitation); the start moved to after a
+    deadline left behind: the figures say the answers are closed and how to extend them."""
+    events = bot.services.events
+    now = datetime.now(UTC)
+    await events.save(make_event(mode="invitation"))
+    imported = await events.invite(
+        "hoi-nghi-a", [{"full_name": "Nguyễn Văn An"}, {"full_name": "Trần Thị Bình"}]
+    )
+    user = await bot.services.users.seen(501, "An", None, None, "vi")
+    await events.redeem(StepRef(9_000_002, (501, 501)), user, imported.added[0].code)
+    await events.answer(StepRef(9_000_003, (501, 501)), user, "hoi-nghi-a", Answer.YES)
+    await bot.say(admin, "/rsvp_stats hoi-nghi-a")
+    summary = bot.texts(admin.id)[-2]
+    assert bot.t("stats.invited", invited=2, answered=1, unanswered=1) in summary
+    assert "đã qua" not in summary
+    closed = make_event(
+        mode="invitation", rsvp_deadline=now - timedelta(hours=1), starts_at=now + timedelta(days=5)
+    )
+    await events.save(closed)
+    await bot.say(admin, "/rsvp_stats hoi-nghi-a")
+    deadline = closed.rsvp_deadline.astimezone(bot.settings.tz).strftime("%H:%M %d/%m/%Y")
+    warning = bot.t("events.deadline_passed", item="Hạn đăng ký", deadline=deadline)
+    assert warning in bot.texts(admin.id)[-2]
+    assert "Muốn gia hạn: /event_edit, mục «Hạn đăng ký»" in warning
 
 
 async def test_stats_asks_which_event(bot: Harness, admin: StubUser) -> None:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 
 from bot.documents.initiative_xlsx import LOCAL_TZ, fill_sheet
-from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat
+from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, unanswered
 from bot.domain.text import fold
 from bot.i18n import N_
 
@@ -61,13 +61,6 @@ def waitlist_positions(rsvps: Sequence[Rsvp]) -> dict[int, int]:
     waiting = [r for r in rsvps if r.seat is Seat.WAITLISTED]
     waiting.sort(key=lambda r: r.queued_at or r.answered_at)
     return {r.id: place for place, r in enumerate(waiting, start=1)}
-
-
-def unanswered(rsvps: Sequence[Rsvp], invitees: Sequence[Invitee]) -> list[Invitee]:
-    """The invitees with no answer yet (neither by their code nor by their account)."""
-    used = {r.invitee_id for r in rsvps if r.invitee_id is not None}
-    people = {r.user_id for r in rsvps}
-    return [i for i in invitees if i.id not in used and i.user_id not in people]
 
 
 def export_rsvp(

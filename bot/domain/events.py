@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -278,6 +278,13 @@ class Rsvp(BaseModel):
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def unanswered(rsvps: Sequence[Rsvp], invitees: Sequence[Invitee]) -> list[Invitee]:
+    """The invitees with no answer yet (neither by their code nor by their account)."""
+    used = {r.invitee_id for r in rsvps if r.invitee_id is not None}
+    people = {r.user_id for r in rsvps}
+    return [i for i in invitees if i.id not in used and i.user_id not in people]
 
 
 def person_key(full_name: str, unit: str) -> tuple[str, str]:

@@ -138,6 +138,8 @@ class Stats:
     pending: int
     seats_left: int
     checked_in: int
+    invited: int = 0  # on the list of invitees
+    unanswered: int = 0  # of them, no answer yet (by their code or their account)
 
 
 def load_event_file(text: str) -> list[Event]:
@@ -671,6 +673,7 @@ class EventService:
             if event is None:
                 raise EventError("rsvp.event_gone")
             rows = await sql.rsvps(conn, event_id)
+            invitees = await sql.invitees(conn, event_id)
             done, _ = await sql.headcount(conn, event_id)
         by_answer: dict[str, int] = {}
         by_group: dict[str | None, dict[str, int]] = {}
@@ -688,6 +691,8 @@ class EventService:
             pending=sum(1 for r in rows if r.seat is Seat.PENDING),
             seats_left=max(0, event.capacity - confirmed),
             checked_in=done,
+            invited=len(invitees),
+            unanswered=len(rules.unanswered(rows, invitees)),
         )
 
 
