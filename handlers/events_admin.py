@@ -189,9 +189,11 @@ CONFIRM_OPTIONS = (
 BACK_WORDS = frozenset({"quay lai", "tro lai", "tro ve", "lui lai", "back", "go back"})
 MORE_WORDS = ("sua tiep", "sua muc khac", "sua them", "sua nua", "edit more", "another item")
 MORE_SCREEN = Screen("events_edit_more", ttl=30 * 60)  # «Sửa mục khác» after a save
+# «Không xóa» first: a clerk typing «1» to pick the only event (the list step is skipped
+# then) keeps it; deleting takes «2», the button or the word.
 DELETE_OPTIONS = (
-    ("yes", N_("events.delete.btn_yes"), ("xoa", "co", "yes", "delete")),
     ("no", N_("events.delete.btn_no"), ("khong", "no", "huy", "cancel", "giu")),
+    ("yes", N_("events.delete.btn_yes"), ("xoa", "co", "yes", "delete")),
 )
 IMPORT_ERRORS: dict[str, str] = {
     "type": N_("events.import.type"),

@@ -658,7 +658,9 @@ async def test_event_delete_with_a_confirmation(bot: Harness, admin: StubUser) -
     await bot.services.events.save(make_event())
     await bot.say(admin, f"/event_delete {EVENT_ID}")
     assert await state(bot, admin, "event_delete") == "confirm"
-    await bot.say(admin, "2")  # "Không xóa"
+    # «Không xóa» is the first button: «1», typed as if to pick the event, keeps it.
+    assert [data.split(":")[2] for _, data in bot.buttons(admin.id)] == ["no", "yes"]
+    await bot.say(admin, "1")
     assert bot.last_text(admin.id) == bot.t("events.delete.kept")
     assert await bot.services.events.get(EVENT_ID) is not None
     await bot.say(admin, f"/event_delete {EVENT_ID}")
