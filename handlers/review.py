@@ -650,6 +650,12 @@ async def my_detail(update: Update, context: BotContext, initiative_id: int) -> 
     blocks += _field_blocks(context, item, confidential=True)  # their own answers
     blocks.append(_attachments_block(context, item))
     blocks.append(_history_block(context, await context.services.initiatives.history(item.id)))
+    await _show(update, context, blocks, _own_rows(context, item), numbered=False, keep_list=True)
+
+
+def _own_rows(context: BotContext, item: Initiative) -> list[list[Button]]:
+    """The buttons of an author's initiative: amend (changes asked), withdraw (before
+    review), the .docx, back to the list."""
     rows: list[list[Button]] = []
     if item.status is Status.NEEDS_CHANGES:
         rows.append([_button(context, N_("my.btn.amend"), f"ini:amend:{item.id}")])
@@ -657,7 +663,7 @@ async def my_detail(update: Update, context: BotContext, initiative_id: int) -> 
         rows.append([_button(context, N_("my.btn.withdraw"), f"my:w:{item.id}")])
     rows.append([_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")])
     rows.append([_button(context, N_("my.btn.back"), "my:l")])
-    await _show(update, context, blocks, rows, numbered=False, keep_list=True)
+    return rows
 
 
 async def my_withdraw_ask(update: Update, context: BotContext, initiative_id: int) -> None:
@@ -709,11 +715,8 @@ async def my_keep(update: Update, context: BotContext, initiative_id: int) -> No
     item = await _own(update, context, initiative_id)
     if item is None:
         return
-    rows = [  # the initiative's own buttons again: «rút đơn» typed again works
-        [_button(context, N_("my.btn.withdraw"), f"my:w:{item.id}")],
-        [_button(context, N_("review.btn.docx"), f"ini:docx:{item.id}")],
-        [_button(context, N_("my.btn.back"), "my:l")],
-    ]
+    # The initiative's own buttons again: «rút đơn» or «sửa và nộp lại» typed again works.
+    rows = _own_rows(context, item)
     await _show(update, context, [context.t("my.kept", number=item.number)], rows)
 
 

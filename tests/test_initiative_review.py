@@ -920,6 +920,17 @@ async def test_amend_button_only_when_changes_are_requested(
         "my:l",
     ]
     assert status(bot, Status.NEEDS_CHANGES) in detail
+    # «Rút đơn», then «Không rút»: the screen's buttons again, «Sửa và nộp lại» among them.
+    await bot.press(alice, f"my:w:{item.id}")
+    await bot.press(alice, f"my:wn:{item.id}")
+    assert bot.last_text(alice.id) == bot.t("my.kept", number=item.number)
+    assert data_of(bot, alice.id) == [
+        f"ini:amend:{item.id}",
+        f"my:w:{item.id}",
+        f"ini:docx:{item.id}",
+        "my:l",
+    ]
+    await bot.say(alice, f"/my_initiatives {item.number}")
 
     # While amending, the filled form of the earlier screen still downloads (read-only: the
     # amendment goes on where it was).
