@@ -264,6 +264,16 @@ async def test_the_same_person_typed_without_accents_is_one_invitee(
         "Sở Nội vụ",
         first.added[2].code,
     )
+    # A list imported before this check may hold both spellings of one person: the line
+    # goes to the one written as it is (never a rename onto the other).
+    async with db.transaction() as conn:
+        await conn.execute(
+            """INSERT INTO invitees (event_id, code, full_name, unit, created_at)
+               VALUES ('hoi-nghi', 'ZZZZ2222', 'le van nam', 'so', '2026-01-01T00:00:00+00:00'),
+                      ('hoi-nghi', 'ZZZZ3333', 'Lê Văn Nam', 'Sở', '2026-01-01T00:00:00+00:00')"""
+        )
+    third = await service.invite("hoi-nghi", [{"full_name": "Lê Văn Nam", "unit": "Sở"}])
+    assert (third.added, third.errors, third.updated, third.skipped) == ([], [], 0, 1)
     await db.close()
 
 

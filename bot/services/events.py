@@ -305,6 +305,7 @@ class EventService:
                         read_as[clean(row.group)] = group_id
                 full_name, unit = clean(row.full_name), clean(row.unit)
                 key = rules.person_key(full_name, unit)
+                key_as = (full_name.casefold(), unit.casefold())
                 earlier = next(
                     (
                         number
@@ -318,15 +319,15 @@ class EventService:
                     duplicate_of[line] = earlier
                     continue
                 in_file.setdefault(key, []).append((line, full_name, unit))
-                existing = next(
-                    (
-                        invitee
-                        for invitee in known.get(key, ())
-                        if rules.same_spelling(invitee.full_name, full_name)
-                        and rules.same_spelling(invitee.unit, unit)
-                    ),
-                    None,
-                )
+                same = [
+                    invitee
+                    for invitee in known.get(key, ())
+                    if rules.same_spelling(invitee.full_name, full_name)
+                    and rules.same_spelling(invitee.unit, unit)
+                ]
+                # The one written as this line first (an older list may hold both spellings).
+                same.sort(key=lambda i: (i.full_name.casefold(), i.unit.casefold()) != key_as)
+                existing = same[0] if same else None
                 renamed = False
                 if existing is not None:
                     # Written with accents where the list had none: the accents are kept.
