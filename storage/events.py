@@ -118,48 +118,33 @@ async def add_invitee(
     return cur.lastrowid if cur.rowcount == 1 else None
 
 
-async def refresh_invitee(conn: aiosqlite.Connection, event_id: str, person: Person) -> bool:
+async def refresh_invitee(conn: aiosqlite.Connection, invitee: Invitee, person: Person) -> bool:
     """A person already invited, listed again: the values the new line gives (not empty) replace
-    theirs; the code stays. A corrected position or group goes to their answer too, when they
-    have answered (stats, reserved seats and the lists count it), leaving what the line does not
-    change (a group the delegate picked themselves stays unless the office changes it). True
-    when something changed."""
-    async with conn.execute(
-        """SELECT id, position, group_id, phone, email FROM invitees
-           WHERE event_id = ? AND full_name = ? AND unit = ?""",
-        (event_id, person.full_name, person.unit),
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return False
-    invitee_id, *old = row
+    theirs (their name and unit too: written with the accents they lacked); the code stays. A
+    corrected position or group goes to their answer too, when they have answered (stats,
+    reserved seats and the lists count it), leaving what the line does not change (a group the
+    delegate picked themselves stays unless the office changes it). True when something
+    changed."""
     new = {
-        "position": person.position or old[0],
-        "group_id": person.group_id if person.group_id is not None else old[1],
-        "phone": person.phone or old[2],
-        "email": person.email or old[3],
+        "full_name": person.full_name,
+        "unit": person.unit,
+        "position": person.position or invitee.position,
+        "group_id": person.group_id if person.group_id is not None else invitee.group_id,
+        "phone": person.phone or invitee.phone,
+        "email": person.email or invitee.email,
     }
-    changed = {k: v for (k, v), before in zip(new.items(), old, strict=True) if v != before}
+    changed = {name: value for name, value in new.items() if value != getattr(invitee, name)}
     if not changed:
         return False
     sets = ", ".join(f"{name} = :{name}" for name in changed)
-    await conn.execute(f"UPDATE invitees SET {sets} WHERE id = :id", {**changed, "id": invitee_id})
+    await conn.execute(f"UPDATE invitees SET {sets} WHERE id = :id", {**changed, "id": invitee.id})
     answer = {k: v for k, v in changed.items() if k in ("position", "group_id")}
     if answer:
         sets = ", ".join(f"{name} = :{name}" for name in answer)
         await conn.execute(
-            f"UPDATE rsvps SET {sets} WHERE invitee_id = :id", {**answer, "id": invitee_id}
+            f"UPDATE rsvps SET {sets} WHERE invitee_id = :id", {**answer, "id": invitee.id}
         )
     return True
-
-
-async def rename_invitee(
-    conn: aiosqlite.Connection, invitee_id: int, full_name: str, unit: str
-) -> None:
-    """The same person written better (with accents): their name and unit as now written."""
-    await conn.execute(
-        "UPDATE invitees SET full_name = ?, unit = ? WHERE id = ?", (full_name, unit, invitee_id)
-    )
 
 
 async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:

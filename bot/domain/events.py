@@ -306,6 +306,12 @@ def same_spelling(a: str, b: str) -> bool:
     return unaccent(first) == first.lower() or unaccent(second) == second.lower()
 
 
+def same_person(name: str, unit: str, other_name: str, other_unit: str) -> bool:
+    """Two lines of invitee lists name the same person: :func:`same_spelling` of the name and
+    of the unit."""
+    return same_spelling(name, other_name) and same_spelling(unit, other_unit)
+
+
 def normalise_code(text: str) -> str | None:
     """A code as typed or scanned: ``rsvp_ABCD2345``, ``abcd-2345``, ``ABCD 2345``."""
     value = re.sub(r"[\s\-_]", "", text.strip().upper())

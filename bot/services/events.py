@@ -305,12 +305,11 @@ class EventService:
                         read_as[clean(row.group)] = group_id
                 full_name, unit = clean(row.full_name), clean(row.unit)
                 key = rules.person_key(full_name, unit)
-                key_as = (full_name.casefold(), unit.casefold())
                 earlier = next(
                     (
                         number
                         for number, name, place in in_file.get(key, ())
-                        if rules.same_spelling(name, full_name) and rules.same_spelling(place, unit)
+                        if rules.same_person(name, place, full_name, unit)
                     ),
                     None,
                 )
@@ -319,25 +318,12 @@ class EventService:
                     duplicate_of[line] = earlier
                     continue
                 in_file.setdefault(key, []).append((line, full_name, unit))
-                same = [
-                    invitee
-                    for invitee in known.get(key, ())
-                    if rules.same_spelling(invitee.full_name, full_name)
-                    and rules.same_spelling(invitee.unit, unit)
-                ]
-                # The one written as this line first (an older list may hold both spellings).
-                same.sort(key=lambda i: (i.full_name.casefold(), i.unit.casefold()) != key_as)
-                existing = same[0] if same else None
-                renamed = False
-                if existing is not None:
-                    # Written with accents where the list had none: the accents are kept.
-                    if (full_name, unit) != (existing.full_name, existing.unit) and (
-                        _accented(full_name, existing.full_name) or _accented(unit, existing.unit)
-                    ):
-                        await sql.rename_invitee(conn, existing.id, full_name, unit)
-                        renamed = True
-                    else:
-                        full_name, unit = existing.full_name, existing.unit
+                existing = _invited(known.get(key, ()), full_name, unit)
+                # Their spelling stays, unless this line gives accents it had not.
+                if existing is not None and not (
+                    _accented(full_name, existing.full_name) or _accented(unit, existing.unit)
+                ):
+                    full_name, unit = existing.full_name, existing.unit
                 person = sql.Person(
                     full_name=full_name,
                     unit=unit,
@@ -346,18 +332,16 @@ class EventService:
                     phone=clean(row.phone),
                     email=clean(row.email),
                 )
-                invitee_id = None
-                if existing is None:
-                    code = await self._new_code(conn)
-                    invitee_id = await sql.add_invitee(conn, event.id, code, person)
-                if invitee_id is None:
-                    if await sql.refresh_invitee(conn, event.id, person) or renamed:
+                if existing is not None:
+                    if await sql.refresh_invitee(conn, existing, person):
                         updated += 1
                     else:
                         skipped += 1
                     continue
-                found = await sql.invitee(conn, invitee_id)
-                assert found is not None
+                code = await self._new_code(conn)
+                invitee_id = await sql.add_invitee(conn, event.id, code, person)
+                found = await sql.invitee(conn, invitee_id) if invitee_id is not None else None
+                assert found is not None  # every invitee of the event is in ``known``
                 added.append(found)
         return Imported(
             added, skipped, errors, updated=updated, read_as=read_as, duplicate_of=duplicate_of
@@ -695,6 +679,15 @@ class EventService:
             invited=len(invitees),
             unanswered=len(rules.unanswered(rows, invitees)),
         )
+
+
+def _invited(candidates: Iterable[Invitee], full_name: str, unit: str) -> Invitee | None:
+    """The invitee this name and unit are (:func:`rules.same_person`): the one written the
+    same way first, as an older list may hold both spellings of one person."""
+    same = [i for i in candidates if rules.same_person(i.full_name, i.unit, full_name, unit)]
+    written = (full_name.casefold(), unit.casefold())
+    exact = (i for i in same if (i.full_name.casefold(), i.unit.casefold()) == written)
+    return next(exact, same[0] if same else None)
 
 
 def _accented(new: str, old: str) -> bool:
