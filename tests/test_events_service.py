@@ -274,6 +274,16 @@ async def test_the_same_person_typed_without_accents_is_one_invitee(
         )
     third = await service.invite("hoi-nghi", [{"full_name": "Lê Văn Nam", "unit": "Sở"}])
     assert (third.added, third.errors, third.updated, third.skipped) == ([], [], 0, 1)
+    # Accents given to «tran van son», then «Trần Văn Sơn» and «Trần Văn Sờn» in one list:
+    # the first is him, the second someone new (not a second rename of the same person).
+    await service.invite("hoi-nghi", [{"full_name": "tran van son", "unit": "so"}])
+    fourth = await service.invite(
+        "hoi-nghi",
+        [{"full_name": "Trần Văn Sơn", "unit": "Sở"}, {"full_name": "Trần Văn Sờn", "unit": "Sở"}],
+    )
+    assert fourth.updated == 1 and [p.full_name for p in fourth.added] == ["Trần Văn Sờn"]
+    names = {p.full_name for p in await service.invitees("hoi-nghi")}
+    assert {"Trần Văn Sơn", "Trần Văn Sờn"} <= names and "tran van son" not in names
     await db.close()
 
 

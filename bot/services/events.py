@@ -335,6 +335,10 @@ class EventService:
                 if existing is not None:
                     if await sql.refresh_invitee(conn, existing, person):
                         updated += 1
+                        # As now written: «Nguyễn Văn Hưng» on a later line is someone else
+                        # than the «nguyen van hung» just given the accents of «Hùng».
+                        renamed = existing.model_copy(update={"full_name": full_name, "unit": unit})
+                        known[key] = [renamed if i is existing else i for i in known[key]]
                     else:
                         skipped += 1
                     continue
