@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from bot.domain.choices import Choice, is_number, plain_answer, typed_number
-from bot.domain.intents import asked_of_the_bot
+from bot.domain.intents import about_the_step, asked_of_the_bot, is_question
 from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_
 from bot.kb.models import Answer, Hit
@@ -55,7 +55,7 @@ from handlers.common import (
     text_of,
     user_dict,
 )
-from handlers.menu import show_menu
+from handlers.menu import MENU_WORDS, show_menu
 
 FLOW = "ask"
 QUESTION = "question"
@@ -237,7 +237,8 @@ def _passage(hit: Hit, question: str) -> str:
     return html.escape(trim_passage(hit.section.text, question), quote=False)
 
 
-def render_answer(context: BotContext, answer: Answer) -> str:
+def render_answer(context: BotContext, answer: Answer, *, more: bool = True) -> str:
+    """The reply to ``answer``; ``more``: say that the buttons below show other passages."""
     question = answer.question
     if answer.faq is not None:
         faq = answer.faq
@@ -266,7 +267,7 @@ def render_answer(context: BotContext, answer: Answer) -> str:
             + f"\n\n{_passage(answer.best, question)}\n\n"
             + _source(context, answer.best)
         )
-    if _alternatives(answer):
+    if more and _alternatives(answer):
         text += "\n\n" + context.t("kb.more_hint")
     return text
 
@@ -392,6 +393,47 @@ async def answer(update: Update, context: BotContext, question: str) -> None:
         "office": office,
     }
     _remember(context, message, about, options)
+
+
+async def side_question(update: Update, context: BotContext, text: str, step: str = "") -> bool:
+    """A question typed at a flow's step that takes something else (a date, a number, one of
+    its buttons), which could not read it as an answer: answered from the documents in one
+    message, without buttons (they would be stale inside the flow), then a line that the
+    answers so far are kept. A question about the step itself (its subject is in ``step``,
+    the step's question: «chức vụ ghi thế nào?») is pointed to that question's explanation.
+    ``False`` (nothing sent) when ``text`` asks nothing; the caller then says what the step
+    expects, and asks its question again either way."""
+    question = clean(text)
+    if not is_question(question) or len(question) > MAX_QUESTION:
+        return False
+    if step and about_the_step(question, step):
+        await send(update, context, context.t("flow.step_explained"))
+        return True
+    result = await context.services.knowledge.ask(question)
+    if result.faq is None and asked_of_the_bot(question) in SERVICE_HINTS:
+        pass  # how to use the bot («nộp sáng kiến thế nào?»): the question below shows it
+    elif not result.abstained and (result.best is not None or result.faq is not None):
+        await send(update, context, render_answer(context, result, more=False))
+    else:  # not in the documents: after this step, /hoi or the office
+        await send(update, context, context.t("kb.inside_none"))
+    await send(update, context, context.t("flow.question_answered"))
+    return True
+
+
+def leaves_screen(text: str) -> bool:
+    """Typed at a step that only offers buttons, and none of them: a question («có chỗ gửi xe
+    không?»), «menu», a greeting or thanks. The step has nothing half-typed, so it closes and
+    the text is taken as typed outside any flow (:func:`outside`)."""
+    folded = fold(text)
+    return is_question(text) or folded in MENU_WORDS or folded in SMALL_TALK
+
+
+async def outside(update: Update, context: BotContext) -> None:
+    """A text typed outside any flow: «menu» shows it; anything else is :func:`free_text`."""
+    if fold(text_of(update)) in MENU_WORDS:
+        await show_menu(update, context)
+    else:
+        await free_text(update, context)
 
 
 async def free_text(update: Update, context: BotContext) -> None:

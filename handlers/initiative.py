@@ -42,6 +42,7 @@ from bot.services.initiatives import FLOW, InitiativeError, Submitted
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
+from handlers.ask import side_question
 from handlers.common import (
     ANSWER_TEXT,
     DONE_COMMANDS,
@@ -267,9 +268,15 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
     try:
         result = await service.step(ref(update), context.user_id, given)
     except InvalidInput as exc:
-        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
-        if exc.code in ("stale_choice", "choose_button"):
-            state = engine.next_state(service.form, await service.draft(context.user_id))
+        # «hạn nộp là khi nào?» typed where a date or a button is expected: answered, and the
+        # step asked again (a free-text step takes it as its answer, shown on the review).
+        state = await _state(context)
+        asked = given.kind == "text" and await side_question(
+            update, context, given.text, _question_of(context, state)
+        )
+        if not asked:
+            await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        if asked or exc.code in ("stale_choice", "choose_button"):
             await prompt(update, context, state)
         return None
     if result.state is None:  # the draft was discarded (an amendment: says the record stays)
@@ -287,6 +294,15 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
         return result.state  # the long answer goes on: no new question
     await prompt(update, context, result.state, result.draft)
     return result.state
+
+
+def _question_of(context: BotContext, state: str) -> str:
+    """The words of the question asked at ``state`` ("" for the screens without one)."""
+    if state in (REVIEW, COMMIT, DISCARD) or state.endswith(".more"):
+        return ""
+    if "." in state:
+        return context.t(f"initiative.ask.person.{state.split('.', 1)[1]}")
+    return context.t(f"initiative.ask.{state}")
 
 
 async def _state(context: BotContext) -> str:

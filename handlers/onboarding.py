@@ -26,6 +26,7 @@ from bot.services.container import Services
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers import forget
+from handlers.ask import leaves_screen, outside, side_question
 from handlers.common import (
     ANSWER_TEXT,
     END,
@@ -153,6 +154,12 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         await send(update, context, text, keyboard(_field_rows(context, DONE_ACTION)))
 
 
+def _question_of(context: BotContext, field: str) -> str:
+    """The words of the question that asks ``field`` (a question typed there about it is
+    pointed to them rather than answered from the documents)."""
+    return context.t(f"onboarding.ask_{field}")
+
+
 async def _go(update: Update, context: BotContext, state: str | None) -> str | int:
     if state is None:
         return END
@@ -237,10 +244,14 @@ def _text_step(field: str) -> StepCallback:
     parse = FIELD_PARSERS[field]
 
     async def on_text(update: Update, context: BotContext) -> str | int | None:
+        text = text_of(update)
         try:
-            value = parse(text_of(update))
+            value = parse(text)
         except rules.InvalidInput as exc:
-            await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+            if await side_question(update, context, text, _question_of(context, field)):
+                await prompt(update, context, field)  # «hội nghị ở đâu?»: answered
+            else:
+                await send(update, context, context.t(f"error.{exc.code}", **exc.params))
             return None
         return await _answer(update, context, field, value)
 
@@ -259,6 +270,9 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
             return None
         return await _answer(update, context, "unit", units[index])
     text = text_of(update)
+    if await side_question(update, context, text, _question_of(context, "unit")):
+        await prompt(update, context, "unit")
+        return None
     found = await typed_unit(update, context, text, "pf:unit:")
     if found.unit is not None:
         return await _answer(update, context, "unit", found.unit)
@@ -306,7 +320,10 @@ async def on_phone(update: Update, context: BotContext) -> str | int | None:
     try:
         value = rules.parse_phone(text)
     except rules.InvalidInput as exc:
-        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        if await side_question(update, context, text, _question_of(context, "phone")):
+            await prompt(update, context, "phone")
+        else:
+            await send(update, context, context.t(f"error.{exc.code}", **exc.params))
         return None
     return await _answer(update, context, "phone", value)
 
@@ -319,8 +336,20 @@ REMOVE_PHONE_WORDS = ("xoa", "xoa so", "xoa sdt", "remove", "delete", "khong co"
 async def _field_menu(
     update: Update, context: BotContext, last: tuple[str, str]
 ) -> str | int | None:
-    """The confirmation (onboarding) or profile (edit) screen: a button or its typed form."""
-    choice = await choice_of(update, context, _field_choices(context, last), "pf:")
+    """The confirmation (onboarding) or profile (edit) screen: a button or its typed form.
+    A question typed there is answered: on the profile screen, where every change is already
+    saved, the screen closes (as after «Xong») and the text goes where it would outside."""
+    choices = _field_choices(context, last)
+    text = text_of(update) if update.message is not None else ""
+    if text and pick(text, choices) is None:
+        if last == DONE_ACTION and leaves_screen(text):
+            await context.services.profile.finish(ref(update), context.user_id)
+            await outside(update, context)
+            return END
+        if await side_question(update, context, text):  # the registration goes on
+            await prompt(update, context, flow.CONFIRM)
+            return None
+    choice = await choice_of(update, context, choices, "pf:")
     if choice is None:
         return None
     services = context.services

@@ -98,7 +98,7 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.ask import SMALL_TALK, free_text
+from handlers.ask import free_text, leaves_screen
 from handlers.common import (
     ANSWER_TEXT,
     END,
@@ -876,7 +876,7 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
             await send(update, context, "\n\n".join(blocks))
             await prompt(update, context, ANSWER)
             return None
-    if letter is None and _leaves_the_answer_step(text_of(update)):
+    if letter is None and leaves_screen(text_of(update)):  # a question, thanks, «menu»
         return await _outside(update, context)
     if letter is None:  # not an answer: say which words are, and show the buttons again
         await send(update, context, context.t("rsvp.answer_hint"))
@@ -914,28 +914,6 @@ async def on_release(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t("rsvp.seat_held", title=event.title))
         return END
     return await _record(update, context, event, Answer(waiting), None)
-
-
-# Words that make a message a question (about the event, the rules), not an answer.
-_QUESTION_WORDS = (
-    *("bao gio", "o dau", "may gio", "the nao", "lam sao", "tai sao", "bao nhieu", "khi nao"),
-    *("where", "when", "what", "why", "how"),
-)
-
-
-def _leaves_the_answer_step(text: str) -> bool:
-    """Typed after an invitation screen, not an answer to it: a question («có chỗ gửi xe
-    không?»), thanks, "menu". Anything else is asked again with the words that answer
-    («để tôi hỏi sếp đã» is still about the invitation; so is a typo of «không»)."""
-    folded = fold(text)
-    words = f" {folded} "
-    return (
-        "?" in text
-        or folded in MENU_WORDS
-        or folded in SMALL_TALK
-        or any(f" {q} " in words for q in _QUESTION_WORDS)
-        or (folded.startswith("co ") and folded.endswith(" khong") and folded.count(" ") >= 2)
-    )
 
 
 async def _outside(update: Update, context: BotContext) -> int:

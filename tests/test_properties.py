@@ -36,7 +36,7 @@ from bot.domain.profile import (
     parse_position,
     parse_unit,
 )
-from bot.domain.text import clean, fold, shorten
+from bot.domain.text import STOP_WORDS, clean, fold, shorten
 from bot.domain.units import load_units
 from bot.kb.search import Lexicon
 from bot.services.knowledge import faq_core
@@ -577,7 +577,8 @@ async def check_step(bot: Harness, step: str, text: str) -> None:
     assert replies, f"no reply to {text!r} at {step}"
     assert not generic_errors(bot) & set(replies), f"generic error for {text!r} at {step}"
     state = await bot.state(user, "profile")
-    if is_cancel(text):
+    # /cancel, or a stop phrase typed alone («hủy», «cho em hủy»; a command is no phrase)
+    if is_cancel(text) or (fold(text) in STOP_WORDS and not text.startswith("/")):
         assert state is None
         assert bot.t("flow.cancelled") in replies
         return

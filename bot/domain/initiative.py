@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.choices import plain_answer, typed_number
+from bot.domain.intents import is_question
 from bot.domain.moments import date_alone
 from bot.domain.profile import InvalidInput, parse_full_name
 from bot.domain.text import STEERING_WORDS, clean, fold
@@ -776,7 +777,10 @@ def apply(
     else:
         if given.kind != "text":
             raise InvalidInput("choose_button")
-        answers[f.id] = parse_text(_words(_an_answer(given.text, f.optional)), f.min, f.max)
+        text = _an_answer(given.text, f.optional)
+        if f.max <= SHORT_TEXT and f.id != "title":  # a title may be put as a question
+            text = _not_a_question(text)
+        answers[f.id] = parse_text(_words(text), f.min, f.max)
     draft.pop("editing", None)
     return Outcome(draft)
 
@@ -788,8 +792,19 @@ def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
     if f.free and given.kind == "text":
         if typed_number(given.text) is not None:  # a number that is none of the options
             raise InvalidInput("option_range", count=len(values))
-        return parse_text(_an_answer(given.text, f.optional), 2, f.max)
+        return parse_text(_not_a_question(_an_answer(given.text, f.optional)), 2, f.max)
     raise InvalidInput("choose_button")
+
+
+# A text field this short (an investor, a domain; a person's workplace, position...) is never
+# phrased as a question: one typed there is asked of the bot (answered, see handlers.ask).
+SHORT_TEXT = 500
+
+
+def _not_a_question(text: str) -> str:
+    if is_question(text):
+        raise InvalidInput("not_an_answer", text=clean(text))
+    return text
 
 
 def _words(text: str) -> str:
@@ -1011,9 +1026,9 @@ def _persons(
     elif sub == "birth_date":
         data[sub] = parse_birth_date(text, today).isoformat()
     elif sub == "task":
-        data[sub] = parse_text(_words(text), 2, 500)
+        data[sub] = parse_text(_words(_not_a_question(text)), 2, SHORT_TEXT)
     else:
-        data[sub] = parse_text(_words(text), 2, 200)
+        data[sub] = parse_text(_words(_not_a_question(text)), 2, 200)
     missing = [s for s in form.person_fields[list_id] if s not in data]
     if missing:
         draft["person"] = person

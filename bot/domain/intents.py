@@ -82,3 +82,62 @@ def asked_of_the_bot(text: str) -> Intent | None:
     if _has(folded, _EVENT_THINGS):
         return "events"
     return None
+
+
+# Words that make a message a question, folded, whole words: «hội nghị tổ chức ở đâu», «hạn
+# nộp là khi nào», «cần những gì», "when is the deadline".
+_QUESTION_WORDS = (
+    *("bao gio", "o dau", "may gio", "the nao", "lam sao", "tai sao", "vi sao", "bao nhieu"),
+    *("khi nao", "la gi", "nhu nao", "nhung gi", "can gi", "gom gi", "la ai", "ai duoc"),
+    *("duoc khong", "phai khong", "co phai", "hay khong", "chua a"),
+    *("where", "when", "what", "why", "how", "which", "who"),
+)
+# How a question may open: «cho hỏi», «xin hỏi», «tôi muốn hỏi», "can I".
+_QUESTION_OPENINGS = (
+    *("cho hoi ", "cho em hoi ", "cho toi hoi ", "xin hoi ", "hoi ve ", "cho minh hoi "),
+    *("toi muon hoi ", "em muon hoi ", "minh muon hoi ", "lam on cho biet ", "cho biet "),
+    *("can i ", "could you ", "is there ", "are there ", "do i ", "does ", "is it "),
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` asks something (a question mark, a question word, «có … không»):
+    typed where a date, a number or a button is expected, it is a question to answer, not a
+    wrong answer. Approximate by nature: only asked of a text the step could not read."""
+    if "?" in text or "？" in text:
+        return True
+    folded = fold(text)
+    if _has(folded, _QUESTION_WORDS) or f"{folded} ".startswith(_QUESTION_OPENINGS):
+        return True
+    words = folded.split()
+    return len(words) >= 3 and words[0] == "co" and words[-1] in ("khong", "ko", "k", "chua")
+
+
+# Words that say nothing of what a question is about: asking, pronouns, «ghi», «điền».
+_FUNCTION_WORDS = frozenset(
+    {
+        *("la", "gi", "nao", "the", "co", "khong", "ko", "k", "phai", "nhu", "hay", "duoc"),
+        *("o", "dau", "bao", "nhieu", "khi", "may", "sao", "can", "cho", "hoi", "xin", "a"),
+        *("vay", "nhi", "ha", "ghi", "nhap", "dien", "viet", "go", "tra", "loi", "cua", "va"),
+        *("hoac", "toi", "em", "anh", "chi", "ban", "minh", "thi", "muc", "nay", "do", "ay"),
+        *("what", "how", "is", "the", "a", "an", "of", "do", "i", "to", "should", "my", "this"),
+        *("write", "fill", "enter", "type", "in", "it", "does", "mean", "what's"),
+    }
+)
+
+
+# Words every step of the form shares, which say nothing of which step a question is about.
+_GENERIC_WORDS = frozenset({"sang", "kien", "initiative", "nghi", "don", "form"})
+
+
+def _subject(folded: str) -> set[str]:
+    return {w for w in folded.split() if w not in _FUNCTION_WORDS and w not in _GENERIC_WORDS}
+
+
+def about_the_step(question: str, step: str) -> bool:
+    """Whether ``question`` asks about the step whose question is ``step`` («chức vụ ghi thế
+    nào?» asked at «Chức vụ của anh/chị là gì?», «ngày sinh ghi sao?» at «Ngày tháng năm
+    sinh?»): two words of its subject (its only word, if it has one) are in the step's
+    question. Its answer is the step's own explanation, not the documents."""
+    subject = _subject(fold(question))
+    return bool(subject) and len(subject & _subject(fold(step))) >= min(2, len(subject))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.domain.intents import is_question
 from bot.domain.text import STEERING_WORDS, clean, fold
 
 NAME_MAX = 80
@@ -99,7 +100,7 @@ def parse_full_name(text: str) -> str:
     "ts. nguyễn văn an" -> «TS. Nguyễn Văn An»."""
     value = clean(text)
     _not_steering(value)
-    if _QUESTION.search(fold(value)):
+    if _QUESTION.search(fold(value)) or is_question(value):
         raise InvalidInput("not_an_answer", text=value)
     if len(value) < 2:
         raise InvalidInput("name_short")
@@ -135,6 +136,8 @@ def parse_full_name(text: str) -> str:
 def _free_text(text: str, limit: int) -> str:
     value = clean(text)
     _not_steering(value)
+    if is_question(value):  # «chức vụ ghi thế nào?»: asked, not answered
+        raise InvalidInput("not_an_answer", text=value)
     if len(value) < 2 or not any(ch.isalpha() for ch in value):
         raise InvalidInput("text_short")
     if len(value) > limit:
