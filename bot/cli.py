@@ -476,8 +476,8 @@ async def _event_command(
         if saved.moved and saved.affected:
             queued, left_out = len(notify.queued.chats), len(notify.queued.left_out)
             line += (
-                f"\ttime or place changed: {_count(queued, 'person', 'people')} with a seat or "
-                "on the waiting list will be told by the bot (notices queued)"
+                f"\ttime or place changed: {_count(queued, 'person', 'people')} with a seat, "
+                "waiting or not sure yet will be told by the bot (notices queued)"
             )
             if left_out:
                 unreachable = _count(left_out, "person", "people")

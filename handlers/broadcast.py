@@ -163,7 +163,7 @@ SEGMENT_OPTIONS: tuple[Option, ...] = (
     (
         "unanswered",
         N_("broadcast.segment.unanswered"),
-        ("chua tra loi", "chua phan hoi", "chua xac nhan", "unanswered"),
+        ("chua tra loi", "chua phan hoi", "chua xac nhan", "chua chac", "unanswered", "maybe"),
     ),
 )
 STATUS_OPTIONS: tuple[Option, ...] = (

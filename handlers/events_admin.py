@@ -61,8 +61,8 @@ from bot.domain.events import (
     EVENT_NOTE_MAX,
     AgendaError,
     Event,
-    Seat,
     parse_agenda,
+    told_of_a_move,
 )
 from bot.domain.moments import parse_count, parse_datetime, parse_minutes, typed_example
 from bot.domain.text import STEERING_WORDS, clean, fold, shorten
@@ -982,7 +982,7 @@ async def edit_prompt(update: Update, context: BotContext, state: str) -> None:
 
 async def _affected_count(context: BotContext, event_id: str) -> int:
     people = await context.services.events.people(event_id)
-    return sum(1 for p in people if p.seat in (Seat.CONFIRMED, Seat.WAITLISTED))
+    return sum(1 for p in people if told_of_a_move(p))
 
 
 async def _lost(update: Update, context: BotContext) -> str | int:

@@ -176,8 +176,8 @@ def test_a_moved_event_queues_the_delegates_notices(tmp_path: Path) -> None:
     assert status == 0, err
     (line,) = out.splitlines()
     assert line == (
-        "hoi-thao-2026\tupdated\ttime or place changed: 1 person with a seat or on the "
-        "waiting list will be told by the bot (notices queued)"
+        "hoi-thao-2026\tupdated\ttime or place changed: 1 person with a seat, waiting or "
+        "not sure yet will be told by the bot (notices queued)"
     )
     db = sqlite3.connect(tmp_path / "bot.sqlite3")
     try:

@@ -7,6 +7,7 @@ the last 5 seats at once."""
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -742,9 +743,17 @@ async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
     """The seat's files again, from the invitation screen (pressed, "4" typed at the answer,
     "mã QR" typed after the deadline): the calendar file has the new time, the same UID (a
     calendar updates its entry); the change notice says how to get it."""
-    (code,) = await setup(bot)
+    code, unsure, absent = await setup(bot, people=3)
     await accept(bot, alice, code)
     uid = str(calendar_of(bot, alice)["UID"])
+    bob, carol = StubUser(2001, first_name="Bình"), StubUser(2002, first_name="Cúc")
+    for person, invitation, answer in ((bob, unsure, "chưa chắc"), (carol, absent, "không")):
+        await bot.say(person, f"/start rsvp_{invitation}")
+        await bot.say(person, answer)
+        assert (await bot.db_value("SELECT answer FROM rsvps WHERE user_id = ?", person.id)) in (
+            "maybe",
+            "no",
+        )
     moved = STARTS + timedelta(days=1)
     services = bot.services
     texts = EventNotices(
@@ -754,6 +763,12 @@ async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
     await services.events.save(make_event(starts_at=moved), notify=notify)
     notice = (await bot.db_value("SELECT text FROM outbox WHERE user_id = ?", alice.id)) or ""
     assert bot.t("events.changed_files") in notice
+    # «Chưa chắc» is told too (the new time may settle it), and how to answer; «không» is not.
+    notice = (await bot.db_value("SELECT text FROM outbox WHERE user_id = ?", bob.id)) or ""
+    assert html.escape(TITLE, quote=False) in notice
+    assert moved.astimezone(services.settings.tz).strftime("%H:%M %d/%m/%Y") in notice
+    assert bot.t("events.changed_maybe") in notice
+    assert await bot.db_value("SELECT count(*) FROM outbox WHERE user_id = ?", carol.id) == 0
 
     await bot.say(alice, "/my_events")
     await bot.say(alice, "1")

@@ -276,6 +276,12 @@ class Rsvp(BaseModel):
     checked_in_by: int | None = None
 
 
+def told_of_a_move(rsvp: Rsvp) -> bool:
+    """Whether a change of time or place is sent to the person of ``rsvp``: a seat, a place
+    on the waiting list or awaiting approval, or «chưa chắc» (the new time may decide it)."""
+    return rsvp.seat is not Seat.NONE or rsvp.answer is Answer.MAYBE
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 

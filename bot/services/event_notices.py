@@ -12,7 +12,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from bot.documents.ics import location_of
-from bot.domain.events import Seat
+from bot.domain.events import Answer, Seat
 from bot.i18n import Translator
 from bot.services.broadcasts import Notice
 from bot.services.events import Saved
@@ -68,5 +68,9 @@ class EventNotices:
                 parts.append(t("events.changed_waitlisted"))
             elif rsvp.seat is Seat.CONFIRMED:  # the calendar file they imported is out of date
                 parts.append(t("events.changed_files"))
+            elif rsvp.seat is Seat.PENDING:
+                parts.append(t("events.changed_pending"))
+            elif rsvp.answer is Answer.MAYBE:  # the new time may settle it
+                parts.append(t("events.changed_maybe"))
             notices.append((rsvp.user_id, "\n".join(parts)))
         return notices

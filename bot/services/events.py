@@ -92,7 +92,7 @@ class Released:
 class Saved:
     event: Event
     created: bool
-    moved: bool  # the time or the place changed: people with a seat or waiting are told
+    moved: bool  # the time or the place changed: those with a seat, waiting or unsure are told
     affected: list[Rsvp] = field(default_factory=list)
 
 
@@ -247,7 +247,7 @@ class EventService:
         if before is not None:
             await self._rearm(conn, event)
             if moved:
-                affected = await sql.rsvps(conn, event.id, [Seat.CONFIRMED, Seat.WAITLISTED])
+                affected = [r for r in await sql.rsvps(conn, event.id) if rules.told_of_a_move(r)]
         return Saved(event, created, moved, affected)
 
     async def delete(self, event_id: str) -> bool:
