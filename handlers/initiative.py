@@ -38,7 +38,7 @@ from bot.domain.text import fold, shorten
 from bot.i18n import N_, Safe, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
-from bot.services.initiatives import FLOW, InitiativeError, Submitted
+from bot.services.initiatives import FLOW, InitiativeError, Moved, Submitted
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.ui import acknowledge, keyboard, send
@@ -473,16 +473,25 @@ async def submit(update: Update, context: BotContext) -> str | int | None:
 
 
 async def reviewer_notices(services: Services, submitted: Submitted) -> list[Notice]:
-    """The office's notice of a new (or corrected and resubmitted) application: to everyone
-    who may review it except its submitter and those who turned it off in /settings, each in
-    their language (with how to turn it off). Framework-free: it runs
-    inside the submission's transaction and only reads."""
-    item = submitted.initiative
+    """The office's notice of a new (or corrected and resubmitted) application. Framework-free:
+    it runs inside the submission's transaction and only reads."""
     key = (
         N_("initiative.office.resubmitted")
         if submitted.resubmitted
         else N_("initiative.office.new")
     )
+    return await office_notices(services, submitted.initiative, key)
+
+
+async def withdrawal_notices(services: Services, moved: Moved) -> list[Notice]:
+    """The office's notice that an application in its queue was taken back by its author."""
+    return await office_notices(services, moved.initiative, N_("initiative.office.withdrawn"))
+
+
+async def office_notices(services: Services, item: engine.Initiative, key: str) -> list[Notice]:
+    """``key`` (with the initiative's number, title, submitter's name and unit) to everyone
+    who may review it except its submitter and those who turned it off in /settings, each in
+    their language (with how to turn it off)."""
     submitter = await services.users.get(item.submitter_id) if item.submitter_id else None
     name = submitter.display_name if submitter else ""
     default = services.settings.default_language

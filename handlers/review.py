@@ -686,8 +686,12 @@ async def my_withdraw(update: Update, context: BotContext, initiative_id: int) -
     item = await _own(update, context, initiative_id)
     if item is None:
         return
+    services = context.services
+    notify: Notify[Moved] = services.broadcasts.notices(
+        lambda moved: form_handlers.withdrawal_notices(services, moved), actor_id=context.user_id
+    )
     try:
-        await context.services.initiatives.withdraw(ref(update), _user(context), item.id)
+        await services.initiatives.withdraw(ref(update), _user(context), item.id, notify=notify)
     except InitiativeError as exc:
         if exc.code == "initiative.not_withdrawable":
             current = await context.services.initiatives.get(item.id)
@@ -695,6 +699,8 @@ async def my_withdraw(update: Update, context: BotContext, initiative_id: int) -
         else:
             await send(update, context, context.t("initiative.not_found"))
         return
+    if notify.queued.chats:
+        wake_outbox(context.application)
     rows = [[_button(context, N_("my.btn.back"), "my:l")]]
     await _show(update, context, [context.t("my.withdrawn", number=item.number)], rows)
 

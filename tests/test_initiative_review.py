@@ -818,6 +818,34 @@ async def test_my_initiatives_list_details_and_withdraw(bot: Harness, alice: Stu
     assert len(await history(bot, first.id)) == 2
 
 
+async def test_the_office_is_told_of_a_withdrawal_once(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """An application taken back leaves the review queue: the office is told, in the same
+    transaction as the withdrawal (a second press of the confirmation queues nothing)."""
+    await register(bot, admin, "Phạm Văn Quản")
+    item = await submit_initiative(bot, alice, title="Bảng điện tử <tra cứu>")
+    await bot.deliver()
+    mark = bot.mark()
+    await bot.say(alice, "/my_initiatives")
+    await bot.press(alice, f"my:o:{item.id}")
+    await bot.press(alice, f"my:w:{item.id}")
+    await bot.press(alice, f"my:wy:{item.id}")
+    await bot.press(alice, f"my:wy:{item.id}")  # pressed again: refused, nothing queued
+    await bot.deliver()
+    notice = bot.t(
+        "initiative.office.withdrawn",
+        number=item.number,
+        title=item.title,
+        name="Trần Thị Hoa",
+        unit=item.unit,
+    )
+    assert "Bảng điện tử &lt;tra cứu&gt;" in notice
+    hint = bot.t("initiative.office.settings_hint")
+    assert bot.texts_since(mark, admin.id) == [f"{notice}\n{hint}"]
+    assert bot.t("my.withdrawn", number=item.number) in bot.texts_since(mark, alice.id)
+
+
 async def test_withdraw_is_refused_once_the_review_started(
     bot: Harness, admin: StubUser, alice: StubUser
 ) -> None:

@@ -345,8 +345,12 @@ class InitiativeService:
         async with self.db.read() as conn:
             return await sql.history(conn, initiative_id)
 
-    async def withdraw(self, ref: StepRef, user: User, initiative_id: int) -> Moved:
-        """The submitter takes it back, before the review starts."""
+    async def withdraw(
+        self, ref: StepRef, user: User, initiative_id: int, *, notify: Notify[Moved] | None = None
+    ) -> Moved:
+        """The submitter takes it back, before the review starts. ``notify`` queues the
+        office's notice in the same transaction (a retried update finds it withdrawn: refused,
+        nothing queued twice)."""
         async with self.flows.step(ref, FLOW, record=True) as step:
             found = await sql.get(step.conn, initiative_id)
             if found is None or found.submitter_id != user.user_id:
@@ -357,6 +361,8 @@ class InitiativeService:
             draft = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
             if draft is not None and draft.get("initiative_id") == initiative_id:
                 await flow_sql.delete_draft(step.conn, user.user_id, FLOW)
+            if notify is not None:
+                await notify(step.conn, moved)
         return moved
 
     # --- review -------------------------------------------------------------------------------
