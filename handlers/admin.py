@@ -66,18 +66,20 @@ async def _resolve(
         return target, grantable[role_name] if role_name is not None else None
     # A full name, perhaps followed by the role: «Nguyễn Văn An xét duyệt». The longest role
     # at the end whose rest is somebody's name (a name may end in a role's word: «… Duyệt»).
+    who = None  # the name looked for, without the role typed after it (for "not found")
     for cut in range(max(1, len(args) - ROLE_WORDS_MAX), len(args) + 1):
         name, typed = " ".join(args[:cut]), " ".join(args[cut:])
         role_name = _role(context, typed) if typed else None
         if typed and role_name is None:
             continue
+        who = who or name
         people = await users.find_by_name(name)
         if len(people) > 1:
             await _namesakes(update, context, name, people)
             return None
         if people:
             return people[0], grantable[role_name] if role_name is not None else None
-    await send(update, context, context.t("admin.user_unknown", who=" ".join(args)))
+    await send(update, context, context.t("admin.user_unknown", who=who or " ".join(args)))
     return None
 
 

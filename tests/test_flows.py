@@ -531,8 +531,27 @@ async def test_grant_by_full_name_and_the_role_as_people_say_it(
     await bot.say(admin, "/revoke Nguyễn Thị Duyệt")
     assert f"/revoke {alice.id} …" in bot.last_text(admin.id)
     assert await bot.db_value(roles) == "reviewer"
-    await bot.say(admin, "/grant Trần Không Có reviewer")
-    assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="Trần Không Có reviewer")
+    await bot.say(admin, "/grant Trần Không Có reviewer")  # the name quoted, not the role
+    assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="Trần Không Có")
+    await bot.say(admin, "/grant Trần Không Có")
+    assert bot.last_text(admin.id) == bot.t("admin.user_unknown", who="Trần Không Có")
+
+
+async def test_grant_by_name_without_the_title_on_the_profile(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """«KS. Lê Văn Minh» registered with the title: found by the name alone, or with it."""
+    await register(bot, alice, "ks. lê văn minh")
+    assert await bot.db_value("SELECT full_name FROM users WHERE user_id=?", alice.id) == (
+        "KS. Lê Văn Minh"
+    )
+    await bot.say(admin, "/grant Lê Văn Minh xét duyệt")
+    assert bot.last_text(admin.id) == bot.t(
+        "admin.granted", who="KS. Lê Văn Minh", role=bot.t("role.reviewer")
+    )
+    await bot.say(admin, "/revoke KS. Lê Văn Minh")
+    roles = "SELECT count(*) FROM user_roles WHERE user_id = ?"
+    assert await bot.db_value(roles, alice.id) == 0
 
 
 async def test_revoke_without_a_role_never_guesses(

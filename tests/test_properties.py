@@ -31,6 +31,7 @@ from bot.domain.profile import (
     POSITION_MAX,
     UNIT_MAX,
     InvalidInput,
+    bare_name,
     parse_full_name,
     parse_phone,
     parse_position,
@@ -420,6 +421,22 @@ def test_a_negated_label_is_never_picked_fuzzily_by_a_text_without_negation() ->
 @pytest.mark.parametrize("name", ["Ks Smith", "Bs Jones", "Ds Lee"])
 def test_a_two_word_name_is_never_a_title_and_a_name(name: str) -> None:
     assert parse_full_name(name) == name
+    assert bare_name(name) == name  # and never looked up as «Smith»
+
+
+VI_NAME_WORDS = ("Nguyễn", "Lê", "Văn", "Thị", "Minh", "Hoa", "Đức", "Ánh", "Phạm", "Thuỳ")
+
+
+@given(
+    st.lists(st.sampled_from(("KS.", "TS.", "PGS.TS.", "ThS.", "BS.", "ks", "Ts.")), max_size=2),
+    st.lists(st.sampled_from(VI_NAME_WORDS), min_size=2, max_size=4),
+)
+def test_a_name_is_looked_up_without_its_titles(titles: list[str], words: list[str]) -> None:
+    """What /grant compares: the registered name and the typed one, each without titles."""
+    name = " ".join(words)
+    registered = parse_full_name(" ".join([*titles, name]))
+    assert bare_name(registered) == name
+    assert bare_name(bare_name(registered)) == name
 
 
 def test_an_item_named_as_people_ask_to_change_it() -> None:

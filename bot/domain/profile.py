@@ -63,6 +63,14 @@ def _titles(words: list[str]) -> tuple[str, list[str]]:
     return (".".join(found) + "." if found else ""), words
 
 
+def bare_name(name: str) -> str:
+    """``name`` without the titles in front of it: «KS. Nguyễn Văn An» -> «Nguyễn Văn An» (how
+    an admin looks a person up: the title is on the profile, not always in mind)."""
+    words = clean(name).split(" ")
+    titles, rest = _titles(words)
+    return " ".join(rest) if titles and len(rest) >= 2 else clean(name)  # "Ks Smith": a name
+
+
 _NAME_PART = re.compile(r"[^\s'\-.]+")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.models import LANGUAGES, Profile, Role, User
+from bot.domain.profile import bare_name
 from bot.domain.text import as_id, fold
 from bot.services.flows import KEEP, FlowService, StepRef
 from storage import Database
@@ -161,14 +162,17 @@ class UserService:
         return await self.get(int(row["user_id"])) if row else None
 
     async def find_by_name(self, name: str) -> list[User]:
-        """The registered people whose full name is ``name`` (accents, case and spacing aside):
-        none, one, or several namesakes."""
-        wanted = fold(name)
+        """The registered people whose full name is ``name`` (accents, case, spacing and the
+        titles in front aside: «Nguyễn Văn An» finds «KS. Nguyễn Văn An»): none, one, or
+        several namesakes."""
+        wanted = fold(bare_name(name))
         if not wanted:
             return []
         async with self.db.read() as conn:
             rows = await user_sql.registered_names(conn)
-        found = [await self.get(uid) for uid, full_name in rows if fold(full_name) == wanted]
+        found = [
+            await self.get(uid) for uid, full_name in rows if fold(bare_name(full_name)) == wanted
+        ]
         return [user for user in found if user is not None]
 
     async def known(self, user_ids: Sequence[int]) -> set[int]:
