@@ -135,6 +135,11 @@ def review_options(opts: list[Option]) -> list[Option]:
     return edits + [o for o in opts if not o.value.startswith("edit:")]
 
 
+def share(context: BotContext, value: float | None) -> str:
+    """A contribution (%) as the person's language writes it: «60,5», "60.5"."""
+    return engine.format_share(value, decimal_comma=context.locale == "vi")
+
+
 def render_value(context: BotContext, form: FormDefinition, field_id: str, value: Any) -> Safe:
     """An answer as shown in the chat: HTML, with the user's text escaped once."""
     return Safe(_render_value(context, form, field_id, value))
@@ -153,11 +158,11 @@ def _render_value(context: BotContext, form: FormDefinition, field_id: str, valu
             if person.task:
                 bits.append(person.task)
             if person.share is not None:
-                bits.append(f"{engine.format_share(person.share)}%")
+                bits.append(f"{share(context, person.share)}%")
             rows.append(f"{i}) " + escape(" – ".join(bits)))
         return "\n".join(rows) or none
     if f.kind == "shares":
-        return escape(" / ".join(f"{engine.format_share(v)}%" for v in value or [])) or none
+        return escape(" / ".join(f"{share(context, v)}%" for v in value or [])) or none
     if f.kind == "long":
         text = engine.long_text(value)
         files = value.get("files", []) if isinstance(value, dict) else []
@@ -275,7 +280,10 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
             update, context, given.text, _question_of(context, state)
         )
         if not asked:
-            await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+            params = {
+                k: share(context, v) if isinstance(v, float) else v for k, v in exc.params.items()
+            }
+            await send(update, context, context.t(f"error.{exc.code}", **params))
         if asked or exc.code in ("stale_choice", "choose_button"):
             await prompt(update, context, state)
         return None

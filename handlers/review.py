@@ -65,7 +65,6 @@ from bot.domain.initiative import (
     Person,
     Status,
     StatusChange,
-    format_share,
     long_text,
     normalise_number,
     people,
@@ -453,7 +452,7 @@ def _person(context: BotContext, number: int, person: Person) -> str:
         parts.append(escape(person.birth_date.strftime("%d/%m/%Y")))
     parts += [escape(p) for p in (person.workplace, person.position, person.qualification) if p]
     if person.share is not None:
-        parts.append(context.t("review.share", share=format_share(person.share)))
+        parts.append(context.t("review.share", share=form_handlers.share(context, person.share)))
     if person.task:
         parts.append(context.t("review.task", task=person.task))
     return f"{number}. " + "; ".join(parts)

@@ -248,6 +248,7 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     for bad, key, params in (
         ("năm mươi, năm mươi", "error.shares_number", {}),
         ("60 30", "error.shares_sum", {"total": "90"}),
+        ("60,5 30", "error.shares_sum", {"total": "90,5"}),  # a decimal comma, as typed
         ("100", "error.shares_count", {"count": 2, "given": 1}),
         ("120 -20", "error.shares_number", {}),
     ):

@@ -135,6 +135,23 @@ async def test_dates_and_shares_as_people_type_them(bot: Harness, alice: StubUse
     assert [a["share"] for a in authors] == [60.5, 39.5]
 
 
+async def test_shares_are_shown_with_the_decimal_mark_of_the_language(
+    bot: Harness, alice: StubUser
+) -> None:
+    """«50,5%» on the Vietnamese review screen (and the .docx), "50.5%" in English."""
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Sổ tay điện tử cho bộ phận một cửa")
+    await bot.press(alice, "sk:edit:shares")
+    await bot.say(alice, "50.5 29.5 20")  # a decimal point typed: read all the same
+    assert await state(bot, alice) == "review"
+    review = bot.last_text(alice.id)
+    assert "50,5%" in review and "29,5%" in review and "50.5" not in review
+    await bot.say(alice, "/language")
+    await bot.say(alice, "English")
+    review = bot.last_text(alice.id)
+    assert "50.5%" in review and "50,5" not in review
+
+
 async def test_review_typed_edits_keep_and_numbers_not_shown(bot: Harness, alice: StubUser) -> None:
     """«sửa mục 4» and "edit the title" open that item; «giữ nguyên» while changing it keeps
     the answer; a number past the items («18») is refused, never «Gửi đơn» or «Xóa bản

@@ -489,7 +489,7 @@ def _person_value(person: Person, column: str) -> str:
     if column == "birth_date":
         return format_date(value) if value else ""
     if column == "share":
-        return format_share(value).replace(".", ",")  # a decimal comma, as in Vietnam
+        return format_share(value, decimal_comma=True)  # the form is Vietnamese
     return "" if value is None else str(value)
 
 

@@ -385,7 +385,7 @@ def parse_shares(text: str, count: int) -> list[float]:
         raise InvalidInput("shares_range")
     total = round(sum(values), 2)
     if abs(total - 100) > 0.001:
-        raise InvalidInput("shares_sum", total=_pct(total))
+        raise InvalidInput("shares_sum", total=total)  # a number: written in the reply's language
     return values
 
 
@@ -409,8 +409,12 @@ def _pct(value: float) -> str:
     return f"{value:g}"
 
 
-def format_share(value: float | None) -> str:
-    return "" if value is None else _pct(value)
+def format_share(value: float | None, *, decimal_comma: bool = False) -> str:
+    """«60.5», or «60,5» with ``decimal_comma`` (Vietnamese writes a decimal comma)."""
+    if value is None:
+        return ""
+    text = _pct(value)
+    return text.replace(".", ",") if decimal_comma else text
 
 
 # --- options offered at a state (buttons, and what may be typed instead) ----------------------
