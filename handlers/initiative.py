@@ -28,6 +28,7 @@ from bot.domain import initiative as engine
 from bot.domain.choices import (
     Choice,
     match_choice,
+    plain_answer,
     starting_with,
     typed_number,
     without_edit_verb,
@@ -54,6 +55,7 @@ from handlers.common import (
     numbers_text,
     ref,
     text_of,
+    user_dict,
     which_of,
 )
 from handlers.menu import MenuChoice
@@ -279,6 +281,8 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
         asked = given.kind == "text" and await side_question(
             update, context, given.text, _question_of(context, state)
         )
+        if exc.code == "date_day_first":  # «Có phải … 25/3/2025?»: «đúng» takes it
+            user_dict(context, SUGGESTED).update(state=state, text=str(exc.params["example"]))
         if not asked:
             params = {
                 k: share(context, v) if isinstance(v, float) else v for k, v in exc.params.items()
@@ -302,6 +306,11 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
         return result.state  # the long answer goes on: no new question
     await prompt(update, context, result.state, result.draft)
     return result.state
+
+
+# user_data: the date the bot asked about («Có phải anh/chị muốn gõ 25/3/2025?») and at which
+# step, for the next message only.
+SUGGESTED = "sk_suggested"
 
 
 def _question_of(context: BotContext, state: str) -> str:
@@ -338,6 +347,10 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
     draft = await service.draft(context.user_id)
     state = engine.next_state(form, draft)
     opts = engine.options(form, draft, state)
+    suggested = user_dict(context, SUGGESTED)
+    if suggested.pop("state", None) == state and plain_answer(text) in engine.ASSENT:
+        text = str(suggested.get("text"))  # the date the bot asked about, confirmed
+    suggested.clear()
     if state not in (REVIEW, DISCARD) and fold(text) in DISCARD_WORDS:
         return await on_discard(update, context)
     if state == REVIEW:

@@ -236,7 +236,15 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
         assert await state(bot, alice) == "authors.birth_date"
     await bot.send_raw(alice, {"sticker": STICKER})
     assert await state(bot, alice) == "authors.birth_date"
-    await bot.say(alice, "1/1/1980")
+    # «Có phải … 25/3/1990?»: «đúng» then takes that date; anything said before does not.
+    await bot.say(alice, "03/25/1990")
+    await bot.say(alice, "tuần trước")
+    await bot.say(alice, "đúng")
+    assert await state(bot, alice) == "authors.birth_date"
+    await bot.say(alice, "03/25/1990")
+    await bot.say(alice, "dạ đúng rồi ạ")
+    assert await state(bot, alice) == "authors.qualification"
+    assert (await draft(bot, alice))["person"]["data"]["birth_date"] == "1990-03-25"
     await bot.say(alice, "Kỹ sư")
     await bot.press(alice, "sk:add")
     await bot.say(alice, "Trần Bình")

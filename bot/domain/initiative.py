@@ -820,7 +820,12 @@ def _words(text: str) -> str:
 
 
 # Said to a question, never a comment or a reason: «vâng», «đồng ý», "yes".
-_ASSENT = frozenset({"vang", "dong y", "co", "u", "uh", "yes", "duoc", "dung", "dung roi", "ok"})
+ASSENT = frozenset(
+    {
+        *("vang", "dong y", "co", "u", "uh", "yes", "duoc", "dung", "dung roi", "ok", "phai"),
+        *("dung vay", "chuan", "chinh xac", "right", "correct", "that s right", "yes it is"),
+    }
+)
 
 
 def no_comment(text: str) -> bool:
@@ -828,7 +833,7 @@ def no_comment(text: str) -> bool:
     qua»), an assent («vâng», «đồng ý»), a number («dạ 2 ạ»), or no letters at all («.»)."""
     return (
         not_an_answer(text)
-        or plain_answer(text) in _ASSENT
+        or plain_answer(text) in ASSENT
         or typed_number(text) is not None
         or not any(ch.isalpha() for ch in text)
     )
