@@ -201,6 +201,10 @@ def summary(context: BotContext, form: FormDefinition, draft: dict[str, Any]) ->
 
 def _person_header(context: BotContext, draft: dict[str, Any], list_id: str) -> str:
     count = len(draft.get("answers", {}).get(list_id) or [])
+    person = engine.pending_person(draft, list_id) or {}
+    name = (person.get("data") or {}).get("full_name")
+    if list_id == "authors" and count == 0 and name:  # the submitter, named from the profile
+        return context.t("initiative.person_header.you", name=name)
     return context.t(f"initiative.person_header.{list_id}", n=count + 1)
 
 

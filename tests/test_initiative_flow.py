@@ -224,6 +224,9 @@ async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await bot.say(alice, "/sangkien")
     await bot.press(alice, "sk:c:0")
+    # The first author's questions say whose they are: the submitter's, named from the profile.
+    header = bot.t("initiative.person_header.you", name="Nguyễn Thị Lan")
+    assert bot.last_text(alice.id).startswith(header)
     for bad, key, params in (
         ("32/1/1990", "error.date_invalid", {}),
         ("tuần trước", "error.date_format", {}),

@@ -650,7 +650,7 @@ def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
     }
 
 
-def _pending_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
+def pending_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
     """The person being entered: the buffer, or the submitter (from their profile) when the
     authors are reached and nobody is listed yet."""
     person = draft.get("person")
@@ -678,7 +678,7 @@ def next_state(form: FormDefinition, draft: dict[str, Any]) -> str:
     answers = draft.get("answers", {})
     for f in form.fields:
         if f.kind == "persons":
-            pending = _pending_person(draft, f.id)
+            pending = pending_person(draft, f.id)
             if pending is not None:
                 return _person_state(form, pending)
             if f.id not in draft.get("closed", []):
@@ -1027,7 +1027,7 @@ def _persons(
 
     if given.kind != "text":
         raise InvalidInput("expect_text")
-    person = _pending_person(draft, list_id) or {"list": list_id, "data": {}}
+    person = pending_person(draft, list_id) or {"list": list_id, "data": {}}
     data: dict[str, Any] = person.setdefault("data", {})
     text = _an_answer(given.text)
     if sub == "full_name":
