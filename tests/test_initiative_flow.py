@@ -216,8 +216,20 @@ async def test_restart_in_the_middle_keeps_every_answer(bot: Harness, alice: Stu
     assert bot.last_text(alice.id) == bot.t("initiative.paused")
     await bot.say(alice, "/sangkien")
     assert await state(bot, alice) == "authors.full_name"
-    await bot.say(alice, "quay lại")  # no name
+    await bot.say(alice, "bỏ qua")  # no name
     assert bot.last_text(alice.id) == bot.t("error.required")
+    # «Thêm» was a mistake: «quay lại» (or the button «Không thêm nữa») adds nobody.
+    assert bot.buttons(alice.id) == [(bot.t("initiative.btn.not_adding"), "sk:back")]
+    await bot.say(alice, "quay lại")
+    assert await state(bot, alice) == "authors.more"
+    assert bot.t("initiative.person_not_added") in bot.texts(alice.id)[-2]
+    assert len((await draft(bot, alice))["answers"]["authors"]) == 1
+    await bot.press(alice, "sk:add")
+    mark = bot.mark()
+    await bot.say(alice, "Trần Văn Bình")  # once a name is typed, the button is gone
+    assert await state(bot, alice) == "authors.birth_date"
+    (asked,) = [c for c in bot.stub.calls[mark:] if c.method == "sendMessage"]
+    assert not asked.params.get("reply_markup")
 
 
 async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:

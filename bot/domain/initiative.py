@@ -483,6 +483,11 @@ _NO_MORE = (
     "khong", "khong con", "khong co", "khong them", "het roi", "xong roi", "no", "none",
     "no more", "no one", "nobody", "thats all", "that is all", "finished",
 )  # fmt: skip
+# Typed (or pressed) right after «Thêm đồng tác giả», before a name: nobody is added after all.
+_NOT_ADDING = (
+    *_NO_MORE, *("quay lai", "tro lai", "thoi", "nham", "bam nham", "an nham", "bo", "huy them"),
+    *("khong them nua", "thoi khong them", "back", "go back", "never mind", "by mistake"),
+)  # fmt: skip
 # Typed at a step that must be answered, these are not an answer (a title «bỏ qua», a
 # qualification «xong»): the step says it cannot be skipped instead of saving them.
 NOT_AN_ANSWER = frozenset(
@@ -530,9 +535,9 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
                 for i in range(first_removable, count)
             ]
             return opts
-        if sub == "workplace":
-            return []  # typed; the handler may offer units
-        return []
+        if sub == "full_name" and _just_added(draft, list_id):  # «Thêm» tapped by mistake
+            return [Option("back", "initiative.btn.not_adding", aliases=_NOT_ADDING)]
+        return []  # typed (at the workplace, the handler may offer units)
     if not form.has(state):
         return []
     f = form.field(state)
@@ -584,7 +589,9 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.btn.yes",
         "initiative.btn.no",
         "initiative.btn.edit",
+        "initiative.btn.not_adding",
         "initiative.person_added",
+        "initiative.person_not_added",
         "initiative.person_removed",
         "initiative.kept_old",
         "initiative.part_saved",
@@ -648,6 +655,12 @@ def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
         "closed": [],
         "me": {k: v for k, v in me.items() if v},
     }
+
+
+def _just_added(draft: dict[str, Any], list_id: str) -> bool:
+    """A new person of ``list_id`` is being entered and nothing of them is typed yet."""
+    person = draft.get("person")
+    return isinstance(person, dict) and person.get("list") == list_id and not person.get("data")
 
 
 def pending_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
@@ -1025,6 +1038,9 @@ def _persons(
             draft["closed"].append(list_id)
         return Outcome(draft)
 
+    if given.kind == "option" and given.option == "back":  # nobody added after all
+        draft.pop("person", None)
+        return Outcome(draft, "initiative.person_not_added")
     if given.kind != "text":
         raise InvalidInput("expect_text")
     person = pending_person(draft, list_id) or {"list": list_id, "data": {}}
