@@ -433,6 +433,10 @@ async def show_invitation(
         options = [_files_option(context, event)] if row else []
         FILES_SCREEN.remember(context.user_data, [*options, late])
         return
+    if rsvp is None and (context.user is None or not context.user.registered):
+        # Not registered, so never shown the notice of onboarding: what an answer keeps, why
+        # and how to erase it (Nghị định 13/2023/NĐ-CP), before the first answer.
+        blocks.append(voice.t("rsvp.privacy"))
     blocks.append(voice.t(N_("rsvp.ask") if rsvp is None else N_("rsvp.ask_change")))
     markup = _answer_markup(context, event, invitee, rsvp)
     await send(update, context, "\n\n".join(blocks), markup)

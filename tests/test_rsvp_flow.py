@@ -22,6 +22,7 @@ from bot.services.event_notices import EventNotices
 from bot.tg.stub_api import JSON, StubUser
 from handlers import rsvp
 from tests.harness import ADMIN_ID, Harness, make_settings
+from tests.initiative_fixtures import register
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 STARTS = datetime(2026, 12, 11, 1, 0, tzinfo=UTC)  # 08:00, Friday, in Hà Nội
@@ -1189,3 +1190,21 @@ async def test_thirty_accept_at_once_for_the_last_five_seats(bot: Harness, clock
         if t.startswith("🕒")
     )
     assert places == list(range(1, 26))  # every place in line once
+
+
+async def test_the_privacy_notice_before_a_first_answer_of_someone_not_registered(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """An invitee who never registered never saw the onboarding's notice (Nghị định 13): the
+    invitation says what an answer keeps and how to erase it, until they have answered; a
+    registered person is not told again."""
+    code, other = await setup(bot, people=2)
+    await bot.say(alice, f"/start rsvp_{code}")
+    assert bot.t("rsvp.privacy") in bot.last_text(alice.id)
+    await bot.say(alice, "không")
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    assert bot.t("rsvp.privacy") not in bot.last_text(alice.id)  # answered: known already
+    await register(bot, admin)
+    await bot.say(admin, f"/start rsvp_{other}")
+    assert bot.t("rsvp.privacy") not in bot.last_text(admin.id)
