@@ -380,7 +380,11 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
                     f"{numbered[value]}. {context.t(f'initiative.field.{value[5:]}')}"
                     for value in several
                 ]
-                await which_of(update, context, text, labels)
+                rows = [
+                    [(f"✏️ {shorten(label, 60)}", PREFIX + value)]
+                    for label, value in zip(labels, several, strict=True)
+                ]  # those items' buttons here, as «bấm nút» says; their numbers still work
+                await which_of(update, context, text, labels, keyboard(rows))
                 return None
     elif state.endswith(".more") and typed_number(text) is not None:
         # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button).

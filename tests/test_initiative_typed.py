@@ -229,6 +229,13 @@ async def test_review_names_items_and_says_when_two_match(bot: Harness, alice: S
     for item in ("benefit_author", "benefit_others"):
         label = f"{numbers[item]}. {bot.t(f'initiative.field.{item}')}"
         assert label in bot.last_text(alice.id), label
+    # and those two buttons under the question (it says «bấm nút»): pressing one opens it
+    shown = [data for _, data in bot.buttons(alice.id)]
+    assert shown == ["sk:edit:benefit_author", "sk:edit:benefit_others"]
+    await bot.press(alice, "sk:edit:benefit_others")
+    assert await state(bot, alice) == "benefit_others"
+    await bot.press(alice, "sk:keep")
+    assert await state(bot, alice) == "review"
     await bot.say(alice, "sửa mục 20")
     assert bot.last_text(alice.id) == bot.t(
         "review.pick_range", numbers=f"một số từ 1 đến {len(edits)}"
