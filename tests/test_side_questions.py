@@ -16,12 +16,17 @@ from tests.harness import Harness
 from tests.test_initiative_flow import draft, register, state
 
 
-async def test_a_rules_question_at_the_date_step_is_answered_and_the_step_stays(
-    bot: Harness, alice: StubUser
-) -> None:
+async def to_birth_date(bot: Harness, alice: StubUser) -> None:
+    """Registered, the form opened, its recipient chosen: the first author's birth date."""
     await register(bot, alice)
     await bot.say(alice, "/sangkien")
     await bot.press(alice, "sk:c:0")
+
+
+async def test_a_rules_question_at_the_date_step_is_answered_and_the_step_stays(
+    bot: Harness, alice: StubUser
+) -> None:
+    await to_birth_date(bot, alice)
     assert await state(bot, alice) == "authors.birth_date"
     before = await draft(bot, alice)
     mark = bot.mark()
@@ -43,9 +48,7 @@ async def test_a_rules_question_at_the_date_step_is_answered_and_the_step_stays(
 async def test_a_question_the_documents_do_not_answer_says_where_to_ask(
     bot: Harness, alice: StubUser
 ) -> None:
-    await register(bot, alice)
-    await bot.say(alice, "/sangkien")
-    await bot.press(alice, "sk:c:0")
+    await to_birth_date(bot, alice)
     mark = bot.mark()
     await bot.say(alice, "phòng họp có máy chiếu không?")
     said = bot.texts_since(mark, alice.id)
@@ -56,9 +59,7 @@ async def test_a_question_the_documents_do_not_answer_says_where_to_ask(
 async def test_a_question_about_the_step_points_to_its_explanation(
     bot: Harness, alice: StubUser
 ) -> None:
-    await register(bot, alice)
-    await bot.say(alice, "/sangkien")
-    await bot.press(alice, "sk:c:0")
+    await to_birth_date(bot, alice)
     mark = bot.mark()
     await bot.say(alice, "ngày sinh ghi thế nào ạ")
     said = bot.texts_since(mark, alice.id)
@@ -69,9 +70,7 @@ async def test_a_question_about_the_step_points_to_its_explanation(
 
 async def test_a_question_is_never_kept_as_a_short_answer(bot: Harness, alice: StubUser) -> None:
     """At a free-text step of a person (the qualification), a question is no qualification."""
-    await register(bot, alice)
-    await bot.say(alice, "/sangkien")
-    await bot.press(alice, "sk:c:0")
+    await to_birth_date(bot, alice)
     await bot.say(alice, "15/8/1985")
     assert await state(bot, alice) == "authors.qualification"
     await bot.say(alice, "khen thưởng tập thể cần điều kiện gì?")
