@@ -287,6 +287,7 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
         )
         if exc.code == "date_day_first":  # «Có phải … 25/3/2025?»: «đúng» takes it
             user_dict(context, SUGGESTED).update(state=state, text=str(exc.params["example"]))
+            # (read and dropped by the next message: on_text)
         if not asked:
             params = {
                 k: share(context, v) if isinstance(v, float) else v for k, v in exc.params.items()
@@ -351,10 +352,13 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
     draft = await service.draft(context.user_id)
     state = engine.next_state(form, draft)
     opts = engine.options(form, draft, state)
-    suggested = user_dict(context, SUGGESTED)
-    if suggested.pop("state", None) == state and plain_answer(text) in engine.ASSENT:
+    suggested = context.user_data.pop(SUGGESTED, None) if context.user_data is not None else None
+    if (
+        isinstance(suggested, dict)
+        and suggested.get("state") == state
+        and plain_answer(text) in engine.ASSENT
+    ):
         text = str(suggested.get("text"))  # the date the bot asked about, confirmed
-    suggested.clear()
     if state not in (REVIEW, DISCARD) and fold(text) in DISCARD_WORDS:
         return await on_discard(update, context)
     if state == REVIEW:
