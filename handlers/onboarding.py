@@ -160,6 +160,17 @@ def _question_of(context: BotContext, field: str) -> str:
     return context.t(f"onboarding.ask_{field}")
 
 
+async def _not_read(
+    update: Update, context: BotContext, field: str, text: str, exc: rules.InvalidInput
+) -> None:
+    """``text`` is no answer for ``field``: a question is answered and the step asked again
+    («hội nghị ở đâu?»); anything else gets what is wrong with it."""
+    if await side_question(update, context, text, _question_of(context, field)):
+        await prompt(update, context, field)
+    else:
+        await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+
+
 async def _go(update: Update, context: BotContext, state: str | None) -> str | int:
     if state is None:
         return END
@@ -248,10 +259,7 @@ def _text_step(field: str) -> StepCallback:
         try:
             value = parse(text)
         except rules.InvalidInput as exc:
-            if await side_question(update, context, text, _question_of(context, field)):
-                await prompt(update, context, field)  # «hội nghị ở đâu?»: answered
-            else:
-                await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+            await _not_read(update, context, field, text, exc)
             return None
         return await _answer(update, context, field, value)
 
@@ -320,10 +328,7 @@ async def on_phone(update: Update, context: BotContext) -> str | int | None:
     try:
         value = rules.parse_phone(text)
     except rules.InvalidInput as exc:
-        if await side_question(update, context, text, _question_of(context, "phone")):
-            await prompt(update, context, "phone")
-        else:
-            await send(update, context, context.t(f"error.{exc.code}", **exc.params))
+        await _not_read(update, context, "phone", text, exc)
         return None
     return await _answer(update, context, "phone", value)
 

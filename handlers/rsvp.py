@@ -98,7 +98,7 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.ask import free_text, leaves_screen
+from handlers.ask import leaves_screen, outside
 from handlers.common import (
     ANSWER_TEXT,
     END,
@@ -118,7 +118,7 @@ from handlers.common import (
     typed_unit,
     user_dict,
 )
-from handlers.menu import MENU_WORDS, MenuChoice, show_menu
+from handlers.menu import MenuChoice, show_menu
 
 log = logging.getLogger(__name__)
 
@@ -922,11 +922,9 @@ async def on_release(update: Update, context: BotContext) -> str | int | None:
 
 async def _outside(update: Update, context: BotContext) -> int:
     """Leave the answer step and take the message as typed outside any flow."""
-    if fold(text_of(update)) in MENU_WORDS:
-        return await menu_inside(update, context)
     _forget(context)
     await _leave(update, context)
-    await free_text(update, context)
+    await outside(update, context)
     return END
 
 
