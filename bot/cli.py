@@ -347,13 +347,14 @@ async def _export_rsvp_data(settings: Settings, event_id: str) -> tuple[int, byt
             return None
         rsvps = await service.people(event_id)
         invitees = await service.invitees(event_id)
+        phones = await service.phones(event_id)
     finally:
         await db.close()
 
     def t(key: str) -> str:
         return translator(settings.default_language, key)
 
-    return len(rsvps), export_rsvp(event, rsvps, t, settings.tz, invitees)
+    return len(rsvps), export_rsvp(event, rsvps, t, settings.tz, invitees, phones)
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:

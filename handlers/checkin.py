@@ -842,7 +842,8 @@ async def send_export(update: Update, context: BotContext, event: Event) -> None
         log.debug("sendChatAction failed: %s", exc)
     tz = services.settings.tz
     translate = functools.partial(services.translator, context.locale)
-    data = await asyncio.to_thread(export_rsvp, event, rsvps, translate, tz, invitees)
+    phones = await services.events.phones(event.id)
+    data = await asyncio.to_thread(export_rsvp, event, rsvps, translate, tz, invitees, phones)
     now = services.events.now().astimezone(tz)
     filename = f"dang-ky-{event.id}-{now:%Y%m%d-%H%M}.xlsx"
     caption = context.t(

@@ -261,6 +261,17 @@ async def rsvps(
         return [_rsvp(row) for row in await cur.fetchall()]
 
 
+async def answer_phones(conn: aiosqlite.Connection, event_id: str) -> dict[int, str]:
+    """User id -> the phone on the profile, for the people who answered ``event_id`` and
+    gave one."""
+    async with conn.execute(
+        """SELECT r.user_id, u.phone FROM rsvps r JOIN users u ON u.user_id = r.user_id
+           WHERE r.event_id = ? AND COALESCE(u.phone, '') != ''""",
+        (event_id,),
+    ) as cur:
+        return {int(user_id): str(phone) for user_id, phone in await cur.fetchall()}
+
+
 async def rsvps_of_user(conn: aiosqlite.Connection, user_id: int) -> list[Rsvp]:
     async with conn.execute(
         f"SELECT {_RSVP} FROM rsvps WHERE user_id = ? ORDER BY answered_at DESC", (user_id,)

@@ -23,6 +23,7 @@ from bot.services.events import Stats
 from bot.services.flows import StepRef
 from bot.tg.stub_api import StubUser
 from tests.harness import Harness, make_settings
+from tests.initiative_fixtures import register
 from tests.test_checkin import (
     GROUPS,
     answer,
@@ -262,13 +263,15 @@ async def test_export_in_chat_read_back(bot: Harness, admin: StubUser) -> None:
     assert caption.startswith(f"Danh sách đăng ký «{TITLE}»: 6 người, xuất lúc ")
     book = load(sent.params["_bytes"])
     sheet = book["Đăng ký tham dự"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:K7"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:M7"
     assert all(cell.font.bold for cell in sheet[1])
     rows = by_header(sheet)
     assert list(rows[0]) == [
         "Họ và tên",
         "Đơn vị",
         "Chức vụ",
+        "Điện thoại",
+        "Email",
         "Thành phần",
         "Trả lời",
         "Tình trạng chỗ",
@@ -307,9 +310,44 @@ async def test_export_in_chat_read_back(bot: Harness, admin: StubUser) -> None:
     assert an["Thời điểm điểm danh"] == local(people["an"].checked_in_at, bot)
     assert rows[1]["Thời điểm điểm danh"] is None
     assert an["Ghi chú"] == "=1+1"  # text, never a formula
-    note_cell = sheet.cell(row=4, column=9)
+    note_cell = sheet.cell(row=4, column=11)
     assert note_cell.data_type == "s" and note_cell.quotePrefix
-    assert sheet.cell(row=4, column=7).number_format == "dd/mm/yyyy hh:mm"
+    assert sheet.cell(row=4, column=9).number_format == "dd/mm/yyyy hh:mm"
+    assert an["Điện thoại"] is None and an["Email"] is None  # none given
+
+
+async def test_export_gives_the_office_the_phones_and_emails(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """The office calls people from this list: the phone given at registration for those who
+    answered, the phone and email of the imported list for the invitees who have not."""
+    await register(bot, alice, "Trần Thị Hoa")
+    await bot.say(alice, "/profile")
+    await bot.press(alice, "pf:edit:phone")
+    await bot.say(alice, "0912 345 678")
+    user = await bot.services.users.get(alice.id)
+    assert user is not None and user.profile.phone
+    events = bot.services.events
+    await events.save(make_event("hoi-nghi-b", days=20))
+    await events.invite(
+        "hoi-nghi-b",
+        [
+            {
+                "full_name": "Vũ Thị Hạnh",
+                "unit": "Sở Tài chính",
+                "phone": "0987654321",
+                "email": "hanh@stc.hungyen.gov.vn",
+            },
+        ],
+    )
+    await events.answer(StepRef(8_000_001, (alice.id, alice.id)), user, "hoi-nghi-b", Answer.YES)
+    await bot.say(admin, "/export_rsvp hoi-nghi-b")
+    (sent,) = bot.stub.sent(admin.id, "sendDocument")
+    rows = by_header(load(sent.params["_bytes"])["Đăng ký tham dự"])
+    assert [(r["Họ và tên"], r["Điện thoại"], r["Email"]) for r in rows] == [
+        ("Trần Thị Hoa", user.profile.phone, None),
+        ("Vũ Thị Hạnh", "0987654321", "hanh@stc.hungyen.gov.vn"),
+    ]
 
 
 async def test_export_lists_the_invitees_who_have_not_answered(
@@ -379,6 +417,39 @@ def test_export_function_alone_in_english() -> None:
     assert row["Full name"] == "@SUM(A1)" and row["Seat"] == "Awaiting approval"
     assert row["Group"] == "gone"  # a group no longer in the event: its id
     assert row["Answered at"] == datetime(2026, 12, 1, 8, 30)  # Asia/Ho_Chi_Minh, UTC+7
+
+
+def test_export_takes_the_phone_of_the_invitation_when_the_profile_has_none() -> None:
+    """An invitee who answered by their code (or account) keeps the list's phone and email in
+    the export; a phone on the profile wins over the list's."""
+    translator = Translator.load()
+    event = make_event(groups=())
+    now = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+
+    def invitee(n: int, user_id: int | None = None) -> Invitee:
+        return Invitee(
+            id=n, event_id=event.id, code=f"C{n}", full_name=f"Người {n}", user_id=user_id,
+            phone=f"090000000{n}", email=f"n{n}@example.vn",
+        )  # fmt: skip
+
+    def rsvp(n: int, user_id: int, invitee_id: int | None) -> Rsvp:
+        return Rsvp(
+            id=n, event_id=event.id, user_id=user_id, invitee_id=invitee_id, answer=Answer.NO,
+            seat=Seat.NONE, full_name=f"Người {n}", answered_at=now, checkin_code="ABCD2345",
+        )  # fmt: skip
+
+    invitees = [invitee(1), invitee(2, user_id=72), invitee(3)]
+    answers = [rsvp(1, 71, 1), rsvp(2, 72, None), rsvp(3, 73, 3), rsvp(4, 74, None)]
+    data = export_rsvp(
+        event, answers, lambda key: translator("en", key), make_tz(), invitees, {73: "0911111111"}
+    )
+    rows = by_header(load(data)["Registrations"])
+    assert [(r["Full name"], r["Phone"], r["Email"]) for r in rows] == [
+        ("Người 1", "0900000001", "n1@example.vn"),  # by the code
+        ("Người 2", "0900000002", "n2@example.vn"),  # by the account
+        ("Người 3", "0911111111", "n3@example.vn"),  # the profile's phone first
+        ("Người 4", None, None),  # not invited: nothing known
+    ]
 
 
 def test_unanswered_by_code_or_by_account() -> None:

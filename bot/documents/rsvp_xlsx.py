@@ -1,11 +1,13 @@
 """The office's Excel list of an event's answers (``/export_rsvp``, ``thidua-bot export rsvp``).
 
-One sheet, one row per person who answered: name, unit, position, group, answer, seat, time of
-the answer, place in the waitlist, note, check-in code (only with a confirmed seat: the others'
-codes open no door) and time of arrival. Rows go by seat (confirmed, waitlisted in their order,
-pending, then those without a seat), then by group in the event's order, then by name; after
-them, the invitees who have not answered yet (whom the office calls). Times are local
-wall-clock times (``tz``); labels come from ``t`` (a catalog key in the reader's language).
+One sheet, one row per person who answered: name, unit, position, phone and email (for the
+office to call: the phone on the person's profile, else the one of the imported list; the email
+of the list), group, answer, seat, time of the answer, place in the waitlist, note, check-in
+code (only with a confirmed seat: the others' codes open no door) and time of arrival. Rows go
+by seat (confirmed, waitlisted in their order, pending, then those without a seat), then by
+group in the event's order, then by name; after them, the invitees who have not answered yet
+(whom the office calls). Times are local wall-clock times (``tz``); labels come from ``t`` (a
+catalog key in the reader's language).
 Every value people typed is written as text, never as a formula
 (:func:`bot.documents.initiative_xlsx.put`).
 """
@@ -13,7 +15,7 @@ Every value people typed is written as text, never as a formula
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -42,6 +44,8 @@ HEADERS = (
     N_("export_rsvp.col.full_name"),
     N_("export_rsvp.col.unit"),
     N_("export_rsvp.col.position"),
+    N_("export_rsvp.col.phone"),
+    N_("export_rsvp.col.email"),
     N_("export_rsvp.col.group"),
     N_("export_rsvp.col.answer"),
     N_("export_rsvp.col.seat"),
@@ -52,7 +56,7 @@ HEADERS = (
     N_("export_rsvp.col.checked_in_at"),
 )
 # Column kinds, in the order of HEADERS.
-KINDS = ("text",) * 6 + ("datetime", "number", "text", "text", "datetime")
+KINDS = ("text",) * 8 + ("datetime", "number", "text", "text", "datetime")
 
 
 def waitlist_positions(rsvps: Sequence[Rsvp]) -> dict[int, int]:
@@ -69,9 +73,19 @@ def export_rsvp(
     t: Translate,
     tz: ZoneInfo = LOCAL_TZ,
     invitees: Sequence[Invitee] = (),
+    phones: Mapping[int, str] | None = None,
 ) -> bytes:
     """The workbook as .xlsx bytes (``invitees``: the event's invitation list, whose people
-    without an answer come last)."""
+    without an answer come last; ``phones``: the profile's phone of those who answered, by
+    user id)."""
+    phones = phones or {}
+    by_id = {i.id: i for i in invitees}
+    by_user = {i.user_id: i for i in invitees if i.user_id is not None}
+
+    def invitee_of(r: Rsvp) -> Invitee | None:
+        found = by_id.get(r.invitee_id) if r.invitee_id is not None else None
+        return found or by_user.get(r.user_id)
+
     positions = waitlist_positions(rsvps)
     group_order = {g.id: index for index, g in enumerate(event.groups)}
 
@@ -90,11 +104,14 @@ def export_rsvp(
         return group.name if group is not None else (group_id or "")
 
     for r in sorted(rsvps, key=order):
+        invitee = invitee_of(r)
         rows.append(
             [
                 r.full_name,
                 r.unit,
                 r.position,
+                phones.get(r.user_id) or (invitee.phone if invitee else ""),
+                invitee.email if invitee else "",
                 group_name(r.group_id),
                 t(ANSWER_KEYS[r.answer]),
                 t(SEAT_KEYS[r.seat]),
@@ -115,6 +132,8 @@ def export_rsvp(
                 invitee.full_name,
                 invitee.unit,
                 invitee.position,
+                invitee.phone,
+                invitee.email,
                 group_name(invitee.group_id),
                 t(N_("export_rsvp.not_answered")),
                 *([None] * 6),

@@ -597,6 +597,12 @@ class EventService:
         async with self.db.read() as conn:
             return await sql.rsvps(conn, event_id)
 
+    async def phones(self, event_id: str) -> dict[int, str]:
+        """The phones the people who answered gave on their profile, by user id (the office's
+        list of answers; an invitee's phone from the imported list is on the invitee)."""
+        async with self.db.read() as conn:
+            return await sql.answer_phones(conn, event_id)
+
     # --- reminders ----------------------------------------------------------------------------
 
     async def queue_reminders(self, notify: Notify[list[DueReminder]]) -> list[DueReminder]:
