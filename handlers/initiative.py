@@ -81,7 +81,12 @@ VALUE_MAX = 220  # characters of an answer shown on the review screen
 ENTRY_COMMANDS = ("sangkien", "initiative")
 # What says the long answer goes on (no new question after it)
 PART_NOTICES = frozenset(
-    {"initiative.part_saved", "initiative.file_saved", "initiative.file_caption_saved"}
+    {
+        "initiative.part_saved",
+        "initiative.file_saved",
+        "initiative.file_saved_no_text",
+        "initiative.file_caption_saved",
+    }
 )
 DISCARD_COMMANDS = ("xoanhap", "discard")
 # "Xóa bản nháp" typed at any step of the form (folded).

@@ -395,6 +395,49 @@ async def test_description_limits(bot: Harness, alice: StubUser) -> None:
     assert len(saved["answers"]["description"]["files"]) == limits.max_attachments
 
 
+async def test_description_sent_as_a_file_alone_asks_for_a_typed_summary(
+    bot: Harness, alice: StubUser
+) -> None:
+    """Many have the description in a Word file already: the file is kept, and the person is
+    told, at once and again at «Xong», that the form still prints a typed description."""
+    limits = bot.services.initiatives.form.limits
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    for typed in ("15/8/1985", "Thạc sĩ quản lý công"):
+        await bot.say(alice, typed)
+    await bot.press(alice, "sk:done")  # the only author: no shares asked
+    for typed in ("Số hóa hồ sơ một cửa", "quản lý", "1", "/boqua", "có", "Hành chính"):
+        await bot.say(alice, typed)
+    for typed in ("Hồ sơ chậm", "1/3/2025"):
+        await bot.say(alice, typed)
+    assert await state(bot, alice) == "description"
+    word = {"document": {"file_id": "d", "file_unique_id": "ud", "file_name": "Mô tả SK.docx"}}
+    await bot.send_raw(alice, word)
+    assert bot.last_text(alice.id) == bot.t(
+        "initiative.file_saved_no_text", name="Mô tả SK.docx", count=1, limit=limits.max_attachments
+    )
+    await bot.press(alice, "sk:done")
+    assert bot.last_text(alice.id).startswith(bot.t("error.long_files_only"))
+    assert await state(bot, alice) == "description"
+    await bot.say(alice, "Số hóa quy trình tiếp nhận hồ sơ: quét mã, tra cứu trực tuyến.")
+    await bot.press(alice, "sk:done")
+    assert await state(bot, alice) == "confidential"
+    described = (await draft(bot, alice))["answers"]["description"]
+    assert [f["name"] for f in described["files"]] == ["Mô tả SK.docx"]
+    # From the review screen, a new file alone keeps the text already there: no such notice.
+    for typed in ("/boqua", "Máy tính kết nối mạng", "Giảm 50% thời gian xử lý", "/boqua"):
+        await bot.say(alice, typed)
+    await bot.press(alice, "sk:done")  # nobody applied it yet
+    assert await state(bot, alice) == "review"
+    await bot.press(alice, "sk:edit:description")
+    pdf = {"document": {"file_id": "p", "file_unique_id": "up", "file_name": "Sơ đồ.pdf"}}
+    await bot.send_raw(alice, pdf)
+    assert bot.last_text(alice.id) == bot.t(
+        "initiative.file_saved", name="Sơ đồ.pdf", count=2, limit=limits.max_attachments
+    )
+
+
 async def test_edit_from_review(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await fill_until_review(bot, alice, title="Tên ban đầu của sáng kiến")

@@ -596,6 +596,7 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.kept_old",
         "initiative.part_saved",
         "initiative.file_saved",
+        "initiative.file_saved_no_text",
         "initiative.file_caption_saved",
         "initiative.commit_ready",
         "initiative.discard",
@@ -947,6 +948,8 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
             value["parts"] = previous["parts"]  # edited, nothing new typed: keep the old text
             parts = value["parts"]
         if sum(len(p) for p in parts) < f.min * 10:
+            if files:  # a description sent as a file alone: the form prints a typed one
+                raise InvalidInput("long_files_only")
             raise InvalidInput("long_empty")
         value["done"] = True
         draft.pop("editing", None)
@@ -972,6 +975,9 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
         if caption:
             parts.append(caption)
             return Outcome(draft, "initiative.file_caption_saved", {**notice, "chars": chars})
+        if not parts and not (draft.get("previous") or {}).get("parts"):
+            # The file alone, and no text kept from before: the typed summary is to come.
+            return Outcome(draft, "initiative.file_saved_no_text", notice)
         return Outcome(draft, "initiative.file_saved", notice)
     text = clean_lines(given.text)
     if not text:  # only spaces (or invisible characters)
