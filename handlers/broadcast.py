@@ -84,6 +84,7 @@ from handlers.common import (
     flow_fallbacks,
     new_stamp,
     numbers_text,
+    pick,
     ref,
     stamped,
     text_of,
@@ -102,6 +103,7 @@ LIST_PREFIX = "bcl:"
 SETTINGS_PREFIX = "set:"
 LIST_SIZE = 20
 LABEL_MAX = 48  # characters of a unit or an event on a button
+MORE_CONTENT = 40  # letters of a text at the audience step that is content, not a choice
 BUTTONS_MAX = 40  # units or events offered as buttons (beyond: typed from the numbered list)
 SNIPPET_MAX = 300  # characters of the content shown in the details
 SCHEDULE_MAX = timedelta(days=366)  # a time further ahead is taken for a typo in the year
@@ -785,7 +787,14 @@ async def on_back(update: Update, context: BotContext) -> str | int | None:
 async def on_audience(update: Update, context: BotContext) -> str | int | None:
     if (back := await _check(update, context, "audience")) is not None:
         return back
-    picked = await choice_of(update, context, _choices(context, AUDIENCE_OPTIONS), PREFIX + "a:")
+    choices = _choices(context, AUDIENCE_OPTIONS)
+    typed = text_of(update)
+    if sum(ch.isalpha() for ch in typed) >= MORE_CONTENT and pick(typed, choices) is None:
+        # More text after the content: a second announcement, or the rest of a long one that
+        # Telegram split at 4096 characters. One announcement is one message: say so.
+        await send(update, context, context.t("broadcast.error.one_message", limit=TEXT_MAX))
+        return None
+    picked = await choice_of(update, context, choices, PREFIX + "a:")
     if picked is None:
         return None
     draft = _draft(context)

@@ -864,3 +864,20 @@ async def test_back_and_change_recipients_keep_the_content(bot: Harness, admin: 
     assert await bot.state(admin, FLOW) is None
     await bot.deliver()
     assert "Nội dung mới." in bot.texts(admin.id)  # the admin is one of everyone
+
+
+async def test_more_text_after_the_content_is_told_one_announcement_is_one_message(
+    bot: Harness, admin: StubUser
+) -> None:
+    """A text over 4096 characters arrives as two messages (Telegram splits it): the second
+    one, at the audience step, is not «Vui lòng chọn một nút» but what happened and what to
+    do; the content saved and the step stay."""
+    first = "Thông báo về hội nghị điển hình tiên tiến. " * 95  # about 4 000 characters
+    await compose(bot, admin, first)
+    await bot.say(
+        admin, "Phần còn lại của thông báo: đề nghị các đơn vị gửi danh sách trước ngày 5."
+    )
+    assert bot.last_text(admin.id) == bot.t("broadcast.error.one_message", limit=4096)
+    assert await bot.state(admin, FLOW) == "audience"
+    await bot.say(admin, "tất cả")  # a choice is still a choice
+    assert await bot.state(admin, FLOW) == "essential"
