@@ -84,6 +84,7 @@ from bot.domain.events import (
     Rsvp,
     Seat,
     asks_about_event,
+    asks_about_the_meeting,
     reminder_times,
 )
 from bot.domain.models import User
@@ -98,7 +99,7 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
-from handlers.ask import leaves_screen, outside
+from handlers.ask import leaves_screen, outside, side_question
 from handlers.common import (
     ANSWER_TEXT,
     END,
@@ -137,6 +138,7 @@ LIST_SCREEN = Screen("rsvp_list", ttl=LIST_TTL)
 # the deadline, or checked in): its typed form, outside the conversation.
 FILES_SCREEN = Screen("rsvp_files", ttl=LIST_TTL)
 LIST_MAX = 20  # events in one list
+MEETINGS_SHOWN = 2  # events whose facts answer «hội nghị ở đâu?» typed outside a flow
 LABEL_MAX = 40  # characters of a title or a group name on a button
 ANSWER_DATA = r"^ev:a:[a-z0-9][a-z0-9-]{1,47}:[ynm]:[0-9a-f]{6}$"
 OPEN_DATA = r"^ev:o:[a-z0-9][a-z0-9-]{1,47}$"
@@ -769,6 +771,35 @@ class TypedInvitation(filters.MessageFilter):
         return {"picked": [payload]} if payload else False
 
 
+class AboutTheMeeting(filters.MessageFilter):
+    """Text asking where or when a meeting is, or its programme (see
+    :func:`bot.domain.events.asks_about_the_meeting`)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="AboutTheMeeting")
+
+    def filter(self, message: Message) -> bool:
+        return asks_about_the_meeting(fold(message.text or ""))
+
+
+async def meeting_question(update: Update, context: BotContext) -> None:
+    """«hội nghị ở đâu?», «mấy giờ họp?» outside any flow: what the invitation says, for each
+    event still to come the person is invited to or answered; without one, a question for the
+    documents as any other text."""
+    services = context.services
+    now = services.events.now()
+    mine = [e for e, _ in await services.events.mine(context.user_id) if e.ends_at > now]
+    if not mine:
+        await outside(update, context)
+        return
+    voice = _voice(context)
+    mine.sort(key=lambda e: e.starts_at)
+    for event in mine[:MEETINGS_SHOWN]:
+        blocks = [context.t("rsvp.facts"), *event_blocks(voice, event)]
+        await send(update, context, "\n\n".join(blocks))
+    await send(update, context, context.t("rsvp.facts_more"))
+
+
 class FreeFor(filters.UpdateFilter):
     """In no flow, or only in this one (its entry points start it again)."""
 
@@ -880,7 +911,13 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
             await send(update, context, "\n\n".join(blocks))
             await prompt(update, context, ANSWER)
             return None
-    if letter is None and leaves_screen(text_of(update)):  # a question, thanks, «menu»
+    if letter is None and rsvp is None and await side_question(update, context, text_of(update)):
+        # Not answered yet, «có chỗ gửi xe không?»: answered from the documents (or where to
+        # ask), and the invitation's question again: a «có» after it is the answer to that.
+        # (Answered already, the person only looks at the event: the question leaves it.)
+        await prompt(update, context, ANSWER)
+        return None
+    if letter is None and leaves_screen(text_of(update)):  # thanks, «menu»
         return await _outside(update, context)
     if letter is None:  # not an answer: say which words are, and show the buttons again
         await send(update, context, context.t("rsvp.answer_hint"))
@@ -1589,8 +1626,9 @@ def handlers(
     services: Services, user_data: Mapping[int, dict[Any, Any]]
 ) -> list[BaseHandler[Update, BotContext, object]]:
     """Handlers registered by ``bot.app`` (in the order returned): one conversation, whose
-    entry points are also the single-step commands (so that they work inside it too).
-    ``user_data``: the application's (its lists' memory, for :class:`ListPick`)."""
+    entry points are also the single-step commands (so that they work inside it too), then
+    the typed question about a meeting (:func:`meeting_question`). ``user_data``: the
+    application's (its lists' memory, for :class:`ListPick`)."""
     free = FreeFor(services)
     strict = NotInFlow(services.states)
     list_pick = ListPick(user_data, LIST_SCREEN)
@@ -1652,4 +1690,9 @@ def handlers(
             help_key=N_("rsvp.help_inside"),
         ),
     )
-    return [conversation]
+    # Outside any flow, «hội nghị ở đâu?»: the invitation's facts (before the menu's typed
+    # words and the questions for the documents, later in group 0).
+    about_the_meeting: BaseHandler[Update, BotContext, object] = MessageHandler(
+        TEXT & strict & AboutTheMeeting(), meeting_question
+    )
+    return [conversation, about_the_meeting]

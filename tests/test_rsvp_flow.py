@@ -16,7 +16,14 @@ import icalendar
 import pytest
 
 from bot.domain.broadcasts import OutboxRow
-from bot.domain.events import AgendaItem, Event, Group, Rsvp, asks_about_event
+from bot.domain.events import (
+    AgendaItem,
+    Event,
+    Group,
+    Rsvp,
+    asks_about_event,
+    asks_about_the_meeting,
+)
 from bot.services.broadcasts import Notify
 from bot.services.event_notices import EventNotices
 from bot.tg.stub_api import JSON, StubUser
@@ -550,6 +557,55 @@ async def test_a_question_about_the_event_is_answered_from_the_invitation(
         assert asks_about_event(question), question
     for other in ("co cho gui xe khong", "cam on", "tieu chuan chien si thi dua la gi"):
         assert not asks_about_event(other), other
+
+
+async def test_another_question_before_answering_keeps_the_invitation(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """qa16 #1: «có cho gửi xe không?» before any answer is answered (or said where to ask)
+    and the invitation's question comes again: the «có» after it is a yes to the invitation,
+    never «send that question to the office»."""
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    mark = bot.mark()
+    await bot.say(alice, "co cho gui xe khong")
+    replies = bot.texts_since(mark, alice.id)
+    assert bot.t("flow.question_answered") in replies
+    assert replies[-1] == bot.t("rsvp.ask_again", title=TITLE)
+    assert await state(bot, alice) == "answer"
+    await bot.say(alice, "co")
+    assert await state(bot, alice) == "details"
+    assert await bot.db_value("SELECT count(*) FROM office_questions") == 0
+
+
+async def test_where_is_the_meeting_outside_the_invitation(
+    bot: Harness, clock: Clock, alice: StubUser, bob: StubUser
+) -> None:
+    """qa16 #2: a delegate asking «Hội nghị tổ chức ở đâu?» days later, outside any flow,
+    gets the invitation's place and time, not «the documents have nothing»; a question about
+    a file («hồ sơ nộp ở đâu») and a person invited to nothing still ask the documents."""
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    for typed in ("Hội nghị tổ chức ở đâu?", "mấy giờ họp vậy", "hoi nghi o dau"):
+        mark = bot.mark()
+        await bot.say(alice, typed)
+        replies = bot.texts_since(mark, alice.id)
+        assert replies[0].startswith(bot.t("rsvp.facts")), typed
+        assert "Hội trường Sở" in replies[0] and "08:00" in replies[0], typed
+        assert replies[-1] == bot.t("rsvp.facts_more"), typed
+        assert await state(bot, alice) is None
+    mark = bot.mark()
+    await bot.say(alice, "hồ sơ đề nghị khen thưởng nộp ở đâu")
+    assert not any(r.startswith(bot.t("rsvp.facts")) for r in bot.texts_since(mark, alice.id))
+    await register(bot, bob, "Trần Văn Bình")
+    mark = bot.mark()
+    await bot.say(bob, "hội nghị ở đâu?")
+    replies = bot.texts_since(mark, bob.id)
+    assert replies and not any(r.startswith(bot.t("rsvp.facts")) for r in replies)
+    for meeting in ("hoi nghi to chuc o dau", "may gio hop vay", "where is the conference"):
+        assert asks_about_the_meeting(meeting), meeting
+    for other in ("ho so phu hop nop o dau", "khi nao co ket qua", "thoi gian nop sang kien"):
+        assert not asks_about_the_meeting(other), other
 
 
 async def test_own_check_in_code_typed_back_says_what_it_is(

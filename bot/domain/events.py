@@ -371,3 +371,20 @@ def asks_about_event(folded: str) -> bool:
     long, the programme, the deadline («hội nghị ở đâu», «mấy giờ bắt đầu», "where is it")."""
     words = f" {folded} "
     return any(f" {fact} " in words for fact in _EVENT_FACT_WORDS)
+
+
+# Words that say the question is about a meeting (folded), not about a file or a rule: «hồ sơ
+# nộp ở đâu» asks the documents, «hội nghị ở đâu», «mấy giờ họp» the invitation.
+_MEETING_WORDS = (
+    *("hoi nghi", "cuoc hop", "buoi hop", "di hop", "gio hop", "phong hop", "hop o", "hop luc"),
+    *("hop vao", "hop ngay", "hop may", "su kien", "tap huan", "le tuyen duong"),
+    *("conference", "meeting", "event"),
+)
+
+
+def asks_about_the_meeting(folded: str) -> bool:
+    """Whether a question typed outside any invitation (folded text) asks what an invitation
+    says about a meeting: its place, time or programme («hội nghị tổ chức ở đâu?», «mấy giờ
+    họp vậy», "where is the conference")."""
+    words = f" {folded} "
+    return asks_about_event(folded) and any(f" {w} " in words for w in _MEETING_WORDS)
