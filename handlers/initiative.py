@@ -86,6 +86,7 @@ PART_NOTICES = frozenset(
         "initiative.file_saved",
         "initiative.file_saved_no_text",
         "initiative.file_caption_saved",
+        "initiative.long_rewrite",
     }
 )
 DISCARD_COMMANDS = ("xoanhap", "discard")
@@ -258,20 +259,25 @@ async def prompt(
         text = context.t(f"initiative.ask.{state}")
         f = form.field(state)
         if f.kind == "choice" and any(o.text for o in opts):
+            # The options that are data, in full (a button cuts them); «Giữ nguyên», last,
+            # is a button only.
             text += "\n\n" + "\n".join(
-                f"{i}. {escape(o.text)}" for i, o in enumerate(opts, start=1)
+                f"{i}. {escape(o.text)}" for i, o in enumerate(opts, start=1) if o.text
             )
         if f.kind == "shares":
             names = [p.full_name for p in engine.people(draft.get("answers", {}).get("authors"))]
             text += "\n" + "\n".join(f"{i}. {escape(n)}" for i, n in enumerate(names, start=1))
-        if draft.get("editing") == state:
-            current = draft.get("previous") if f.kind == "long" else None
-            value = current or draft.get("answers", {}).get(state)
+        value = draft.get("answers", {}).get(state)
+        editing = draft.get("editing") == state
+        if editing or (f.kind == "long" and value and value.get("parts")):
+            # Changed from the review, or a long answer resumed: what is there now
             text += (
                 "\n\n"
                 + context.t("initiative.current", value="")
                 + render_value(context, form, state, value)
             )
+        if f.kind == "long" and editing:
+            text += "\n\n" + context.t("initiative.long_edit_hint")
     rows = [[(option_label(context, o), PREFIX + o.value)] for o in opts]
     await send(update, context, text, keyboard(rows) if rows else None)
 

@@ -481,6 +481,57 @@ async def test_edit_from_review(bot: Harness, alice: StubUser) -> None:
     assert await draft(bot, alice) == {}
 
 
+async def test_changing_the_description_adds_to_it(bot: Harness, alice: StubUser) -> None:
+    """qa16 B1: from the review, what is sent for the description is added at its end (a
+    photo's caption too), never in place of it; «Viết lại từ đầu» replaces it, «Xong» with
+    nothing new after that keeps the old text, «Giữ nguyên» drops what was added."""
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")
+    old = (await draft(bot, alice))["answers"]["description"]["parts"]
+    assert len(old) == 2
+    await bot.press(alice, "sk:edit:description")
+    asked = bot.last_text(alice.id)
+    assert bot.t("initiative.long_edit_hint") in asked and old[0] in asked
+    assert [d for _, d in bot.buttons(alice.id)] == ["sk:done", "sk:rewrite", "sk:keep"]
+    await bot.say(alice, "Phần ba: kết quả sau sáu tháng áp dụng thử.")
+    photo = [{"file_id": "p", "file_unique_id": "up", "width": 9, "height": 9}]
+    await bot.send_raw(alice, {"photo": photo, "caption": "Ảnh chụp bảng tổng hợp"})
+    await bot.say(alice, "xong")
+    assert await state(bot, alice) == "review"
+    described = (await draft(bot, alice))["answers"]["description"]
+    assert described["parts"] == [
+        *old,
+        "Phần ba: kết quả sau sáu tháng áp dụng thử.",
+        "Ảnh chụp bảng tổng hợp",
+    ]
+    assert len(described["files"]) == 2
+    # «Giữ nguyên» after adding: what was added is dropped, and said.
+    await bot.press(alice, "sk:edit:description")
+    await bot.say(alice, "Một đoạn thêm nhầm vào phần mô tả.")
+    await bot.say(alice, "giữ nguyên")
+    assert bot.t("initiative.kept_old", count=1) in bot.texts(alice.id)
+    assert (await draft(bot, alice))["answers"]["description"] == described
+    # «Viết lại từ đầu», then nothing typed: «Xong» keeps the old text.
+    await bot.press(alice, "sk:edit:description")
+    await bot.say(alice, "viết lại từ đầu")
+    assert bot.last_text(alice.id) == bot.t("initiative.long_rewrite")
+    await bot.press(alice, "sk:done")
+    assert (await draft(bot, alice))["answers"]["description"]["parts"] == described["parts"]
+    # Rewritten: the new text alone, the files kept.
+    await bot.press(alice, "sk:edit:description")
+    await bot.say(alice, "2")  # the typed number of «Viết lại từ đầu»
+    await bot.say(alice, "Mô tả mới hoàn toàn: số hóa quy trình một cửa.")
+    await bot.say(alice, "/xong")
+    rewritten = (await draft(bot, alice))["answers"]["description"]
+    assert rewritten["parts"] == ["Mô tả mới hoàn toàn: số hóa quy trình một cửa."]
+    assert rewritten["files"] == described["files"]
+    # qa16 B3: the list of a choice changed from the review has no «None» line for «Giữ nguyên».
+    await bot.press(alice, "sk:edit:recipient")
+    listed = bot.last_text(alice.id)
+    last = bot.services.initiatives.form.options["recipient"][-1]
+    assert "None" not in listed and f"\n{len(bot.buttons(alice.id)) - 1}. {last}\n" in listed
+
+
 async def test_similar_title_warns_without_blocking(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")

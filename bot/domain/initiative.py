@@ -562,10 +562,15 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
     keep = _keep(draft)
     if f.kind == "long":
         done = _DONE + _SKIP + _NONE if f.optional else _DONE
-        return [Option("done", "initiative.btn.done", aliases=done), *keep]
+        rewrite = [Option("rewrite", "initiative.btn.rewrite", aliases=_REWRITE)] if keep else []
+        return [Option("done", "initiative.btn.done", aliases=done), *rewrite, *keep]
     if f.optional:
         return [Option("skip", "initiative.btn.skip", aliases=_SKIP + _DONE + _NONE), *keep]
     return keep
+
+
+# «Viết lại từ đầu» typed, while a long answer is changed from the review (folded).
+_REWRITE = ("viet lai", "viet lai tu dau", "viet moi", "lam lai tu dau", "rewrite", "start over")
 
 
 def _keep(draft: dict[str, Any]) -> list[Option]:
@@ -594,6 +599,8 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.person_not_added",
         "initiative.person_removed",
         "initiative.kept_old",
+        "initiative.long_rewrite",
+        "initiative.btn.rewrite",
         "initiative.part_saved",
         "initiative.file_saved",
         "initiative.file_saved_no_text",
@@ -768,7 +775,9 @@ def apply(
         previous = draft.pop("previous", None)
         draft.pop("editing", None)
         if f.kind == "long" and previous is not None:
-            typed = len((answers.get(f.id) or {}).get("parts") or [])
+            now = (answers.get(f.id) or {}).get("parts") or []
+            before = previous.get("parts") or []
+            typed = len(now) - len(before) if now[: len(before)] == before else len(now)
             answers[f.id] = previous
             if typed:  # what was typed meanwhile is dropped: say so
                 return Outcome(draft, NP_("initiative.kept_old", "count"), {"count": typed})
@@ -931,9 +940,14 @@ def _review(form: FormDefinition, draft: dict[str, Any], given: Input) -> Outcom
         draft["closed"] = [c for c in draft["closed"] if c != field_id]
         draft.pop("editing")
     elif f.kind == "long":
-        previous = draft["answers"].get(field_id) or {"parts": [], "files": []}
-        draft["previous"] = previous
-        draft["answers"][field_id] = {"parts": [], "files": previous.get("files", [])}
+        # What is sent now is added after the text there («Viết lại từ đầu» empties it first);
+        # «Giữ nguyên» puts back this copy.
+        current = draft["answers"].get(field_id) or {"parts": [], "files": []}
+        draft["previous"] = json_copy(current)
+        draft["answers"][field_id] = {
+            "parts": list(current.get("parts", [])),
+            "files": list(current.get("files", [])),
+        }
     return Outcome(draft)
 
 
@@ -942,6 +956,9 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
     value = draft["answers"].setdefault(f.id, {"parts": [], "files": []})
     parts: list[str] = value.setdefault("parts", [])
     files: list[dict[str, Any]] = value.setdefault("files", [])
+    if given.kind == "option" and given.option == "rewrite":  # from the review: start again
+        value["parts"] = []
+        return Outcome(draft, "initiative.long_rewrite")
     if given.kind == "option":  # "done"
         previous = draft.pop("previous", None)
         if not parts and previous and previous.get("parts"):
