@@ -208,6 +208,10 @@ def summary(context: BotContext, form: FormDefinition, draft: dict[str, Any]) ->
 def _person_header(context: BotContext, draft: dict[str, Any], list_id: str) -> str:
     count = len(draft.get("answers", {}).get(list_id) or [])
     person = engine.pending_person(draft, list_id) or {}
+    old = engine.edited_person(draft, list_id)
+    if old is not None:  # «✏️ Sửa người số N»
+        n = int(person.get("index", 0)) + 1
+        return context.t("initiative.person_header.editing", n=n, name=old.get("full_name", ""))
     name = (person.get("data") or {}).get("full_name")
     if list_id == "authors" and count == 0 and name:  # the submitter, named from the profile
         return context.t("initiative.person_header.you", name=name)
@@ -245,6 +249,8 @@ async def prompt(
         if sub == "more":
             people = render_value(context, form, list_id, draft.get("answers", {}).get(list_id))
             text = context.t(f"initiative.ask.more.{list_id}", people=people)
+            if any(o.value.startswith("ed:") for o in opts):
+                text += "\n" + context.t("initiative.edit_hint")
             removable = [o for o in opts if o.value.startswith("rm:")]
             if removable:
                 example = removable[-1].params["n"]
@@ -255,6 +261,10 @@ async def prompt(
                 + "\n"
                 + context.t(f"initiative.ask.person.{sub}")
             )
+            old = engine.edited_person(draft, list_id)
+            if old is not None and old.get(sub):
+                was = _date(old[sub]) if sub == "birth_date" else escape(str(old[sub]))
+                text += "\n\n" + context.t("initiative.current", value=Safe(was))
     else:
         text = context.t(f"initiative.ask.{state}")
         f = form.field(state)
@@ -278,7 +288,11 @@ async def prompt(
             )
         if f.kind == "long" and editing:
             text += "\n\n" + context.t("initiative.long_edit_hint")
-    rows = [[(option_label(context, o), PREFIX + o.value)] for o in opts]
+    rows = [[(option_label(context, o), PREFIX + o.value)] for o in opts if o.value[:3] != "rm:"]
+    for o in opts:  # «❌ Xóa người số N» beside «✏️ Sửa người số N»
+        if o.value.startswith("rm:"):
+            row = next(r for r in rows if r[0][1] == PREFIX + "ed:" + o.value[3:])
+            row.append((option_label(context, o), PREFIX + o.value))
     await send(update, context, text, keyboard(rows) if rows else None)
 
 
@@ -402,8 +416,9 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
                 await which_of(update, context, text, labels, keyboard(rows))
                 return None
     elif state.endswith(".more") and typed_number(text) is not None:
-        # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button).
-        opts = [o for o in opts if not o.value.startswith("rm:")]
+        # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button) nor a
+        # correction ("sửa 2", or its button).
+        opts = [o for o in opts if o.value[:3] not in ("rm:", "ed:")]
     picked = match_choice(text, option_choices(context, opts)) if opts else None
     if picked == "commit":
         return await submit(update, context)

@@ -532,6 +532,51 @@ async def test_changing_the_description_adds_to_it(bot: Harness, alice: StubUser
     assert "None" not in listed and f"\n{len(bot.buttons(alice.id)) - 1}. {last}\n" in listed
 
 
+async def test_correcting_a_person_s_details(bot: Harness, alice: StubUser) -> None:
+    """qa16 B2: a typo in anyone's details, the submitter's own included, is corrected from
+    the list (✏️, or «sửa 3» typed): each item asked again with its current value, «Giữ
+    nguyên» keeping it; the shares stay, and the review comes back."""
+    await register(bot, alice)
+    await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")
+    before = (await draft(bot, alice))["answers"]["authors"]
+    await bot.press(alice, "sk:edit:authors")
+    assert await state(bot, alice) == "authors.more"
+    assert bot.t("initiative.edit_hint") in bot.last_text(alice.id)
+    data = [d for _, d in bot.buttons(alice.id)]
+    assert data[:2] == ["sk:add", "sk:done"] and "sk:ed:0" in data and "sk:rm:0" not in data
+    await bot.press(alice, "sk:ed:0")  # the submitter
+    assert await state(bot, alice) == "authors.full_name"
+    assert bot.t("initiative.current", value=before[0]["full_name"]) in bot.last_text(alice.id)
+    assert [d for _, d in bot.buttons(alice.id)] == ["sk:keep"]
+    await bot.say(alice, "giữ nguyên")
+    assert await state(bot, alice) == "authors.birth_date"
+    assert "15/08/1985" in bot.last_text(alice.id)
+    await bot.say(alice, "16/8/1985")
+    for _ in range(2):  # workplace, position
+        await bot.press(alice, "sk:keep")
+    await bot.say(alice, "Tiến sĩ quản lý công")
+    assert bot.t("initiative.person_updated", name=before[0]["full_name"]) in bot.texts(alice.id)
+    assert await state(bot, alice) == "authors.more"
+    await bot.say(alice, "sửa 9")
+    assert bot.last_text(alice.id) == bot.t("error.edit_person_range", count=3)
+    await bot.say(alice, "sửa 3")
+    assert await state(bot, alice) == "authors.full_name"
+    await bot.say(alice, "Lê Thị Cúc Phương")
+    for _ in range(4):
+        await bot.press(alice, "sk:keep")
+    await bot.press(alice, "sk:done")
+    assert await state(bot, alice) == "review"  # the shares are not asked again
+    after = (await draft(bot, alice))["answers"]["authors"]
+    assert after[0] == {
+        **before[0],
+        "birth_date": "1985-08-16",
+        "qualification": "Tiến sĩ quản lý công",
+    }
+    assert after[1] == before[1]
+    assert after[2] == {**before[2], "full_name": "Lê Thị Cúc Phương"}
+    assert [a["share"] for a in after] == [50, 30, 20]
+
+
 async def test_similar_title_warns_without_blocking(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")

@@ -529,6 +529,10 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
                 opts.append(Option("done", "initiative.btn.skip", aliases=_SKIP + _DONE + _NO_MORE))
             elif count > 0:
                 opts.append(Option("done", "initiative.btn.done", aliases=_DONE + _NO_MORE))
+            opts += [
+                Option(f"ed:{i}", "initiative.btn.edit_person", params={"n": i + 1})
+                for i in range(count)
+            ]
             first_removable = 1 if list_id == "authors" else 0
             opts += [
                 Option(f"rm:{i}", "initiative.btn.remove", params={"n": i + 1})
@@ -537,6 +541,8 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
             return opts
         if sub == "full_name" and _just_added(draft, list_id):  # «Thêm» tapped by mistake
             return [Option("back", "initiative.btn.not_adding", aliases=_NOT_ADDING)]
+        if edited_person(draft, list_id) is not None:  # a listed person corrected
+            return [Option("keep", "initiative.btn.keep", aliases=_KEEP)]
         return []  # typed (at the workplace, the handler may offer units)
     if not form.has(state):
         return []
@@ -597,6 +603,8 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.btn.not_adding",
         "initiative.person_added",
         "initiative.person_not_added",
+        "initiative.person_updated",
+        "initiative.btn.edit_person",
         "initiative.person_removed",
         "initiative.kept_old",
         "initiative.long_rewrite",
@@ -668,7 +676,22 @@ def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
 def _just_added(draft: dict[str, Any], list_id: str) -> bool:
     """A new person of ``list_id`` is being entered and nothing of them is typed yet."""
     person = draft.get("person")
-    return isinstance(person, dict) and person.get("list") == list_id and not person.get("data")
+    return (
+        isinstance(person, dict)
+        and person.get("list") == list_id
+        and not person.get("data")
+        and "index" not in person
+    )
+
+
+def edited_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
+    """The answers before the change of the listed person of ``list_id`` being corrected
+    («✏️ Sửa người số N»: each item asked again, «Giữ nguyên» keeps it), else ``None``."""
+    person = draft.get("person")
+    if isinstance(person, dict) and person.get("list") == list_id and "index" in person:
+        old = person.get("old")
+        return old if isinstance(old, dict) else {}
+    return None
 
 
 def pending_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
@@ -1035,6 +1058,10 @@ def _persons(
     answers = draft["answers"]
     current: list[dict[str, Any]] = answers.setdefault(list_id, [])
     if sub == "more":
+        if given.kind == "text" and (edited := _typed_edit(given.text)) is not None:
+            if not 1 <= edited <= len(current):
+                raise InvalidInput("edit_person_range", count=len(current))
+            given = Input("option", option=f"ed:{edited - 1}")
         if given.kind == "text":
             removed = _typed_remove(given.text)
             if removed is None:
@@ -1046,6 +1073,11 @@ def _persons(
                 raise InvalidInput("remove_range", count=len(current))
         if given.option == "add":
             draft["person"] = {"list": list_id, "data": {}}
+            return Outcome(draft)
+        if given.option.startswith("ed:"):
+            index = int(given.option[3:])
+            before = {k: v for k, v in current[index].items() if k != "share"}
+            draft["person"] = {"list": list_id, "data": {}, "index": index, "old": before}
             return Outcome(draft)
         if given.option.startswith("rm:"):
             index = int(given.option[3:])
@@ -1064,10 +1096,14 @@ def _persons(
     if given.kind == "option" and given.option == "back":  # nobody added after all
         draft.pop("person", None)
         return Outcome(draft, "initiative.person_not_added")
-    if given.kind != "text":
-        raise InvalidInput("expect_text")
     person = pending_person(draft, list_id) or {"list": list_id, "data": {}}
     data: dict[str, Any] = person.setdefault("data", {})
+    old = edited_person(draft, list_id)
+    if given.kind == "option" and given.option == "keep" and old is not None and sub in old:
+        data[sub] = old[sub]
+        return _person_step_done(form, draft, list_id, person, current)
+    if given.kind != "text":
+        raise InvalidInput("expect_text")
     text = _an_answer(given.text)
     if sub == "full_name":
         data[sub] = parse_full_name(text)
@@ -1077,11 +1113,29 @@ def _persons(
         data[sub] = parse_text(_words(_not_a_question(text)), 2, SHORT_TEXT)
     else:
         data[sub] = parse_text(_words(_not_a_question(text)), 2, 200)
+    return _person_step_done(form, draft, list_id, person, current)
+
+
+def _person_step_done(
+    form: FormDefinition,
+    draft: dict[str, Any],
+    list_id: str,
+    person: dict[str, Any],
+    current: list[dict[str, Any]],
+) -> Outcome:
+    """After one item of a person: the next item, or the person added to (or, corrected,
+    put back in) the list."""
+    data: dict[str, Any] = person["data"]
     missing = [s for s in form.person_fields[list_id] if s not in data]
     if missing:
         draft["person"] = person
         return Outcome(draft)
     draft.pop("person", None)
+    index = person.get("index")
+    if isinstance(index, int) and 0 <= index < len(current):
+        share = current[index].get("share")
+        current[index] = {**data, **({"share": share} if share is not None else {})}
+        return Outcome(draft, "initiative.person_updated", {"name": data["full_name"]})
     current.append(data)
     if list_id == "authors":
         _reset_shares(draft)
@@ -1096,6 +1150,18 @@ def _reset_shares(draft: dict[str, Any]) -> None:
 
 
 _REMOVE = re.compile(r"^(?:xoa|bo|remove|delete|rm)\s*(?:so|tac gia|nguoi|number|no)?\s*(\d{1,3})$")
+
+
+_EDIT = re.compile(
+    r"^(?:sua|chinh sua|doi|edit|change|correct)\s*(?:lai)?\s*"
+    r"(?:so|tac gia|thong tin|nguoi|nguoi so|tac gia so|number|no|person|author)?\s*(\d{1,3})$"
+)
+
+
+def _typed_edit(text: str) -> int | None:
+    """«sửa 2», «sửa người số 2», «sửa tác giả 1», "edit 2": the number of the person."""
+    match = _EDIT.match(fold(text))
+    return int(match.group(1)) if match else None
 
 
 def _typed_remove(text: str) -> int | None:
