@@ -728,7 +728,7 @@ async def office_prompt(update: Update, context: BotContext, state: str) -> None
     if state == DECIDE and memory.get("pick") is not None:
         await _ask_decision(update, context, event, int(memory["pick"]))
         return
-    await _list_pending(update, context, event)
+    await _list_pending(update, context, event, keep_numbers=True)
 
 
 async def office_done(update: Update, context: BotContext) -> int:
@@ -864,37 +864,57 @@ async def _pending_rows(context: BotContext, event: Event) -> list[Rsvp]:
     return sorted(rows, key=lambda r: (r.answered_at, r.id))
 
 
-async def _show_pending(update: Update, context: BotContext, event: Event) -> str | int:
-    """The requests waiting for the office (then the PENDING screen), or that there are none."""
+async def _show_pending(
+    update: Update, context: BotContext, event: Event, *, keep_numbers: bool = False
+) -> str | int:
+    """The requests waiting for the office (then the PENDING screen), or that there are none.
+    ``keep_numbers``: after a decision, each request keeps the number it had on the list the
+    office is reading («từ chối 1» then «duyệt 3» is the third of that list)."""
     memory = _office(context)
+    if memory.get("event") != event.id:
+        keep_numbers = False
     memory["event"] = event.id
     memory.pop("pick", None)
-    if not await _list_pending(update, context, event):
+    if not await _list_pending(update, context, event, keep_numbers=keep_numbers):
         memory.clear()
         return await _settle(update, context, OFFICE, None)
     return await _settle(update, context, OFFICE, PENDING)
 
 
-async def _list_pending(update: Update, context: BotContext, event: Event) -> bool:
+async def _list_pending(
+    update: Update, context: BotContext, event: Event, *, keep_numbers: bool = False
+) -> bool:
     rows = await _pending_rows(context, event)
     title = _short(event.title, TITLE_MAX)
     if not rows:
         await send(update, context, context.t("stats.pending_none", title=title))
         return False
-    shown = rows[:PAGE_SIZE]
-    _office(context)["list"] = [r.id for r in shown]
+    memory = _office(context)
+    waiting = {r.id: r for r in rows}
+    # Number n is memory["list"][n - 1]; 0 there: decided since (its number is not reused).
+    slots = [int(x) for x in memory.get("list") or []] if keep_numbers else []
+    slots = [i if i in waiting else 0 for i in slots]
+    if not any(slots):
+        slots = []  # all of that list decided: a new list, from 1
+    for rsvp in rows:
+        if sum(1 for i in slots if i) >= PAGE_SIZE:
+            break
+        if rsvp.id not in slots:
+            slots.append(rsvp.id)
+    memory["list"] = slots
+    shown = [(number, waiting[i]) for number, i in enumerate(slots, start=1) if i]
     lines = [context.t("stats.pending_list", title=title, count=len(rows))]
-    for number, rsvp in enumerate(shown, start=1):
+    for number, rsvp in shown:
         lines.append(_pending_line(context, event, number, rsvp))
     if len(rows) > len(shown):
         lines.append(context.t("stats.pending_more", count=len(rows) - len(shown)))
-    lines.append("\n" + context.t("stats.pending_howto", example=min(2, len(shown))))
+    lines.append("\n" + context.t("stats.pending_howto", example=shown[min(1, len(shown) - 1)][0]))
     buttons = [
         [
             (context.t("stats.btn_approve", number=number), f"rp:y:{rsvp.id}"),
             (context.t("stats.btn_decline", number=number), f"rp:n:{rsvp.id}"),
         ]
-        for number, rsvp in enumerate(shown, start=1)
+        for number, rsvp in shown
     ]
     await send(update, context, "\n".join(lines), keyboard(buttons))
     return True
@@ -958,6 +978,16 @@ def _typed_decision(text: str) -> tuple[bool, int] | None:
     return word in APPROVE_WORDS, number
 
 
+def _range_text(context: BotContext, numbers: Sequence[int]) -> str:
+    """What may be typed on the list (``numbers``: its slots, 0 for those decided)."""
+    active = [n for n, rsvp_id in enumerate(numbers, start=1) if rsvp_id] or [1]
+    example = active[min(1, len(active) - 1)]
+    low, high = active[0], active[-1]
+    return context.t(
+        "stats.pending_range", numbers=numbers_text(context, low, high), example=example
+    )
+
+
 async def on_pending_typed(update: Update, context: BotContext) -> str | int | None:
     """In the list: "duyệt 2", "từ chối 2", or a number (then approve or decline?)."""
     text = text_of(update)
@@ -972,28 +1002,18 @@ async def on_pending_typed(update: Update, context: BotContext) -> str | int | N
     if typed is not None:
         approve, number = typed
         if not 1 <= number <= len(numbers):
-            await send(
-                update,
-                context,
-                context.t(
-                    "stats.pending_range",
-                    numbers=numbers_text(context, 1, len(numbers)),
-                    example=min(2, len(numbers)),
-                ),
-            )
+            await send(update, context, _range_text(context, numbers))
+            return None
+        if not numbers[number - 1]:  # decided since the list was read
+            await send(update, context, context.t("rsvp.not_pending"))
             return None
         return await _decide_and_list(update, context, numbers[number - 1], approve)
     if (picked := typed_number(folded)) is not None:
         if not 1 <= picked <= len(numbers):
-            await send(
-                update,
-                context,
-                context.t(
-                    "stats.pending_range",
-                    numbers=numbers_text(context, 1, len(numbers)),
-                    example=min(2, len(numbers)),
-                ),
-            )
+            await send(update, context, _range_text(context, numbers))
+            return None
+        if not numbers[picked - 1]:
+            await send(update, context, context.t("rsvp.not_pending"))
             return None
         event = await context.services.events.get(str(memory.get("event") or ""))
         if event is None:
@@ -1046,7 +1066,7 @@ async def _decide_and_list(
     event = await context.services.events.get(str(memory.get("event") or ""))
     if event is None:
         return await _office_gone(update, context)
-    return await _show_pending(update, context, event)
+    return await _show_pending(update, context, event, keep_numbers=True)
 
 
 async def _office_gone(update: Update, context: BotContext) -> int:

@@ -426,14 +426,19 @@ async def test_pending_requests_approved_and_declined_with_buttons_and_words(
     assert seated.checkin_code in told
     assert bot.stub.sent(bob.id, "sendPhoto")
 
-    await bot.say(admin, "dạ từ chối người số 1 ạ")  # Lan, now first in the list
+    # The numbers stay those of the list the office reads (qa16 #9): Lan is still 2.
+    assert "1. <b>Bob</b>" not in listing and "2. <b>Lan</b>" in listing
+    assert "3. <b>Carol</b>" in listing
+    await bot.say(admin, "duyệt 1")  # Bob: decided already
+    assert bot.last_text(admin.id) == bot.t("rsvp.not_pending")
+    await bot.say(admin, "dạ từ chối người số 2 ạ")  # Lan
     assert bot.texts_since(mark, admin.id)[-2].startswith(bot.t("stats.declined", name="Lan"))
     await bot.deliver()
     assert bot.last_text(alice.id) == bot.t("stats.notify_declined", title="Hội nghị hoi-nghi-a")
     declined = await bot.services.events.rsvp_of("hoi-nghi-a", alice.id)
     assert declined is not None and declined.seat is Seat.NONE
 
-    await bot.say(admin, "duyệt 1")  # Carol: no seat left, the waiting list
+    await bot.say(admin, "duyệt 3")  # Carol: no seat left, the waiting list
     assert bot.texts_since(mark, admin.id)[-2].startswith(
         bot.t("stats.approved_waitlisted", name="Carol")
     )
@@ -463,6 +468,8 @@ async def test_pending_request_by_its_number_then_the_choice(
     assert bot.last_text(admin.id) == bot.t(
         "stats.pending_range", numbers=bot.t("pick.one", n=1), example=1
     )  # not "1 to 1", nor «duyệt 2» with one request left
+    await bot.say(admin, "2")  # Lan's number, decided
+    assert bot.last_text(admin.id) == bot.t("rsvp.not_pending")
     await bot.say(admin, "/xong")
     assert bot.last_text(admin.id) == bot.t("stats.pending_done")
     assert await bot.state(admin, "rsvp_office") is None
