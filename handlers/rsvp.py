@@ -684,8 +684,10 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
             (f"✏️ {n}. {context.t(FIELD_LABELS[field])}", f"{PREFIX}f:{field}")
             for n, field in enumerate(_fields(event), start=1)
         ]
-        rows = [[("✅ " + context.t("rsvp.btn.confirm"), f"{PREFIX}ok")]]
-        rows += [edits[i : i + 2] for i in range(0, len(edits), 2)]
+        # ✏️ 1..N in the order of their typed numbers, then «Xác nhận» (typed N + 1 too): "1"
+        # is item 1 whether it is read from the text or from the buttons.
+        rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
+        rows.append([("✅ " + context.t("rsvp.btn.confirm"), f"{PREFIX}ok")])
         await send(update, context, text, keyboard(rows))
     elif state in TEXT_FIELDS:
         text = context.t(
@@ -1020,7 +1022,9 @@ async def on_details(update: Update, context: BotContext) -> str | int | None:
     typed = clean(text_of(update)) if update.callback_query is None else ""
     count = len(_fields(event))
     number = typed_number(typed)
-    if number is not None and not 1 <= number <= count:  # «5»: no item 5 (never «Xác nhận»)
+    if number == count + 1:  # the last button, «Xác nhận», by its place
+        return await _move(update, context, NOTE)
+    if number is not None and not 1 <= number <= count:  # «5»: no item 5
         numbers = numbers_text(context, 1, count)
         await send(update, context, context.t("review.pick_range", numbers=numbers))
         return None
@@ -1056,7 +1060,8 @@ async def on_field(update: Update, context: BotContext) -> str | int | None:
                 details["unit"] = units[index]
         return await _move(update, context, DETAILS)
     text = text_of(update)
-    if pick(text, [Choice("k", context.labels("rsvp.btn.keep"), KEEP_ALIASES)]) == "k":
+    keep = Choice("k", context.labels("rsvp.btn.keep"), KEEP_ALIASES + CONFIRM_ALIASES)
+    if pick(text, [keep]) == "k":  # «Giữ nguyên»; «có», «đúng rồi»: it was right
         return await _move(update, context, DETAILS)
     value: str | None = None
     number = typed_number(text)

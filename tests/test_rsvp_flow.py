@@ -182,7 +182,14 @@ async def test_invitation_yes_details_edited_and_confirmation(
     assert await state(bot, alice) == "full_name"
     await bot.say(alice, "1")  # "Giữ nguyên", typed
     assert await state(bot, alice) == "details"
-    await bot.press(alice, "ev:ok")
+    # qa16 #6: the buttons go ✏️ 1..N then «Xác nhận», as typed numbers count them; «có»
+    # typed at an item means it was right (not refused, and never a name).
+    data = [d for _, d in bot.buttons(alice.id)]
+    assert data[0] == "ev:f:full_name" and data[-1] == "ev:ok"
+    await bot.say(alice, "1")
+    await bot.say(alice, "co")
+    assert await state(bot, alice) == "details"
+    await bot.say(alice, str(len(data)))  # the last button's place: «Xác nhận»
     assert await state(bot, alice) == "note"
 
     mark = bot.mark()
