@@ -50,9 +50,18 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.documents.rsvp_chart import attendance_chart, group_rows
-from bot.documents.rsvp_xlsx import export_rsvp
+from bot.documents.rsvp_xlsx import SEAT_KEYS, export_rsvp
 from bot.domain.choices import Choice, plain_answer, typed_number
-from bot.domain.events import Answer, Event, Invitee, Rsvp, Seat, normalise_code, unanswered
+from bot.domain.events import (
+    Answer,
+    Event,
+    Invitee,
+    Rsvp,
+    Seat,
+    looks_like_a_name,
+    normalise_code,
+    unanswered,
+)
 from bot.domain.models import User
 from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, NP_, escape
@@ -98,6 +107,8 @@ COMMAND_OF = {"s": "rsvp_stats", "p": "rsvp_pending", "x": "export_rsvp"}
 TIME_FORMAT = "%H:%M %d/%m/%Y"
 PAGE_SIZE = 20  # requests in one list
 TITLE_MAX = 120
+NAMES_MAX = 8  # delegates listed for a name typed at the door
+BUTTON_NAME_MAX = 40  # characters of a name on a button
 BUTTON_TITLE_MAX = 40
 CAPTION_TITLE_MAX = 300
 DONE_WORDS = frozenset(
@@ -266,9 +277,13 @@ async def _locate(
 
 
 async def check_in_code(update: Update, context: BotContext, event: Event, text: str) -> None:
-    """Check the delegate of ``text`` in at ``event`` and say how it went."""
+    """Check the delegate of ``text`` in at ``event`` and say how it went; a name typed
+    instead of a code (lost, or left on another phone) lists who it may be."""
     code = find_code(text)
     if code is None:
+        if looks_like_a_name(clean(text)):
+            await _by_name(update, context, event, clean(text))
+            return
         await send(update, context, context.t("checkin.code_invalid"))
         return
     services = context.services
@@ -280,6 +295,9 @@ async def check_in_code(update: Update, context: BotContext, event: Event, text:
             await _refused(update, context, event, code, exc)
             return
         rsvp, invitee = await _locate(services, event.id, code)  # an invitation code?
+        if rsvp is None and invitee is None and looks_like_a_name(clean(text)):
+            await _by_name(update, context, event, clean(text))  # «Dung Linh» read as a code
+            return
         if rsvp is None or rsvp.checkin_code == code:
             await _not_here(update, context, event, code, invitee)
             return
@@ -289,6 +307,65 @@ async def check_in_code(update: Update, context: BotContext, event: Event, text:
             await _refused(update, context, event, rsvp.checkin_code, again)
             return
     await send(update, context, await _checked_text(context, event, done))
+
+
+async def _by_name(update: Update, context: BotContext, event: Event, typed: str) -> None:
+    """The answers of ``event`` under the name typed, numbered, with a button (or the typed
+    number) to check in each one who holds a seat: the checker looks at the unit first."""
+    memory = user_dict(context, MEMORY)
+    found = (await context.services.events.by_name(event.id, typed))[:NAMES_MAX]
+    if not found:
+        memory.pop("names", None)
+        title = _short(event.title, TITLE_MAX)
+        await send(update, context, context.t("checkin.name_none", name=typed, title=title))
+        return
+    memory["names"] = [r.id for r in found]
+    lines = [context.t(NP_("checkin.name_found", "count"), count=len(found))]
+    buttons = []
+    for number, rsvp in enumerate(found, start=1):
+        if rsvp.checked_in_at is not None:
+            status = context.t("checkin.name_checked", time=_when(context, rsvp.checked_in_at))
+        elif rsvp.seat is Seat.CONFIRMED:
+            status = context.t("stats.seat.confirmed")
+            label = f"✅ {number}. {_short(rsvp.full_name, BUTTON_NAME_MAX)}"
+            buttons.append([(label, f"ci:n:{rsvp.id}")])
+        else:
+            status = context.t(SEAT_KEYS[rsvp.seat])
+        details = "; ".join(part for part in (rsvp.unit, rsvp.position) if part)
+        details = f" – {details}" if details else ""
+        lines.append(
+            context.t(
+                "checkin.name_item", n=number, name=rsvp.full_name, details=details, status=status
+            )
+        )
+    howto = N_("checkin.name_howto") if buttons else N_("checkin.name_no_seat")
+    lines.append(context.t(howto))
+    await send(update, context, "\n".join(lines), keyboard(buttons) if buttons else None)
+
+
+async def on_name_pick(update: Update, context: BotContext) -> str | int | None:
+    """``ci:n:<rsvp id>``, or the number typed after :func:`_by_name`'s list: check them in
+    by their code, as if it had been typed."""
+    await acknowledge(update)
+    if not _is_checker(context):
+        return await _denied_out(update, context)
+    memory = user_dict(context, MEMORY)
+    listed = [int(x) for x in memory.get("names") or []]
+    query = update.callback_query
+    if query is not None:
+        rsvp_id = int((query.data or "").rsplit(":", 1)[1])
+    else:
+        number = typed_number(text_of(update)) or 0
+        rsvp_id = listed[number - 1] if 1 <= number <= len(listed) else 0
+    event = await _mode_event(context)
+    rows = {r.id: r for r in await context.services.events.people(event.id)} if event else {}
+    rsvp = rows.get(rsvp_id)
+    if event is None or rsvp is None:
+        await send(update, context, context.t("button.stale"))
+        return None
+    memory.pop("names", None)
+    await check_in_code(update, context, event, rsvp.checkin_code)
+    return None
 
 
 async def _checked_text(context: BotContext, event: Event, done: CheckIn) -> str:
@@ -495,6 +572,9 @@ async def on_code(update: Update, context: BotContext) -> str | int | None:
             await send(update, context, context.t("checkin.no_event"))
             return END
         return await _open_mode(update, context, events)
+    number = typed_number(text)
+    if number is not None and user_dict(context, MEMORY).get("names"):
+        return await on_name_pick(update, context)  # a number of the list of names
     await check_in_code(update, context, event, text)
     return None
 
@@ -582,6 +662,7 @@ def build_checkin(services: Services) -> ConversationHandler[BotContext]:
                 MessageHandler(ANSWER_TEXT, on_pick),
             ],
             CODE: [
+                CallbackQueryHandler(on_name_pick, pattern=r"^ci:n:\d{1,12}$"),
                 CommandHandler(list(DONE_COMMANDS), checkin_done),
                 CommandHandler("checkin", on_checkin_again),
                 MessageHandler(ANSWER_TEXT, on_code),

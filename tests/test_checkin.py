@@ -325,6 +325,43 @@ async def test_check_in_mode_survives_a_restart_and_xong_leaves(
     assert bot.last_text(admin.id) == bot.t("flow.nothing_to_finish")
 
 
+async def test_a_delegate_without_their_code_is_found_by_name(
+    bot: Harness, admin: StubUser
+) -> None:
+    """qa16 #3: at the door, a name typed instead of a code lists who it may be (with the
+    unit, to tell namesakes apart); the button or the typed number checks that one in; a
+    delegate without a seat is listed, not checked in."""
+    await bot.services.events.save(make_event(capacity=3))
+    await answer(bot.services, 501, "hoi-nghi-a", "Phạm Thị Dung")
+    await answer(bot.services, 502, "hoi-nghi-a", "Phạm Thị Dung", unit="UBND huyện Kim Động")
+    await answer(bot.services, 503, "hoi-nghi-a", "Hoàng Văn Em", reply=Answer.NO)
+    await bot.say(admin, "/checkin")
+    assert await bot.state(admin, "checkin") == "code"
+    await bot.say(admin, "pham thi dung")
+    listing = bot.last_text(admin.id)
+    assert listing.startswith(bot.t("checkin.name_found", count=2))
+    assert "Sở Khoa học và Công nghệ" in listing and "UBND huyện Kim Động" in listing
+    assert len(bot.buttons(admin.id)) == 2
+    await bot.say(admin, "2")  # the typed number: the one from Kim Động
+    text = bot.last_text(admin.id)
+    assert text.startswith(bot.t("checkin.ok", name="Phạm Thị Dung"))
+    assert bot.t("checkin.unit", unit="UBND huyện Kim Động") in text
+    await bot.say(admin, "Phạm Dung")  # first and last name only: still found
+    again = bot.last_text(admin.id)
+    assert bot.t("checkin.name_checked", time="").strip() in again  # the one from Kim Động
+    assert len(bot.buttons(admin.id)) == 1  # only the other one can still be checked in
+    first = next(d for _, d in bot.buttons(admin.id))
+    await bot.press(admin, first)
+    assert bot.last_text(admin.id).endswith(headcount(bot, 2, 2))
+    await bot.say(admin, "Hoang Van Em")  # declined: listed, no button
+    assert bot.t("checkin.name_no_seat") in bot.last_text(admin.id)
+    await bot.say(admin, "Nguyen Van Khong Co")
+    assert bot.last_text(admin.id) == bot.t(
+        "checkin.name_none", name="Nguyen Van Khong Co", title="Hội nghị hoi-nghi-a"
+    )
+    assert await bot.state(admin, "checkin") == "code"
+
+
 async def test_check_in_mode_with_one_event_and_a_revoked_role(
     bot: Harness, admin: StubUser, alice: StubUser
 ) -> None:

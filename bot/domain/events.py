@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rapidfuzz import fuzz
 
 from bot.domain.choices import Choice, match_choice, starting_with
 from bot.domain.text import clean, fold, unaccent
@@ -388,3 +389,29 @@ def asks_about_the_meeting(folded: str) -> bool:
     họp vậy», "where is the conference")."""
     words = f" {folded} "
     return asks_about_event(folded) and any(f" {w} " in words for w in _MEETING_WORDS)
+
+
+def looks_like_a_name(text: str) -> bool:
+    """Typed at the door instead of a code: two to six words of letters, no digit («Phạm Thị
+    Dung», «nguyen van an»)."""
+    words = text.split()
+    return 2 <= len(words) <= 6 and all(w.isalpha() for w in words)
+
+
+def name_matches(query: str, full_name: str) -> bool:
+    """Whether ``full_name`` is the person typed: the folded words of ``query`` all in the
+    name, in order («Dung» alone is too short to ask; «Phạm Dung», «pham thi dung» match «Phạm
+    Thị Dung»), or the whole name within one typo (rapidfuzz, 90)."""
+    wanted, name = fold(query).split(), fold(full_name).split()
+    if not wanted:
+        return False
+    place = 0
+    for word in name:
+        if place < len(wanted) and word == wanted[place]:
+            place += 1
+    if place == len(wanted):
+        return True
+    return fuzz.ratio(" ".join(wanted), " ".join(name)) >= NAME_SCORE
+
+
+NAME_SCORE = 90  # 0-100: a typed name this close to a delegate's is them (one typo)

@@ -597,6 +597,11 @@ class EventService:
         async with self.db.read() as conn:
             return await sql.rsvps(conn, event_id)
 
+    async def by_name(self, event_id: str, typed: str) -> list[Rsvp]:
+        """The answers of ``event_id`` whose name is the one typed at the door (a delegate
+        without their code): :func:`bot.domain.events.name_matches`."""
+        return [r for r in await self.people(event_id) if rules.name_matches(typed, r.full_name)]
+
     async def phones(self, event_id: str) -> dict[int, str]:
         """The phones the people who answered gave on their profile, by user id (the office's
         list of answers; an invitee's phone from the imported list is on the invitee)."""
