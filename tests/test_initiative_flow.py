@@ -1006,7 +1006,7 @@ async def test_amend_typed_and_another_draft_deleted_from_any_step(
     assert (await draft(bot, alice))["answers"]["recipient"]
     await bot.say(alice, "xóa bản nháp")  # typed, inside the form
     assert await state(bot, alice) == "discard"
-    await bot.say(alice, "1")  # "Xóa bản nháp"
+    await bot.say(alice, "có")  # the answer to «chắc chắn muốn xóa?» (qa16 B7)
     assert await state(bot, alice) is None and await draft(bot, alice) == {}
 
     await bot.say(alice, "/my_initiatives")

@@ -507,7 +507,12 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
         return [*opts, Option("discard", "initiative.btn.discard")]
     if state == DISCARD:
         return [
-            Option("discard_yes", "initiative.btn.discard_yes", aliases=("xoa", "dong y", "yes")),
+            # «Anh/chị chắc chắn muốn xóa bản nháp?» — «có» is the answer to that question.
+            Option(
+                "discard_yes",
+                "initiative.btn.discard_yes",
+                aliases=("xoa", "co", "co xoa", "dong y", "chac chan", "yes"),
+            ),
             Option("back", "initiative.btn.back", aliases=("quay lai", "back", "khong", "no")),
         ]
     if state == COMMIT:
