@@ -279,6 +279,7 @@ async def _locate(
 async def check_in_code(update: Update, context: BotContext, event: Event, text: str) -> None:
     """Check the delegate of ``text`` in at ``event`` and say how it went; a name typed
     instead of a code (lost, or left on another phone) lists who it may be."""
+    user_dict(context, MEMORY).pop("names", None)  # a list of names holds until the next try
     code = find_code(text)
     if code is None:
         if looks_like_a_name(clean(text)):
@@ -363,7 +364,6 @@ async def on_name_pick(update: Update, context: BotContext) -> str | int | None:
     if event is None or rsvp is None:
         await send(update, context, context.t("button.stale"))
         return None
-    memory.pop("names", None)
     await check_in_code(update, context, event, rsvp.checkin_code)
     return None
 
