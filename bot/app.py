@@ -169,7 +169,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
         # the main menu's typed "1": right after a review screen, "1" may be its button.
         app.add_handler(review.build(services, app.user_data))
         # /sangkien: the form; "Sửa và nộp lại" (pressed, or typed on the screen that offered it)
-        app.add_handler(initiative.build(services, review.amend_pick(app.user_data)))
+        app.add_handler(initiative.build(services, app.user_data, review.amend_pick(app.user_data)))
         app.add_handler(office.build_faq(services))  # /faq_add (admins)
         # The conference door: /checkin (mode), /rsvp_stats, /rsvp_pending, /export_rsvp.
         for door_flow in checkin.handlers(services):

@@ -10,6 +10,7 @@ update id in one transaction) before the reply.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -42,6 +43,8 @@ from bot.services.container import Services
 from bot.services.initiatives import FLOW, InitiativeError, Moved, Submitted
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
+from bot.tg.screen import Option as ScreenOption
+from bot.tg.screen import Screen
 from bot.tg.ui import acknowledge, keyboard, send
 from handlers.ask import side_question
 from handlers.common import (
@@ -50,6 +53,7 @@ from handlers.common import (
     END,
     TEXT,
     NotInFlow,
+    ScreenPick,
     flow_fallbacks,
     may_enter,
     numbers_text,
@@ -240,6 +244,17 @@ async def prompt(
         rows.append([(context.t("initiative.btn.discard"), PREFIX + "discard")])
         await send(update, context, text, keyboard(rows))
         return
+    # «Mục 12/17»: the number the review screen gives this item («sửa mục 12» there)
+    field_id = state.split(".", 1)[0]
+    items = [o.value[5:] for o in engine.options(form, draft, REVIEW) if o.value[:5] == "edit:"]
+    total = len(items)
+    if "authors" not in draft.get("closed", ()) and form.has("shares") and "shares" not in items:
+        total += 1  # the shares are asked unless the submitter is the only author
+    step = (
+        context.t("initiative.step_of", n=items.index(field_id) + 1, total=total) + "\n"
+        if field_id in items
+        else ""
+    )
     if state == COMMIT:
         text = context.t("initiative.ask.commit", commitment=form.commitment)
     elif state == DISCARD:
@@ -265,8 +280,9 @@ async def prompt(
             if old is not None and old.get(sub):
                 was = _date(old[sub]) if sub == "birth_date" else escape(str(old[sub]))
                 text += "\n\n" + context.t("initiative.current", value=Safe(was))
+        text = step + text
     else:
-        text = context.t(f"initiative.ask.{state}")
+        text = step + context.t(f"initiative.ask.{state}")
         f = form.field(state)
         if f.kind == "choice" and any(o.text for o in opts):
             # The options that are data, in full (a button cuts them); «Giữ nguyên», last,
@@ -618,7 +634,52 @@ async def send_form(
 # --- entry points -------------------------------------------------------------------------------
 
 
-async def open_form(update: Update, context: BotContext) -> str | int:
+# The choice offered by ``/sangkien`` to a person without a draft whose initiatives were
+# returned for changes: «Sửa và nộp lại SK-…» (``ini:amend:<id>``) or «Làm đơn mới»
+# (``ini:new``); typed, by number or label, while it is the person's last screen.
+OPEN_SCREEN = Screen("initiative_open", ttl=30 * 60)
+RETURNED_SHOWN = 5  # initiatives offered to amend (more: /my_initiatives lists them all)
+NEW_ALIASES = ("don moi", "lam don moi", "moi", "tao don moi", "new", "new one", "new form")
+AMEND_ALIASES = ("sua", "sua don", "sua va nop lai", "nop lai", "amend", "resubmit")
+
+
+def open_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
+    """A choice of that screen typed (its number or label), for :func:`build`."""
+    return ScreenPick(user_data, OPEN_SCREEN, r"^ini:(amend:\d{1,18}|new)$", once=True)
+
+
+async def _offer_returned(
+    update: Update, context: BotContext, returned: list[engine.Initiative]
+) -> None:
+    """Amend a returned initiative, or start a new one: the person says which."""
+    shown = returned[:RETURNED_SHOWN]
+    items = "\n".join(
+        context.t("initiative.returned_item", number=item.number, title=shorten(item.title, 120))
+        for item in shown
+    )
+    key = N_("initiative.returned_one") if len(shown) == 1 else N_("initiative.returned_many")
+    text = context.t(key, items=Safe(items))
+    if len(returned) > len(shown):
+        text += "\n" + context.t("initiative.returned_more")
+    amend_words = AMEND_ALIASES if len(shown) == 1 else ()  # «sửa»: which one, else?
+    buttons = [
+        (
+            context.t("initiative.btn.amend_number", number=item.number),
+            f"ini:amend:{item.id}",
+            (*context.labels("my.btn.amend"), item.number, *amend_words),
+        )
+        for item in shown
+    ]
+    new_labels = (*context.labels("initiative.btn.new_form"), *NEW_ALIASES)
+    buttons.append((context.t("initiative.btn.new_form"), "ini:new", new_labels))
+    assert context.user_data is not None
+    OPEN_SCREEN.remember(
+        context.user_data, [ScreenOption(data, labels) for _, data, labels in buttons]
+    )
+    await send(update, context, text, keyboard([[(label, data)] for label, data, _ in buttons]))
+
+
+async def open_form(update: Update, context: BotContext, *, fresh: bool = False) -> str | int:
     """``/sangkien``, the menu item or its typed label: start the form or resume the draft."""
     if not await may_enter(update, context):
         return END
@@ -626,7 +687,10 @@ async def open_form(update: Update, context: BotContext) -> str | int:
     if user is None or not user.registered:
         await send(update, context, context.t("initiative.register_first"))
         return END
-    opened = await context.services.initiatives.open(ref(update), user)
+    opened = await context.services.initiatives.open(ref(update), user, fresh=fresh)
+    if opened.returned:
+        await _offer_returned(update, context, opened.returned)
+        return END
     if opened.amending:
         await send(update, context, context.t("initiative.amending", number=opened.amending))
     elif opened.resumed:
@@ -635,6 +699,11 @@ async def open_form(update: Update, context: BotContext) -> str | int:
         await send(update, context, context.t("initiative.intro"))
     await prompt(update, context, opened.state)
     return opened.state
+
+
+async def open_new(update: Update, context: BotContext) -> str | int:
+    """«Làm đơn mới» pressed rather than amending a returned initiative."""
+    return await open_form(update, context, fresh=True)
 
 
 async def amend(update: Update, context: BotContext) -> str | int:
@@ -657,6 +726,12 @@ async def amend(update: Update, context: BotContext) -> str | int:
     return opened.state
 
 
+async def _typed_open_choice(update: Update, context: BotContext) -> str | int:
+    if (context.picked or [""])[0] == "ini:new":
+        return await open_form(update, context, fresh=True)
+    return await amend(update, context)
+
+
 async def on_cancel(update: Update, context: BotContext) -> None:
     """``/cancel`` pauses: the draft stays for ``/sangkien``."""
     await context.services.initiatives.pause(ref(update))
@@ -677,18 +752,24 @@ async def remind_drafts(context: BotContext) -> None:
 
 
 def build(
-    services: Services, typed_amend: filters.BaseFilter | None = None
+    services: Services,
+    user_data: Mapping[int, dict[Any, Any]],
+    typed_amend: filters.BaseFilter | None = None,
 ) -> ConversationHandler[BotContext]:
-    """``typed_amend``: text that picks "Sửa và nộp lại" on the person's last screen (the
-    screens are :mod:`handlers.review`'s, which imports this module)."""
+    """``user_data``: the application's (for the typed choices of the screen offering to
+    amend a returned initiative); ``typed_amend``: text that picks "Sửa và nộp lại" on the
+    person's last screen (the screens are :mod:`handlers.review`'s, which imports this
+    module)."""
     guard = NotInFlow(services.states)
+    private = TEXT & filters.ChatType.PRIVATE & guard
+    picked = open_pick(user_data)
     amend_entries: list[BaseHandler[Update, BotContext, object]] = [
-        CallbackQueryHandler(amend, pattern=r"^ini:amend:\d{1,18}$")
+        CallbackQueryHandler(amend, pattern=r"^ini:amend:\d{1,18}$"),
+        CallbackQueryHandler(open_new, pattern=r"^ini:new$"),
+        MessageHandler(private & picked, _typed_open_choice),
     ]
     if typed_amend is not None:
-        amend_entries.append(
-            MessageHandler(TEXT & filters.ChatType.PRIVATE & guard & typed_amend, amend)
-        )
+        amend_entries.append(MessageHandler(private & typed_amend, amend))
     steps: list[BaseHandler[Update, BotContext, object]] = [
         CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),
         CommandHandler(list(DONE_COMMANDS), on_done),

@@ -232,13 +232,58 @@ async def test_restart_in_the_middle_keeps_every_answer(bot: Harness, alice: Stu
     assert not asked.params.get("reply_markup")
 
 
+async def test_questions_carry_the_numbers_the_review_gives_their_items(
+    bot: Harness, alice: StubUser
+) -> None:
+    """qa16: the questions said «Mục 5», «Mục 6» (the numbering of the issue, which the
+    printed form does not have) while the review numbered the same items 11 and 12, so «sửa
+    mục 6» there changed another item. Each question now says «Mục N/M» with the review's N."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    assert bot.last_text(alice.id).startswith(bot.t("initiative.step_of", n=1, total=17))
+    await fill_until_review(bot, alice, title="Số hóa quy trình tiếp nhận hồ sơ")
+    review = bot.last_text(alice.id)
+    seen: dict[str, str] = {}
+    for text in bot.texts(alice.id):
+        first, _, rest = text.partition("\n")
+        for n in range(1, 18):
+            if first == bot.t("initiative.step_of", n=n, total=17):
+                seen.setdefault(str(n), rest)
+    assert sorted(seen, key=int) == [str(n) for n in range(1, 18)]  # every item was asked
+    assert seen["12"].startswith(bot.t("initiative.ask.description")[:40])
+    assert "<b>12. " + bot.t("initiative.field.description") + ":</b>" in review
+    assert seen["11"] == bot.t("initiative.ask.first_applied")
+    await bot.say(alice, "sửa mục 12")
+    assert await state(bot, alice) == "description"
+    assert bot.last_text(alice.id).startswith(bot.t("initiative.step_of", n=12, total=17))
+    await bot.say(alice, "giữ nguyên")
+    assert await state(bot, alice) == "review"
+
+
+async def test_a_single_author_leaves_out_the_shares_and_their_number(
+    bot: Harness, alice: StubUser
+) -> None:
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "15/8/1985")
+    await bot.say(alice, "Thạc sĩ quản lý công")
+    assert bot.last_text(alice.id).startswith(bot.t("initiative.step_of", n=2, total=17))
+    await bot.press(alice, "sk:done")  # nobody else: no shares to ask
+    assert await state(bot, alice) == "title"
+    assert bot.last_text(alice.id) == (
+        bot.t("initiative.step_of", n=3, total=16) + "\n" + bot.t("initiative.ask.title")
+    )
+
+
 async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await bot.say(alice, "/sangkien")
     await bot.press(alice, "sk:c:0")
     # The first author's questions say whose they are: the submitter's, named from the profile.
     header = bot.t("initiative.person_header.you", name="Nguyễn Thị Lan")
-    assert bot.last_text(alice.id).startswith(header)
+    step = bot.t("initiative.step_of", n=2, total=17)  # «Mục 2/17»: the review's «2. Tác giả»
+    assert bot.last_text(alice.id).startswith(f"{step}\n{header}\n")
     for bad, key, params in (
         ("32/1/1990", "error.date_invalid", {}),
         ("tuần trước", "error.date_format", {}),
@@ -964,6 +1009,114 @@ async def test_description_finished_in_words_or_by_done(
     assert parts == [ITEMS_4_TO_6[3]]
 
 
+async def _returned(bot: Harness, alice: StubUser, admin: StubUser, title: str) -> Any:
+    """Alice's initiative ``title``, submitted and returned for changes."""
+    from bot.domain.initiative import Status
+    from bot.services.flows import StepRef
+
+    if await bot.db_value("SELECT count(*) FROM initiatives"):  # «Làm đơn mới» first
+        await bot.say(alice, "/sangkien")
+        await bot.press(alice, "ini:new")
+        await bot.say(alice, "/cancel")
+    await fill_until_review(bot, alice, title=title)
+    await bot.press(alice, "sk:submit")
+    await bot.press(alice, "sk:commit")
+    row = await bot.db_row("SELECT id, number FROM initiatives WHERE title = ?", title)
+    assert row is not None
+    await bot.say(admin, "/start")
+    reviewer = await bot.services.users.require(admin.id)
+    key = (admin.id, admin.id)
+    service = bot.services.initiatives
+    base = -10 * row["id"]
+    await service.review(StepRef(base - 1, key), reviewer, row["id"], Status.REVIEWING)
+    await service.review(
+        StepRef(base - 2, key), reviewer, row["id"], Status.NEEDS_CHANGES, "Bổ sung"
+    )
+    return row
+
+
+async def test_sangkien_offers_to_amend_a_returned_initiative(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    """qa16: /sangkien with an application returned for changes (and no draft) started a
+    blank form, which then blocked «Sửa và nộp lại». It asks first: amend that one (button,
+    its number, «sửa») or start a new one; a blank new draft never blocks the amendment."""
+    await register(bot, alice)
+    row = await _returned(bot, alice, admin, "Phần mềm quản lý hồ sơ thi đua")
+    await bot.say(alice, "/sangkien")
+    assert bot.last_text(alice.id) == bot.t(
+        "initiative.returned_one",
+        items=Safe(
+            bot.t(
+                "initiative.returned_item",
+                number=row["number"],
+                title="Phần mềm quản lý hồ sơ thi đua",
+            )
+        ),
+    )
+    assert bot.buttons(alice.id) == [
+        (bot.t("initiative.btn.amend_number", number=row["number"]), f"ini:amend:{row['id']}"),
+        (bot.t("initiative.btn.new_form"), "ini:new"),
+    ]
+    assert await state(bot, alice) is None and await draft(bot, alice) == {}  # nothing opened
+    await bot.say(alice, "sửa")
+    assert await state(bot, alice) == "review"
+    assert bot.t("initiative.amending", number=row["number"]) in bot.texts(alice.id)
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/sangkien")  # the amendment is the draft now: resumed
+    assert bot.t("initiative.amending", number=row["number"]) == bot.texts(alice.id)[-2]
+    assert await state(bot, alice) == "review"
+    await bot.say(alice, "/xoanhap")
+    await bot.say(alice, "có")
+    assert await draft(bot, alice) == {}
+
+    # «Làm đơn mới» pressed: the form's first question; left there, it does not stand in the
+    # way of the amendment (typed by its number on the choice).
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "ini:new")
+    assert bot.t("initiative.intro") in bot.texts(alice.id)[-2:]
+    assert await state(bot, alice) == "recipient"
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/sangkien")  # the blank draft is resumed, as any draft
+    assert await state(bot, alice) == "recipient"
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/my_initiatives")
+    await bot.say(alice, "1")
+    await bot.say(alice, "sửa và nộp lại")
+    assert await state(bot, alice) == "review"
+    assert (await draft(bot, alice))["initiative_id"] == row["id"]
+
+
+async def test_sangkien_with_two_returned_initiatives(
+    bot: Harness, alice: StubUser, admin: StubUser
+) -> None:
+    await register(bot, alice)
+    first = await _returned(bot, alice, admin, "Sổ tay điện tử cho cán bộ")
+    second = await _returned(bot, alice, admin, "Quy trình số hóa hồ sơ")
+    await bot.say(alice, "/sangkien")
+    assert bot.t(
+        "initiative.returned_item", number=second["number"], title="Quy trình số hóa hồ sơ"
+    ) in bot.last_text(alice.id)
+    assert [data for _, data in bot.buttons(alice.id)] == [
+        f"ini:amend:{first['id']}",
+        f"ini:amend:{second['id']}",
+        "ini:new",
+    ]
+    await bot.say(alice, "sửa")  # which one? not a pick: the menu's words, not the form
+    assert await state(bot, alice) is None
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, second["number"])  # its number typed
+    assert await state(bot, alice) == "review"
+    assert (await draft(bot, alice))["initiative_id"] == second["id"]
+    await bot.say(alice, "/cancel")
+    # English labels work too, and «3» is «Làm đơn mới» on a fresh screen.
+    await bot.say(alice, "/xoanhap")
+    await bot.say(alice, "có")
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "3")
+    assert await state(bot, alice) == "recipient"
+
+
 async def test_amend_typed_and_another_draft_deleted_from_any_step(
     bot: Harness, alice: StubUser, admin: StubUser
 ) -> None:
@@ -986,8 +1139,9 @@ async def test_amend_typed_and_another_draft_deleted_from_any_step(
     await service.review(StepRef(-1, key), reviewer, row["id"], Status.REVIEWING)
     await service.review(StepRef(-2, key), reviewer, row["id"], Status.NEEDS_CHANGES, "Bổ sung")
 
-    # A new draft, left at its first step.
+    # A new draft (chosen over amending the returned one), left at its first step.
     await bot.say(alice, "/sangkien")
+    await bot.say(alice, "làm đơn mới")
     await bot.press(alice, "sk:c:0")
     assert await state(bot, alice) == "authors.birth_date"
     await bot.say(alice, "/cancel")

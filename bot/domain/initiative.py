@@ -678,6 +678,17 @@ def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
     }
 
 
+def is_blank(draft: dict[str, Any]) -> bool:
+    """Nothing of the draft comes from the person yet (opened, then left at its first
+    question): a new draft, not an amendment."""
+    return not (
+        draft.get("answers")
+        or draft.get("person")
+        or draft.get("closed")
+        or draft.get("initiative_id") is not None
+    )
+
+
 def _just_added(draft: dict[str, Any], list_id: str) -> bool:
     """A new person of ``list_id`` is being entered and nothing of them is typed yet."""
     person = draft.get("person")

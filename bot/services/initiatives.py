@@ -59,6 +59,8 @@ class Opened:
     state: str
     resumed: bool
     amending: str | None = None  # the number of the initiative being amended
+    # No draft, and these were returned for changes: the person chooses (nothing is opened)
+    returned: list[Initiative] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,21 @@ class InitiativeService:
     async def draft(self, user_id: int) -> dict[str, Any]:
         return await self.flows.draft(user_id, FLOW) or {}
 
-    async def open(self, ref: StepRef, user: User) -> Opened:
-        """Start a draft, or resume the one in progress."""
+    async def open(self, ref: StepRef, user: User, *, fresh: bool = False) -> Opened:
+        """Start a draft, or resume the one in progress. Without a draft, a person whose
+        initiatives were returned for changes is asked first whether to amend one or start
+        another (``Opened.returned``, the conversation not entered); ``fresh``: they chose a
+        new one."""
         async with self.flows.step(ref, FLOW) as step:
             draft = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
             resumed = draft is not None
+            if draft is None and not fresh:
+                returned = await sql.listing(
+                    step.conn, statuses=[Status.NEEDS_CHANGES], submitter_id=user.user_id
+                )
+                if returned:
+                    step.state = None
+                    return Opened("", False, returned=returned)
             if draft is None:
                 draft = form_engine.new_draft(user.profile.model_dump())
                 await flow_sql.put_draft(step.conn, user.user_id, FLOW, draft)
@@ -149,7 +161,9 @@ class InitiativeService:
                 raise InitiativeError("initiative.not_amendable", status=found.status.value)
             current = await flow_sql.get_draft(step.conn, user.user_id, FLOW)
             if current is not None and current.get("initiative_id") != initiative_id:
-                raise InitiativeError("initiative.other_draft")
+                if not form_engine.is_blank(current):
+                    raise InitiativeError("initiative.other_draft")
+                current = None  # opened and left before its first answer: nothing to keep
             draft = current or form_engine.draft_of(found)
             await flow_sql.put_draft(step.conn, user.user_id, FLOW, draft)
             step.state = form_engine.next_state(self.form, draft)
