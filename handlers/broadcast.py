@@ -651,7 +651,7 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
         markup = keyboard([*_buttons(context, ROLE_OPTIONS, PREFIX + "r:"), back])
         await send(update, context, t("broadcast.ask_role"), markup)
     elif state == "event":
-        events = await services.events.events()
+        events = await services.events.listed()
         draft["events"] = [event.id for event in events]
         if not events:
             await send(update, context, t("broadcast.no_events"))
@@ -861,7 +861,7 @@ async def on_event(update: Update, context: BotContext) -> str | int | None:
     if (back := await _check(update, context, "event")) is not None:
         return back
     draft = _draft(context)
-    events = await context.services.events.events()
+    events = await context.services.events.listed()
     shown = draft.get("events")  # the list as it was shown: its numbers
     if isinstance(shown, list):
         by_id = {event.id: event for event in events}

@@ -248,13 +248,10 @@ async def door_events(services: Services) -> list[Event]:
 async def office_events(services: Services, command: str) -> list[Event]:
     """The events an office command may be about: those to come first (soonest first), then
     past ones (latest first); for /rsvp_pending only open events with approval."""
-    now = services.events.now()
-    events = await services.events.events()
+    events = await services.events.listed()
     if command == "p":
         events = [e for e in events if e.mode == "open" and e.approval]
-    coming = [e for e in events if e.ends_at >= now]
-    past = [e for e in events if e.ends_at < now]
-    return coming + sorted(past, key=lambda e: e.starts_at, reverse=True)
+    return events
 
 
 # --- check-in -------------------------------------------------------------------------------------

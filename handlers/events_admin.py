@@ -386,7 +386,7 @@ async def _with_event(
             return END
         await _invite_action(update, context, event, pending)
         return END
-    events = await service.events()
+    events = await service.listed()
     if not events:
         await send(update, context, context.t("events.none"))
         return END
@@ -839,7 +839,7 @@ async def edit_begin(update: Update, context: BotContext) -> str | int:
             await _unknown_event(update, context, argument)
             return END
         return await _to_fields(update, context, event)
-    events = await service.events()
+    events = await service.listed()
     if not events:
         await send(update, context, context.t("events.none"))
         return END
@@ -1222,7 +1222,7 @@ async def delete_begin(update: Update, context: BotContext) -> str | int:
         return END
     service = context.services.events
     argument = " ".join(context.args or []).strip()
-    events = await service.events()
+    events = await service.listed()
     draft = user_dict(context, DELETE_DRAFT)
     draft.clear()
     if not events:

@@ -86,6 +86,7 @@ from bot.domain.events import (
     asks_about_event,
     asks_about_the_meeting,
     reminder_times,
+    says_cannot_come,
 )
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
@@ -800,6 +801,66 @@ async def meeting_question(update: Update, context: BotContext) -> None:
         blocks = [context.t("rsvp.facts"), *event_blocks(voice, event)]
         await send(update, context, "\n\n".join(blocks))
     await send(update, context, context.t("rsvp.facts_more"))
+
+
+class CannotCome(filters.MessageFilter):
+    """Text saying its writer will not come («tôi không đi được nữa», «xin phép vắng»; see
+    :func:`bot.domain.events.says_cannot_come`)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="CannotCome")
+
+    def filter(self, message: Message) -> bool:
+        return says_cannot_come(message.text or "")
+
+
+async def cannot_come(update: Update, context: BotContext) -> str | int | None:
+    """«Tôi không đi được nữa» outside any flow: the answer «Không tham dự» to the one event
+    still to come the person may answer (with a seat: «Trả lại chỗ?» first; the confirmation
+    says which event and how to change it), else the list of those it may be about; answered
+    «không» already, or too late to change, says so; no invitation: a question for the
+    documents as any other text."""
+    services = context.services
+    now = services.events.now()
+    coming = [
+        (event, rsvp)
+        for event, rsvp in await services.events.mine(context.user_id)
+        if event.ends_at > now and (rsvp is None or rsvp.answer is not Answer.NO)
+    ]
+    if not coming:
+        declined = [
+            e
+            for e, r in await services.events.mine(context.user_id)
+            if e.ends_at > now and r is not None
+        ]
+        if declined:
+            await send(update, context, context.t("rsvp.already_declined", title=declined[0].title))
+        else:
+            await outside(update, context)
+        return None
+    open_ = [(e, r) for e, r in coming if _answerable(context, e) and not _checked_in(r)]
+    if not open_:
+        await send(update, context, context.t("rsvp.deadline_passed"))
+        return None
+    if len(open_) == 1:  # «Không tham dự» for it (a seat: «Trả lại chỗ?» first)
+        _forget(context)
+        return await _choose(update, context, open_[0][0], Answer.NO)
+    _forget(context)
+    await _leave(update, context)
+    voice = _voice(context)
+    lines = [context.t("rsvp.cannot_come_which")]
+    lines += [
+        context.t(
+            "rsvp.my_item",
+            n=n,
+            title=event.title,
+            when=when_text(voice, event.starts_at),
+            status=context.t(status_key(rsvp)),
+        )
+        for n, (event, rsvp) in enumerate(open_[:LIST_MAX], start=1)
+    ]
+    await _show_list(update, context, lines, [e for e, _ in open_])
+    return END
 
 
 class FreeFor(filters.UpdateFilter):
@@ -1654,6 +1715,7 @@ def handlers(
             CallbackQueryHandler(answer_button, pattern=ANSWER_DATA),
             CallbackQueryHandler(open_button, pattern=OPEN_DATA),
             MessageHandler(TEXT & strict & list_pick, typed_list_pick),
+            MessageHandler(TEXT & strict & CannotCome(), cannot_come),  # «tôi không đi được»
             # A seat's QR code and calendar file again (pressed, or typed after a screen
             # without answer buttons; in the answer step, typed there).
             CallbackQueryHandler(files_button, pattern=FILES_DATA),

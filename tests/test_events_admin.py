@@ -401,14 +401,14 @@ async def test_a_list_sent_alone_is_imported_by_replying_invite_import(
 
 @pytest.mark.usefixtures("among_flows")
 async def test_two_events_ask_which_then_typed_number(bot: Harness, admin: StubUser) -> None:
-    await bot.services.events.save(make_event())  # the seeded event (2025) comes first
+    await bot.services.events.save(make_event())  # to come: before the seeded one (2025)
     await send_file(bot, admin, "ds.csv", csv_bytes(PEOPLE[:2]), "/invite_import")
     assert not any(call.method == "getFile" for call in bot.stub.calls)  # not yet
     assert await state(bot, admin, "invite_import") == "event"
-    assert [data for _, data in bot.buttons(admin.id)] == [f"evi:{SEEDED}", f"evi:{EVENT_ID}"]
+    assert [data for _, data in bot.buttons(admin.id)] == [f"evi:{EVENT_ID}", f"evi:{SEEDED}"]
     await bot.say(admin, "9")
     assert bot.last_text(admin.id) == bot.t("error.choose_button")
-    await bot.say(admin, "2")
+    await bot.say(admin, "1")
     assert await state(bot, admin, "invite_import") is None
     assert len(await bot.services.events.invitees(EVENT_ID)) == 2
     assert await bot.services.events.invitees(SEEDED) == []
@@ -490,7 +490,7 @@ async def test_moving_the_event_tells_people_in_their_language(
 
     await bot.say(admin, "/event_edit")
     assert await state(bot, admin, "event_edit") == "event"
-    await bot.say(admin, "2")  # the second event of the list
+    await bot.say(admin, "1")  # the first of the list: the event to come (the seeded one is past)
     assert await state(bot, admin, "event_edit") == "field"
     assert "Hội thảo Chuyển đổi số 2026" in bot.last_text(admin.id)
     await bot.say(admin, "2")  # the start
@@ -673,7 +673,7 @@ async def test_event_delete_with_a_confirmation(bot: Harness, admin: StubUser) -
 async def test_event_delete_offers_the_events(bot: Harness, admin: StubUser) -> None:
     """Without an id, the same picker as /event_edit: a button, the number or the title."""
     await bot.services.events.save(make_event())
-    ids = [e.id for e in await bot.services.events.events()]
+    ids = [e.id for e in await bot.services.events.listed()]
     await bot.say(admin, "/event_delete")
     assert await state(bot, admin, "event_delete") == "event"
     assert bot.last_text(admin.id).startswith(bot.t("events.delete.pick"))
@@ -944,3 +944,28 @@ def test_any_typed_agenda_is_items_or_a_named_error(text: str) -> None:
     for item in items:
         assert 2 <= len(item.title) <= 300 and "\n" not in item.title
         assert item.time is None or re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", item.time)
+
+
+async def test_every_list_of_events_shows_the_coming_ones_first(
+    bot: Harness, admin: StubUser
+) -> None:
+    """qa16: /event_edit and /event_delete listed the shipped 2025 conference (long past)
+    first and the event the office works on second, while /rsvp_stats did the opposite; the
+    same typed «1» meant different events. Now every list: to come (soonest first), then
+    past (latest first)."""
+    later = make_event(id="tap-huan-2027", title="Tập huấn 2027")
+    later = later.model_copy(update={"starts_at": later.starts_at + timedelta(days=300)})
+    later = later.model_copy(update={"rsvp_deadline": later.starts_at - timedelta(days=3)})
+    await bot.services.events.save(later)
+    await bot.services.events.save(make_event())  # sooner than «Tập huấn 2027»
+    expected = [EVENT_ID, "tap-huan-2027", SEEDED]
+    assert [e.id for e in await bot.services.events.listed()] == expected
+    for command in ("/event_edit", "/event_delete", "/rsvp_stats"):
+        await bot.say(admin, command)
+        data = [d for _, d in bot.buttons(admin.id)]
+        order = [next(i for i, d in enumerate(data) if d.endswith(x)) for x in expected]
+        assert order == sorted(order), (command, data)
+        await bot.say(admin, "/cancel")
+    await bot.say(admin, "/event_edit")
+    await bot.say(admin, "1")  # the list's first: the soonest event to come
+    assert make_event().title in bot.last_text(admin.id)

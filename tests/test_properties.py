@@ -817,3 +817,18 @@ def test_units_file_aliases_are_checked(tmp_path: Path) -> None:
         'department = ["Văn phòng Sở"]\n[aliases]\n"Văn phòng Sở" = ["VP Sở"]\n', "utf-8"
     )
     assert load_units(path).aliases == {"Văn phòng Sở": ("VP Sở",)}
+
+
+# --- «tôi không đi được nữa» ----------------------------------------------------------------
+
+
+@given(messy_text(max_size=400), st.sampled_from(("", " ạ", " nhé", " nữa", " được")))
+@example("tôi không đi được nữa?", "")
+def test_a_question_is_never_taken_for_i_cannot_come(text: str, tail: str) -> None:
+    """Any text may be tested (it never raises); with a question mark, or opening with «nếu»
+    / «làm sao», it asks something: never the answer «Không tham dự»."""
+    from bot.domain.events import says_cannot_come
+
+    says_cannot_come(text + tail)
+    assert not says_cannot_come(text + "?" + tail)
+    assert not says_cannot_come("nếu " + text.lstrip() + " không đi được" + tail)

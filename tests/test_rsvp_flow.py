@@ -23,6 +23,7 @@ from bot.domain.events import (
     Rsvp,
     asks_about_event,
     asks_about_the_meeting,
+    says_cannot_come,
 )
 from bot.services.broadcasts import Notify
 from bot.services.event_notices import EventNotices
@@ -615,6 +616,112 @@ async def test_where_is_the_meeting_outside_the_invitation(
         assert not asks_about_the_meeting(other), other
 
 
+async def test_i_cannot_come_any_more_outside_the_invitation(
+    bot: Harness, clock: Clock, alice: StubUser, bob: StubUser
+) -> None:
+    """qa16: «tôi không đi được nữa», typed days after accepting, got «the documents have
+    nothing». It is the answer «Không tham dự» to the invitation: a seat is given back after
+    «Trả lại chỗ?»; said again, the bot says it knows; a question about not coming still asks
+    the documents; a person invited to nothing too."""
+    codes = await setup(bot, people=2)
+    await accept(bot, alice, codes[0])
+    await bot.say(alice, "Tôi bận đột xuất, không đi được nữa ạ")
+    assert await state(bot, alice) == "release"
+    assert bot.texts(alice.id)[-1].startswith(bot.t("rsvp.ask_release", title=TITLE).split("\n")[0])
+    await bot.say(alice, "trả lại chỗ")
+    found = await row(bot, alice)
+    assert found is not None and (found["answer"], found["seat"]) == ("no", "none")
+    assert await state(bot, alice) is None
+    await bot.say(alice, "em xin phép vắng ạ")
+    assert bot.last_text(alice.id) == bot.t("rsvp.already_declined", title=TITLE)
+
+    # Not answered yet, or «chưa chắc» (no seat): recorded at once, and said with the event.
+    await bot.say(bob, f"/start rsvp_{codes[1]}")
+    await press_answer(bot, bob, "m")
+    await bot.say(bob, "/cancel")
+    mark = bot.mark()
+    await bot.say(bob, "sorry, I can't attend")
+    found = await row(bot, bob)
+    assert found is not None and found["answer"] == "no"
+    assert any(html.escape(TITLE, quote=False) in t for t in bot.texts_since(mark, bob.id))
+
+    # A question about not coming is a question; nobody's answer changes.
+    await accept(bot, alice, codes[0])
+    mark = bot.mark()
+    await bot.say(alice, "nếu không đi được thì báo ai")
+    assert await state(bot, alice) is None
+    found = await row(bot, alice)
+    assert found is not None and found["answer"] == "yes"
+    assert not any("ask_release" in t for t in bot.texts_since(mark, alice.id))
+
+    # Too late to change: the office is the way.
+    clock.now = DEADLINE + timedelta(hours=1)
+    await bot.say(alice, "tôi không đến được")
+    assert bot.last_text(alice.id) == bot.t("rsvp.deadline_passed")
+    found = await row(bot, alice)
+    assert found is not None and found["answer"] == "yes"
+
+
+async def test_i_cannot_come_with_two_invitations_asks_which(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    other = make_event(id="tap-huan", title="Tập huấn sáng kiến", capacity=50)
+    await bot.services.events.save(other)
+    (invited,) = (
+        await bot.services.events.invite(
+            "tap-huan",
+            [{"full_name": "Nguyễn Văn An", "unit": "Sở Nội vụ", "position": "", "group": ""}],
+        )
+    ).added
+    await bot.say(alice, f"/start rsvp_{invited.code}")
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "xin phép vắng")
+    assert bot.last_text(alice.id).startswith(bot.t("rsvp.cannot_come_which"))
+    assert [d for _, d in bot.buttons(alice.id)] == ["ev:o:hoi-nghi", "ev:o:tap-huan"]
+    await bot.say(alice, "2")  # the list's second: its invitation, with «Không tham dự»
+    assert await state(bot, alice) == "answer"
+    await bot.say(alice, "không")
+    answer = await bot.db_value(
+        "SELECT answer FROM rsvps WHERE event_id = 'tap-huan' AND user_id = ?", alice.id
+    )
+    assert answer == "no"
+    found = await row(bot, alice)
+    assert found is not None and found["answer"] == "yes"  # the other one is untouched
+
+
+async def test_i_cannot_come_invited_to_nothing_asks_the_documents(
+    bot: Harness, clock: Clock, bob: StubUser
+) -> None:
+    await register(bot, bob, "Trần Văn Bình")
+    await bot.say(bob, "tôi không đi được nữa")
+    assert await state(bot, bob) is None
+    assert bot.last_text(bob.id)  # the documents' answer (or where to ask), no error
+
+
+def test_says_cannot_come() -> None:
+    for typed in (
+        "tôi không đi được nữa",
+        "Em xin phép không tham dự hội nghị được ạ",
+        "hủy đăng ký",
+        "Tôi không đến được, xin lỗi ạ",
+        "em xin phép vắng ạ",
+        "I can't attend, sorry",
+        "trả lại chỗ",
+    ):
+        assert says_cannot_come(typed), typed
+    for typed in (
+        "nếu không đi được thì báo ai",
+        "có ai không đi không",
+        "không đi được thì sao?",
+        "không",
+        "sáng kiến không đi vào thực tế",
+        "hội nghị ở đâu",
+    ):
+        assert not says_cannot_come(typed), typed
+
+
 async def test_own_check_in_code_typed_back_says_what_it_is(
     bot: Harness, clock: Clock, alice: StubUser
 ) -> None:
@@ -833,6 +940,29 @@ async def test_the_qr_code_and_calendar_file_again_after_the_event_moved(
     assert moved.astimezone(services.settings.tz).strftime("%H:%M %d/%m/%Y") in notice
     assert bot.t("events.changed_maybe") in notice
     assert await bot.db_value("SELECT count(*) FROM outbox WHERE user_id = ?", carol.id) == 0
+    # What changed, with what it was (qa16: «có thay đổi» said nothing of which); the
+    # place did not change and says so.
+    local = services.settings.tz
+    assert (
+        bot.t(
+            "events.changed_when",
+            when=moved.astimezone(local).strftime("%H:%M %d/%m/%Y") + " (4 giờ)",
+            old=STARTS.astimezone(local).strftime("%H:%M %d/%m/%Y") + " (4 giờ)",
+        )
+        in notice
+    )
+    assert bot.t("events.same_place", place="Hội trường Sở, Số 1 đường Chùa Chuông") in notice
+    await services.events.save(make_event(starts_at=moved, venue="Phòng họp tầng 3"), notify=notify)
+    notice = await bot.db_value(
+        "SELECT text FROM outbox WHERE user_id = ? ORDER BY id DESC LIMIT 1", bob.id
+    )
+    assert bot.t(
+        "events.changed_place",
+        place="Phòng họp tầng 3, Số 1 đường Chùa Chuông",
+        old="Hội trường Sở, Số 1 đường Chùa Chuông",
+    ) in (notice or "")
+    same = moved.astimezone(local).strftime("%H:%M %d/%m/%Y") + " (4 giờ)"
+    assert bot.t("events.same_when", when=same) in (notice or "")
 
     await bot.say(alice, "/my_events")
     await bot.say(alice, "1")

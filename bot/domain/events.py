@@ -277,6 +277,14 @@ class Rsvp(BaseModel):
     checked_in_by: int | None = None
 
 
+def office_order(events: Sequence[Event], now: datetime) -> list[Event]:
+    """Events as every list of them shows them: those not over yet, the soonest first, then
+    the past ones, the latest first (the one the office is busy with comes first)."""
+    coming = sorted((e for e in events if e.ends_at >= now), key=lambda e: e.starts_at)
+    past = sorted((e for e in events if e.ends_at < now), key=lambda e: e.starts_at, reverse=True)
+    return coming + past
+
+
 def told_of_a_move(rsvp: Rsvp) -> bool:
     """Whether a change of time or place is sent to the person of ``rsvp``: a seat, a place
     on the waiting list or awaiting approval, or «chưa chắc» (the new time may decide it)."""
@@ -389,6 +397,33 @@ def asks_about_the_meeting(folded: str) -> bool:
     họp vậy», "where is the conference")."""
     words = f" {folded} "
     return asks_about_event(folded) and any(f" {w} " in words for w in _MEETING_WORDS)
+
+
+# «tôi không đi được nữa», «em xin phép vắng», "I can't attend": someone who will not come
+# (folded). Questions are not statements: «nếu không đi được thì báo ai?».
+_CANNOT_COME = re.compile(
+    r"\b(?:khong|ko|k|chang|hok)(?: the| con)? (?:di|den|du|tham du|tham gia|co mat|ra)\b(?! vao)"
+    r"|\b(?:xin phep vang|xin vang|bao vang|vang mat|huy dang ky|huy tham du|rut dang ky)\b"
+    r"|\b(?:tra lai cho|nhuong cho)\b"
+    r"|\b(?:can ?t|cannot|can not|won ?t|will not|not) (?:come|attend|make it|be there)\b"
+    r"|\bnot (?:coming|attending)\b|\bcancel my (?:registration|seat|rsvp)\b"
+)
+_ASKING = re.compile(
+    r"^(?:neu|khi|lam sao|lam the nao|the nao|co phai|co can|co duoc|bao gio|ai|o dau|if|how|"
+    r"what|when|who|do|does|can i|should)\b|\b(?:khong|ko|chua|sao|the nao|gi|dau|nhi)$"
+)
+
+
+def says_cannot_come(text: str) -> bool:
+    """Whether ``text`` says its writer will not come to a meeting («tôi không đi được nữa»,
+    «em xin phép vắng ạ», «hủy đăng ký», "sorry, I can't attend"), rather than asks about it
+    («nếu không đi được thì báo ai?», «có ai không đi không»). Word lists: approximate."""
+    if "?" in text:
+        return False
+    folded = fold(text)
+    for filler in (" a", " nhe", " nha", " roi", " nua", " mat", " duoc", " ah", " sorry"):
+        folded = folded.removesuffix(filler) if folded.endswith(filler) else folded
+    return bool(_CANNOT_COME.search(folded)) and not _ASKING.search(folded)
 
 
 def looks_like_a_name(text: str) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from bot.documents.ics import location_of
-from bot.domain.events import Answer, Seat
+from bot.domain.events import Answer, Event, Seat
 from bot.i18n import Translator
 from bot.services.broadcasts import Notice
 from bot.services.events import Saved
@@ -33,6 +33,10 @@ def duration_text(t: Callable[..., str], minutes: int) -> str:
     return " ".join(parts)
 
 
+def _local(event: Event, tz: ZoneInfo) -> str:
+    return event.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+
+
 class EventNotices:
     def __init__(
         self, translator: Translator, users: UserService, *, default_language: str, tz: ZoneInfo
@@ -42,26 +46,32 @@ class EventNotices:
         self.default_language = default_language
         self.tz = tz
 
+    def _when(self, t: Callable[..., str], event: Event) -> str:
+        return f"{_local(event, self.tz)} ({duration_text(t, event.duration_minutes)})"
+
     async def moved(self, saved: Saved) -> list[Notice]:
         """What each person of ``saved.affected`` (a seat or on the waiting list) is told of
         the new time and place. It runs inside the transaction that saves the event: it only
         reads."""
-        event = saved.event
-        start = event.starts_at.astimezone(self.tz).strftime("%H:%M %d/%m/%Y")
+        event, before = saved.event, saved.before
         notices: list[Notice] = []
         for rsvp in saved.affected:
             user = await self.users.get(rsvp.user_id)
             locale = user.locale(self.default_language) if user else self.default_language
             t = functools.partial(self.translator, locale)
-            parts = [
-                t(
-                    "events.changed",
-                    title=event.title,
-                    when=start,
-                    duration=duration_text(t, event.duration_minutes),
-                    place=location_of(event),
-                )
-            ]
+            when, place = self._when(t, event), location_of(event)
+            parts = [t("events.changed", title=event.title)]
+            # What changed, with what it was: «Thời gian: 14:00 … (trước đây: 08:00 …)»
+            old_when = self._when(t, before) if before is not None else when
+            if old_when != when:
+                parts.append(t("events.changed_when", when=when, old=old_when))
+            else:
+                parts.append(t("events.same_when", when=when))
+            old_place = location_of(before) if before is not None else place
+            if old_place != place:
+                parts.append(t("events.changed_place", place=place, old=old_place))
+            else:
+                parts.append(t("events.same_place", place=place))
             if event.map_url:
                 parts.append(t("events.changed_map", url=event.map_url))
             if rsvp.seat is Seat.WAITLISTED:

@@ -94,6 +94,7 @@ class Saved:
     created: bool
     moved: bool  # the time or the place changed: those with a seat, waiting or unsure are told
     affected: list[Rsvp] = field(default_factory=list)
+    before: Event | None = None  # as it was (None: created)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,10 @@ class EventService:
         async with self.db.read() as conn:
             return await sql.list_events(conn)
 
+    async def listed(self) -> list[Event]:
+        """Every event in the order of the office's lists (:func:`rules.office_order`)."""
+        return rules.office_order(await self.events(), self.now())
+
     async def get(self, event_id: str) -> Event | None:
         async with self.db.read() as conn:
             return await sql.get_event(conn, event_id)
@@ -248,7 +253,7 @@ class EventService:
             await self._rearm(conn, event)
             if moved:
                 affected = [r for r in await sql.rsvps(conn, event.id) if rules.told_of_a_move(r)]
-        return Saved(event, created, moved, affected)
+        return Saved(event, created, moved, affected, before)
 
     async def delete(self, event_id: str) -> bool:
         async with self.db.transaction() as conn:
