@@ -189,10 +189,12 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any], services: 
             menu.help_command,
         )
     )
-    # Typed outside any flow: "menu" shows it; "hủy", "thôi", "xong" say nothing is under way.
+    # Typed outside any flow: "menu" shows it; "hủy", "thôi" say there is nothing to cancel,
+    # "xong" nothing under way.
     typed = filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(typed & Words(menu.MENU_WORDS, "menu"), menu.menu_command))
     app.add_handler(MessageHandler(typed & Words(menu.CANCEL_WORDS, "cancel"), menu.cancel_outside))
+    app.add_handler(MessageHandler(typed & Words(menu.FINISH_WORDS, "finish"), menu.finish_outside))
     # "cài đặt": the command it names (not a menu item, not a question).
     app.add_handler(
         MessageHandler(typed & Words(menu.SETTINGS_WORDS, "settings"), broadcast.settings_command)

@@ -46,7 +46,8 @@ MENU_ALIASES = {
 }
 # Typed outside any flow: the menu itself; "nothing to cancel" (folded).
 MENU_WORDS = frozenset({"menu", "menu chinh", "main menu", "danh muc", "chuc nang"})
-CANCEL_WORDS = STOP_WORDS | {"thoi", "xong", "done", "ket thuc"}
+CANCEL_WORDS = STOP_WORDS | {"thoi"}
+FINISH_WORDS = frozenset({"xong", "xong roi", "done", "ket thuc", "hoan thanh"})
 # A command that is not a menu item, typed by name outside any flow (folded).
 SETTINGS_WORDS = frozenset(
     {"cai dat", "cai dat thong bao", "thiet lap", "settings", "notification settings"}

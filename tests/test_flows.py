@@ -240,6 +240,8 @@ async def test_navigation_words_typed_outside_a_flow(bot: Harness, alice: StubUs
     assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
     await bot.say(alice, "thôi")
     assert bot.last_text(alice.id) == bot.t("flow.nothing_to_cancel")
+    await bot.say(alice, "xong")  # qa16: not «nothing to cancel» (nobody asked to cancel)
+    assert bot.last_text(alice.id) == bot.t("flow.nothing_to_finish")
     await bot.say(alice, "sáng kiến của tôi")  # /my_initiatives, not «Hội nghị của tôi»
     assert bot.last_text(alice.id).startswith(bot.t("my.none"))
     await bot.say(alice, "Cài đặt")

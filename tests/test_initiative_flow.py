@@ -276,6 +276,32 @@ async def test_a_single_author_leaves_out_the_shares_and_their_number(
     )
 
 
+async def test_a_date_or_an_assent_is_no_answer_to_a_text_item(
+    bot: Harness, alice: StubUser
+) -> None:
+    """qa16: a birth date typed again at «Trình độ chuyên môn» was saved as the qualification;
+    «đồng ý» at the description got «Mục này bắt buộc, không bỏ qua được» (nobody skipped)."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "15/8/1985")
+    assert await state(bot, alice) == "authors.qualification"
+    mark = bot.mark()
+    await bot.say(alice, "20/10/1990")
+    replies = bot.texts_since(mark, alice.id)
+    assert replies[0] == bot.t("error.date_not_here", text="20/10/1990")
+    assert bot.t("initiative.ask.person.qualification") in replies[-1]  # asked again
+    assert await state(bot, alice) == "authors.qualification"
+    await bot.say(alice, "Kỹ sư công nghệ thông tin")
+    assert await state(bot, alice) == "authors.more"
+    await bot.press(alice, "sk:done")
+    await bot.say(alice, "đồng ý")  # at the title
+    assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text="đồng ý")
+    await bot.say(alice, "bỏ qua")  # that one skips: it cannot
+    assert bot.last_text(alice.id) == bot.t("error.required")
+    assert await state(bot, alice) == "title"
+
+
 async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await bot.say(alice, "/sangkien")

@@ -488,6 +488,10 @@ _NOT_ADDING = (
     *_NO_MORE, *("quay lai", "tro lai", "thoi", "nham", "bam nham", "an nham", "bo", "huy them"),
     *("khong them nua", "thoi khong them", "back", "go back", "never mind", "by mistake"),
 )  # fmt: skip
+# Of those, the words that leave an item empty (at a required one: «không bỏ qua được»).
+_SKIPPING = frozenset(
+    {*_SKIP, *_NO_MORE, *_DONE, "n/a", "na", "chua co", "khong biet", "khong can"}
+) - {"ok"}
 # Typed at a step that must be answered, these are not an answer (a title «bỏ qua», a
 # qualification «xong»): the step says it cannot be skipped instead of saving them.
 NOT_AN_ANSWER = frozenset(
@@ -874,10 +878,13 @@ def _not_a_question(text: str) -> str:
 
 
 def _words(text: str) -> str:
-    """``text``, unless it is only a number («3», «dạ 3 ạ», «số 3»): at a step with no list to
-    pick from, a number is no title, workplace or position."""
+    """``text``, unless it is only a number («3», «dạ 3 ạ», «số 3») or a date: at a step with
+    no list to pick from, a number is no title, workplace or position, a date no qualification."""
     if typed_number(text) is not None:
         raise InvalidInput("number_only", text=clean(text))
+    typed = date_alone(text)  # «20/10/1990» for a qualification: a birth date, one item late
+    if typed is not None and typed.year is not None:
+        raise InvalidInput("date_not_here", text=clean(text))
     return text
 
 
@@ -916,7 +923,10 @@ def _an_answer(text: str, optional: bool = False) -> str:
     """``text``, unless it is a word that skips or closes a step (see :data:`NOT_AN_ANSWER`):
     at a required step, it says it cannot be skipped; elsewhere, that this is no answer."""
     if not_an_answer(text):
-        if optional:
+        # «bỏ qua», «không có», «xong» at a required step: it cannot be skipped; «đồng ý»,
+        # «ok», «vâng»: not an answer to the question (nobody asked to skip it)
+        skipping = plain_answer(text) in _SKIPPING or fold(text) in _SKIPPING
+        if optional or not skipping:
             raise InvalidInput("not_an_answer", text=clean(text))
         raise InvalidInput("required")
     return text
