@@ -762,7 +762,7 @@ async def run_bot(
     await post_init(app)
     await register(app, people)
     await seed_earlier(app, earlier, people)
-    similar = app.services.translator("vi", "initiative.similar", numbers="\x00")
+    similar = app.services.translator("vi", "initiative.similar", items="\x00")
     telegram.watch = similar.split("\x00", 1)[0]
     phase = Phase("initiative bot", people)
     driver = Driver(app, feed)

@@ -345,14 +345,23 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
     if result.notice:
         await send(update, context, context.t(result.notice, **result.params))
     if result.similar:
-        await send(
-            update, context, context.t("initiative.similar", numbers=", ".join(result.similar))
+        items = "\n".join(
+            context.t(
+                _SIMILAR_MINE if earlier.mine else _SIMILAR_OTHER,
+                number=earlier.number,
+                title=shorten(earlier.title, 150),
+            )
+            for earlier in result.similar
         )
+        await send(update, context, context.t("initiative.similar", items=Safe(items)))
     if result.notice in PART_NOTICES:
         return result.state  # the long answer goes on: no new question
     await prompt(update, context, result.state, result.draft)
     return result.state
 
+
+_SIMILAR_MINE = N_("initiative.similar_mine")  # «SK-2025-0003: … (đơn của anh/chị)»
+_SIMILAR_OTHER = N_("initiative.similar_item")
 
 # user_data: the date the bot asked about («Có phải anh/chị muốn gõ 25/3/2025?») and at which
 # step, for the next message only.

@@ -279,6 +279,17 @@ async def title_keys(conn: aiosqlite.Connection) -> list[tuple[int, str, str]]:
     return [(int(i), str(n), str(k)) for i, n, k in rows]
 
 
+async def briefs(conn: aiosqlite.Connection, numbers: list[str]) -> list[tuple[str, str, int]]:
+    """(number, title, submitter id) of the initiatives numbered ``numbers``, in that order."""
+    marks = ", ".join("?" for _ in numbers)
+    rows = await conn.execute_fetchall(
+        f"SELECT number, title, submitter_id FROM initiatives WHERE number IN ({marks})",
+        tuple(numbers),
+    )
+    found = {str(n): (str(n), str(t), int(u)) for n, t, u in rows}
+    return [found[n] for n in numbers if n in found]
+
+
 async def stale_drafts(conn: aiosqlite.Connection, flow: str, before_iso: str) -> list[int]:
     """People whose draft of ``flow`` is untouched since ``before_iso`` and not reminded yet."""
     async with conn.execute(

@@ -648,7 +648,9 @@ async def test_correcting_a_person_s_details(bot: Harness, alice: StubUser) -> N
     assert [a["share"] for a in after] == [50, 30, 20]
 
 
-async def test_similar_title_warns_without_blocking(bot: Harness, alice: StubUser) -> None:
+async def test_similar_title_warns_without_blocking(
+    bot: Harness, alice: StubUser, bob: StubUser
+) -> None:
     await register(bot, alice)
     await fill_until_review(bot, alice, title="Phần mềm quản lý hồ sơ một cửa")
     await bot.say(alice, "nộp đơn")  # typed «Gửi đơn»
@@ -662,8 +664,24 @@ async def test_similar_title_warns_without_blocking(bot: Harness, alice: StubUse
     await bot.say(alice, "Kỹ sư")
     await bot.press(alice, "sk:done")
     await bot.say(alice, "phan mem quan ly ho so mot cua")
-    assert bot.t("initiative.similar", numbers=number) in bot.texts(alice.id)
+    # With its title (qa16: a bare number said nothing), and whose it is.
+    item = bot.t("initiative.similar_mine", number=number, title="Phần mềm quản lý hồ sơ một cửa")
+    assert bot.t("initiative.similar", items=Safe(item)) in bot.texts(alice.id)
     assert await state(bot, alice) == "solution_type"
+    # Someone else's: no «đơn của anh/chị».
+    await register(bot, bob, "Trần Văn Bình")
+    async with bot.services.db.transaction() as conn:
+        await conn.execute("UPDATE initiatives SET submitter_id = ?", (bob.id,))
+    await bot.say(alice, "/xoanhap")
+    await bot.say(alice, "có")
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "1/1/1980")
+    await bot.say(alice, "Kỹ sư")
+    await bot.press(alice, "sk:done")
+    await bot.say(alice, "Phần mềm quản lý hồ sơ một cửa <mới>")
+    item = bot.t("initiative.similar_item", number=number, title="Phần mềm quản lý hồ sơ một cửa")
+    assert bot.t("initiative.similar", items=Safe(item)) in bot.texts(alice.id)
 
 
 async def test_unregistered_person_is_sent_to_registration(bot: Harness, bob: StubUser) -> None:

@@ -64,11 +64,20 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class SimilarTitle:
+    """An earlier initiative whose title looks like the one just typed."""
+
+    number: str
+    title: str
+    mine: bool  # the person's own (they may be submitting it twice)
+
+
+@dataclass(frozen=True)
 class Stepped:
     state: str | None  # None: the flow ended (draft discarded)
     notice: str | None = None
     params: dict[str, object] = field(default_factory=dict)
-    similar: list[str] = field(default_factory=list)  # numbers of similar earlier titles
+    similar: list[SimilarTitle] = field(default_factory=list)  # earlier titles like this one
     draft: dict[str, Any] | None = None  # the draft as saved by the step
 
 
@@ -197,7 +206,7 @@ class InitiativeService:
             if state == "title":
                 title = str(outcome.draft["answers"]["title"])
                 amending = outcome.draft.get("initiative_id")
-        similar = await self.similar(title, amending) if title is not None else []
+        similar = await self.similar_titles(title, user_id, amending) if title else []
         return Stepped(str(step.state), outcome.notice, outcome.params, similar, outcome.draft)
 
     async def similar(self, title: str, exclude_id: object = None) -> list[str]:
@@ -216,6 +225,24 @@ class InitiativeService:
         return await asyncio.to_thread(
             _similar, title, keys, exclude, self.form.limits.similar_title_score
         )
+
+    async def similar_titles(
+        self, title: str, user_id: int, exclude_id: object = None
+    ) -> list[SimilarTitle]:
+        """:meth:`similar`, with each one's title and whether it is the person's own."""
+        numbers = await self.similar(title, exclude_id)
+        if not numbers:
+            return []
+        try:
+            async with self.db.read() as conn:
+                found = await sql.briefs(conn, numbers)
+        except sqlite3.Error as exc:
+            log.warning("similar-title check failed: %s", exc)
+            return []
+        return [
+            SimilarTitle(number, found_title, submitter == user_id)
+            for number, found_title, submitter in found
+        ]
 
     async def _title_keys(self) -> list[tuple[int, str, str]]:
         reading = self._reading_titles
