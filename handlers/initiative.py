@@ -80,6 +80,12 @@ EDIT_ALIASES = {
     "appliers": ("nguoi ap dung", "nguoi tham gia ap dung", "appliers", "people who applied"),
     "description": ("mo ta", "noi dung", "description"),
 }
+# The submitter's items a profile gives, by the labels the export shows them with
+PROFILE_ITEMS = {
+    "full_name": N_("export.col.full_name"),
+    "workplace": N_("export.col.workplace"),
+    "position": N_("export.col.position"),
+}
 LABEL_MAX = 40  # characters of a data label (a campaign's name) on a button
 VALUE_MAX = 220  # characters of an answer shown on the review screen
 ENTRY_COMMANDS = ("sangkien", "initiative")
@@ -706,6 +712,12 @@ async def open_form(update: Update, context: BotContext, *, fresh: bool = False)
         await send(update, context, context.t("initiative.resumed"))
     else:
         await send(update, context, context.t("initiative.intro"))
+    if opened.refreshed:  # /profile changed since: the submitter's items follow it
+        items = "; ".join(
+            f"{context.t(PROFILE_ITEMS[key])}: {escape(value)}"
+            for key, value in opened.refreshed.items()
+        )
+        await send(update, context, context.t("initiative.profile_applied", items=Safe(items)))
     await prompt(update, context, opened.state)
     return opened.state
 

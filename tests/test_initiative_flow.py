@@ -302,6 +302,54 @@ async def test_a_date_or_an_assent_is_no_answer_to_a_text_item(
     assert await state(bot, alice) == "title"
 
 
+async def test_a_profile_changed_meanwhile_reaches_the_draft(bot: Harness, alice: StubUser) -> None:
+    """qa16: a person who moved to another unit (/profile) while a draft waited still had the
+    old unit as their workplace in it. The submitter's items still as the old profile had them
+    follow the new one, and the person is told; one they typed differently stays."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.press(alice, "sk:c:0")
+    await bot.say(alice, "15/8/1985")
+    await bot.say(alice, "Thạc sĩ")
+    assert await state(bot, alice) == "authors.more"
+    old_unit = (await draft(bot, alice))["answers"]["authors"][0]["workplace"]
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/profile")
+    await bot.say(alice, "sửa chức vụ")
+    await bot.say(alice, "Phó Chánh Văn phòng")
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/sangkien")
+    me = (await draft(bot, alice))["answers"]["authors"][0]
+    assert me["position"] == "Phó Chánh Văn phòng" and me["workplace"] == old_unit
+    label = bot.t("export.col.position")
+    assert bot.t("initiative.profile_applied", items=f"{label}: Phó Chánh Văn phòng") in (
+        bot.texts(alice.id)
+    )
+    assert await state(bot, alice) == "authors.more"
+    await bot.say(alice, "/sangkien")  # nothing changed since: nothing said
+    assert not bot.last_text(alice.id).startswith(
+        bot.t("initiative.profile_applied", items="")[:20]
+    )
+
+
+def test_refresh_me_keeps_what_was_typed_differently() -> None:
+    from bot.domain.initiative import new_draft, refresh_me
+
+    draft = new_draft({"full_name": "Trần Thị Hoa", "unit": "Sở A", "position": "Chuyên viên"})
+    draft["answers"]["authors"] = [
+        {"full_name": "Trần Thị Hoa", "workplace": "Sở A", "position": "Kỹ sư trưởng"}
+    ]
+    new = {"full_name": "Trần Thị Hoa", "unit": "Sở B", "position": "Trưởng phòng"}
+    assert refresh_me(draft, new) == ["workplace"]
+    assert draft["answers"]["authors"][0] == {
+        "full_name": "Trần Thị Hoa",
+        "workplace": "Sở B",
+        "position": "Kỹ sư trưởng",
+    }
+    assert refresh_me(draft, new) == []  # once
+    assert refresh_me({"answers": {}}, new) == []  # an amendment: no copy of the profile
+
+
 async def test_validations_keep_the_step(bot: Harness, alice: StubUser) -> None:
     await register(bot, alice)
     await bot.say(alice, "/sangkien")

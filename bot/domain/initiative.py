@@ -667,19 +667,53 @@ class Outcome:
     params: dict[str, object] = field(default_factory=dict)
 
 
-def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
-    """A fresh draft; the submitter is the first author, from their profile."""
+def me_from_profile(profile: dict[str, str | None]) -> dict[str, str]:
+    """The submitter's items of the form that their profile gives."""
     me = {
         "full_name": profile.get("full_name") or "",
         "workplace": profile.get("unit") or "",
         "position": profile.get("position") or "",
     }
+    return {k: v for k, v in me.items() if v}
+
+
+def new_draft(profile: dict[str, str | None]) -> dict[str, Any]:
+    """A fresh draft; the submitter is the first author, from their profile."""
     return {
         "draft_id": uuid.uuid4().hex,
         "answers": {},
         "closed": [],
-        "me": {k: v for k, v in me.items() if v},
+        "me": me_from_profile(profile),
     }
+
+
+def refresh_me(draft: dict[str, Any], profile: dict[str, str | None]) -> list[str]:
+    """The profile changed since the draft was started (``/profile``: a new unit): the
+    draft's copy of it is renewed, and so is each item of the submitter, once listed (or being
+    entered), that is still as the old profile had it (one typed differently stays). Returns
+    those items, changed in place in ``draft``."""
+    old = draft.get("me")
+    if not isinstance(old, dict):  # an amendment: its authors are as submitted
+        return []
+    new = me_from_profile(profile)
+    if new == old:
+        return []
+    draft["me"] = new
+    authors = draft.get("answers", {}).get("authors") or []
+    person = draft.get("person")
+    target: dict[str, Any] | None = None
+    if authors:
+        target = authors[0]
+    elif isinstance(person, dict) and person.get("list") == "authors" and "index" not in person:
+        target = person.get("data")
+    if not isinstance(target, dict):
+        return []  # not shown yet: the question will use the new copy
+    changed = []
+    for key, value in new.items():
+        if value != old.get(key) and target.get(key) == old.get(key) and key in target:
+            target[key] = value
+            changed.append(key)
+    return changed
 
 
 def is_blank(draft: dict[str, Any]) -> bool:

@@ -61,6 +61,8 @@ class Opened:
     amending: str | None = None  # the number of the initiative being amended
     # No draft, and these were returned for changes: the person chooses (nothing is opened)
     returned: list[Initiative] = field(default_factory=list)
+    # The submitter's items renewed from a profile changed since (item: its new value)
+    refreshed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,12 +155,19 @@ class InitiativeService:
                 if returned:
                     step.state = None
                     return Opened("", False, returned=returned)
+            refreshed: dict[str, str] = {}
+            profile = user.profile.model_dump()
             if draft is None:
-                draft = form_engine.new_draft(user.profile.model_dump())
+                draft = form_engine.new_draft(profile)
                 await flow_sql.put_draft(step.conn, user.user_id, FLOW, draft)
+            elif "me" in draft and draft["me"] != form_engine.me_from_profile(profile):
+                changed = form_engine.refresh_me(draft, profile)
+                await flow_sql.put_draft(step.conn, user.user_id, FLOW, draft)
+                me = draft.get("me") or {}
+                refreshed = {key: str(me[key]) for key in changed}
             step.state = form_engine.next_state(self.form, draft)
             amending = await self._number(step.conn, draft.get("initiative_id"))
-        return Opened(str(step.state), resumed, amending)
+        return Opened(str(step.state), resumed, amending, refreshed=refreshed)
 
     async def amend(self, ref: StepRef, user: User, initiative_id: int) -> Opened:
         """Open a returned initiative ("needs changes") as a draft, at the review screen."""
