@@ -86,6 +86,7 @@ from bot.domain.events import (
     asks_about_event,
     asks_about_the_meeting,
     reminder_times,
+    roundabout_answer,
     says_cannot_come,
 )
 from bot.domain.models import User
@@ -965,6 +966,9 @@ async def on_answer_text(update: Update, context: BotContext) -> str | int | Non
         else None
     )
     letter = pick(text_of(update), _answer_choices(context, seat=_has_seat(rsvp)))
+    roundabout = roundabout_answer(text_of(update))  # «chắc là không», «để em hỏi lại sếp»
+    if roundabout is not None and letter in (None, "m"):
+        letter = "n" if roundabout is Answer.NO else "m"
     if letter is None and asks_about_event(fold(text_of(update))) and isinstance(event_id, str):
         # «hội nghị ở đâu?», «mấy giờ bắt đầu?»: what the invitation says, and the question
         # again (a «có» after it is the answer, not a yes to something else)

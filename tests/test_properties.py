@@ -832,3 +832,13 @@ def test_a_question_is_never_taken_for_i_cannot_come(text: str, tail: str) -> No
     says_cannot_come(text + tail)
     assert not says_cannot_come(text + "?" + tail)
     assert not says_cannot_come("nếu " + text.lstrip() + " không đi được" + tail)
+
+
+@given(messy_text(max_size=400))
+@example("chắc là không")
+def test_a_roundabout_answer_is_never_read_into_a_question(text: str) -> None:
+    """«Chắc là không?» asks; «chắc là không» answers. Any text may be tested."""
+    from bot.domain.events import roundabout_answer
+
+    roundabout_answer(text)
+    assert roundabout_answer(text + "?") is None

@@ -426,6 +426,34 @@ def says_cannot_come(text: str) -> bool:
     return bool(_CANNOT_COME.search(folded)) and not _ASKING.search(folded)
 
 
+# Answers to «Anh/chị có tham dự không?» said in a roundabout way (folded): a soft no
+# («chắc là không», «có lẽ không đi được»), or not decided yet («để em hỏi lại sếp đã», «em
+# báo lại sau»). Word lists: approximate.
+_PROBABLY_NOT = re.compile(
+    r"^(?:chac|chac la|co le|co le la|hinh nhu|kha nang la|chac em|chac toi|em nghi la|"
+    r"probably|likely) ?(?:la )?(?:khong|ko|not|won t|can t|cannot)\b"
+)
+_UNDECIDED = re.compile(
+    r"\b(?:de (?:em|toi|minh|anh|chi|bo phan) (?:hoi|xem|kiem tra|bao cao|xin y kien|trao doi|"
+    r"sap xep|thu xep|can doi)|(?:bao|tra loi|xac nhan|bao cao) lai sau|(?:hoi|xin y kien) "
+    r"(?:lai )?(?:sep|lanh dao|thu truong|giam doc|truong phong|cap tren)|chua biet|"
+    r"chua sap xep duoc|let me (?:check|ask)|get back to you|i ll confirm later)\b"
+)
+
+
+def roundabout_answer(text: str) -> Answer | None:
+    """«Chắc là không» is a no; «để em hỏi lại sếp đã», «em báo lại sau» a «chưa chắc»; any
+    other text is neither (``None``). A question is never one."""
+    if "?" in text:
+        return None
+    folded = fold(text)
+    if _PROBABLY_NOT.search(folded):
+        return Answer.NO
+    if _UNDECIDED.search(folded):
+        return Answer.MAYBE
+    return None
+
+
 def looks_like_a_name(text: str) -> bool:
     """Typed at the door instead of a code: two to six words of letters, no digit («Phạm Thị
     Dung», «nguyen van an»)."""
