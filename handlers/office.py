@@ -111,13 +111,17 @@ def _name_of(context: BotContext) -> tuple[str, str]:
 # --- the asker's side: passing a question to the office ----------------------------------------
 
 
-async def send_to_office(update: Update, context: BotContext, question: str) -> None:
-    """Store the question, post it to the office chat (or to each admin) and tell the asker."""
+async def send_to_office(
+    update: Update, context: BotContext, question: str, *, recorded: bool = False
+) -> None:
+    """Store the question, post it to the office chat (or to each admin) and tell the asker.
+    ``recorded``: the update was recorded as processed already (by the step that kept the
+    question as an invitation's note), in the same handler."""
     services = context.services
     chat = update.effective_chat
     assert chat is not None
     stored = await services.knowledge.submit_question(
-        context.user_id, chat.id, question, update_id=update.update_id
+        context.user_id, chat.id, question, update_id=None if recorded else update.update_id
     )
     name, unit = _name_of(context)
     targets: list[tuple[int, str]] = []

@@ -89,6 +89,7 @@ from bot.domain.events import (
     roundabout_answer,
     says_cannot_come,
 )
+from bot.domain.intents import is_question
 from bot.domain.models import User
 from bot.domain.profile import InvalidInput
 from bot.domain.text import clean, fold, shorten
@@ -101,6 +102,7 @@ from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
 from bot.tg.ui import acknowledge, keyboard, send
+from handlers import office
 from handlers.ask import leaves_screen, outside, side_question
 from handlers.common import (
     ANSWER_TEXT,
@@ -1198,7 +1200,13 @@ async def on_note(update: Update, context: BotContext) -> str | int | None:
         group_id=details.get("group_id"),
         note=note,
     )
-    return await _record(update, context, event, Answer.YES, who)
+    state = await _record(update, context, event, Answer.YES, who)
+    if note and is_question(note):
+        # «Có chỗ gửi ô tô không?»: kept as the note, and asked of the office, who answers it
+        # with /reply (a note alone waits in the export; nobody would have answered it).
+        question = f"[{_short(event.title)}] {note}"
+        await office.send_to_office(update, context, question, recorded=True)
+    return state
 
 
 async def _record(

@@ -257,6 +257,29 @@ async def test_typed_answers_and_a_note(bot: Harness, clock: Clock, alice: StubU
     saved = await row(bot, alice)
     assert saved is not None and saved["seat"] == "confirmed"
     assert saved["note"] == "Cần lối đi cho xe lăn <b>" and saved["group_id"] == "dien-hinh"
+    assert await bot.db_value("SELECT count(*) FROM office_questions") == 0  # a request
+
+
+async def test_a_question_typed_as_the_note_goes_to_the_office(
+    bot: Harness, clock: Clock, alice: StubUser, admin: StubUser
+) -> None:
+    """qa16: «có chỗ gửi ô tô không?» typed as the note was kept in the export, where nobody
+    answers it. It stays the note, and is asked of the office (who answers with /reply)."""
+    await bot.say(admin, "/help")  # the office knows the bot
+    (code,) = await setup(bot)
+    await bot.say(alice, f"/start rsvp_{code}")
+    await bot.say(alice, "có")
+    await bot.say(alice, "xác nhận")
+    assert await state(bot, alice) == "note"
+    await bot.say(alice, "Có chỗ gửi ô tô không?")
+    saved = await row(bot, alice)
+    assert saved is not None and saved["note"] == "Có chỗ gửi ô tô không?"
+    asked = await bot.db_row("SELECT id, question FROM office_questions")
+    assert asked is not None and asked["question"].endswith("Có chỗ gửi ô tô không?")
+    assert bot.last_text(alice.id).startswith(
+        bot.t("kb.office.sent", id=asked["id"], question="")[:20]
+    )
+    assert any("Có chỗ gửi ô tô không?" in t for t in bot.texts(admin.id))
 
 
 async def test_the_unit_typed_as_at_registration(
