@@ -511,20 +511,24 @@ async def _invite_command(
     )
     for line, reason in imported.errors:
         row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}
-        if reason == "group":
-            several = event.find_group(row.get("group", "")).several
-            why = f"{row.get('group', '')!r} " + (
-                f"could be several groups ({', '.join(g.id for g in several)})"
-                if several
-                else f"is no group of the event (groups: {', '.join(g.id for g in event.groups)})"
-            )
-        elif reason == "duplicate":
+        if reason == "duplicate":
             why = f"the same person as line {source_line(rows, imported.duplicate_of[line])}"
         elif not row.get("full_name"):
             why = "no name"
         else:
             why = "a value is too short or too long"
         print(f"  line {source_line(rows, line)}: {why}")
+    for line, written in imported.ungrouped.items():
+        several = event.find_group(written).several
+        why = (
+            f"could be several groups ({', '.join(g.id for g in several)})"
+            if several
+            else f"is no group of the event (groups: {', '.join(g.id for g in event.groups)})"
+        )
+        print(
+            f"  line {source_line(rows, line)}: invited without a group: {written!r} {why}; "
+            "correct the list and import it again to set it"
+        )
     for typed, group_id in imported.read_as.items():
         print(f"  group {typed!r} read as {group_id}")
     return 0

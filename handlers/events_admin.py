@@ -473,24 +473,10 @@ async def _import(
             total=total,
         )
     ]
-    group_error = False
     for line, reason in imported.errors[:ERRORS_SHOWN]:
         row = rows[line - 2] if 0 <= line - 2 < len(rows) else {}
         number = source_line(rows, line)
-        if reason == "group":
-            group_error = True
-            written = row.get("group", "")
-            several = event.find_group(written).several
-            why = (
-                context.t(
-                    "events.import.group_several",
-                    group=written,
-                    groups=", ".join(group.id for group in several),
-                )
-                if several
-                else context.t("events.import.bad_group", group=written)
-            )
-        elif reason == "duplicate":
+        if reason == "duplicate":
             first = source_line(rows, imported.duplicate_of[line])
             why = context.t("events.import.duplicate", line=first)
         elif not row.get("full_name"):
@@ -502,7 +488,24 @@ async def _import(
         lines.append(
             context.t("events.import.more_errors", count=len(imported.errors) - ERRORS_SHOWN)
         )
-    if group_error:
+    if imported.ungrouped:  # invited all the same: the group is to fix
+        lines.append(context.t("events.import.ungrouped"))
+        for line, written in list(imported.ungrouped.items())[:ERRORS_SHOWN]:
+            several = event.find_group(written).several
+            why = (
+                context.t(
+                    "events.import.group_several",
+                    group=written,
+                    groups=", ".join(group.id for group in several),
+                )
+                if several
+                else context.t("events.import.bad_group", group=written)
+            )
+            number = source_line(rows, line)
+            lines.append(context.t("events.import.error_line", line=number, reason=Safe(why)))
+        if len(imported.ungrouped) > ERRORS_SHOWN:
+            more = len(imported.ungrouped) - ERRORS_SHOWN
+            lines.append(context.t("events.import.more_errors", count=more))
         groups = [
             context.t("events.import.group_line", id=group.id, name=shorten(group.name, 70))
             for group in event.groups

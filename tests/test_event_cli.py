@@ -114,11 +114,16 @@ def test_invite_import_xlsx_and_csv_then_the_sheet(tmp_path: Path) -> None:
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0] == (
-        f"{SEEDED}: 2 added, 0 already invited, 1 line with errors; 2 invitees in all"
+        f"{SEEDED}: 3 added, 0 already invited, 0 lines with errors; 3 invitees in all"
     )
-    # "UBND tỉnh" is the id "ubnd-tinh" typed as words; "khách mời" is no group.
-    assert lines[1].startswith("  line 4: 'khách mời' is no group of the event (groups: ")
-    assert "so-khcn" in lines[1]
+    # "UBND tỉnh" is the id "ubnd-tinh" typed as words; "khách mời" is no group: Dũng is
+    # invited without one, and told how to set it.
+    assert lines[1].startswith(
+        "  line 4: invited without a group: 'khách mời' is no group of the event (groups: "
+    )
+    assert "so-khcn" in lines[1] and lines[1].endswith(
+        "correct the list and import it again to set it"
+    )
     assert len(lines) == 2
     # A group as people write it: the start of its name, an alias; and one that could be two.
     csv_text = (
@@ -130,14 +135,15 @@ def test_invite_import_xlsx_and_csv_then_the_sheet(tmp_path: Path) -> None:
     status, out, err = cli(tmp_path, "invite", "import", SEEDED, "list.csv")
     assert status == 0, err
     assert out.splitlines() == [
-        f"{SEEDED}: 3 added, 1 already invited, 1 line with errors; 5 invitees in all",
-        "  line 6: 'Văn phòng' could be several groups (ubnd-tinh, so-khcn)",
+        f"{SEEDED}: 4 added, 1 already invited, 0 lines with errors; 7 invitees in all",
+        "  line 6: invited without a group: 'Văn phòng' could be several groups "
+        "(ubnd-tinh, so-khcn); correct the list and import it again to set it",
         "  group 'Lãnh đạo Sở KHCN' read as so-khcn",
     ]
     one_line_error(cli(tmp_path, "invite", "sheet", SEEDED, "-o", "gm.zip"), "--bot")
     status, out, err = cli(tmp_path, "invite", "sheet", SEEDED, "-o", "gm.zip", "--bot", "@tdbot")
     assert status == 0, err
-    assert out.strip() == f"Wrote the invitations of 5 invitees to {Path('gm.zip')}"
+    assert out.strip() == f"Wrote the invitations of 7 invitees to {Path('gm.zip')}"
     archive = zipfile.ZipFile(tmp_path / "gm.zip")
     assert sorted(n for n in archive.namelist() if n.startswith("qr/"))[0].startswith("qr/01-")
     rows = list(
@@ -145,7 +151,12 @@ def test_invite_import_xlsx_and_csv_then_the_sheet(tmp_path: Path) -> None:
             min_row=2, values_only=True
         )
     )
-    assert [row[1] for row in rows][:3] == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Thị Hoa"]
+    assert [row[1] for row in rows][:4] == [
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "Phạm Văn Dũng",
+        "Lê Thị Hoa",
+    ]
     assert all(row[6] == f"https://t.me/tdbot?start=rsvp_{row[5]}" for row in rows)
     assert (
         rows[0][4] == "Lãnh đạo Sở KH&CN, Văn phòng Sở và đại diện lãnh đạo phòng, đơn vị "

@@ -258,16 +258,17 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     await send_file(bot, admin, "khach-moi.xlsx", xlsx_bytes(PEOPLE), "/invite_import")
     assert any(call.method == "getFile" for call in bot.stub.calls)
     invitees = await bot.services.events.invitees(EVENT_ID)
-    assert [p.full_name for p in invitees] == [
-        "Nguyễn Văn An",
-        "Trần Thị Bình",
-        '=HYPERLINK("http://x")',
+    assert [(p.full_name, p.group_id) for p in invitees] == [
+        ("Nguyễn Văn An", "so-khcn"),
+        ("Trần Thị Bình", "cap-huyen"),  # by the group's name
+        ("Lê Văn Cường", None),  # an unknown group: invited all the same, without one
+        ('=HYPERLINK("http://x")', None),
     ]
-    assert invitees[1].group_id == "cap-huyen"  # by the group's name
     summary = next(t for t in bot.texts(admin.id) if "Danh sách khách mời" in t)
-    assert "Đã thêm: 3 người" in summary and "(bỏ qua): 0" in summary
-    assert "Dòng có lỗi (chưa nhập): 2" in summary
+    assert "Đã thêm: 4 người" in summary and "(bỏ qua): 0" in summary
+    assert "Dòng có lỗi (chưa nhập): 1" in summary
     assert "Dòng 5: trùng với dòng 3 (cùng họ tên và đơn vị" in summary  # the file's lines
+    assert "đã được mời nhưng <b>chưa xếp nhóm</b>" in summary
     assert "Dòng 6: nhóm «bao-chi» không có trong hội nghị" in summary
     assert (
         "Các nhóm của hội nghị:\n• so-khcn: Sở Khoa học và Công nghệ\n• cap-huyen: Cấp huyện"
@@ -276,7 +277,7 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     assert "được hiểu" not in summary  # «Cấp huyện»: the group's whole name
     sent = documents(bot, admin.id)
     assert len(sent) == 1 and sent[0]["_filename"] == f"giay-moi-{EVENT_ID}.zip"
-    assert "3 khách mời" in str(sent[0]["caption"])
+    assert "4 khách mời" in str(sent[0]["caption"])
     archive = open_zip(sent[0])
     sheet = load_workbook(io.BytesIO(archive.read("giay-moi.xlsx"))).active
     assert sheet is not None
@@ -285,26 +286,29 @@ async def test_admin_imports_an_xlsx_for_the_only_event(bot: Harness, admin: Stu
     assert [row[6] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
         f"https://t.me/thidua_local_bot?start=rsvp_{p.code}" for p in invitees
     ]
-    assert len([n for n in archive.namelist() if n.startswith("qr/")]) == 3
+    assert len([n for n in archive.namelist() if n.startswith("qr/")]) == 4
     # The same list again: everybody is already invited.
     await send_file(bot, admin, "khach-moi.xlsx", xlsx_bytes(PEOPLE), "/invite_import")
     assert "Đã thêm: 0 người" in bot.texts(admin.id)[-2]
     assert "cập nhật thông tin mới (mã mời giữ nguyên): 0 người" in bot.texts(admin.id)[-2]
-    assert len(await bot.services.events.invitees(EVENT_ID)) == 3
-    # A corrected list: Bình's position and group changed, a phone for An; an empty cell keeps
-    # what was there. Their codes stay.
+    assert len(await bot.services.events.invitees(EVENT_ID)) == 4
+    # A corrected list: Bình's position and group changed, a phone for An, Cường's group given;
+    # an empty cell keeps what was there. Their codes stay.
     corrected = [
         [1, "Nguyễn Văn An", "Sở Khoa học và Công nghệ", "", "", "0912000111", ""],
         [2, "Trần Thị Bình", "UBND huyện Văn Lâm", "Chủ tịch", "so-khcn", "", ""],
         [3, '=HYPERLINK("http://x")', "Công ty ABC", "", "", "", "a@b.vn"],  # the same
+        [4, "Lê Văn Cường", "Sở Nội vụ", "", "cap-huyen", "", ""],
     ]
     await send_file(bot, admin, "sua.csv", csv_bytes(corrected), "/invite_import")
     summary = bot.texts(admin.id)[-2]
     assert "Đã thêm: 0 người" in summary and "(bỏ qua): 1" in summary
-    assert "Đã có, cập nhật thông tin mới (mã mời giữ nguyên): 2 người" in summary
+    assert "Đã có, cập nhật thông tin mới (mã mời giữ nguyên): 3 người" in summary
+    assert "chưa xếp nhóm" not in summary
     after = await bot.services.events.invitees(EVENT_ID)
     assert [p.code for p in after] == [p.code for p in invitees]
-    an, binh, _ = after
+    an, binh, cuong, _ = after
+    assert cuong.group_id == "cap-huyen"
     assert (an.position, an.phone, an.group_id) == ("Giám đốc", "0912000111", "so-khcn")
     assert (binh.position, binh.phone, binh.group_id) == ("Chủ tịch", "0987654321", "so-khcn")
 
@@ -331,8 +335,11 @@ async def test_groups_written_as_people_write_them(bot: Harness, admin: StubUser
         ("Nguyễn Văn An", "so-khcn"),
         ("Trần Thị Bình", "so-khcn"),
         ("Lê Văn Cường", "cap-huyen"),
+        ("Phạm Thị Dung", None),  # invited; the group is to fix
+        ("Hà Văn Sơn", None),
     ]
     summary = next(t for t in bot.texts(admin.id) if "Danh sách khách mời" in t)
+    assert "Đã thêm: 5 người" in summary and "Dòng có lỗi (chưa nhập): 0" in summary
     assert (
         "Dòng 5: nhóm «Đại diện lãnh đạo» có thể là nhiều nhóm (cap-huyen, tinh); "
         "vui lòng ghi rõ hơn" in summary
@@ -395,7 +402,7 @@ async def test_a_list_sent_alone_is_imported_by_replying_invite_import(
     assert bot.last_text(admin.id) == bot.t("fallback.file_admin")
     assert await bot.services.events.invitees(EVENT_ID) == []
     await bot.say(admin, f"/invite_import {EVENT_ID}", reply_to=update["message"]["message_id"])
-    assert len(await bot.services.events.invitees(EVENT_ID)) == 3
+    assert len(await bot.services.events.invitees(EVENT_ID)) == 4
     assert len(documents(bot, admin.id)) == 1  # the invitation sheet
 
 

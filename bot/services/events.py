@@ -119,6 +119,9 @@ class Imported:
     # A line naming the same person as an earlier line of the file (error "duplicate") → that
     # line.
     duplicate_of: dict[int, int] = field(default_factory=dict)
+    # A group that is none of the event's (or several): the person is invited all the same,
+    # without a group (line → the group as written); a corrected list sent again sets it.
+    ungrouped: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -277,11 +280,13 @@ class EventService:
         skipped; a person already invited (same name and unit, :func:`rules.same_spelling`:
         also typed without accents) keeps their code, and takes the line's position, group,
         phone and email where it gives them (a corrected list sent again); the same person on
-        two lines of one file is an error of the second ("duplicate")."""
+        two lines of one file is an error of the second ("duplicate"). A group that is none of
+        the event's is no error: the person is invited without one (``Imported.ungrouped``)."""
         added: list[Invitee] = []
         errors: list[tuple[int, str]] = []
         read_as: dict[str, str] = {}
         duplicate_of: dict[int, int] = {}
+        ungrouped: dict[int, str] = {}
         skipped = updated = 0
         async with self.db.transaction() as conn:
             event = await sql.get_event(conn, event_id)
@@ -303,11 +308,11 @@ class EventService:
                 if row.group:
                     named = event.find_group(row.group)
                     if named.group is None:
-                        errors.append((line, "group"))
-                        continue
-                    group_id = named.group.id
-                    if not named.exact:
-                        read_as[clean(row.group)] = group_id
+                        ungrouped[line] = clean(row.group)  # invited; the group is to fix
+                    else:
+                        group_id = named.group.id
+                        if not named.exact:
+                            read_as[clean(row.group)] = group_id
                 full_name, unit = clean(row.full_name), clean(row.unit)
                 key = rules.person_key(full_name, unit)
                 earlier = next(
@@ -352,8 +357,16 @@ class EventService:
                 found = await sql.invitee(conn, invitee_id) if invitee_id is not None else None
                 assert found is not None  # every invitee of the event is in ``known``
                 added.append(found)
+        for line in [line for line, _ in errors if line in ungrouped]:
+            del ungrouped[line]  # not invited after all (a duplicate): its error says so
         return Imported(
-            added, skipped, errors, updated=updated, read_as=read_as, duplicate_of=duplicate_of
+            added,
+            skipped,
+            errors,
+            updated=updated,
+            read_as=read_as,
+            duplicate_of=duplicate_of,
+            ungrouped=ungrouped,
         )
 
     async def _new_code(self, conn: aiosqlite.Connection) -> str:
