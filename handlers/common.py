@@ -6,12 +6,13 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from babel.lists import format_list
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import (
+    Application,
     ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
@@ -265,6 +266,31 @@ async def switch_language(
 
 
 START_WITH_PAYLOAD = filters.Regex(r"^/start(?:@\w+)?\s+\S")
+
+
+def other_command(*own: str) -> filters.BaseFilter:
+    """A command other than those every flow answers itself (``/cancel``, ``/help``,
+    ``/language``) and the flow's ``own`` (its resumed entry commands...): on a screen with
+    nothing half-typed, the command :func:`hand_over` runs."""
+    names = "|".join(re.escape(name) for name in ("cancel", "help", "language", *own))
+    return filters.COMMAND & ~filters.Regex(rf"^/(?:{names})(?:@\w+)?(?:\s|$)")
+
+
+async def hand_over(update: Update, context: BotContext, conversation: str) -> None:
+    """The update as if sent outside any flow: to the first handler of group 0 that takes it,
+    the flow ``conversation`` (which the caller has just left, without recording the update:
+    the step it goes on to records it) excepted.
+    For a command typed on a screen where nothing is half-typed (the profile screen, an
+    event's answer buttons): the screen closes and the command runs, rather than "busy"."""
+    application = cast("Application[Any, BotContext, Any, Any, Any, Any]", context.application)
+    for handler in application.handlers.get(0, []):
+        if isinstance(handler, ConversationHandler) and handler.name == conversation:
+            continue
+        checked = handler.check_update(update)
+        if checked is None or checked is False:
+            continue
+        await handler.handle_update(update, application, checked, context)
+        return
 
 
 def flow_fallbacks(

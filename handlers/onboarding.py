@@ -35,7 +35,9 @@ from handlers.common import (
     choice_of,
     end_unit_question,
     flow_fallbacks,
+    hand_over,
     may_enter,
+    other_command,
     pick,
     ref,
     text_of,
@@ -397,6 +399,14 @@ async def to_forget(update: Update, context: BotContext) -> str:
     return FORGET
 
 
+async def to_command(update: Update, context: BotContext) -> int:
+    """Another command (``/sangkien``) on the profile screen, where every change is already
+    saved: the screen closes and the command runs, as it would outside."""
+    await context.services.profile.finish(ref(update), context.user_id, record=False)
+    await hand_over(update, context, flow.FLOW)
+    return END
+
+
 def build(services: Services) -> ConversationHandler[BotContext]:
     guard = NotInFlow(services.states)
     return ConversationHandler(
@@ -431,6 +441,7 @@ def build(services: Services) -> ConversationHandler[BotContext]:
                 CommandHandler("forget_me", to_forget),
                 CallbackQueryHandler(on_edit, pattern=r"^pf:(done|edit:\w+)$"),
                 MessageHandler(TEXT, on_edit),  # «thoát» closes it (edits are saved)
+                MessageHandler(other_command("start", "profile"), to_command),
             ],
             FORGET: forget.confirm_handlers(flow.FLOW),
         },

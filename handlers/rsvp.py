@@ -116,7 +116,9 @@ from handlers.common import (
     current_state,
     end_unit_question,
     flow_fallbacks,
+    hand_over,
     numbers_text,
+    other_command,
     pick,
     ref,
     text_of,
@@ -1043,6 +1045,16 @@ async def menu_inside(update: Update, context: BotContext) -> int:
     return END
 
 
+async def command_inside(update: Update, context: BotContext) -> int:
+    """Another command at the answer step (nothing is half-typed there): the step ends and
+    the command runs, as it would outside."""
+    _forget(context)
+    if current_state(update, context, FLOW) is not None:
+        await context.services.flows.move(ref(update), FLOW, None, record=False)
+    await hand_over(update, context, FLOW)
+    return END
+
+
 async def _choose(
     update: Update, context: BotContext, event: Event, answer: Answer
 ) -> str | int | None:
@@ -1741,6 +1753,7 @@ def handlers(
             ANSWER: [
                 MessageHandler(TEXT, on_answer_text),
                 CommandHandler("menu", menu_inside),
+                MessageHandler(other_command("start"), command_inside),  # /sangkien
             ],
             RELEASE: [
                 CallbackQueryHandler(on_release, pattern=r"^ev:r:[yn]$"),

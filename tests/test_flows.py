@@ -699,6 +699,27 @@ async def test_ok_closes_the_profile_screen(bot: Harness, alice: StubUser, typed
     assert await bot.state(alice, "profile") is None
 
 
+async def test_another_command_on_the_profile_screen_runs(bot: Harness, alice: StubUser) -> None:
+    """Every change on the profile screen is saved: /sangkien there closes it and opens the
+    form (not "you are in the middle of something"); /help and /profile stay on the screen."""
+    await register(bot, alice)
+    await bot.say(alice, "/profile")
+    await bot.say(alice, "/help")
+    assert await bot.state(alice, "profile") == "edit"
+    mark = bot.mark()
+    await bot.say(alice, "/sangkien")
+    replies = bot.texts_since(mark, alice.id)
+    assert bot.t("flow.busy") not in replies
+    assert await bot.state(alice, "profile") is None
+    assert await bot.state(alice, "initiative") is not None
+    assert any("Mục 1/" in text for text in replies)
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/profile")
+    await bot.say(alice, "/my_initiatives")
+    assert bot.last_text(alice.id) == bot.t("my.none")
+    assert await bot.state(alice, "profile") is None
+
+
 async def test_a_negated_answer_never_erases(bot: Harness, alice: StubUser) -> None:
     """«đừng xóa…», «k đồng ý», «chưa xóa» are not «Xóa»: asked again, nothing erased."""
     await register(bot, alice)

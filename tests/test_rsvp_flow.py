@@ -820,6 +820,28 @@ async def test_viewing_an_event_does_not_hold_the_person(
     assert await bot.db_value("SELECT count(*) FROM reminders") > 0
 
 
+async def test_another_command_at_the_answer_step_runs(
+    bot: Harness, clock: Clock, alice: StubUser
+) -> None:
+    """Nothing is half-typed at an event's answer buttons: /hoi there ends the step and asks
+    for the question (not "you are in the middle of something"); /start keeps the step."""
+    (code,) = await setup(bot)
+    await accept(bot, alice, code)
+    await bot.say(alice, "/my_events")
+    await bot.say(alice, "1")
+    await bot.say(alice, "/start")
+    assert await state(bot, alice) == "answer"
+    mark = bot.mark()
+    await bot.say(alice, "/hoi")
+    assert bot.texts_since(mark, alice.id) == [bot.t("kb.ask_prompt")]
+    assert await state(bot, alice) is None
+    assert await bot.state(alice, "ask") == "question"
+    await bot.say(alice, "hội nghị tổ chức ở đâu")
+    assert await bot.state(alice, "ask") is None
+    saved = await row(bot, alice)
+    assert saved is not None and (saved["answer"], saved["seat"]) == ("yes", "confirmed")
+
+
 async def test_change_answer_via_my_events(bot: Harness, clock: Clock, alice: StubUser) -> None:
     (code,) = await setup(bot)
     await accept(bot, alice, code)

@@ -115,9 +115,12 @@ class ProfileService:
             raise UnknownUserError(user_id)
         return user
 
-    async def finish(self, ref: StepRef, user_id: int, *, then: str | None = None) -> None:
+    async def finish(
+        self, ref: StepRef, user_id: int, *, then: str | None = None, record: bool = True
+    ) -> None:
         """Leave the flow (cancel, or done editing): the draft is discarded. ``then``: a step
         of the handlers' own that the flow moves to instead of ending (the erasure's
-        confirmation, asked from the profile screen)."""
-        async with self.flows.step(ref, FLOW, then) as step:
+        confirmation, asked from the profile screen). ``record=False``: the update goes on to
+        another step, which records it."""
+        async with self.flows.step(ref, FLOW, then, record=record) as step:
             await flow_sql.delete_draft(step.conn, user_id, FLOW)
