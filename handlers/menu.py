@@ -60,6 +60,14 @@ def menu_choices(translator: Translator) -> list[Choice]:
     ]
 
 
+def names_menu_item(translator: Translator, text: str) -> str | None:
+    """The main menu's item ``text`` names by its label or an alias («nộp sáng kiến»), not by
+    a number (a screen's own numbers come first)."""
+    if typed_number(text) is not None:
+        return None
+    return match_choice(text, menu_choices(translator), fuzzy=False)
+
+
 class MenuChoice(filters.MessageFilter):
     """A typed menu choice ("1", "hồ sơ", "profile"...) for the item ``value``."""
 

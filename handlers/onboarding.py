@@ -43,7 +43,7 @@ from handlers.common import (
     text_of,
     typed_unit,
 )
-from handlers.menu import MenuChoice, show_help, show_menu
+from handlers.menu import MenuChoice, names_menu_item, show_help, show_menu
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a deep link
 KNOWN_PAYLOADS = frozenset({"profile", "help", "menu"})
@@ -353,6 +353,12 @@ async def _field_menu(
             await context.services.profile.finish(ref(update), context.user_id)
             await outside(update, context)
             return END
+        item = names_menu_item(context.services.translator, text) if last == DONE_ACTION else None
+        if item == "profile":  # «hồ sơ»: this very screen
+            await prompt(update, context, flow.EDIT)
+            return None
+        if item is not None:
+            return await to_command(update, context)  # «nộp sáng kiến»: that item opens
         if await side_question(update, context, text):  # the registration goes on
             await prompt(update, context, flow.CONFIRM)
             return None
@@ -400,8 +406,8 @@ async def to_forget(update: Update, context: BotContext) -> str:
 
 
 async def to_command(update: Update, context: BotContext) -> int:
-    """Another command (``/sangkien``) on the profile screen, where every change is already
-    saved: the screen closes and the command runs, as it would outside."""
+    """Another command (``/sangkien``) or a main menu item's name on the profile screen, where
+    every change is already saved: the screen closes and it runs, as it would outside."""
     await context.services.profile.finish(ref(update), context.user_id, record=False)
     await hand_over(update, context, flow.FLOW)
     return END

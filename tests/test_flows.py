@@ -700,8 +700,9 @@ async def test_ok_closes_the_profile_screen(bot: Harness, alice: StubUser, typed
 
 
 async def test_another_command_on_the_profile_screen_runs(bot: Harness, alice: StubUser) -> None:
-    """Every change on the profile screen is saved: /sangkien there closes it and opens the
-    form (not "you are in the middle of something"); /help and /profile stay on the screen."""
+    """Every change on the profile screen is saved: /sangkien (or «nộp sáng kiến») there
+    closes it and opens the form (not "you are in the middle of something"); /help and «hồ sơ»
+    stay on the screen."""
     await register(bot, alice)
     await bot.say(alice, "/profile")
     await bot.say(alice, "/help")
@@ -718,6 +719,14 @@ async def test_another_command_on_the_profile_screen_runs(bot: Harness, alice: S
     await bot.say(alice, "/my_initiatives")
     assert bot.last_text(alice.id) == bot.t("my.none")
     assert await bot.state(alice, "profile") is None
+    # A menu item's name does the same; «hồ sơ» is this very screen.
+    await bot.say(alice, "/profile")
+    screen = bot.last_text(alice.id)
+    await bot.say(alice, "hồ sơ")
+    assert bot.last_text(alice.id) == screen
+    await bot.say(alice, "nop sang kien")
+    assert await bot.state(alice, "profile") is None
+    assert await bot.state(alice, "initiative") is not None
 
 
 async def test_a_negated_answer_never_erases(bot: Harness, alice: StubUser) -> None:
