@@ -852,19 +852,8 @@ async def cannot_come(update: Update, context: BotContext) -> str | int | None:
         return await _choose(update, context, open_[0][0], Answer.NO)
     _forget(context)
     await _leave(update, context)
-    voice = _voice(context)
-    lines = [context.t("rsvp.cannot_come_which")]
-    lines += [
-        context.t(
-            "rsvp.my_item",
-            n=n,
-            title=event.title,
-            when=when_text(voice, event.starts_at),
-            status=context.t(status_key(rsvp)),
-        )
-        for n, (event, rsvp) in enumerate(open_[:LIST_MAX], start=1)
-    ]
-    await _show_list(update, context, lines, [e for e, _ in open_])
+    lines, events = _answers_list(context, context.t("rsvp.cannot_come_which"), open_)
+    await _show_list(update, context, lines, events)
     return END
 
 
@@ -1295,6 +1284,26 @@ class ListPick(filters.MessageFilter):
         return True
 
 
+def _answers_list(
+    context: BotContext, heading: str, items: Sequence[tuple[Event, Rsvp | None]]
+) -> tuple[list[str], list[Event]]:
+    """For :func:`_show_list`: ``heading``, then each event with its time and the person's
+    answer."""
+    voice = _voice(context)
+    lines = [heading]
+    lines += [
+        context.t(
+            "rsvp.my_item",
+            n=n,
+            title=event.title,
+            when=when_text(voice, event.starts_at),
+            status=context.t(status_key(rsvp)),
+        )
+        for n, (event, rsvp) in enumerate(items[:LIST_MAX], start=1)
+    ]
+    return lines, [event for event, _ in items]
+
+
 async def _show_list(
     update: Update, context: BotContext, lines: list[str], events: list[Event]
 ) -> None:
@@ -1321,7 +1330,6 @@ async def my_events(update: Update, context: BotContext) -> int:
     _forget(context)
     await _leave(update, context)
     services = context.services
-    voice = _voice(context)
     now = services.events.now()
     every = await services.events.mine(context.user_id)
     mine = [(e, r) for e, r in every if e.ends_at > now]
@@ -1331,18 +1339,8 @@ async def my_events(update: Update, context: BotContext) -> int:
         key = N_("rsvp.my_all_past") if every else N_("rsvp.my_none")
         await send(update, context, context.t(key, count=len(every)))
         return END
-    lines = [context.t("rsvp.my_title", count=len(mine))]
-    for n, (event, rsvp) in enumerate(mine[:LIST_MAX], start=1):
-        lines.append(
-            context.t(
-                "rsvp.my_item",
-                n=n,
-                title=event.title,
-                when=when_text(voice, event.starts_at),
-                status=context.t(status_key(rsvp)),
-            )
-        )
-    await _show_list(update, context, lines, [e for e, _ in mine])
+    lines, events = _answers_list(context, context.t("rsvp.my_title", count=len(mine)), mine)
+    await _show_list(update, context, lines, events)
     return END
 
 

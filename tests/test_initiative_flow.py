@@ -706,11 +706,15 @@ async def test_similar_title_warns_without_blocking(
     await bot.say(alice, "đồng ý")  # typed «Tôi cam đoan…»
     number = await bot.db_value("SELECT number FROM initiatives")
     assert number is not None
-    await bot.say(alice, "/sangkien")
-    await bot.press(alice, "sk:c:0")
-    await bot.say(alice, "1/1/1980")
-    await bot.say(alice, "Kỹ sư")
-    await bot.press(alice, "sk:done")
+
+    async def to_the_title() -> None:  # a new form, up to its title
+        await bot.say(alice, "/sangkien")
+        await bot.press(alice, "sk:c:0")
+        await bot.say(alice, "1/1/1980")
+        await bot.say(alice, "Kỹ sư")
+        await bot.press(alice, "sk:done")
+
+    await to_the_title()
     await bot.say(alice, "phan mem quan ly ho so mot cua")
     # With its title (qa16: a bare number said nothing), and whose it is.
     item = bot.t("initiative.similar_mine", number=number, title="Phần mềm quản lý hồ sơ một cửa")
@@ -722,11 +726,7 @@ async def test_similar_title_warns_without_blocking(
         await conn.execute("UPDATE initiatives SET submitter_id = ?", (bob.id,))
     await bot.say(alice, "/xoanhap")
     await bot.say(alice, "có")
-    await bot.say(alice, "/sangkien")
-    await bot.press(alice, "sk:c:0")
-    await bot.say(alice, "1/1/1980")
-    await bot.say(alice, "Kỹ sư")
-    await bot.press(alice, "sk:done")
+    await to_the_title()
     await bot.say(alice, "Phần mềm quản lý hồ sơ một cửa <mới>")
     item = bot.t("initiative.similar_item", number=number, title="Phần mềm quản lý hồ sơ một cửa")
     assert bot.t("initiative.similar", items=Safe(item)) in bot.texts(alice.id)
