@@ -75,7 +75,7 @@ from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, Safe, Translator, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
-from bot.services.initiatives import InitiativeError, Moved
+from bot.services.initiatives import InitiativeError, Moved, Unfinished
 from bot.tg.broadcaster import wake_outbox
 from bot.tg.context import BotContext
 from bot.tg.screen import Option, Screen
@@ -578,10 +578,23 @@ async def _mine(context: BotContext) -> list[Initiative]:
     return sorted(items, key=lambda i: (i.submitted_at, i.id), reverse=True)
 
 
+def _unfinished_note(context: BotContext, draft: Unfinished) -> str:
+    """The draft, which the list does not show: how to go on with it."""
+    if draft.amending:
+        return context.t("my.draft_amending", number=draft.amending)
+    if draft.title:
+        return context.t("my.draft_titled", title=_short(draft.title))
+    return context.t("my.draft")
+
+
 async def my_list(update: Update, context: BotContext, page: int = 1) -> None:
     items = await _mine(context)
+    draft = await context.services.initiatives.unfinished(context.user_id)
     if not items:
-        await _show(update, context, [context.t("my.none")])
+        blocks = [context.t("my.none")]
+        if draft is not None:
+            blocks.append(_unfinished_note(context, draft))
+        await _show(update, context, blocks)
         return
     pages = math.ceil(len(items) / PAGE_SIZE)
     page = min(max(page, 1), pages)
@@ -602,6 +615,8 @@ async def my_list(update: Update, context: BotContext, page: int = 1) -> None:
     blocks = ["\n\n".join(lines)]
     if pages > 1:
         blocks.append(context.t("review.page", page=page, pages=pages))
+    if draft is not None:
+        blocks.append(_unfinished_note(context, draft))
     blocks.append(context.t("my.hint", example=shown[0][1].number))
     buttons = [
         Button(f"my:o:{item.id}", f"{n}. {item.number}", (item.number,), n) for n, item in shown

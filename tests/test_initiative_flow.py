@@ -226,10 +226,61 @@ async def test_restart_in_the_middle_keeps_every_answer(bot: Harness, alice: Stu
     assert len((await draft(bot, alice))["answers"]["authors"]) == 1
     await bot.press(alice, "sk:add")
     mark = bot.mark()
-    await bot.say(alice, "Trần Văn Bình")  # once a name is typed, the button is gone
+    await bot.say(alice, "Trần Văn Bình")
+    assert await state(bot, alice) == "authors.birth_date"
+    (asked,) = [c for c in bot.stub.calls[mark:] if c.method == "sendMessage"]
+    # A name typed: the way out says what it leaves out (a birth date nobody knows, qa18).
+    assert asked.params["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": bot.t("initiative.btn.drop_person"), "callback_data": "sk:back"}]
+        ]
+    }
+
+
+async def test_a_person_whose_details_are_not_known_is_left_out(
+    bot: Harness, alice: StubUser
+) -> None:
+    """qa18: a co-author's birth date not known was a dead end (only a made-up date, or
+    /xoanhap and the whole draft, got past it)."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    mark = bot.mark()
+    await bot.press(alice, "sk:c:0")
+    # The submitter's own items missing from the profile: no way to leave them out.
     assert await state(bot, alice) == "authors.birth_date"
     (asked,) = [c for c in bot.stub.calls[mark:] if c.method == "sendMessage"]
     assert not asked.params.get("reply_markup")
+    await bot.say(alice, "khong nho")
+    assert bot.last_text(alice.id) == bot.t("error.required")
+    await bot.say(alice, "1/1/1980")
+    await bot.say(alice, "Kỹ sư")
+    await bot.press(alice, "sk:add")
+    await bot.say(alice, "Le Van Cuong")
+    assert await state(bot, alice) == "authors.birth_date"
+    for typed in ("khong nho", "bỏ qua", "không biết ạ"):
+        await bot.say(alice, typed)
+        assert bot.last_text(alice.id) == bot.t("error.person_required")
+        assert await state(bot, alice) == "authors.birth_date"
+    assert (await draft(bot, alice))["person"]["data"] == {"full_name": "Le Van Cuong"}
+    # /cancel and /sangkien: the same question, with its button.
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/sangkien")
+    assert await state(bot, alice) == "authors.birth_date"
+    assert bot.buttons(alice.id) == [(bot.t("initiative.btn.drop_person"), "sk:back")]
+    await bot.say(alice, "không thêm")  # typed, or the button
+    assert await state(bot, alice) == "authors.more"
+    assert bot.t("initiative.person_dropped", name="Le Van Cuong") in bot.texts(alice.id)[-2]
+    saved = await draft(bot, alice)
+    assert "person" not in saved and len(saved["answers"]["authors"]) == 1
+    # Pressed, at a later item of another one.
+    await bot.press(alice, "sk:add")
+    await bot.say(alice, "Phạm Thị Dung")
+    await bot.say(alice, "2/2/1990")
+    assert await state(bot, alice) == "authors.workplace"
+    await bot.press(alice, "sk:back")
+    assert bot.t("initiative.person_dropped", name="Phạm Thị Dung") in bot.texts(alice.id)[-2]
+    assert await state(bot, alice) == "authors.more"
+    assert len((await draft(bot, alice))["answers"]["authors"]) == 1
 
 
 async def test_questions_carry_the_numbers_the_review_gives_their_items(

@@ -20,6 +20,7 @@ from handlers import menu
 from handlers import review as review_handlers
 from tests.harness import ADMIN_ID, Harness
 from tests.initiative_fixtures import CONFIDENTIAL, register, resubmit, submit_initiative
+from tests.test_initiative_flow import fill_until_review
 
 STICKER: JSON = {
     "sticker": {
@@ -818,6 +819,29 @@ async def test_my_initiatives_list_details_and_withdraw(bot: Harness, alice: Stu
     assert len(await history(bot, first.id)) == 2
 
 
+async def test_my_initiatives_mentions_the_unfinished_draft(bot: Harness, alice: StubUser) -> None:
+    """qa18: «chưa nộp sáng kiến nào» alone, with a draft saved, read as if it were lost."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/my_initiatives")
+    assert bot.last_text(alice.id) == f"{bot.t('my.none')}\n\n{bot.t('my.draft')}"
+
+    await fill_until_review(bot, alice, title="Sổ tay <số> & tra cứu")
+    await bot.say(alice, "/cancel")
+    await bot.say(alice, "/my_initiatives")
+    assert bot.t("my.draft_titled", title="Sổ tay <số> & tra cứu") in bot.last_text(alice.id)
+    assert "Sổ tay &lt;số&gt; &amp; tra cứu" in bot.last_text(alice.id)
+
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "nộp đơn")
+    await bot.say(alice, "đồng ý")
+    await bot.say(alice, "/my_initiatives")
+    listing = bot.last_text(alice.id)
+    assert bot.t("my.title", count=1) in listing
+    assert "Sổ tay" in listing and "/xoanhap" not in listing  # submitted: no draft left
+
+
 async def test_the_office_is_told_of_a_withdrawal_once(
     bot: Harness, alice: StubUser, admin: StubUser
 ) -> None:
@@ -971,6 +995,8 @@ async def test_amend_button_only_when_changes_are_requested(
     assert len(bot.stub.sent(alice.id, "sendDocument")) == documents + 1
     assert await bot.state(alice, "initiative") == amending
     await bot.say(alice, "/cancel")
+    await bot.say(alice, "/my_initiatives")
+    assert bot.t("my.draft_amending", number=item.number) in bot.last_text(alice.id)
 
     # Amended and resubmitted: back in the queue; the old comment is history now.
     await resubmit(bot, alice, item.id)

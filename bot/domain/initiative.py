@@ -470,12 +470,16 @@ _KEEP = (
     *("giu nguyen", "giu", "khong sua", "khong doi", "thoi", "quay lai", "nhu cu"),
     *("keep", "keep it", "unchanged", "no change", "back", "same"),
 )
+# "I do not know / remember it": an item left empty, as «bỏ qua» (at a required one: «không
+# bỏ qua được», and a person being added may be left out).
+_UNKNOWN = ("khong biet", "khong nho", "khong ro", "chua biet", "quen roi", "khong con nho")
+_UNKNOWN_EN = ("i don t know", "don t know", "not known", "unknown", "i don t remember")
 # Typed for an item that may be left empty: it is (besides "bỏ qua", "xong"...).
 _NONE = (
     *("n a", "na", "chua co", "khong biet", "khong ap dung", "khong co gi", "khong can"),
     *("none", "nothing", "nope", "not applicable", "no one", "nobody", "nil", "not yet"),
     *("no not yet", "none yet", "none so far", "nothing yet", "nothing so far", "chua", "chua a"),
-    *("hien chua co", "van chua co", "chua co gi"),
+    *("hien chua co", "van chua co", "chua co gi", *_UNKNOWN, *_UNKNOWN_EN),
 )
 # "Còn ai khác không?": «có»/«thêm» adds one more, «không»/«hết rồi» goes on.
 _ADD_MORE = ("co", "co them", "con", "them", "them nguoi", "yes", "add", "add more", "more")
@@ -488,14 +492,23 @@ _NOT_ADDING = (
     *_NO_MORE, *("quay lai", "tro lai", "thoi", "nham", "bam nham", "an nham", "bo", "huy them"),
     *("khong them nua", "thoi khong them", "back", "go back", "never mind", "by mistake"),
 )  # fmt: skip
+# Typed at a later item of a person being added (a birth date not known): that person is
+# left out, and what was typed of them with it. Not «xong», «không»: those might be taken
+# for an answer, and the name typed would go.
+_DROPPING = (
+    *("quay lai", "tro lai", "thoi", "huy them", "khong them nua", "thoi khong them"),
+    *("khong them", "khong them nguoi nay", "bo nguoi nay", "thoi khong them nguoi nay"),
+    *("back", "go back", "never mind", "don t add", "do not add", "dont add"),
+    *("don t add this person", "do not add this person", "remove this person"),
+)
 # Of those, the words that leave an item empty (at a required one: «không bỏ qua được»).
 _SKIPPING = frozenset(
-    {*_SKIP, *_NO_MORE, *_DONE, "n/a", "na", "chua co", "khong biet", "khong can"}
+    {*_SKIP, *_NO_MORE, *_DONE, *_UNKNOWN, *_UNKNOWN_EN, "n/a", "na", "chua co", "khong can"}
 ) - {"ok"}
 # Typed at a step that must be answered, these are not an answer (a title «bỏ qua», a
 # qualification «xong»): the step says it cannot be skipped instead of saving them.
 NOT_AN_ANSWER = frozenset(
-    {*_SKIP, *_DONE, *_NO_MORE, *STEERING_WORDS, "n/a", "na", "chua co", "khong biet"}
+    {*_SKIP, *_DONE, *_NO_MORE, *STEERING_WORDS, *_UNKNOWN, *_UNKNOWN_EN, "n/a", "na", "chua co"}
 )
 
 
@@ -552,7 +565,9 @@ def options(form: FormDefinition, draft: dict[str, Any], state: str) -> list[Opt
             return [Option("back", "initiative.btn.not_adding", aliases=_NOT_ADDING)]
         if edited_person(draft, list_id) is not None:  # a listed person corrected
             return [Option("keep", "initiative.btn.keep", aliases=_KEEP)]
-        return []  # typed (at the workplace, the handler may offer units)
+        if adding_person(draft, list_id):  # a birth date not known: leave them out
+            return [Option("back", "initiative.btn.drop_person", aliases=_DROPPING)]
+        return []
     if not form.has(state):
         return []
     f = form.field(state)
@@ -610,8 +625,10 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.btn.no",
         "initiative.btn.edit",
         "initiative.btn.not_adding",
+        "initiative.btn.drop_person",
         "initiative.person_added",
         "initiative.person_not_added",
+        "initiative.person_dropped",
         "initiative.person_updated",
         "initiative.btn.edit_person",
         "initiative.person_removed",
@@ -736,6 +753,15 @@ def _just_added(draft: dict[str, Any], list_id: str) -> bool:
         and not person.get("data")
         and "index" not in person
     )
+
+
+def adding_person(draft: dict[str, Any], list_id: str) -> bool:
+    """A new person of ``list_id`` is being entered (not the submitter, whose items come from
+    their profile; not a listed person corrected): they may still be left out."""
+    person = draft.get("person")
+    if not isinstance(person, dict) or person.get("list") != list_id or "index" in person:
+        return False
+    return list_id != "authors" or bool(draft.get("answers", {}).get("authors"))
 
 
 def edited_person(draft: dict[str, Any], list_id: str) -> dict[str, Any] | None:
@@ -1154,7 +1180,10 @@ def _persons(
         return Outcome(draft)
 
     if given.kind == "option" and given.option == "back":  # nobody added after all
-        draft.pop("person", None)
+        left = draft.pop("person", None)
+        name = (left.get("data") or {}).get("full_name") if isinstance(left, dict) else None
+        if name:
+            return Outcome(draft, "initiative.person_dropped", {"name": name})
         return Outcome(draft, "initiative.person_not_added")
     person = pending_person(draft, list_id) or {"list": list_id, "data": {}}
     data: dict[str, Any] = person.setdefault("data", {})
@@ -1164,7 +1193,12 @@ def _persons(
         return _person_step_done(form, draft, list_id, person, current)
     if given.kind != "text":
         raise InvalidInput("expect_text")
-    text = _an_answer(given.text)
+    try:
+        text = _an_answer(given.text)
+    except InvalidInput as exc:  # «không nhớ» a co-author's birth date: how to go on
+        if exc.code == "required" and adding_person(draft, list_id) and sub != "full_name":
+            raise InvalidInput("person_required") from exc
+        raise
     if sub == "full_name":
         data[sub] = parse_full_name(text)
     elif sub == "birth_date":

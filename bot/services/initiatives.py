@@ -66,6 +66,14 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class Unfinished:
+    """A draft not submitted yet, as ``/my_initiatives`` mentions it."""
+
+    title: str  # "" before the title is answered
+    amending: str | None  # the number of the initiative it amends
+
+
+@dataclass(frozen=True)
 class SimilarTitle:
     """An earlier initiative whose title looks like the one just typed."""
 
@@ -139,6 +147,17 @@ class InitiativeService:
 
     async def draft(self, user_id: int) -> dict[str, Any]:
         return await self.flows.draft(user_id, FLOW) or {}
+
+    async def unfinished(self, user_id: int) -> Unfinished | None:
+        """The person's draft, if any: its title so far, or the initiative it amends."""
+        async with self.db.lookup() as conn:
+            draft = await flow_sql.get_draft(conn, user_id, FLOW)
+            if draft is None:
+                return None
+            amending = await self._number(conn, draft.get("initiative_id"))
+        answers = draft.get("answers")
+        title = answers.get("title") if isinstance(answers, dict) else None
+        return Unfinished(str(title or ""), amending)
 
     async def open(self, ref: StepRef, user: User, *, fresh: bool = False) -> Opened:
         """Start a draft, or resume the one in progress. Without a draft, a person whose
