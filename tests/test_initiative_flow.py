@@ -565,12 +565,8 @@ async def test_description_limits(bot: Harness, alice: StubUser) -> None:
     assert len(saved["answers"]["description"]["files"]) == limits.max_attachments
 
 
-async def test_description_sent_as_a_file_alone_asks_for_a_typed_summary(
-    bot: Harness, alice: StubUser
-) -> None:
-    """Many have the description in a Word file already: the file is kept, and the person is
-    told, at once and again at «Xong», that the form still prints a typed description."""
-    limits = bot.services.initiatives.form.limits
+async def to_the_description(bot: Harness, alice: StubUser) -> None:
+    """Registered, the form filled up to the description (the only author), typed."""
     await register(bot, alice)
     await bot.say(alice, "/sangkien")
     await bot.press(alice, "sk:c:0")
@@ -582,6 +578,28 @@ async def test_description_sent_as_a_file_alone_asks_for_a_typed_summary(
     for typed in ("Hồ sơ chậm", "1/3/2025"):
         await bot.say(alice, typed)
     assert await state(bot, alice) == "description"
+
+
+async def test_a_short_description_says_how_much_is_missing(bot: Harness, alice: StubUser) -> None:
+    """qa18: «còn quá ngắn» alone left people guessing how much more to type."""
+    await to_the_description(bot, alice)
+    minimum = bot.services.initiatives.form.field("description").min * 10
+    await bot.say(alice, "Mo ta ngan")
+    await bot.say(alice, "/xong")
+    assert bot.last_text(alice.id) == bot.t("error.long_short", minimum=minimum, length=10)
+    assert await state(bot, alice) == "description"
+    await bot.say(alice, "Thêm một câu nữa cho đủ dài.")
+    await bot.say(alice, "/xong")
+    assert await state(bot, alice) == "confidential"
+
+
+async def test_description_sent_as_a_file_alone_asks_for_a_typed_summary(
+    bot: Harness, alice: StubUser
+) -> None:
+    """Many have the description in a Word file already: the file is kept, and the person is
+    told, at once and again at «Xong», that the form still prints a typed description."""
+    limits = bot.services.initiatives.form.limits
+    await to_the_description(bot, alice)
     word = {"document": {"file_id": "d", "file_unique_id": "ud", "file_name": "Mô tả SK.docx"}}
     await bot.send_raw(alice, word)
     assert bot.last_text(alice.id) == bot.t(
@@ -838,7 +856,8 @@ async def test_returned_initiative_is_amended_and_resubmitted(
     assert bot.t("initiative.amending", number=row["number"]) in bot.texts(alice.id)
     await bot.press(alice, "sk:edit:title")
     await bot.say(alice, "Tên đã bổ sung số liệu")
-    await bot.press(alice, "sk:submit")
+    await bot.say(alice, "nộp lại")  # typed «Gửi đơn», as the amending notice says it (qa18)
+    assert await state(bot, alice) == "commit"
     await bot.press(alice, "sk:commit")
     after = await bot.db_row("SELECT * FROM initiatives")
     assert after is not None

@@ -231,6 +231,7 @@ ERROR_CODES = {
     "choose_button",
     "file_not_here",
     "long_empty",
+    "long_short",
     "long_files_only",
     "long_too_long",
     "long_too_many",

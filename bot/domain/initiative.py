@@ -454,7 +454,10 @@ _DONE = (
     *("xong", "xong roi", "done", "hoan thanh", "het", "het roi", "tiep tuc", "tiep", "ok"),
     *("continue", "next", "finished", "thats all", "that is all", "/xong", "/done"),
 )
-_SUBMIT = ("nop", "nop don", "gui", "gui don", "submit", "send")
+_SUBMIT = (
+    *("nop", "nop don", "gui", "gui don", "submit", "send"),
+    *("nop lai", "gui lai", "nop lai don", "gui lai don", "resubmit"),  # an amendment
+)
 _COMMIT = (
     *("toi cam doan", "cam doan", "xin cam doan", "toi xin cam doan", "gui", "gui di", "nop"),
     *("nop don", "nop di", "dong y", "co", "xac nhan", "i commit", "commit", "i agree"),
@@ -1073,9 +1076,12 @@ def _long(form: FormDefinition, draft: dict[str, Any], f: FormField, given: Inpu
         if not parts and previous and previous.get("parts"):
             value["parts"] = previous["parts"]  # edited, nothing new typed: keep the old text
             parts = value["parts"]
-        if sum(len(p) for p in parts) < f.min * 10:
+        typed = sum(len(p) for p in parts)
+        if typed < f.min * 10:
             if files:  # a description sent as a file alone: the form prints a typed one
                 raise InvalidInput("long_files_only")
+            if typed:  # how much is missing (qa18: "too short" alone left people guessing)
+                raise InvalidInput("long_short", minimum=f.min * 10, length=typed)
             raise InvalidInput("long_empty")
         value["done"] = True
         draft.pop("editing", None)
