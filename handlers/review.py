@@ -154,6 +154,7 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[Status, ...] | None]] = {
 INPUT_ERRORS = {
     "too_long": N_("error.too_long"),
     "comment_required": N_("error.comment_required"),
+    "comment_short": N_("error.comment_short"),
     "not_an_answer": N_("review.not_a_comment"),
 }
 # Typed forms of the fixed buttons, besides their labels in every language (compared folded).

@@ -235,6 +235,11 @@ async def test_recognised_and_not_recognised_with_reason(
         assert bot.last_text(ADMIN_ID) == said
         assert await bot.state(admin, "review") == "comment"
         assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
+    for typed in ("x", "Sai!", " a-b "):  # tells the author nothing (qa18)
+        await bot.say(admin, typed)
+        assert bot.last_text(ADMIN_ID) == bot.t("error.comment_short", minimum=5)
+        assert await bot.state(admin, "review") == "comment"
+    assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
     reason = "Giải pháp đã được áp dụng rộng rãi từ năm 2020, không có tính mới."
     await bot.say(admin, reason)
     assert await row(bot, second.id) == {"status": "not_recognised", "last_comment": reason}

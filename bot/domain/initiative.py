@@ -197,6 +197,13 @@ COMMENT_REQUIRED = frozenset({Status.NEEDS_CHANGES, Status.NOT_RECOGNISED})
 WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.NEEDS_CHANGES})
 FINAL = frozenset({Status.RECOGNISED, Status.NOT_RECOGNISED, Status.WITHDRAWN})
 COMMENT_MAX = 1000
+# A required comment or reason shorter than this (letters and digits) tells the author nothing
+# («x», «sai»): the reviewer is asked for a clearer one.
+COMMENT_MIN = 5
+
+
+def comment_too_short(text: str) -> bool:
+    return sum(ch.isalnum() for ch in text) < COMMENT_MIN
 
 
 class Initiative(BaseModel):

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import initiative as form_engine
 from bot.domain.initiative import (
     COMMENT_MAX,
+    COMMENT_MIN,
     COMMENT_REQUIRED,
     REVIEW_MOVES,
     WITHDRAWABLE,
@@ -474,6 +475,8 @@ class InitiativeService:
             raise InvalidInput("comment_required")
         if text is not None and form_engine.no_comment(text):  # «không», «vâng», «dạ 2 ạ»
             raise InvalidInput("not_an_answer", text=text)
+        if to in COMMENT_REQUIRED and text and form_engine.comment_too_short(text):
+            raise InvalidInput("comment_short", minimum=COMMENT_MIN)
         step_ctx = (
             self.flows.step(ref, conversation, state)
             if conversation is not None
