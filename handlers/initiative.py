@@ -450,7 +450,20 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
         # A bare number is «Thêm» or «Xong», never a removal ("xóa 2", or its button) nor a
         # correction ("sửa 2", or its button).
         opts = [o for o in opts if o.value[:3] not in ("rm:", "ed:")]
-    picked = match_choice(text, option_choices(context, opts)) if opts else None
+    choices = option_choices(context, opts)
+    picked = match_choice(text, choices) if opts else None
+    if picked is None and form.has(state) and form.field(state).free:
+        # «hội đồng»: the first words of several options of a list that also takes a typed
+        # name: which one, rather than «Kính gửi: hội đồng» printed on the form.
+        several = starting_with(text, choices)
+        if len(several) > 1:
+            numbered = {o.value: n for n, o in enumerate(opts, start=1)}
+            pairs = [(f"{numbered[c.value]}. {c.labels[0]}", c.value) for c in choices]
+            pairs = [(label, value) for label, value in pairs if value in several]
+            labels = [label for label, _ in pairs]
+            rows = [[(shorten(label, 60), PREFIX + value)] for label, value in pairs]
+            await which_of(update, context, text, labels, keyboard(rows))
+            return None
     if picked == "commit":
         return await submit(update, context)
     if picked is not None:

@@ -792,7 +792,7 @@ async def review_queue(update: Update, context: BotContext, page: int = 1) -> No
     key, unit = _filter(context)
     label_key, statuses = STATUS_FILTERS[key]
     items = await services.initiatives.queue(list(statuses) if statuses else None, unit)
-    counts = await services.initiatives.counts()
+    counts = await services.initiatives.counts(unit)  # the unit filtered by: its own (qa18)
     summary = "; ".join(
         f"{status_label(context, status)}: {counts[status]}"
         for status in Status
@@ -805,7 +805,9 @@ async def review_queue(update: Update, context: BotContext, page: int = 1) -> No
             unit=unit or context.t("review.btn.all_units"),
         )
     ]
-    if summary:
+    if summary and unit is not None:
+        head.append(context.t("review.counts_unit", unit=unit, summary=summary))
+    elif summary:
         head.append(context.t("review.counts", summary=summary))
     filters_row = [
         _button(context, N_("review.btn.filter_status"), "rv:fs"),

@@ -258,8 +258,12 @@ async def listing(
         return [_initiative(row) for row in await cur.fetchall()]
 
 
-async def count_by_status(conn: aiosqlite.Connection) -> dict[Status, int]:
-    async with conn.execute("SELECT status, COUNT(*) FROM initiatives GROUP BY status") as cur:
+async def count_by_status(conn: aiosqlite.Connection, unit: str | None = None) -> dict[Status, int]:
+    """The initiatives of each status: all of them, or of ``unit``."""
+    where, params = ("WHERE unit = ?", (unit,)) if unit is not None else ("", ())
+    async with conn.execute(
+        f"SELECT status, COUNT(*) FROM initiatives {where} GROUP BY status", params
+    ) as cur:
         return {Status(s): int(n) for s, n in await cur.fetchall()}
 
 

@@ -717,7 +717,7 @@ async def test_another_command_on_the_profile_screen_runs(bot: Harness, alice: S
     await bot.say(alice, "/cancel")
     await bot.say(alice, "/profile")
     await bot.say(alice, "/my_initiatives")
-    assert bot.last_text(alice.id) == bot.t("my.none")
+    assert bot.last_text(alice.id) == f"{bot.t('my.none')}\n\n{bot.t('my.draft')}"
     assert await bot.state(alice, "profile") is None
     # A menu item's name does the same; «hồ sơ» is this very screen.
     await bot.say(alice, "/profile")

@@ -626,6 +626,9 @@ async def test_filters_by_status_and_unit(
     await bot.press(admin, f"rv:u:{listed.index(units[1])}")
     queue = bot.last_text(ADMIN_ID)
     assert other.number in queue and mine.number not in queue and units[1] in queue
+    # The figures are the unit's (qa18: «Toàn bộ» of every unit beside a filtered list).
+    summary = f"{status(bot, Status.SUBMITTED)}: 1"
+    assert bot.t("review.counts_unit", unit=units[1], summary=summary) in queue
     await bot.press(admin, "rv:fu")
     await bot.say(admin, units[0])  # typed unit name
     queue = bot.last_text(ADMIN_ID)
@@ -634,6 +637,8 @@ async def test_filters_by_status_and_unit(
     await bot.press(admin, "rv:fs")
     await bot.press(admin, "rv:s:withdrawn")
     assert bot.t("review.queue_empty") in bot.last_text(ADMIN_ID)
+    summary = f"{status(bot, Status.SUBMITTED)}: 1; {status(bot, Status.RECOGNISED)}: 1"
+    assert bot.t("review.counts_unit", unit=units[0], summary=summary) in bot.last_text(ADMIN_ID)
     assert data_of(bot, ADMIN_ID) == ["rv:fs", "rv:fu"]
 
 

@@ -52,6 +52,11 @@ async def test_numbers_with_words_around_them_pick_that_option(
         ("default", "technical progress", "digital transformation", (0, 3, 2)),
         ("the provincial council", "the second one", "administrative reform", (2, 1, 4)),
         ("hội đồng sở", "thứ ba", "văn hóa công sở", (1, 2, 3)),
+        # The first words of one, as people shorten it; «phong trào» before a number or a
+        # name (qa18: both were saved as typed, and printed so on the form).
+        ("so khoa hoc", "quản lý", "phong trao so 3", (0, 1, 2)),
+        ("Sở Khoa học", "kỹ thuật", "phong trào chuyển đổi số", (0, 0, 2)),
+        ("Hội đồng sáng kiến tỉnh", "loại 2", "phong trào thứ hai", (2, 1, 1)),
     ],
 )
 async def test_options_typed_by_other_names_or_as_ordinals(
@@ -73,6 +78,30 @@ async def test_options_typed_by_other_names_or_as_ordinals(
     assert answers["recipient"] == options["recipient"][expected[0]]
     assert answers["solution_type"] == options["solution_type"][expected[1]]
     assert answers["campaign"] == options["campaign"][expected[2]]
+
+
+async def test_the_first_words_of_several_options_ask_which(bot: Harness, alice: StubUser) -> None:
+    """«hội đồng» at «Kính gửi» (which also takes a typed name) starts two of its options:
+    the bot asks which (numbered as on the first screen) instead of printing «Kính gửi: hội
+    đồng» on the form; another body typed in full is taken as typed."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "hoi dong")
+    options = bot.services.initiatives.form.options["recipient"]
+    asked = bot.last_text(alice.id)
+    assert f"2. {options[1]}" in asked and f"3. {options[2]}" in asked
+    assert [data for _, data in bot.buttons(alice.id)] == ["sk:c:1", "sk:c:2"]
+    assert await state(bot, alice) == "recipient"
+    assert "recipient" not in (await draft(bot, alice))["answers"]
+    await bot.say(alice, "3")
+    assert (await draft(bot, alice))["answers"]["recipient"] == options[2]
+    # Another body, typed: kept as typed.
+    await bot.say(alice, "/xoanhap")
+    await bot.say(alice, "có")
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "Hội đồng thi đua khen thưởng huyện Văn Lâm")
+    recipient = (await draft(bot, alice))["answers"]["recipient"]
+    assert recipient == "Hội đồng thi đua khen thưởng huyện Văn Lâm"
 
 
 async def test_none_in_its_forms_leaves_an_optional_item_empty(

@@ -55,8 +55,8 @@ def without_edit_verb(text: str) -> str | None:
 
 # A number typed with words around it: «dạ 2 ạ», «số 2», «mục 2 nhé», «chọn 3», "option 2".
 _NUMBER_WORDS = re.compile(
-    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|number|option|item|please)\s+)*"
-    r"(\d+)"
+    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|phong trao|loai|number|option"
+    r"|item|please)\s+)*(\d+)"
     r"(?:\s+(?:a|nhe|nha|nhe a|a nhe|please|thanks|thank you))*$"
 )
 
@@ -74,7 +74,8 @@ _ORDINAL_VALUES = {
     **{"ninth": 9, "tenth": 10},
 }
 _ORDINAL = re.compile(
-    r"^(?:(?:da|vang|em|toi|chon|cai|muc|phuong an|lua chon|dong|the|option|item|please)\s+)*"
+    r"^(?:(?:da|vang|em|toi|chon|cai|muc|phuong an|lua chon|phong trao|loai|dong|the|option"
+    r"|item|please)\s+)*"
     r"(?:thu\s+(nhat|hai|ba|tu|nam|sau|bay|tam|chin|muoi|\d+)"
     r"|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
     r"|(\d+)(?:st|nd|rd|th))"
@@ -198,9 +199,13 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     ranked: list[tuple[int, str, str, str]] = []
     for choice in choices:
         for rank, label in enumerate((*choice.labels, *choice.aliases)):
-            key = _expand(fold(label))
+            raw = fold(label)
+            key = _expand(raw)
             if key:
                 ranked.append((rank, clean(label).casefold(), key, choice.value))
+            if raw != key:  # its first words as people shorten them: «Sở Khoa học» for
+                # «Sở Khoa học và Công nghệ…», which the short form «Sở KHCN» would not start
+                ranked.append((rank, clean(label).casefold(), raw, choice.value))
     ranked.sort(key=lambda item: item[0])
     # Exactly as written (accents, dashes): "hoi-nghi-2025" is the event with that id...
     for _, written, _, value in ranked:
@@ -266,9 +271,10 @@ def starting_with(text: str, choices: Sequence[Choice]) -> list[str]:
     found: list[str] = []
     for choice in choices:
         for label in (*choice.labels, *choice.aliases):
-            key = _expand(fold(label))
-            if (key == form or key.startswith(form + " ")) and choice.value not in found:
-                found.append(choice.value)
+            raw = fold(label)
+            for key in {_expand(raw), raw}:  # as match_choice compares them
+                if (key == form or key.startswith(form + " ")) and choice.value not in found:
+                    found.append(choice.value)
     return found
 
 

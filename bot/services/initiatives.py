@@ -443,9 +443,9 @@ class InitiativeService:
         async with self.db.read() as conn:
             return await sql.listing(conn, statuses=statuses, unit=unit, limit=1_000_000)
 
-    async def counts(self) -> dict[Status, int]:
+    async def counts(self, unit: str | None = None) -> dict[Status, int]:
         async with self.db.read() as conn:
-            return await sql.count_by_status(conn)
+            return await sql.count_by_status(conn, unit)
 
     async def units(self) -> list[str]:
         async with self.db.read() as conn:
