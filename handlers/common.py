@@ -293,6 +293,21 @@ async def hand_over(update: Update, context: BotContext, conversation: str) -> N
         return
 
 
+def leave_for_command(
+    conversation: str,
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
+    """For ``flow_fallbacks(on_command=...)`` of a one-question flow (a language's buttons):
+    the flow ends and the command, or a main menu item typed, runs as it would outside."""
+
+    async def leave(update: Update, context: BotContext) -> int:
+        if current_state(update, context, conversation) is not None:
+            await context.services.flows.move(ref(update), conversation, None, record=False)
+        await hand_over(update, context, conversation)
+        return END
+
+    return leave
+
+
 def flow_fallbacks(
     conversation: str,
     prompt: Prompt,
@@ -301,6 +316,7 @@ def flow_fallbacks(
     resume_commands: Sequence[str] = (),
     cancelled_key: str = N_("flow.cancelled"),
     help_key: str = N_("flow.help_inside"),
+    on_command: Callable[[Update, BotContext], Coroutine[Any, Any, object]] | None = None,
 ) -> list[BaseHandler[Update, BotContext, object]]:
     """Handlers every flow shares while it is open.
 
@@ -309,6 +325,10 @@ def flow_fallbacks(
     flow's own entry commands (``resume_commands``) resume it; any other command, a stale button
     or an unexpected kind of message gets a short explanation and the question again. The step
     never changes except by ``/cancel``.
+
+    ``on_command``: for a flow where nothing is half-typed (one question, answered in one
+    message), every other command (its entry commands too) goes there instead: the flow ends
+    and the command runs (see :func:`hand_over`), rather than "busy" or "resumed".
     """
 
     async def cancel(update: Update, context: BotContext) -> int:
@@ -370,7 +390,9 @@ def flow_fallbacks(
         CallbackQueryHandler(language_button, pattern=r"^lang:(vi|en)$"),
         CommandHandler("help", explain(help_key)),
     ]
-    if resume_commands:
+    if on_command is not None:
+        handlers.append(MessageHandler(filters.COMMAND, on_command))
+    elif resume_commands:
         handlers.append(CommandHandler(list(resume_commands), explain(N_("flow.resumed"))))
     handlers += [
         MessageHandler(filters.COMMAND, explain(N_("flow.busy"))),

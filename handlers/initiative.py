@@ -340,7 +340,7 @@ async def _apply(update: Update, context: BotContext, given: Input) -> str | int
                 k: share(context, v) if isinstance(v, float) else v for k, v in exc.params.items()
             }
             await send(update, context, context.t(f"error.{exc.code}", **params))
-        if asked or exc.code in ("stale_choice", "choose_button", "date_not_here"):
+        if asked or exc.code in ("stale_choice", "choose_button", "date_not_here", "choice_none"):
             await prompt(update, context, state)
         return None
     if result.state is None:  # the draft was discarded (an amendment: says the record stays)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
+from bot.domain.text import fold
 from bot.services.container import Services
 from bot.tg.context import BotContext
 from bot.tg.ui import send
@@ -16,12 +17,13 @@ from handlers.common import (
     choice_of,
     flow_fallbacks,
     language_markup,
+    leave_for_command,
     may_enter,
     pick,
     ref,
     switch_language,
 )
-from handlers.menu import MenuChoice
+from handlers.menu import MENU_WORDS, MenuChoice, names_menu_item
 
 FLOW = "language"
 CHOOSE = "choose"
@@ -46,6 +48,16 @@ async def begin(update: Update, context: BotContext) -> str | int:
 
 
 async def on_choice(update: Update, context: BotContext) -> str | int | None:
+    text = update.message.text if update.message is not None else None
+    if (
+        text
+        and pick(text, LANGUAGE_CHOICES) is None
+        and (
+            fold(text) in MENU_WORDS
+            or names_menu_item(context.services.translator, text) not in (None, "language")
+        )
+    ):  # «menu», «hồ sơ»: nothing is half-typed here, so the picker closes and that opens (qa19)
+        return await leave_for_command(FLOW)(update, context)
     choice = await choice_of(update, context, LANGUAGE_CHOICES, "lang:")
     if choice is None:
         return None
@@ -70,5 +82,5 @@ def build(services: Services) -> ConversationHandler[BotContext]:
                 MessageHandler(TEXT, on_choice),
             ],
         },
-        fallbacks=flow_fallbacks(FLOW, prompt),
+        fallbacks=flow_fallbacks(FLOW, prompt, on_command=leave_for_command(FLOW)),
     )

@@ -36,13 +36,19 @@ MENU_ALIASES = {
         *("my initiatives", "my submissions"),
     ),
     "ask": ("hoi dap", "dat cau hoi", "ask"),
-    "profile": ("ho so", "ho so ca nhan", "profile"),
+    "profile": (
+        *("ho so", "ho so ca nhan", "xem ho so", "xem ho so ca nhan", "thong tin ca nhan"),
+        *("xem thong tin ca nhan", "profile", "my profile"),
+    ),
     "my_events": (
         *("hoi nghi cua toi", "su kien cua toi", "hoi nghi", "su kien", "dang ky hoi nghi"),
         *("my events", "events", "event", "conference", "conferences", "my conferences"),
     ),
     "language": ("ngon ngu", "doi ngon ngu", "english", "tieng anh", "tieng viet", "language"),
-    "help": ("tro giup", "huong dan", "help"),
+    "help": (
+        *("tro giup", "huong dan", "huong dan su dung", "xem huong dan", "cach su dung"),
+        *("help", "how to use"),
+    ),
 }
 # Typed outside any flow: the menu itself; "nothing to cancel" (folded).
 MENU_WORDS = frozenset({"menu", "menu chinh", "main menu", "danh muc", "chuc nang"})

@@ -296,6 +296,8 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
     except rules.InvalidInput as exc:
         await send(update, context, context.t(f"error.{exc.code}", **exc.params))
         return None
+    # None of the list: said, so that a slip («phòng ql cn») is seen before it is used (qa19)
+    await send(update, context, context.t("onboarding.unit_typed", unit=value))
     return await _answer(update, context, "unit", value)
 
 

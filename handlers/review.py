@@ -58,6 +58,7 @@ from bot.domain.choices import Choice, is_number, match_choice, starting_with
 from bot.domain.choices import typed_number as number_in
 from bot.domain.initiative import (
     COMMENT_REQUIRED,
+    FINAL,
     REVIEW_MOVES,
     WITHDRAWABLE,
     FormField,
@@ -65,8 +66,10 @@ from bot.domain.initiative import (
     Person,
     Status,
     StatusChange,
+    checked_comment,
     long_text,
     normalise_number,
+    not_an_answer,
     people,
 )
 from bot.domain.models import User
@@ -89,7 +92,9 @@ from handlers.common import (
     TEXT,
     NotInFlow,
     ScreenPick,
+    choice_of,
     flow_fallbacks,
+    hand_over,
     may_enter,
     numbers_text,
     one_of_text,
@@ -98,12 +103,13 @@ from handlers.common import (
     user_dict,
     which_of,
 )
-from handlers.menu import MenuChoice
+from handlers.menu import CANCEL_WORDS, MENU_WORDS, MenuChoice, names_menu_item
 
 log = logging.getLogger(__name__)
 
 FLOW = "review"  # the reviewer's comment conversation
 COMMENT = "comment"
+CONFIRM = "confirm"  # «Không công nhận»: the reason typed, shown once more before it is final
 MEMORY = "review"  # user_data key: queue filter, its units, pending decision
 PAGE_SIZE = 10
 TITLE_MAX = 120  # characters of a title in a list
@@ -191,11 +197,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "review.btn.docx": ("tai don", "docx", "word", "download the form"),
     "review.btn.filter_status": ("loc trang thai", "trang thai", "status"),
     "review.btn.filter_unit": ("loc don vi", "don vi", "unit"),
-    "review.btn.open_statuses": ("cho xu ly", "chua xu ly", "dang cho", "open", "pending"),
+    "review.btn.open_statuses": (
+        *("cho xu ly", "chua xu ly", "dang cho", "chua duyet", "cho duyet", "chua xet"),
+        *("cho xet", "open", "pending"),
+    ),
     "review.btn.all_statuses": ("tat ca", "all"),
     "review.btn.all_units": ("tat ca", "all"),
     "initiative.status.submitted": ("moi nop", "nop", "new"),
-    "initiative.status.needs_changes": ("can sua", "can bo sung", "bo sung"),
+    "initiative.status.reviewing": ("dang xem xet", "xem xet", "dang xet duyet", "under review"),
+    "initiative.status.needs_changes": (
+        *("can sua", "can bo sung", "bo sung", "yeu cau bo sung", "cho bo sung", "can chinh sua"),
+        *("chinh sua", "tra lai", "changes requested"),
+    ),
     "initiative.status.recognised": (
         *("cong nhan", "da cong nhan", "duoc cong nhan", "ho so duoc cong nhan", "dat"),
         *("ho so da cong nhan", "approved", "recognised"),
@@ -1200,6 +1213,8 @@ async def typed_number(update: Update, context: BotContext) -> None:
         SCREEN.end(data)
         await _run(update, context, answered)
         raise ApplicationHandlerStop
+    if not in_flow and await _picker_typed(update, context):
+        raise ApplicationHandlerStop
     if in_flow or number_in(text_of(update)) is None:
         SCREEN.end(data)
         return
@@ -1210,6 +1225,65 @@ async def typed_number(update: Update, context: BotContext) -> None:
     # its numbers valid, and "99" (out of range) is answered so that it can be corrected.
     await on_typed(update, context)
     raise ApplicationHandlerStop
+
+
+def _picker(options: Sequence[Option]) -> str | None:
+    """ "status" or "unit" when ``options`` are those of a filter's question, else ``None``."""
+    for kind, prefix in (("status", "rv:s:"), ("unit", "rv:u:")):
+        if options and all(o.data.startswith(prefix) for o in options):
+            return kind
+    return None
+
+
+async def _picker_typed(update: Update, context: BotContext) -> bool:
+    """Text right after a filter's question («Lọc theo đơn vị»): it answers that question.
+    A unit of the department's list that has no initiative yet («thanh tra sở») filters by it
+    (an empty list that says so); words that are none of the choices get the question again,
+    rather than going to the rules Q&A (qa19). A command, a main menu item, «hủy», an
+    initiative's number or a bare number go on as usual (True: handled here)."""
+    kind = _picker(SCREEN.options(context.user_data))
+    text = text_of(update)
+    if kind is None or not may_review(context) or not text or text.startswith("/"):
+        return False
+    picked = _pick(context, text)
+    if picked is not None:
+        SCREEN.end(context.user_data)
+        await _run(update, context, picked)
+        return True
+    folded = fold(text)
+    if (
+        folded in CANCEL_WORDS
+        or folded in MENU_WORDS
+        or names_menu_item(context.services.translator, text) is not None
+        or _reference(text) is not None
+        or _sequence(text) is not None
+        or number_in(text) is not None
+    ):
+        return False
+    session = [
+        Choice(data, (*context.labels(key), *words)) for data, (key, words) in SESSION_WORDS.items()
+    ]
+    if (
+        len(SCREEN.starting_with(context.user_data, text)) > 1  # «phòng»: which one?
+        or match_choice(text, session, fuzzy=False) is not None  # «lọc theo trạng thái»
+        or starting_with(text, session)  # «lọc»
+    ):
+        await on_typed(update, context)
+        return True
+    SCREEN.end(context.user_data)
+    if kind == "unit":
+        unit = context.services.units.match(text).unit
+        if unit is not None:  # a unit of the list, with no initiative yet
+            _set_filter(context, _filter(context)[0], unit)
+            await review_queue(update, context)
+            return True
+    key = N_("review.filter_unit_unknown") if kind == "unit" else N_("review.filter_unknown")
+    await send(update, context, context.t(key, text=shorten(clean(text), 80)))
+    if kind == "unit":
+        await review_unit_filters(update, context)
+    else:
+        await review_status_filters(update, context)
+    return True
 
 
 async def on_typed(update: Update, context: BotContext) -> None:
@@ -1278,7 +1352,7 @@ async def on_typed(update: Update, context: BotContext) -> None:
 async def _move_not_now(update: Update, context: BotContext, text: str) -> bool:
     """A decision typed on an initiative's screen that does not offer it («không công nhận»
     on one just submitted): say which status it is in and what it needs first."""
-    if not may_review(context):
+    if not may_review(context) or not_an_answer(text):  # a bare «không» is no «Không công nhận»
         return False
     moves = [
         Choice(status.value, context.labels(key), ALIASES.get(key, ()))
@@ -1401,6 +1475,20 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
     if pending is None or item is None:
         await send(update, context, context.t("review.pending_lost"))
         return
+    reason = _memory(context)["pending"].get("reason")
+    if state == CONFIRM and reason:
+        text = context.t(
+            "review.confirm_not_recognised",
+            number=item.number,
+            title=_short(item.title),
+            reason=str(reason),
+        )
+        rows = [
+            [(f"{n}. {context.t(key)}", f"{DECIDE_PREFIX}{value}:{item.id}")]
+            for n, (value, key, _) in enumerate(DECIDE, start=1)
+        ]
+        await send(update, context, text, keyboard(rows))
+        return
     key = COMMENT_PROMPTS.get(pending[1], COMMENT_PROMPTS[Status.NEEDS_CHANGES])
     await send(update, context, context.t(key, number=item.number, title=_short(item.title)))
 
@@ -1420,11 +1508,38 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(key))
         return END
     to = pending[1]
+    reference = _reference(text_of(update))
+    if reference is not None:  # «SK-2026-0002»: another initiative, not a comment (qa19)
+        move = context.t(MOVE_LABELS[to])
+        await send(
+            update,
+            context,
+            context.t("review.comment_is_number", typed=reference, number=item.number, move=move),
+        )
+        return None
     button = _button_named(context, text_of(update))
     if button is not None:  # «công nhận» typed while asked why not: a change of mind, no reason
         move = context.t(MOVE_LABELS[to])
         await send(update, context, context.t("review.comment_is_button", label=button, move=move))
         return None
+    if to in FINAL:  # «Không công nhận»: the reason is shown once more before it is final
+        try:
+            reason = checked_comment(to, text_of(update))
+        except InvalidInput as exc:  # empty, too long, says nothing: the question stays
+            await send(update, context, _input_error(context, exc))
+            return None
+        _memory(context)["pending"] = {"id": item.id, "to": to.value, "reason": reason}
+        await services.flows.move(ref(update), FLOW, CONFIRM)
+        await prompt(update, context, CONFIRM)
+        return CONFIRM
+    return await _apply(update, context, item, to, text_of(update))
+
+
+async def _apply(
+    update: Update, context: BotContext, item: Initiative, to: Status, comment: str
+) -> str | int | None:
+    """The decision with its comment, the author's notice queued in the same transaction."""
+    services = context.services
     notify: Notify[Moved] = services.broadcasts.notices(
         lambda moved: author_notices(services, moved), actor_id=context.user_id
     )
@@ -1434,7 +1549,7 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
             _user(context),
             item.id,
             to,
-            text_of(update),
+            comment,
             conversation=FLOW,
             state=None,
             notify=notify,
@@ -1448,6 +1563,50 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
         return END
     _memory(context).pop("pending", None)
     await _decided(update, context, moved, notify.queued.chats)
+    return END
+
+
+# The final decision's last question: its buttons' values, labels and typed forms (folded).
+DECIDE = (
+    ("yes", N_("review.btn.confirm_not_recognised"), ("xac nhan", *YES_WORDS, "confirm")),
+    ("edit", N_("review.btn.edit_reason"), ("sua", "sua ly do", "sua lai", "viet lai", "edit")),
+    ("back", N_("review.btn.not_now"), ALIASES["review.btn.not_now"]),
+)
+DECIDE_PREFIX = "rvd:"
+DECIDE_PATTERN = rf"^{DECIDE_PREFIX}(yes|edit|back):\d{{1,18}}$"  # value:initiative id
+
+
+def _decide_choices(context: BotContext) -> list[Choice]:
+    return [Choice(value, context.labels(key), words) for value, key, words in DECIDE]
+
+
+async def on_decide(update: Update, context: BotContext) -> str | int | None:
+    """«Xác nhận không công nhận» (the reason goes to the author), «Sửa lý do» (asked
+    again), or «Chưa, quay lại đơn» (nothing changes; the initiative is shown again)."""
+    pending = _pending(context)
+    item = await context.services.initiatives.get(pending[0]) if pending else None
+    reason = _memory(context).get("pending", {}).get("reason") if pending else None
+    if pending is None or item is None or not reason or not may_review(context):
+        await _leave(update, context)
+        key = N_("review.pending_lost") if may_review(context) else N_("review.denied")
+        await send(update, context, context.t(key))
+        return END
+    choice = await choice_of(
+        update, context, _decide_choices(context), DECIDE_PREFIX, stamp=str(item.id)
+    )
+    if choice is None:
+        if update.message is not None:  # a word that is none of them: the question again
+            await prompt(update, context, CONFIRM)
+        return None
+    if choice == "yes":
+        return await _apply(update, context, item, pending[1], str(reason))
+    if choice == "edit":
+        _memory(context)["pending"] = {"id": item.id, "to": pending[1].value}
+        await context.services.flows.move(ref(update), FLOW, COMMENT)
+        await prompt(update, context, COMMENT)
+        return COMMENT
+    await _leave(update, context)
+    await review_detail(update, context, item.id)
     return END
 
 
@@ -1474,6 +1633,27 @@ def _button_named(context: BotContext, text: str) -> str | None:
 
 async def on_cancel(update: Update, context: BotContext) -> None:
     await _leave(update, context)
+
+
+async def command_inside(update: Update, context: BotContext) -> int:
+    """A command while the comment is asked for (``/review``, ``/review SK-2026-0002``,
+    ``/menu``): nothing is half-typed there, so the decision is dropped (the initiative keeps
+    its status, which the reviewer is told) and the command runs, as it would outside. Never
+    "go on with the comment": the next message would then be taken as one (qa19)."""
+    pending = _pending(context)
+    item = await context.services.initiatives.get(pending[0]) if pending else None
+    _memory(context).pop("pending", None)
+    await context.services.flows.move(ref(update), FLOW, None, record=False)
+    if pending is not None and item is not None:
+        move = context.t(MOVE_LABELS[pending[1]])
+        status = status_label(context, item.status)
+        await send(
+            update,
+            context,
+            context.t("review.comment_dropped", number=item.number, move=move, status=status),
+        )
+    await hand_over(update, context, FLOW)
+    return END
 
 
 def comment_move_pick(user_data: Mapping[int, dict[Any, Any]]) -> ScreenPick:
@@ -1503,12 +1683,20 @@ def build(
                 TEXT & filters.ChatType.PRIVATE & guard & (typed | picked), begin_comment
             ),
         ],
-        states={COMMENT: [MessageHandler(ANSWER_TEXT, on_comment)]},
+        states={
+            COMMENT: [MessageHandler(ANSWER_TEXT, on_comment)],
+            CONFIRM: [
+                CallbackQueryHandler(
+                    on_decide, pattern=rf"^{DECIDE_PREFIX}(yes|edit|back):\d{{1,18}}$"
+                ),
+                MessageHandler(ANSWER_TEXT, on_decide),
+            ],
+        },
         fallbacks=flow_fallbacks(
             FLOW,
             prompt,
             on_cancel,
-            resume_commands=("review",),
             help_key=N_("review.help_inside"),
+            on_command=command_inside,
         ),
     )

@@ -87,10 +87,14 @@ async def test_onboarding_with_typed_answers_only(bot: Harness, alice: StubUser)
 
 async def test_unit_not_in_list_is_typed(bot: Harness, alice: StubUser) -> None:
     await to_step(bot, alice, "unit")
-    await bot.say(alice, "Trường THPT Chuyên Hưng Yên")
+    await bot.say(alice, "Trường THPT Chuyên <Hưng Yên>")
     assert await bot.state(alice, "profile") == "position"
     draft = await bot.services.profile.draft(alice.id)
-    assert draft["unit"] == "Trường THPT Chuyên Hưng Yên"
+    assert draft["unit"] == "Trường THPT Chuyên <Hưng Yên>"
+    # qa19: said before the next question, so that a slip is seen («phòng ql cn»)
+    said = bot.texts(alice.id)[-2]
+    assert said == bot.t("onboarding.unit_typed", unit="Trường THPT Chuyên <Hưng Yên>")
+    assert "&lt;Hưng Yên&gt;" in said
 
 
 async def test_unit_number_out_of_range_keeps_step(bot: Harness, alice: StubUser) -> None:
@@ -272,6 +276,32 @@ async def test_menu_typed_choice_opens_profile(bot: Harness, alice: StubUser) ->
     assert bot.t("menu.title") in bot.last_text(alice.id)
     await bot.say(alice, "4")  # right after the menu: its fourth item
     assert await bot.state(alice, "profile") == "edit"
+
+
+async def test_menu_items_by_their_longer_names_and_from_the_language_question(
+    bot: Harness, alice: StubUser
+) -> None:
+    """qa19: «hướng dẫn sử dụng» and «xem hồ sơ» went to the rules Q&A; at the language
+    question (nothing half-typed), /menu was "busy" and «hồ sơ» "not understood"."""
+    await register(bot, alice)
+    await bot.say(alice, "huong dan su dung")
+    assert bot.last_text(alice.id).startswith(bot.t("help.staff")[:40])
+    await bot.say(alice, "xem ho so")
+    assert await bot.state(alice, "profile") == "edit"
+    await bot.say(alice, "xong")
+    await bot.say(alice, "/language")
+    assert await bot.state(alice, "language") == "choose"
+    await bot.say(alice, "/menu")
+    assert await bot.state(alice, "language") is None
+    assert bot.t("menu.title") in bot.last_text(alice.id)
+    await bot.say(alice, "/language")
+    await bot.say(alice, "hồ sơ")
+    assert await bot.state(alice, "language") is None
+    assert await bot.state(alice, "profile") == "edit"
+    await bot.say(alice, "xong")
+    await bot.say(alice, "/language")
+    await bot.say(alice, "tiếng anh")  # the menu's «language» item names a language here
+    assert bot.last_text(alice.id) == bot.t("language.changed", "en")
 
 
 # --- /cancel ---------------------------------------------------------------------------------

@@ -242,6 +242,7 @@ ERROR_CODES = {
     "expect_text_or_file",
     "required",
     "option_range",
+    "choice_none",
     "shares_order",
     "not_an_answer",
     "number_only",
@@ -311,7 +312,16 @@ def test_every_form_key_is_in_the_catalogs() -> None:
 
 
 def _params(key: str) -> dict[str, object]:
-    return {"n": 1, "people": "", "commitment": "", "name": "", "count": 1, "chars": 1, "limit": 1}
+    return {
+        "n": 1,
+        "people": "",
+        "commitment": "",
+        "name": "",
+        "count": 1,
+        "chars": 1,
+        "limit": 1,
+        "value": "",
+    }
 
 
 def test_dates_relative_to_today() -> None:

@@ -148,10 +148,30 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
         "error.too_long", limit=1000, length=len(("quá dài " * 200).strip())
     )
     assert await bot.state(admin, "review") == "comment"
-    await bot.say(admin, "/review")  # its own command: the question again
-    assert bot.last_text(ADMIN_ID) == ask
+    # An initiative's number is no comment (qa19: it was sent to the author as one).
+    await bot.say(admin, item.number.lower())
+    move = bot.t("review.btn.needs_changes")
+    assert bot.last_text(ADMIN_ID) == bot.t(
+        "review.comment_is_number", typed=item.number, number=item.number, move=move
+    )
     await bot.say(admin, "/help")  # what this step is for, then the question again
     assert bot.texts(ADMIN_ID)[-2:] == [bot.t("review.help_inside"), ask]
+    # A command (/review, its own too): nothing is half-typed, so the decision is dropped,
+    # said so, and the command runs; the next message is not taken as a comment (qa19).
+    mark = bot.mark()
+    await bot.say(admin, "/review")
+    since = bot.texts_since(mark, ADMIN_ID)
+    assert since[0] == bot.t(
+        "review.comment_dropped",
+        number=item.number,
+        move=move,
+        status=status(bot, Status.REVIEWING),
+    )
+    assert item.number in since[1]  # the queue
+    assert await bot.state(admin, "review") is None
+    await bot.say(admin, item.number)  # opens it: no comment, nothing sent
+    assert (await row(bot, item.id)) == {"status": "reviewing", "last_comment": None}
+    await bot.press(admin, f"rv:m:{item.id}:needs_changes")
     await bot.say(admin, "/cancel")
     assert bot.last_text(ADMIN_ID) == bot.t("flow.cancelled")
     assert await bot.state(admin, "review") is None
@@ -240,9 +260,36 @@ async def test_recognised_and_not_recognised_with_reason(
         assert bot.last_text(ADMIN_ID) == bot.t("error.comment_short", minimum=5)
         assert await bot.state(admin, "review") == "comment"
     assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
+    # The reason is shown once more before the final decision (qa19: «ko dat» went out at
+    # once): «Sửa lý do» asks again, a word that is none of the buttons asks again, the
+    # confirmation survives a crash, and a button of another initiative's question is stale.
+    await bot.say(admin, "ko <dat>")
+    confirm = bot.t(
+        "review.confirm_not_recognised",
+        number=second.number,
+        title=second.title,
+        reason="ko <dat>",
+    )
+    assert bot.last_text(ADMIN_ID) == confirm and "ko &lt;dat&gt;" in confirm
+    assert data_of(bot, ADMIN_ID) == [f"rvd:{v}:{second.id}" for v in ("yes", "edit", "back")]
+    assert await bot.state(admin, "review") == "confirm"
+    assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
+    await bot.say(admin, "sửa lý do")
+    assert bot.last_text(ADMIN_ID) == ask
     reason = "Giải pháp đã được áp dụng rộng rãi từ năm 2020, không có tính mới."
     await bot.say(admin, reason)
+    assert await bot.state(admin, "review") == "confirm"
+    await bot.say(admin, "linh tinh")
+    assert bot.texts(ADMIN_ID)[-2:] == [
+        bot.t("error.choose_button"),
+        confirm.replace("ko &lt;dat&gt;", reason),
+    ]
+    await bot.restart()  # kill -9: the reason typed is not lost
+    await bot.press(admin, f"rvd:yes:{first.id}")  # another initiative's: stale
+    assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
+    await bot.say(admin, "1")  # «Xác nhận không công nhận», by its number
     assert await row(bot, second.id) == {"status": "not_recognised", "last_comment": reason}
+    assert await bot.state(admin, "review") is None
     expected = notice(bot, "review.notify.not_recognised", second, "vi", reason)
     await bot.deliver()
     assert bot.last_text(alice.id) == expected
@@ -385,6 +432,34 @@ async def test_the_decision_is_taken_by_someone_else_while_commenting(
     )
     assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
     assert len(await history(bot, item.id)) == 3
+
+
+async def test_the_final_refusal_can_be_taken_back_at_its_confirmation(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    item = await submit_initiative(bot, alice)
+    await office(bot, admin)
+    await bot.press(admin, f"rv:m:{item.id}:reviewing")
+    for leave in ("3", "/review"):
+        await bot.press(admin, f"rv:m:{item.id}:not_recognised")
+        await bot.say(admin, "Chưa có số liệu áp dụng thực tế.")
+        assert await bot.state(admin, "review") == "confirm"
+        mark = bot.mark()
+        await bot.say(admin, leave)
+        assert await bot.state(admin, "review") is None
+        first = bot.texts_since(mark, ADMIN_ID)[0]
+        if leave == "3":  # «Chưa, quay lại đơn»: the initiative again
+            assert first.startswith(f"<b>{item.number}</b>")
+        else:
+            assert first == bot.t(
+                "review.comment_dropped",
+                number=item.number,
+                move=bot.t("review.btn.not_recognised"),
+                status=status(bot, Status.REVIEWING),
+            )
+        assert await row(bot, item.id) == {"status": "reviewing", "last_comment": None}
+    await bot.deliver()
+    assert bot.t("review.btn.not_recognised") not in bot.last_text(alice.id)
 
 
 async def test_the_comment_step_survives_a_crash(
@@ -653,6 +728,7 @@ async def test_filters_typed_as_people_say_them(
     await bot.press(admin, f"rv:m:{refused.id}:reviewing")
     await bot.press(admin, f"rv:m:{refused.id}:not_recognised")
     await bot.say(admin, "Chưa đủ căn cứ")  # the reason
+    await bot.say(admin, "xác nhận")
 
     await bot.say(admin, "/review")
     await bot.say(admin, "lọc")
@@ -679,6 +755,57 @@ async def test_filters_typed_as_people_say_them(
     assert kept.number in queue and refused.number not in queue
 
 
+async def test_a_filter_question_keeps_what_is_typed_to_it(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """qa19: at «Lọc theo đơn vị», «thanh tra sở» (a unit with no application) went to the
+    rules Q&A, and its «1» then sent it to the office as a question; at «Lọc theo trạng
+    thái», «đang xem xét» and «yêu cầu bổ sung» were read as decisions. Now the question
+    takes them, or says what it cannot read and asks again."""
+    item = await submit_initiative(bot, alice, title="Sáng kiến để thử bộ lọc", unit=0)
+    await office(bot, admin)
+    units = bot.services.units
+    await bot.say(admin, "/review")
+
+    await bot.say(admin, "lọc theo đơn vị")
+    await bot.say(admin, "phong ql khoa hoc")  # in the units' list, with no application yet
+    queue = bot.last_text(ADMIN_ID)
+    assert bot.t("review.queue_empty") in queue and "Phòng Quản lý khoa học" in queue
+    await bot.say(admin, "lọc theo đơn vị")
+    await bot.say(admin, "abc <xyz>")
+    assert bot.texts(ADMIN_ID)[-2] == bot.t("review.filter_unit_unknown", text="abc <xyz>")
+    assert bot.last_text(ADMIN_ID) == bot.t("review.filter_unit_ask")  # asked again
+    await bot.say(admin, "1")  # the list's first unit, not the Q&A's «send to the office»
+    queue = bot.last_text(ADMIN_ID)
+    assert item.number in queue and units[0] in queue
+    assert await bot.db_value("SELECT COUNT(*) FROM office_questions") == 0
+
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "linh tinh")
+    assert bot.texts(ADMIN_ID)[-2] == bot.t("review.filter_unknown", text="linh tinh")
+    assert bot.last_text(ADMIN_ID) == bot.t("review.filter_status_ask")
+    await bot.say(admin, "đang xem xét")
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t("review.queue_title", statuses=status(bot, Status.REVIEWING), unit=units[0])
+    )
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "yeu cau bo sung")
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t("review.queue_title", statuses=status(bot, Status.NEEDS_CHANGES), unit=units[0])
+    )
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "chua duyet")
+    queue = bot.last_text(ADMIN_ID)
+    assert queue.startswith(
+        bot.t("review.queue_title", statuses=bot.t("review.btn.open_statuses"), unit=units[0])
+    )
+    assert item.number in queue
+    # A main menu item typed there is that item, as anywhere else.
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "hồ sơ của tôi")
+    assert bot.t("review.filter_unknown", text="hồ sơ của tôi") not in bot.texts(ADMIN_ID)
+
+
 async def test_queue_words_work_while_the_review_is_recent(
     bot: Harness, admin: StubUser, alice: StubUser
 ) -> None:
@@ -696,8 +823,11 @@ async def test_queue_words_work_while_the_review_is_recent(
     await bot.tap(admin, f"rv:m:{item.id}:reviewing")
     await bot.say(admin, "không công nhận")  # on its screen: the decision
     await bot.say(admin, "Chưa có số liệu áp dụng.")  # the reason
+    await bot.press(admin, f"rvd:yes:{item.id}")
     await bot.say(admin, "không công nhận")  # the screen after it offers no decision
     assert bot.last_text(ADMIN_ID) == bot.t("review.open_first", move="Không công nhận")
+    await bot.say(admin, "không")  # qa19: a bare «không» is no decision
+    assert bot.t("review.btn.not_recognised") not in bot.last_text(ADMIN_ID)
     await bot.say(admin, "danh sách hồ sơ")  # the older word for «đơn» still reads
     assert bot.last_text(ADMIN_ID).startswith("<b>Danh sách đơn sáng kiến</b>")  # the queue
     await bot.say(admin, "danh sách đơn")

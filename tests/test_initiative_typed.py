@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.text import shorten
 from bot.tg.stub_api import StubUser
 from tests.harness import ADMIN_ID, Harness
 from tests.test_initiative_flow import (
@@ -57,6 +58,11 @@ async def test_numbers_with_words_around_them_pick_that_option(
         ("so khoa hoc", "quản lý", "phong trao so 3", (0, 1, 2)),
         ("Sở Khoa học", "kỹ thuật", "phong trào chuyển đổi số", (0, 0, 2)),
         ("Hội đồng sáng kiến tỉnh", "loại 2", "phong trào thứ hai", (2, 1, 1)),
+        # More words than the short forms, in the label's order (qa19: saved as typed).
+        ("hoi dong tinh hung yen", "quản lý", "chuyen doi so 2021-2025", (2, 1, 2)),
+        ("Hội đồng tỉnh Hưng Yên", "quản lý", "cai cach hanh chinh 2022-2025", (2, 1, 4)),
+        ("hoi dong so khcn", "quản lý", "PT 5", (1, 1, 4)),
+        ("HDSK so", "quản lý", "cchc", (1, 1, 4)),
     ],
 )
 async def test_options_typed_by_other_names_or_as_ordinals(
@@ -102,6 +108,30 @@ async def test_the_first_words_of_several_options_ask_which(bot: Harness, alice:
     await bot.say(alice, "Hội đồng thi đua khen thưởng huyện Văn Lâm")
     recipient = (await draft(bot, alice))["answers"]["recipient"]
     assert recipient == "Hội đồng thi đua khen thưởng huyện Văn Lâm"
+
+
+async def test_a_required_list_item_is_never_none_and_a_typed_one_is_said(
+    bot: Harness, alice: StubUser
+) -> None:
+    """qa19: «ko thuộc phong trào nào» was saved as the campaign's name, and a body typed at
+    «Kính gửi» went on the form without a word. Now "none" at a required list says what to
+    pick, and a value that is none of the options is repeated before the next question."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    await bot.say(alice, "UBND tinh <Hung Yen>")
+    assert bot.texts(alice.id)[-2] == bot.t("initiative.choice_typed", value="UBND tinh <Hung Yen>")
+    assert "UBND tinh &lt;Hung Yen&gt;" in bot.texts(alice.id)[-2]
+    assert (await draft(bot, alice))["answers"]["recipient"] == "UBND tinh <Hung Yen>"
+    await say_all(bot, alice, "15/8/1985", "Thạc sĩ", "không", "Phần mềm một cửa", "quản lý")
+    assert await state(bot, alice) == "campaign"
+    first = bot.services.initiatives.form.options["campaign"][0]
+    for typed in ("ko thuoc phong trao nao", "Không thuộc phong trào nào", "bỏ qua"):
+        await bot.say(alice, typed)
+        assert bot.texts(alice.id)[-2] == bot.t("error.choice_none", first=shorten(first, 60))
+        assert await state(bot, alice) == "campaign"
+    assert "campaign" not in (await draft(bot, alice))["answers"]
+    await bot.say(alice, "1")
+    assert (await draft(bot, alice))["answers"]["campaign"] == first
 
 
 async def test_none_in_its_forms_leaves_an_optional_item_empty(

@@ -337,6 +337,26 @@ def test_match_choice_a_negated_label_is_never_that_label(word: str, labels: lis
         assert match_choice(f"{word} {label}", choices) != f"v{index + 1}", label
 
 
+_SYLLABLES = ("phong", "van", "hoa", "khoa", "hoc", "tinh", "hung", "yen", "thi", "dua", "so")
+
+
+@given(
+    st.lists(st.sampled_from(_SYLLABLES), min_size=3, max_size=9),
+    st.lists(st.booleans(), min_size=9, max_size=9),
+)
+def test_match_choice_words_of_a_label_in_its_order(words: list[str], kept: list[bool]) -> None:
+    """Three words or more of a label, in its order, with others left out between them, pick
+    it; the same words out of order («hoc khoa») do not, unless fuzzily."""
+    typed = [word for word, keep in zip(words, kept, strict=False) if keep]
+    assume(len(typed) >= 3)
+    label = " ".join(words).capitalize()
+    assert match_choice(" ".join(typed), [Choice("v1", (label,))]) == "v1"
+    # A second label with the same words farther apart never takes it from the first.
+    farther = " ".join(w for word in words for w in (word, "va"))
+    choices = [Choice("v2", (farther,)), Choice("v1", (label,))]
+    assert match_choice(" ".join(typed), choices) in ("v1", None)
+
+
 def test_match_choice_unit_labels() -> None:
     labels = list(load_units())
     assert _usable(labels)
@@ -369,7 +389,10 @@ def test_match_choice_words_from_inside_one_long_label() -> None:
     answers = [Choice("y", ["Có, tôi sẽ tham dự"]), Choice("n", ["Không, tôi không thể tham dự"])]
     assert match_choice("tôi sẽ tham dự", answers) == "y"
     assert match_choice("không thể tham dự", answers) == "n"
-    assert match_choice("tôi tham dự", answers) is None
+    # The words of one label in its order, others left out (qa19): «tôi tham dự» is the yes;
+    # a negation only ever picks the label that has it.
+    assert match_choice("tôi tham dự", answers) == "y"
+    assert match_choice("tôi không tham dự", answers) == "n"
 
 
 @given(
@@ -792,6 +815,12 @@ def test_unit_short_forms_and_the_first_words_of_several() -> None:
     assert picked("tdkt") == "Ban Thi đua - Khen thưởng (Sở Nội vụ)"
     assert picked("3") == units[2]  # its number in the list
     assert picked("phong quan ly khoa hocc") == "Phòng Quản lý khoa học"  # a typo in a name
+    # «QL» is «quản lý»; words of one name in its order, others between (qa19).
+    assert picked("phong ql khoa hoc") == "Phòng Quản lý khoa học"
+    assert picked("P. QL cong nghe") is None  # «P.» is no word of a name
+    assert picked("phong ql cong nghe") == "Phòng Quản lý công nghệ và Thị trường công nghệ"
+    assert picked("phong van hoa huyen") == "Phòng Văn hóa, Khoa học và Thông tin cấp huyện"
+    assert picked("phong khoa hoc") is None  # in two names, with as many words between
     # A short form only as typed: «phòng KHCN» is not «phòng KHTC»; «QLCN» is two units.
     assert picked("phong khcn") is None
     assert units.match("văn phòng").several == (0, 9)

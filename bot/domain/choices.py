@@ -55,7 +55,7 @@ def without_edit_verb(text: str) -> str | None:
 
 # A number typed with words around it: «dạ 2 ạ», «số 2», «mục 2 nhé», «chọn 3», "option 2".
 _NUMBER_WORDS = re.compile(
-    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|phong trao|loai|number|option"
+    r"^(?:(?:da|vang|em|toi|xin|chon|so|muc|phuong an|lua chon|phong trao|pt|loai|number|option"
     r"|item|please)\s+)*(\d+)"
     r"(?:\s+(?:a|nhe|nha|nhe a|a nhe|please|thanks|thank you))*$"
 )
@@ -74,7 +74,7 @@ _ORDINAL_VALUES = {
     **{"ninth": 9, "tenth": 10},
 }
 _ORDINAL = re.compile(
-    r"^(?:(?:da|vang|em|toi|chon|cai|muc|phuong an|lua chon|phong trao|loai|dong|the|option"
+    r"^(?:(?:da|vang|em|toi|chon|cai|muc|phuong an|lua chon|phong trao|pt|loai|dong|the|option"
     r"|item|please)\s+)*"
     r"(?:thu\s+(nhat|hai|ba|tu|nam|sau|bay|tam|chin|muoi|\d+)"
     r"|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
@@ -134,8 +134,9 @@ _NEGATIONS = frozenset(
 _PLAIN_NEGATIONS = _NEGATIONS - {"dung", "don", "chua"}
 
 
-# ...and "dc", "đc" are «được»: "ko đi đc" is «không đi được».
-_SHORT = {**dict.fromkeys(_NOT_SHORT, "khong"), "dc": "duoc"}
+# ...and "dc", "đc" are «được»: "ko đi đc" is «không đi được»; "QL" is «quản lý» in every
+# office name («phòng QL khoa học»; «QLKH», one word, stays a short form of its own).
+_SHORT = {**dict.fromkeys(_NOT_SHORT, "khong"), "dc": "duoc", "ql": "quan ly"}
 
 
 # Folding splits "can't" into "can t": joined again, it is the negation "cant".
@@ -256,6 +257,15 @@ def match_choice(text: str, choices: Sequence[Choice], *, fuzzy: bool = True) ->
     if not fuzzy:
         return None
     for form in forms:
+        # Three words or more, each in one label in their order, with others between them:
+        # «hội đồng tỉnh Hưng Yên» for «Hội đồng sáng kiến tỉnh Hưng Yên», «chuyển đổi số
+        # 2021-2025», «phòng văn hóa huyện». When several labels have them (also «Hội đồng
+        # sáng kiến Sở KHCN tỉnh Hưng Yên»), the one with the fewest words between.
+        if form.count(" ") + 1 >= PHRASE_WORDS:
+            found = _in_order(form.split(), worded[form])
+            if found is not None:
+                return found
+    for form in forms:
         found = _similar(form, worded[form])
         if found is not None:
             return found
@@ -292,6 +302,39 @@ def words_in_one(text: str, choices: Sequence[Choice]) -> str | None:
         if set(words) <= set(_expand(fold(label)).split())
     }
     return found.pop() if len(found) == 1 else None
+
+
+def _in_order(words: list[str], candidates: list[tuple[str, str]]) -> str | None:
+    """The value of the candidate whose key has ``words`` in that order with the fewest other
+    words between them, when exactly one has the fewest (``None`` if none has them all)."""
+    gaps: dict[str, int] = {}
+    for key, value in candidates:
+        gap = _gap(words, key.split())
+        if gap is not None and gap < gaps.get(value, gap + 1):
+            gaps[value] = gap
+    if not gaps:
+        return None
+    fewest = min(gaps.values())
+    best = [value for value, gap in gaps.items() if gap == fewest]
+    return best[0] if len(best) == 1 else None
+
+
+def _gap(words: list[str], label: list[str]) -> int | None:
+    """How many other words lie between ``words`` found in ``label`` in their order, in its
+    tightest stretch; ``None`` when the label does not have them all in that order."""
+    fewest: int | None = None
+    for start, word in enumerate(label):
+        if word != words[0]:
+            continue
+        at = start
+        for wanted in words[1:]:
+            try:
+                at = label.index(wanted, at + 1)
+            except ValueError:
+                return fewest  # a later start finds no more than this one
+        gap = at - start + 1 - len(words)
+        fewest = gap if fewest is None else min(fewest, gap)
+    return fewest
 
 
 def _same_negations(form: str, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:

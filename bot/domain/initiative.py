@@ -33,7 +33,7 @@ from bot.domain.choices import plain_answer, typed_number
 from bot.domain.intents import is_question
 from bot.domain.moments import date_alone
 from bot.domain.profile import InvalidInput, parse_full_name
-from bot.domain.text import STEERING_WORDS, clean, fold
+from bot.domain.text import STEERING_WORDS, clean, fold, shorten
 from bot.i18n import NP_
 
 # --- the form definition ----------------------------------------------------------------------
@@ -204,6 +204,21 @@ COMMENT_MIN = 5
 
 def comment_too_short(text: str) -> bool:
     return sum(ch.isalnum() for ch in text) < COMMENT_MIN
+
+
+def checked_comment(to: Status, comment: str | None) -> str | None:
+    """A reviewer's comment for a move to ``to``, cleaned (``None``: none given), or
+    :class:`InvalidInput`: too long; missing, or saying nothing, where one is required."""
+    text = clean_lines(comment) if comment else None
+    if text is not None and len(text) > COMMENT_MAX:
+        raise InvalidInput("too_long", limit=COMMENT_MAX, length=len(text))
+    if to in COMMENT_REQUIRED and not text:
+        raise InvalidInput("comment_required")
+    if text is not None and no_comment(text):  # «không», «vâng», «dạ 2 ạ»
+        raise InvalidInput("not_an_answer", text=text)
+    if to in COMMENT_REQUIRED and text and comment_too_short(text):
+        raise InvalidInput("comment_short", minimum=COMMENT_MIN)
+    return text
 
 
 class Initiative(BaseModel):
@@ -639,6 +654,7 @@ def message_keys(form: FormDefinition) -> set[str]:
         "initiative.person_added",
         "initiative.person_not_added",
         "initiative.person_dropped",
+        "initiative.choice_typed",
         "initiative.person_updated",
         "initiative.btn.edit_person",
         "initiative.person_removed",
@@ -903,6 +919,9 @@ def apply(
         answers[f.id] = None
     elif f.kind == "choice":
         answers[f.id] = _choice(form, f, given)
+        if given.kind == "text":  # none of the list: say what goes on the form (qa19)
+            draft.pop("editing", None)
+            return Outcome(draft, "initiative.choice_typed", {"value": answers[f.id]})
     elif f.kind == "yesno":
         if given.kind != "option":
             raise InvalidInput("choose_button")
@@ -932,6 +951,8 @@ def _choice(form: FormDefinition, f: FormField, given: Input) -> str:
     if f.free and given.kind == "text":
         if typed_number(given.text) is not None:  # a number that is none of the options
             raise InvalidInput("option_range", count=len(values))
+        if means_none(given.text, item_words(f)):  # «không thuộc phong trào nào», «bỏ qua»
+            raise InvalidInput("choice_none", first=shorten(values[0], 60))
         return parse_text(_not_a_question(_an_answer(given.text, f.optional)), 2, f.max)
     raise InvalidInput("choose_button")
 

@@ -19,9 +19,6 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import initiative as form_engine
 from bot.domain.initiative import (
-    COMMENT_MAX,
-    COMMENT_MIN,
-    COMMENT_REQUIRED,
     REVIEW_MOVES,
     WITHDRAWABLE,
     Contact,
@@ -468,15 +465,7 @@ class InitiativeService:
         notification in the outbox there too (nothing is queued if the decision fails)."""
         if not actor.is_reviewer:  # the handlers check too; the rule lives here
             raise InitiativeError("review.denied")
-        text = form_engine.clean_lines(comment) if comment else None
-        if text is not None and len(text) > COMMENT_MAX:
-            raise InvalidInput("too_long", limit=COMMENT_MAX, length=len(text))
-        if to in COMMENT_REQUIRED and not text:
-            raise InvalidInput("comment_required")
-        if text is not None and form_engine.no_comment(text):  # «không», «vâng», «dạ 2 ạ»
-            raise InvalidInput("not_an_answer", text=text)
-        if to in COMMENT_REQUIRED and text and form_engine.comment_too_short(text):
-            raise InvalidInput("comment_short", minimum=COMMENT_MIN)
+        text = form_engine.checked_comment(to, comment)
         step_ctx = (
             self.flows.step(ref, conversation, state)
             if conversation is not None
