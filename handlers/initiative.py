@@ -36,7 +36,7 @@ from bot.domain.choices import (
 )
 from bot.domain.initiative import COMMIT, DISCARD, REVIEW, FormDefinition, Input, Option
 from bot.domain.profile import InvalidInput
-from bot.domain.text import fold, shorten
+from bot.domain.text import clean, fold, shorten
 from bot.i18n import N_, Safe, escape
 from bot.services.broadcasts import Notice, Notify
 from bot.services.container import Services
@@ -62,7 +62,7 @@ from handlers.common import (
     user_dict,
     which_of,
 )
-from handlers.menu import MenuChoice
+from handlers.menu import MenuChoice, names_menu_item
 
 log = logging.getLogger(__name__)
 
@@ -467,8 +467,41 @@ async def on_text(update: Update, context: BotContext) -> str | int | None:
     if picked == "commit":
         return await submit(update, context)
     if picked is not None:
+        await _say_picked(update, context, state, text, choices, picked)
         return await _apply(update, context, Input("option", option=picked))
+    if _menu_name_at_choice(context, state, text):  # «hồ sơ của tôi» at «Kính gửi»
+        await send(update, context, context.t("error.not_an_answer", text=clean(text)))
+        return None
     return await _apply(update, context, Input("text", text=text))
+
+
+async def _say_picked(
+    update: Update,
+    context: BotContext,
+    state: str,
+    text: str,
+    choices: list[Choice],
+    picked: str,
+) -> None:
+    """«Đã chọn: Hội đồng sáng kiến Sở …» when words typed at a list («hội đồng sở khcn»,
+    «cchc») were read as one of its options: the person sees what the form will say (qa20).
+    Not for its number or its label typed whole."""
+    form = context.services.initiatives.form
+    if not form.has(state) or form.field(state).kind != "choice" or typed_number(text) is not None:
+        return
+    label = next((c.labels[0] for c in choices if c.value == picked), None)
+    if label is not None and fold(label) != fold(text):
+        await send(update, context, context.t("initiative.choice_matched", value=label))
+
+
+def _menu_name_at_choice(context: BotContext, state: str, text: str) -> bool:
+    """The name of a main menu item typed where one of a list is asked («Kính gửi», the
+    campaign), which also takes a typed name: a slip, never printed on the form (qa20). (Not
+    at a text item: «Tiếng Anh» may well be a field of application.)"""
+    form = context.services.initiatives.form
+    if not form.has(state) or form.field(state).kind != "choice":
+        return False
+    return names_menu_item(context.services.translator, text) is not None
 
 
 async def on_done(update: Update, context: BotContext) -> str | int | None:

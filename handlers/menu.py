@@ -30,10 +30,11 @@ MENU_ITEMS = (
 MENU_MESSAGE = "menu_message"  # user_data: the id of the main menu last sent
 # How people name the items when they type them (folded; besides the labels).
 MENU_ALIASES = {
-    "initiative": ("sang kien", "nop sang kien", "initiative"),
+    "initiative": ("sang kien", "nop sang kien", "nop sk", "gui sang kien", "initiative"),
     "my_initiatives": (
         *("sang kien cua toi", "cac sang kien cua toi", "sang kien da nop", "don da nop"),
-        *("my initiatives", "my submissions"),
+        *("xem sang kien cua toi", "xem sang kien da nop", "don cua toi", "xem don cua toi"),
+        *("don sang kien cua toi", "my initiatives", "my submissions"),
     ),
     "ask": ("hoi dap", "dat cau hoi", "ask"),
     "profile": (

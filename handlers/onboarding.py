@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.domain import profile as rules
 from bot.domain.choices import Choice, typed_number
+from bot.domain.text import clean, fold
 from bot.i18n import N_
 from bot.services import profile as flow
 from bot.services.container import Services
@@ -285,20 +286,41 @@ async def on_unit(update: Update, context: BotContext) -> str | int | None:
         return None
     found = await typed_unit(update, context, text, "pf:unit:")
     if found.unit is not None:
+        if typed_number(text) is None and fold(found.unit) != fold(text):  # «vp», «P.QLKH»
+            await send(update, context, context.t("onboarding.unit_matched", unit=found.unit))
         return await _answer(update, context, "unit", found.unit)
     if found.several:  # "văn phòng": asked which one
         return None
     if typed_number(text) is not None:
         await send(update, context, context.t("error.choice_range", count=len(units)))
         return None
+    if names_menu_item(context.services.translator, text) is not None or _names_button(
+        context, text
+    ):  # «hồ sơ của tôi», «Sửa chức vụ»: a slip, never a unit printed on forms (qa20)
+        await send(update, context, context.t("error.not_an_answer", text=clean(text)))
+        return None
     try:
         value = rules.parse_unit(text)
     except rules.InvalidInput as exc:
         await send(update, context, context.t(f"error.{exc.code}", **exc.params))
         return None
-    # None of the list: said, so that a slip («phòng ql cn») is seen before it is used (qa19)
-    await send(update, context, context.t("onboarding.unit_typed", unit=value))
+    # None of the list: said, so that a slip («phòng ql cn») is seen before it is used (qa19);
+    # where it can be corrected: the profile's button when it is being edited (qa20).
+    editing = await _editing(context)
+    key = N_("profile.unit_typed") if editing else N_("onboarding.unit_typed")
+    await send(update, context, context.t(key, unit=value, button=context.t(FIELD_LABELS["unit"])))
     return await _answer(update, context, "unit", value)
+
+
+def _names_button(context: BotContext, text: str) -> bool:
+    """``text`` is, whole, the label of one of the profile's buttons («Sửa chức vụ»)."""
+    typed = fold(text)
+    return any(typed == fold(x) for key in FIELD_LABELS.values() for x in context.labels(key))
+
+
+async def _editing(context: BotContext) -> bool:
+    """The profile is being edited (not filled in for the first time)."""
+    return (await context.services.profile.draft(context.user_id)).get("mode") == "edit"
 
 
 async def _current_phone(context: BotContext) -> str | None:

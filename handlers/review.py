@@ -54,11 +54,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.choices import Choice, is_number, match_choice, starting_with
+from bot.domain.choices import (
+    Choice,
+    is_number,
+    match_choice,
+    plain_answer,
+    starting_with,
+    zero_padded,
+)
 from bot.domain.choices import typed_number as number_in
 from bot.domain.initiative import (
     COMMENT_REQUIRED,
     FINAL,
+    REASON_MIN_WORDS,
     REVIEW_MOVES,
     WITHDRAWABLE,
     FormField,
@@ -98,6 +106,7 @@ from handlers.common import (
     may_enter,
     numbers_text,
     one_of_text,
+    pick,
     ref,
     text_of,
     user_dict,
@@ -161,6 +170,7 @@ INPUT_ERRORS = {
     "too_long": N_("error.too_long"),
     "comment_required": N_("error.comment_required"),
     "comment_short": N_("error.comment_short"),
+    "reason_short": N_("error.reason_short"),
     "not_an_answer": N_("review.not_a_comment"),
 }
 # Typed forms of the fixed buttons, besides their labels in every language (compared folded).
@@ -211,6 +221,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "initiative.status.recognised": (
         *("cong nhan", "da cong nhan", "duoc cong nhan", "ho so duoc cong nhan", "dat"),
+        *("da duyet", "duoc duyet", "da phe duyet"),
         *("ho so da cong nhan", "approved", "recognised"),
     ),
     "initiative.status.not_recognised": (
@@ -338,9 +349,7 @@ def _reference(text: str) -> str | None:
 def _sequence(text: str) -> int | None:
     """«0007» (digits with leading zeros, as the end of an initiative's number): 7."""
     value = clean(text)
-    if len(value) >= 3 and value.startswith("0") and is_number(value):
-        return int(value)
-    return None
+    return int(value) if zero_padded(value) else None
 
 
 class TypedChoice(filters.MessageFilter):
@@ -363,7 +372,7 @@ class TypedChoice(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         text = message.text or ""
-        if NUMBER.match(clean(text)):
+        if _reference(text) is not None:  # «SK-2026-0007», «SK 2026 0007»
             return self.numbers
         if number_in(text) is not None:  # "2", «số 2», «dạ 2 ạ»
             return self.numbers
@@ -772,7 +781,8 @@ async def my_command(update: Update, context: BotContext) -> None:
         if 1 <= index <= len(items):
             await my_detail(update, context, items[index - 1].id)
             return
-    found = await context.services.initiatives.find(reference) if NUMBER.match(reference) else None
+    number = _reference(reference)
+    found = await context.services.initiatives.find(number) if number is not None else None
     if found is None or found.submitter_id != context.user_id:
         await send(update, context, context.t("initiative.not_found"))
         return
@@ -1215,6 +1225,8 @@ async def typed_number(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if not in_flow and await _picker_typed(update, context):
         raise ApplicationHandlerStop
+    if not in_flow and await _confirm_typed(update, context):
+        raise ApplicationHandlerStop
     if in_flow or number_in(text_of(update)) is None:
         SCREEN.end(data)
         return
@@ -1286,6 +1298,49 @@ async def _picker_typed(update: Update, context: BotContext) -> bool:
     return True
 
 
+async def _confirm_typed(update: Update, context: BotContext) -> bool:
+    """Text right after «Công nhận sáng kiến …?»: a final decision is never guessed. A doubtful
+    no («không, chưa»), the other decision («không công nhận») or words that are none of its
+    buttons get the question again with a hint, rather than the rules Q&A (qa20). Its buttons
+    (typed), a command, a main menu item, «hủy», an initiative's number go on as usual."""
+    options = SCREEN.options(context.user_data)
+    confirm = next((o for o in options if o.data.startswith("rv:c:")), None)
+    text = text_of(update)
+    if confirm is None or not may_review(context) or not text or text.startswith("/"):
+        return False
+    _, _, ident, target = confirm.data.split(":")
+    choices = [Choice(o.data, o.labels, o.answers) for o in options]
+    item = await context.services.initiatives.get(int(ident))
+    if item is None:
+        return False
+    folded = fold(text)
+    hint: str | None = None
+    said = plain_answer(text)
+    refuse = {fold(label) for label in context.labels(MOVE_LABELS[Status.NOT_RECOGNISED])}
+    if said in refuse | set(ALIASES[MOVE_LABELS[Status.NOT_RECOGNISED]]):
+        other = context.t(MOVE_LABELS[Status.NOT_RECOGNISED])
+        back = context.t(N_("review.btn.not_now"))
+        hint = context.t("review.decide_other", number=item.number, other=other, back=back)
+    elif unclear_no(text, choices):
+        hint = context.t("review.decide_unclear", text=shorten(clean(text), 80))
+    elif (
+        folded in CANCEL_WORDS
+        or folded in MENU_WORDS
+        or names_menu_item(context.services.translator, text) is not None
+        or _reference(text) is not None
+        or _sequence(text) is not None
+        or number_in(text) is not None
+        or SCREEN.pick(context.user_data, text) is not None
+        or SCREEN.answer(context.user_data, text) is not None
+    ):
+        return False
+    if hint is None:
+        hint = context.t("error.choose_button")
+    await send(update, context, hint)
+    await review_confirm(update, context, item.id, Status(target))
+    return True
+
+
 async def on_typed(update: Update, context: BotContext) -> None:
     """Typed text that may be a button of the last screen (its number or label) or an
     initiative's number; anything else goes on to the rules Q&A."""
@@ -1298,8 +1353,13 @@ async def on_typed(update: Update, context: BotContext) -> None:
     if reference is not None:
         await _open_number(update, context, reference)
         return
-    if _sequence(text) is not None:  # «0007» of no listed initiative
-        await send(update, context, context.t("initiative.not_found"))
+    sequence = _sequence(text)
+    if sequence is not None:  # «0007» of no listed initiative: the latest SK-…-0007
+        found = await context.services.initiatives.by_sequence(sequence)
+        if found is None:
+            await send(update, context, context.t("initiative.not_found"))
+        else:
+            await _open_number(update, context, found.number)
         return
     several = SCREEN.starting_with(context.user_data, text, live_only=False)
     if (
@@ -1483,14 +1543,15 @@ async def prompt(update: Update, context: BotContext, state: str) -> None:
             title=_short(item.title),
             reason=str(reason),
         )
-        rows = [
-            [(f"{n}. {context.t(key)}", f"{DECIDE_PREFIX}{value}:{item.id}")]
-            for n, (value, key, _) in enumerate(DECIDE, start=1)
-        ]
+        rows = [[(context.t(key), f"{DECIDE_PREFIX}{value}:{item.id}")] for value, key, _ in DECIDE]
         await send(update, context, text, keyboard(rows))
         return
     key = COMMENT_PROMPTS.get(pending[1], COMMENT_PROMPTS[Status.NEEDS_CHANGES])
-    await send(update, context, context.t(key, number=item.number, title=_short(item.title)))
+    text = context.t(key, number=item.number, title=_short(item.title))
+    previous = _memory(context)["pending"].get("previous")
+    if previous:  # «Sửa lý do»: the reason given, to copy from
+        text += "\n" + context.t("review.previous_reason", reason=str(previous))
+    await send(update, context, text)
 
 
 async def _leave(update: Update, context: BotContext) -> None:
@@ -1508,19 +1569,16 @@ async def on_comment(update: Update, context: BotContext) -> str | int | None:
         await send(update, context, context.t(key))
         return END
     to = pending[1]
+    final = to in FINAL  # asked for a reason, not for what to change
     reference = _reference(text_of(update))
-    if reference is not None:  # «SK-2026-0002»: another initiative, not a comment (qa19)
-        move = context.t(MOVE_LABELS[to])
-        await send(
-            update,
-            context,
-            context.t("review.comment_is_number", typed=reference, number=item.number, move=move),
-        )
+    if reference is not None:  # «SK 2026 0002»: another initiative, not a comment (qa19, qa20)
+        key = N_("review.reason_is_number") if final else N_("review.comment_is_number")
+        await send(update, context, context.t(key, typed=reference, number=item.number))
         return None
     button = _button_named(context, text_of(update))
     if button is not None:  # «công nhận» typed while asked why not: a change of mind, no reason
-        move = context.t(MOVE_LABELS[to])
-        await send(update, context, context.t("review.comment_is_button", label=button, move=move))
+        key = N_("review.reason_is_button") if final else N_("review.comment_is_button")
+        await send(update, context, context.t(key, label=button, number=item.number))
         return None
     if to in FINAL:  # «Không công nhận»: the reason is shown once more before it is final
         try:
@@ -1591,9 +1649,14 @@ async def on_decide(update: Update, context: BotContext) -> str | int | None:
         key = N_("review.pending_lost") if may_review(context) else N_("review.denied")
         await send(update, context, context.t(key))
         return END
-    choice = await choice_of(
-        update, context, _decide_choices(context), DECIDE_PREFIX, stamp=str(item.id)
-    )
+    choices = _decide_choices(context)
+    if update.message is not None:
+        hint = _decide_hint(context, text_of(update), choices, item)
+        if hint is not None:  # «không, công nhận», «công nhận», a new reason: asked again
+            await send(update, context, hint)
+            await prompt(update, context, CONFIRM)
+            return None
+    choice = await choice_of(update, context, choices, DECIDE_PREFIX, stamp=str(item.id))
     if choice is None:
         if update.message is not None:  # a word that is none of them: the question again
             await prompt(update, context, CONFIRM)
@@ -1601,13 +1664,50 @@ async def on_decide(update: Update, context: BotContext) -> str | int | None:
     if choice == "yes":
         return await _apply(update, context, item, pending[1], str(reason))
     if choice == "edit":
-        _memory(context)["pending"] = {"id": item.id, "to": pending[1].value}
+        _memory(context)["pending"] = {"id": item.id, "to": pending[1].value, "previous": reason}
         await context.services.flows.move(ref(update), FLOW, COMMENT)
         await prompt(update, context, COMMENT)
         return COMMENT
     await _leave(update, context)
     await review_detail(update, context, item.id)
     return END
+
+
+# Words that say no: with others around them («không, công nhận», «khong cong nhan»), a final
+# decision's question cannot tell what is meant.
+NEGATIONS = frozenset({"khong", "ko", "k", "chua", "dung", "no", "not", "dont", "don t"})
+
+
+def unclear_no(text: str, choices: Sequence[Choice]) -> bool:
+    """``text`` says no and something else, and is none of ``choices`` whole: «không, công
+    nhận» to «Không công nhận sáng kiến này?», where a near match would pick «⛔ Xác nhận
+    không công nhận» (qa20). A bare «không» or a label typed whole is no doubt."""
+    said = plain_answer(text)
+    if not NEGATIONS & set(said.split()):
+        return False
+    whole = {fold(label) for c in choices for label in c.labels} | {
+        alias for c in choices for alias in c.aliases
+    }
+    return said not in whole and fold(text) not in whole
+
+
+def _decide_hint(
+    context: BotContext, text: str, choices: Sequence[Choice], item: Initiative
+) -> str | None:
+    """What to say, instead of guessing, to a typed answer to «Không công nhận … ?» that is
+    no clear pick: a doubtful no, the other decision («công nhận»: a change of mind), or a
+    sentence (a new reason, which «Sửa lý do» takes)."""
+    said = plain_answer(text)
+    recognise = {fold(label) for label in context.labels(MOVE_LABELS[Status.RECOGNISED])}
+    if said in recognise | set(ALIASES[MOVE_LABELS[Status.RECOGNISED]]):
+        other = context.t(MOVE_LABELS[Status.RECOGNISED])
+        back = context.t(N_("review.btn.not_now"))
+        return context.t("review.decide_other", number=item.number, other=other, back=back)
+    if unclear_no(text, choices):
+        return context.t("review.decide_unclear", text=shorten(clean(text), 80))
+    if len(said.split()) >= REASON_MIN_WORDS and pick(text, choices) is None:
+        return context.t("review.decide_new_reason", button=context.t(N_("review.btn.edit_reason")))
+    return None
 
 
 # The buttons of an initiative's review screen: typed alone, they are no comment.
@@ -1632,7 +1732,24 @@ def _button_named(context: BotContext, text: str) -> str | None:
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
+    """``/cancel``: the reviewer is told that nothing was sent and the status is unchanged."""
+    await _dropped(update, context)
     await _leave(update, context)
+
+
+async def _dropped(update: Update, context: BotContext) -> None:
+    """«Chưa chuyển đơn … sang trạng thái «…»: đơn vẫn ở trạng thái …» for a pending one."""
+    pending = _pending(context)
+    item = await context.services.initiatives.get(pending[0]) if pending else None
+    if pending is None or item is None:
+        return
+    to = status_label(context, pending[1])
+    status = status_label(context, item.status)
+    await send(
+        update,
+        context,
+        context.t("review.comment_dropped", number=item.number, to=to, status=status),
+    )
 
 
 async def command_inside(update: Update, context: BotContext) -> int:
@@ -1640,18 +1757,9 @@ async def command_inside(update: Update, context: BotContext) -> int:
     ``/menu``): nothing is half-typed there, so the decision is dropped (the initiative keeps
     its status, which the reviewer is told) and the command runs, as it would outside. Never
     "go on with the comment": the next message would then be taken as one (qa19)."""
-    pending = _pending(context)
-    item = await context.services.initiatives.get(pending[0]) if pending else None
+    await _dropped(update, context)
     _memory(context).pop("pending", None)
     await context.services.flows.move(ref(update), FLOW, None, record=False)
-    if pending is not None and item is not None:
-        move = context.t(MOVE_LABELS[pending[1]])
-        status = status_label(context, item.status)
-        await send(
-            update,
-            context,
-            context.t("review.comment_dropped", number=item.number, move=move, status=status),
-        )
     await hand_over(update, context, FLOW)
     return END
 

@@ -59,6 +59,15 @@ async def by_number(conn: aiosqlite.Connection, number: str) -> Initiative | Non
     return _initiative(row) if row else None
 
 
+async def by_sequence(conn: aiosqlite.Connection, seq: int) -> Initiative | None:
+    """The initiative numbered ``seq`` in the latest year that has one."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM initiatives WHERE seq = ? ORDER BY year DESC LIMIT 1", (seq,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _initiative(row) if row else None
+
+
 async def next_seq(conn: aiosqlite.Connection, year: int) -> int:
     """The next number of the year; call inside the write transaction that inserts it."""
     rows = list(

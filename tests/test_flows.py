@@ -97,6 +97,34 @@ async def test_unit_not_in_list_is_typed(bot: Harness, alice: StubUser) -> None:
     assert "&lt;Hưng Yên&gt;" in said
 
 
+async def test_profile_unit_refuses_menu_names_and_says_what_it_read(
+    bot: Harness, alice: StubUser
+) -> None:
+    """qa20: «hồ sơ của tôi», «Sửa chức vụ» (a button of the screen before), «thôi» were
+    saved as the unit; a short form read as a unit of the list was not said; «sửa lại trong
+    /profile» was said inside /profile."""
+    await register(bot, alice)
+    await bot.say(alice, "/profile")
+    await bot.press(alice, "pf:edit:unit")
+    assert await bot.state(alice, "profile") == "unit"
+    for typed in ("hồ sơ của tôi", "Sửa chức vụ", "nộp sáng kiến"):
+        await bot.say(alice, typed)
+        assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text=typed), typed
+        assert await bot.state(alice, "profile") == "unit"
+    await bot.say(alice, "thôi")
+    assert await bot.state(alice, "profile") == "unit"
+    await bot.say(alice, "P.QLKH")
+    assert bot.t("onboarding.unit_matched", unit="Phòng Quản lý khoa học") in bot.texts(alice.id)
+    await bot.press(alice, "pf:edit:unit")
+    await bot.say(alice, "Trung tâm Phục vụ hành chính công tỉnh")
+    button = bot.t("profile.edit_unit")
+    said = bot.t("profile.unit_typed", unit="Trung tâm Phục vụ hành chính công tỉnh", button=button)
+    assert said in bot.texts(alice.id)
+    user = await bot.services.users.get(alice.id)
+    assert user is not None
+    assert user.profile.unit == "Trung tâm Phục vụ hành chính công tỉnh"
+
+
 async def test_unit_number_out_of_range_keeps_step(bot: Harness, alice: StubUser) -> None:
     await to_step(bot, alice, "unit")
     await bot.say(alice, "99")
@@ -289,6 +317,9 @@ async def test_menu_items_by_their_longer_names_and_from_the_language_question(
     await bot.say(alice, "xem ho so")
     assert await bot.state(alice, "profile") == "edit"
     await bot.say(alice, "xong")
+    for typed in ("xem sáng kiến của tôi", "don cua toi"):  # qa20: went to the rules Q&A
+        await bot.say(alice, typed)
+        assert bot.last_text(alice.id).startswith(bot.t("my.none")[:30]), typed
     await bot.say(alice, "/language")
     assert await bot.state(alice, "language") == "choose"
     await bot.say(alice, "/menu")

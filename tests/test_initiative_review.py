@@ -149,11 +149,12 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     )
     assert await bot.state(admin, "review") == "comment"
     # An initiative's number is no comment (qa19: it was sent to the author as one).
-    await bot.say(admin, item.number.lower())
-    move = bot.t("review.btn.needs_changes")
-    assert bot.last_text(ADMIN_ID) == bot.t(
-        "review.comment_is_number", typed=item.number, number=item.number, move=move
-    )
+    # Nor with spaces, dashes from Word or none (qa20: those went to the author).
+    for typed in (item.number.lower(), "SK 2026 0001", "SK2026-0001", "SK–2026–0001"):
+        await bot.say(admin, typed)
+        assert bot.last_text(ADMIN_ID) == bot.t(
+            "review.comment_is_number", typed=item.number, number=item.number
+        )
     await bot.say(admin, "/help")  # what this step is for, then the question again
     assert bot.texts(ADMIN_ID)[-2:] == [bot.t("review.help_inside"), ask]
     # A command (/review, its own too): nothing is half-typed, so the decision is dropped,
@@ -164,7 +165,7 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     assert since[0] == bot.t(
         "review.comment_dropped",
         number=item.number,
-        move=move,
+        to=status(bot, Status.NEEDS_CHANGES),
         status=status(bot, Status.REVIEWING),
     )
     assert item.number in since[1]  # the queue
@@ -172,8 +173,8 @@ async def test_review_to_needs_changes_with_comment_and_english_notification(
     await bot.say(admin, item.number)  # opens it: no comment, nothing sent
     assert (await row(bot, item.id)) == {"status": "reviewing", "last_comment": None}
     await bot.press(admin, f"rv:m:{item.id}:needs_changes")
-    await bot.say(admin, "/cancel")
-    assert bot.last_text(ADMIN_ID) == bot.t("flow.cancelled")
+    await bot.say(admin, "/cancel")  # qa20: says that nothing moved
+    assert bot.texts(ADMIN_ID)[-2:] == [since[0], bot.t("flow.cancelled")]
     assert await bot.state(admin, "review") is None
     assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
     assert len(await history(bot, item.id)) == 2
@@ -250,8 +251,7 @@ async def test_recognised_and_not_recognised_with_reason(
     # A button's name typed here is a change of mind or a slip, never the reason.
     for typed, key in (("công nhận", "review.btn.recognised"), ("Xem hồ sơ", "review.btn.open")):
         await bot.say(admin, typed)
-        move = bot.t("review.btn.not_recognised")
-        said = bot.t("review.comment_is_button", label=bot.t(key), move=move)
+        said = bot.t("review.reason_is_button", label=bot.t(key), number=second.number)
         assert bot.last_text(ADMIN_ID) == said
         assert await bot.state(admin, "review") == "comment"
         assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
@@ -263,27 +263,56 @@ async def test_recognised_and_not_recognised_with_reason(
     # The reason is shown once more before the final decision (qa19: «ko dat» went out at
     # once): «Sửa lý do» asks again, a word that is none of the buttons asks again, the
     # confirmation survives a crash, and a button of another initiative's question is stale.
-    await bot.say(admin, "ko <dat>")
+    # A final refusal needs a sentence (qa20: «ko dat», an initiative's number with spaces).
+    for typed in ("ko dat", "chưa tốt", "ko đạt ạ"):
+        await bot.say(admin, typed)
+        assert bot.last_text(ADMIN_ID) == bot.t("error.reason_short", words=3)
+    for typed in ("SK 2026 0002", "sk2026-0002", "SK–2026–0002"):
+        await bot.say(admin, typed)
+        assert bot.last_text(ADMIN_ID) == bot.t(
+            "review.reason_is_number", typed="SK-2026-0002", number=second.number
+        )
+    assert await bot.state(admin, "review") == "comment"
+    first_reason = "Chưa <đạt> yêu cầu về tính mới"
+    await bot.say(admin, first_reason)
     confirm = bot.t(
         "review.confirm_not_recognised",
         number=second.number,
         title=second.title,
-        reason="ko <dat>",
+        reason=first_reason,
     )
-    assert bot.last_text(ADMIN_ID) == confirm and "ko &lt;dat&gt;" in confirm
+    assert bot.last_text(ADMIN_ID) == confirm and "&lt;đạt&gt;" in confirm
     assert data_of(bot, ADMIN_ID) == [f"rvd:{v}:{second.id}" for v in ("yes", "edit", "back")]
+    assert bot.buttons(ADMIN_ID)[0][0] == bot.t("review.btn.confirm_not_recognised")  # unnumbered
     assert await bot.state(admin, "review") == "confirm"
     assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
-    await bot.say(admin, "sửa lý do")
-    assert bot.last_text(ADMIN_ID) == ask
+    await bot.say(admin, "sửa lý do")  # the question again, with the reason to copy from
+    previous = bot.t("review.previous_reason", reason=first_reason)
+    assert bot.last_text(ADMIN_ID) == f"{ask}\n{previous}"
     reason = "Giải pháp đã được áp dụng rộng rãi từ năm 2020, không có tính mới."
     await bot.say(admin, reason)
     assert await bot.state(admin, "review") == "confirm"
+    confirm = confirm.replace("Chưa &lt;đạt&gt; yêu cầu về tính mới", reason)
     await bot.say(admin, "linh tinh")
-    assert bot.texts(ADMIN_ID)[-2:] == [
-        bot.t("error.choose_button"),
-        confirm.replace("ko &lt;dat&gt;", reason),
-    ]
+    assert bot.texts(ADMIN_ID)[-2:] == [bot.t("error.choose_button"), confirm]
+    # Never guessed (qa20: «không, công nhận» confirmed the refusal): a doubtful no, the other
+    # decision, a new sentence each get a hint and the question again.
+    for typed in ("không, công nhận", "khong cong nhan", "ko, chưa gửi"):
+        await bot.say(admin, typed)
+        assert bot.texts(ADMIN_ID)[-2:] == [bot.t("review.decide_unclear", text=typed), confirm]
+    await bot.say(admin, "công nhận")
+    other = bot.t(
+        "review.decide_other",
+        number=second.number,
+        other=bot.t("review.btn.recognised"),
+        back=bot.t("review.btn.not_now"),
+    )
+    assert bot.texts(ADMIN_ID)[-2:] == [other, confirm]
+    await bot.say(admin, "Sáng kiến trùng với giải pháp của Sở năm 2021")
+    said = bot.t("review.decide_new_reason", button=bot.t("review.btn.edit_reason"))
+    assert bot.texts(ADMIN_ID)[-2:] == [said, confirm]
+    assert await bot.state(admin, "review") == "confirm"
+    assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
     await bot.restart()  # kill -9: the reason typed is not lost
     await bot.press(admin, f"rvd:yes:{first.id}")  # another initiative's: stale
     assert (await row(bot, second.id))["status"] == "reviewing"  # type: ignore[index]
@@ -335,6 +364,22 @@ async def test_recognising_is_asked_once_more_pressed_or_typed(
     assert bot.last_text(ADMIN_ID).startswith(f"<b>{item.number}</b>")
     await bot.say(admin, "duyệt")  # the everyday word for it
     assert bot.last_text(ADMIN_ID) == ask
+    # Never guessed, never the rules Q&A (qa20): a doubtful no, the other decision, other words
+    # get a hint and the question again; a command or a main menu item still leave it.
+    other = bot.t(
+        "review.decide_other",
+        number=item.number,
+        other=bot.t("review.btn.not_recognised"),
+        back=bot.t("review.btn.not_now"),
+    )
+    for typed, said in (
+        ("không, chưa", bot.t("review.decide_unclear", text="không, chưa")),
+        ("không công nhận", other),
+        ("xyz abc", bot.t("error.choose_button")),
+    ):
+        await bot.say(admin, typed)
+        assert bot.texts(ADMIN_ID)[-2:] == [said, ask], typed
+        assert (await row(bot, item.id))["status"] == "reviewing"  # type: ignore[index]
     await bot.say(admin, "có")
     assert (await row(bot, item.id))["status"] == "recognised"  # type: ignore[index]
     assert bot.last_text(ADMIN_ID).startswith(
@@ -342,6 +387,36 @@ async def test_recognising_is_asked_once_more_pressed_or_typed(
     )
     await bot.deliver()
     assert bot.texts(alice.id)[told:] == [notice(bot, "review.notify.recognised", item, "vi")]
+
+
+async def test_numbers_typed_with_spaces_dashes_or_zeros_open_the_initiative(
+    bot: Harness, admin: StubUser, alice: StubUser
+) -> None:
+    """qa20: «SK 2026 0002», «SK–2026–0002» (a dash from Word), «SK2026-0002» open it like
+    «SK-2026-0002»; on an initiative's screen «0002» is SK-…-0002, never its second button."""
+    first = await submit_initiative(bot, alice)
+    second = await submit_initiative(bot, alice, title="Ứng dụng nhắc hạn hồ sơ")
+    await office(bot, admin)
+    for typed in ("SK 2026 0002", "SK–2026–0002", "sk2026-0002"):
+        await bot.say(admin, "/review")
+        detail = await shown(bot, ADMIN_ID, bot.say(admin, typed))
+        assert detail.startswith(f"<b>{second.number}</b>"), typed
+    detail = await shown(bot, ADMIN_ID, bot.say(admin, "/review sk 2026 0001"))
+    assert detail.startswith(f"<b>{first.number}</b>")
+    # On SK-2026-0001's screen («Bắt đầu xét», «Yêu cầu bổ sung», ...): «0002» opens the other.
+    assert data_of(bot, ADMIN_ID)[1] == f"rv:m:{first.id}:needs_changes"
+    detail = await shown(bot, ADMIN_ID, bot.say(admin, "0002"))
+    assert detail.startswith(f"<b>{second.number}</b>")
+    assert await bot.state(admin, "review") is None
+    await bot.press(admin, f"rv:m:{second.id}:reviewing")
+    await bot.say(admin, "0003")  # none: said so, no button of the screen pressed
+    assert bot.last_text(ADMIN_ID) == bot.t("initiative.not_found")
+    assert await bot.state(admin, "review") is None
+    assert [h[3] for h in await history(bot, second.id)] == ["submitted", "reviewing"]
+    assert [h[3] for h in await history(bot, first.id)] == ["submitted"]
+    # The author's own, the same ways.
+    await bot.say(alice, "/my_initiatives SK 2026 0002")
+    assert bot.last_text(alice.id).startswith(f"<b>{second.number}</b>")
 
 
 async def test_the_decision_typed_again_confirms_it(
@@ -454,7 +529,7 @@ async def test_the_final_refusal_can_be_taken_back_at_its_confirmation(
             assert first == bot.t(
                 "review.comment_dropped",
                 number=item.number,
-                move=bot.t("review.btn.not_recognised"),
+                to=status(bot, Status.NOT_RECOGNISED),
                 status=status(bot, Status.REVIEWING),
             )
         assert await row(bot, item.id) == {"status": "reviewing", "last_comment": None}
@@ -793,6 +868,16 @@ async def test_a_filter_question_keeps_what_is_typed_to_it(
     assert bot.last_text(ADMIN_ID).startswith(
         bot.t("review.queue_title", statuses=status(bot, Status.NEEDS_CHANGES), unit=units[0])
     )
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "đã duyệt")  # qa20: «Được công nhận»
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t("review.queue_title", statuses=status(bot, Status.RECOGNISED), unit=units[0])
+    )
+    # The short forms offices write units in (qa20: «vp», «P.QLKH» were refused).
+    for typed, unit in (("P.QLKH", "Phòng Quản lý khoa học"), ("vp", "Văn phòng Sở")):
+        await bot.say(admin, "lọc theo đơn vị")
+        await bot.say(admin, typed)
+        assert unit in bot.last_text(ADMIN_ID).split("\n")[1], typed
     await bot.say(admin, "lọc theo trạng thái")
     await bot.say(admin, "chua duyet")
     queue = bot.last_text(ADMIN_ID)

@@ -63,6 +63,7 @@ async def test_numbers_with_words_around_them_pick_that_option(
         ("Hội đồng tỉnh Hưng Yên", "quản lý", "cai cach hanh chinh 2022-2025", (2, 1, 4)),
         ("hoi dong so khcn", "quản lý", "PT 5", (1, 1, 4)),
         ("HDSK so", "quản lý", "cchc", (1, 1, 4)),
+        ("so khcn", "quản lý", "pt5", (0, 1, 4)),  # qa20: «pt5» was saved as typed
     ],
 )
 async def test_options_typed_by_other_names_or_as_ordinals(
@@ -84,6 +85,25 @@ async def test_options_typed_by_other_names_or_as_ordinals(
     assert answers["recipient"] == options["recipient"][expected[0]]
     assert answers["solution_type"] == options["solution_type"][expected[1]]
     assert answers["campaign"] == options["campaign"][expected[2]]
+
+
+async def test_an_option_read_from_other_words_is_said(bot: Harness, alice: StubUser) -> None:
+    """qa20: «hội đồng sở khcn», «cchc» were read right, but silently: the person sees what
+    the form will say. Its number or its label typed whole needs no such line."""
+    await register(bot, alice)
+    await bot.say(alice, "/sangkien")
+    options = bot.services.initiatives.form.options
+    await bot.say(alice, "Hội đồng sở KHCN")
+    assert bot.texts(alice.id)[-2] == bot.t(
+        "initiative.choice_matched", value=options["recipient"][1]
+    )
+    await say_all(bot, alice, "15/8/1985", "Thạc sĩ", "không", "Phần mềm một cửa", "quản lý")
+    mark = bot.mark()
+    await bot.say(alice, "5")
+    assert bot.t("initiative.choice_matched", value=options["campaign"][4]) not in bot.texts_since(
+        mark, alice.id
+    )
+    assert (await draft(bot, alice))["answers"]["campaign"] == options["campaign"][4]
 
 
 async def test_the_first_words_of_several_options_ask_which(bot: Harness, alice: StubUser) -> None:
@@ -118,6 +138,18 @@ async def test_a_required_list_item_is_never_none_and_a_typed_one_is_said(
     pick, and a value that is none of the options is repeated before the next question."""
     await register(bot, alice)
     await bot.say(alice, "/sangkien")
+    # qa20: a main menu item's name, «thôi», «chưa rõ» were printed as the recipient.
+    for typed in ("hồ sơ của tôi", "Nộp sáng kiến", "thôi"):
+        await bot.say(alice, typed)
+        assert bot.last_text(alice.id) == bot.t("error.not_an_answer", text=typed), typed
+    for typed in ("chưa rõ", "chua ro lam"):
+        await bot.say(alice, typed)
+        assert bot.texts(alice.id)[-2] == bot.t(
+            "error.choice_none",
+            first=shorten(bot.services.initiatives.form.options["recipient"][0], 60),
+        ), typed
+    assert await state(bot, alice) == "recipient"
+    assert "recipient" not in (await draft(bot, alice))["answers"]
     await bot.say(alice, "UBND tinh <Hung Yen>")
     assert bot.texts(alice.id)[-2] == bot.t("initiative.choice_typed", value="UBND tinh <Hung Yen>")
     assert "UBND tinh &lt;Hung Yen&gt;" in bot.texts(alice.id)[-2]
@@ -125,7 +157,7 @@ async def test_a_required_list_item_is_never_none_and_a_typed_one_is_said(
     await say_all(bot, alice, "15/8/1985", "Thạc sĩ", "không", "Phần mềm một cửa", "quản lý")
     assert await state(bot, alice) == "campaign"
     first = bot.services.initiatives.form.options["campaign"][0]
-    for typed in ("ko thuoc phong trao nao", "Không thuộc phong trào nào", "bỏ qua"):
+    for typed in ("ko thuoc phong trao nao", "Không thuộc phong trào nào", "bỏ qua", "chưa rõ"):
         await bot.say(alice, typed)
         assert bot.texts(alice.id)[-2] == bot.t("error.choice_none", first=shorten(first, 60))
         assert await state(bot, alice) == "campaign"

@@ -296,3 +296,5 @@ def test_a_number_is_the_messages_own_when_the_buttons_are_numbered_otherwise() 
     assert TerminalChat._match("2", items) == "eve:f:starts_at"
     plain_buttons = [("Có", "y"), ("Không", "n")]
     assert TerminalChat._match("2", plain_buttons) == "n"
+    # qa20: «0002» is the end of an initiative's number (SK-2026-0002), never the 2nd button
+    assert TerminalChat._match("0002", plain_buttons) is None

@@ -61,6 +61,10 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+# «pt5», «số2», «mục3»: a short number glued to its word (not a check-in code «SO234567»).
+_GLUED = re.compile(r"^(?:pt|so|muc|item|option)(\d{1,2})$")
+
+
 # An ordinal: «thứ ba», «cái thứ 2», «mục thứ nhất», "the third", "the 2nd one".
 _ORDINAL_VALUES = {
     **{w: n for n, w in enumerate(("nhat", "hai", "ba", "tu", "nam", "sau", "bay", "tam"), 1)},
@@ -88,7 +92,7 @@ def typed_number(text: str) -> int | None:
     «số 2», «mục 2 nhé», "option 2"), or as an ordinal («thứ hai», «cái thứ 2», "the second
     one", "2nd"); ``None`` for anything else."""
     folded = fold(text)
-    match = _NUMBER_WORDS.match(folded)
+    match = _NUMBER_WORDS.match(folded) or _GLUED.match(folded)
     if match is not None:
         return int(match.group(1)) if match.group(1).isascii() else None
     match = _ORDINAL.match(folded)
@@ -110,6 +114,13 @@ def plain_answer(text: str) -> str:
 def is_number(text: str) -> bool:
     """ASCII digits only: ``"²"`` or ``"١"`` pass ``str.isdigit`` but ``int()`` rejects them."""
     return text.isascii() and text.isdecimal()
+
+
+def zero_padded(text: str) -> bool:
+    """«0007», «007»: the end of a document's number (SK-2026-0007), never a button's number
+    (nobody types «002» for the second)."""
+    value = text.strip()
+    return len(value) >= 3 and value.startswith("0") and is_number(value)
 
 
 # Politeness around a short answer: «dạ có», «vâng ạ», «ok nhé», «em không đi được» mean

@@ -202,8 +202,19 @@ COMMENT_MAX = 1000
 COMMENT_MIN = 5
 
 
+# A final refusal's reason is a sentence the author can understand («ko dat» is not): at least
+# this many words and letters or digits.
+REASON_MIN_WORDS = 3
+REASON_MIN = 10
+
+
 def comment_too_short(text: str) -> bool:
     return sum(ch.isalnum() for ch in text) < COMMENT_MIN
+
+
+def reason_too_short(text: str) -> bool:
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    return len(words) < REASON_MIN_WORDS or sum(ch.isalnum() for ch in text) < REASON_MIN
 
 
 def checked_comment(to: Status, comment: str | None) -> str | None:
@@ -218,6 +229,8 @@ def checked_comment(to: Status, comment: str | None) -> str | None:
         raise InvalidInput("not_an_answer", text=text)
     if to in COMMENT_REQUIRED and text and comment_too_short(text):
         raise InvalidInput("comment_short", minimum=COMMENT_MIN)
+    if to is Status.NOT_RECOGNISED and text and reason_too_short(text):
+        raise InvalidInput("reason_short", words=REASON_MIN_WORDS)
     return text
 
 
@@ -282,12 +295,19 @@ def format_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}-{year}-{seq:04d}"
 
 
-_TYPED_NUMBER = re.compile(r"^\s*([A-Za-z]{1,6})\s*-\s*(\d{4})\s*-\s*(\d{1,6})\s*$")
+# Between the parts: hyphens, the dashes Word and phones put instead («SK–2026–0007»), spaces,
+# dots, slashes, or nothing («SK2026-0007»); the year is 19xx or 20xx.
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_SEPARATOR = rf"[\s{_DASHES}_./]*"
+_TYPED_NUMBER = re.compile(
+    rf"^\s*([A-Za-z]{{1,6}}){_SEPARATOR}((?:19|20)\d\d){_SEPARATOR}(\d{{1,6}})\s*$"
+)
 
 
 def normalise_number(text: str) -> str:
-    """An initiative's number as people type it (``sk-2026-7``, ``SK - 2026 - 0007``) in the
-    form the office prints (``SK-2026-0007``); other text as it is."""
+    """An initiative's number as people type it (``sk-2026-7``, ``SK - 2026 - 0007``,
+    ``SK 2026 0007``, ``SK–2026–0007``, ``SK2026-0007``) in the form the office prints
+    (``SK-2026-0007``); other text as it is."""
     match = _TYPED_NUMBER.match(text)
     if match is None:
         return text
@@ -497,7 +517,10 @@ _KEEP = (
 )
 # "I do not know / remember it": an item left empty, as «bỏ qua» (at a required one: «không
 # bỏ qua được», and a person being added may be left out).
-_UNKNOWN = ("khong biet", "khong nho", "khong ro", "chua biet", "quen roi", "khong con nho")
+_UNKNOWN = (
+    *("khong biet", "khong nho", "khong ro", "chua biet", "quen roi", "khong con nho"),
+    *("chua ro", "con chua ro", "chua ro lam", "khong ro lam", "chua nam ro", "chua xac dinh"),
+)
 _UNKNOWN_EN = ("i don t know", "don t know", "not known", "unknown", "i don t remember")
 # Typed for an item that may be left empty: it is (besides "bỏ qua", "xong"...).
 _NONE = (

@@ -120,7 +120,7 @@ STOP_WORDS = frozenset(
 # no): never the answer to a question that asks for a name, a unit or a position (folded).
 STEERING_WORDS = STOP_WORDS | frozenset(
     {
-        *("bo qua", "skip", "quay lai", "tro lai", "tro ve", "back", "go back"),
+        *("bo qua", "skip", "quay lai", "tro lai", "tro ve", "back", "go back", "thoi"),
         *("menu", "help", "tro giup", "huong dan", "cai dat", "settings"),
         *("tiep", "tiep tuc", "continue", "next", "xong", "done", "ok", "oke"),
         *("co", "khong", "ko", "yes", "no", "khong sua", "giu nguyen", "keep"),

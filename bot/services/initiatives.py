@@ -408,6 +408,11 @@ class InitiativeService:
                 return await sql.get(conn, ident) if ident is not None else None
             return await sql.by_number(conn, form_engine.normalise_number(reference))
 
+    async def by_sequence(self, seq: int) -> Initiative | None:
+        """The latest year's initiative numbered ``seq`` («0007» typed for SK-2026-0007)."""
+        async with self.db.read() as conn:
+            return await sql.by_sequence(conn, seq)
+
     async def history(self, initiative_id: int) -> list[StatusChange]:
         async with self.db.read() as conn:
             return await sql.history(conn, initiative_id)

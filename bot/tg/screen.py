@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from bot.domain.choices import Choice, match_choice, plain_answer, starting_with, typed_number
+from bot.domain.choices import (
+    Choice,
+    match_choice,
+    plain_answer,
+    starting_with,
+    typed_number,
+    zero_padded,
+)
 from bot.domain.text import fold
 
 
@@ -123,7 +130,7 @@ class Screen:
         """The option ``text`` designates (its number or one of its labels), else ``None``
         (``live_only``: as in :meth:`options`). Does not change the memory."""
         options = self.options(user_data, live_only=live_only)
-        if not options:
+        if not options or zero_padded(text):  # «0002»: SK-2026-0002, not the second button
             return None
         wanted = typed_number(text)  # "2", «số 2», «dạ 2 ạ» (unless a label says so: «2 A»)
         if wanted is not None and fold(text) not in {fold(x) for o in options for x in o.labels}:
@@ -160,7 +167,7 @@ class Screen:
                 self.end(user_data)
             return Resolved(Typed.PICKED, picked)
         numbers = [o.number for o in options if o.number]
-        if typed_number(text) is not None and numbers:
+        if typed_number(text) is not None and numbers and not zero_padded(text):
             return Resolved(Typed.OUT_OF_RANGE, low=min(numbers), high=max(numbers))
         self.end(user_data)
         return Resolved(Typed.OTHER)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.domain.choices import is_number
+from bot.domain.choices import is_number, zero_padded
 from bot.domain.text import fold
 from bot.i18n import Translator
 from bot.tg.stub_api import JSON, BotAPIStub, StubUser
@@ -171,7 +171,7 @@ class TerminalChat:
 
     @staticmethod
     def _match(text: str, buttons: list[tuple[str, str]]) -> str | None:
-        if is_number(text) and 1 <= int(text) <= len(buttons):
+        if is_number(text) and not zero_padded(text) and 1 <= int(text) <= len(buttons):
             if numbered_otherwise(buttons):
                 return None  # the message's own numbers: the bot reads what was typed
             return buttons[int(text) - 1][1]
