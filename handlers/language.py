@@ -58,6 +58,9 @@ async def on_choice(update: Update, context: BotContext) -> str | int | None:
         )
     ):  # «menu», «hồ sơ»: nothing is half-typed here, so the picker closes and that opens (qa19)
         return await leave_for_command(FLOW)(update, context)
+    if text and pick(text, LANGUAGE_CHOICES) is None:  # «3», «abc»: said in both languages
+        await send(update, context, context.t("language.unclear"), language_markup(context))
+        return None
     choice = await choice_of(update, context, LANGUAGE_CHOICES, "lang:")
     if choice is None:
         return None

@@ -869,7 +869,8 @@ async def review_queue(update: Update, context: BotContext, page: int = 1) -> No
 
 async def review_status_filters(update: Update, context: BotContext) -> None:
     buttons = [_button(context, label, f"rv:s:{key}") for key, (label, _) in STATUS_FILTERS.items()]
-    await _show(update, context, [context.t("review.filter_status_ask")], _pairs(buttons))
+    rows = [*_pairs(buttons), [_button(context, N_("review.btn.back"), "rv:q")]]  # qa20: a way back
+    await _show(update, context, [context.t("review.filter_status_ask")], rows)
 
 
 async def review_unit_filters(update: Update, context: BotContext) -> None:
@@ -885,6 +886,7 @@ async def review_unit_filters(update: Update, context: BotContext) -> None:
         for i, unit in enumerate(units)
     ]
     buttons.append(_button(context, N_("review.btn.all_units"), "rv:u:all"))
+    buttons.append(_button(context, N_("review.btn.back"), "rv:q"))
     text = context.t(N_("review.filter_unit_ask") if units else N_("review.no_units"))
     await _show(update, context, [text], [[b] for b in buttons])
 
@@ -1241,8 +1243,9 @@ async def typed_number(update: Update, context: BotContext) -> None:
 
 def _picker(options: Sequence[Option]) -> str | None:
     """ "status" or "unit" when ``options`` are those of a filter's question, else ``None``."""
+    choices = [o for o in options if o.data != "rv:q"]  # «« Danh sách đơn» under both
     for kind, prefix in (("status", "rv:s:"), ("unit", "rv:u:")):
-        if options and all(o.data.startswith(prefix) for o in options):
+        if choices and all(o.data.startswith(prefix) for o in choices):
             return kind
     return None
 
@@ -1262,15 +1265,7 @@ async def _picker_typed(update: Update, context: BotContext) -> bool:
         SCREEN.end(context.user_data)
         await _run(update, context, picked)
         return True
-    folded = fold(text)
-    if (
-        folded in CANCEL_WORDS
-        or folded in MENU_WORDS
-        or names_menu_item(context.services.translator, text) is not None
-        or _reference(text) is not None
-        or _sequence(text) is not None
-        or number_in(text) is not None
-    ):
+    if _goes_on(context, text):
         return False
     session = [
         Choice(data, (*context.labels(key), *words)) for data, (key, words) in SESSION_WORDS.items()
@@ -1283,12 +1278,16 @@ async def _picker_typed(update: Update, context: BotContext) -> bool:
         await on_typed(update, context)
         return True
     SCREEN.end(context.user_data)
-    if kind == "unit":
-        unit = context.services.units.match(text).unit
-        if unit is not None:  # a unit of the list, with no initiative yet
-            _set_filter(context, _filter(context)[0], unit)
-            await review_queue(update, context)
-            return True
+    unit = context.services.units.match(text).unit
+    if unit is not None:  # a unit of the list, with no initiative yet; or at the status question
+        _set_filter(context, _filter(context)[0], unit)
+        await review_queue(update, context)
+        return True
+    status = _status_named(context, text)
+    if status is not None:  # a status, at the unit question: that filter (qa20)
+        _set_filter(context, status, _filter(context)[1])
+        await review_queue(update, context)
+        return True
     key = N_("review.filter_unit_unknown") if kind == "unit" else N_("review.filter_unknown")
     await send(update, context, context.t(key, text=shorten(clean(text), 80)))
     if kind == "unit":
@@ -1296,6 +1295,29 @@ async def _picker_typed(update: Update, context: BotContext) -> bool:
     else:
         await review_status_filters(update, context)
     return True
+
+
+def _goes_on(context: BotContext, text: str) -> bool:
+    """Text that a question of the review does not keep: «hủy», «menu», a main menu item, an
+    initiative's number («SK-2026-0002», «0002»), a number (the screen's, or out of range)."""
+    folded = fold(text)
+    return (
+        folded in CANCEL_WORDS
+        or folded in MENU_WORDS
+        or names_menu_item(context.services.translator, text) is not None
+        or _reference(text) is not None
+        or _sequence(text) is not None
+        or number_in(text) is not None
+    )
+
+
+def _status_named(context: BotContext, text: str) -> str | None:
+    """The status filter ``text`` names, whole or by an everyday word («đã duyệt»)."""
+    choices = [
+        Choice(key, context.labels(label), ALIASES.get(label, ()))
+        for key, (label, _) in STATUS_FILTERS.items()
+    ]
+    return match_choice(text, choices, fuzzy=False)
 
 
 async def _confirm_typed(update: Update, context: BotContext) -> bool:
@@ -1313,7 +1335,6 @@ async def _confirm_typed(update: Update, context: BotContext) -> bool:
     item = await context.services.initiatives.get(int(ident))
     if item is None:
         return False
-    folded = fold(text)
     hint: str | None = None
     said = plain_answer(text)
     refuse = {fold(label) for label in context.labels(MOVE_LABELS[Status.NOT_RECOGNISED])}
@@ -1324,12 +1345,7 @@ async def _confirm_typed(update: Update, context: BotContext) -> bool:
     elif unclear_no(text, choices):
         hint = context.t("review.decide_unclear", text=shorten(clean(text), 80))
     elif (
-        folded in CANCEL_WORDS
-        or folded in MENU_WORDS
-        or names_menu_item(context.services.translator, text) is not None
-        or _reference(text) is not None
-        or _sequence(text) is not None
-        or number_in(text) is not None
+        _goes_on(context, text)
         or SCREEN.pick(context.user_data, text) is not None
         or SCREEN.answer(context.user_data, text) is not None
     ):

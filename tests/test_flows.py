@@ -288,6 +288,10 @@ async def test_navigation_words_typed_outside_a_flow(bot: Harness, alice: StubUs
     assert await bot.db_value("SELECT count(*) FROM office_questions") == 0
     await bot.say(alice, "English")
     assert bot.last_text(alice.id) == bot.t("language.ask")
+    for unclear in ("3", "abc"):  # qa20: said in both languages, as the question is
+        await bot.say(alice, unclear)
+        assert bot.last_text(alice.id) == bot.t("language.unclear")
+        assert "English" in bot.last_text(alice.id)
     await bot.say(alice, "2")
     assert bot.last_text(alice.id) == bot.t("language.changed", "en")
 

@@ -772,6 +772,7 @@ async def test_filters_by_status_and_unit(
         (listed[0], "rv:u:0"),
         (listed[1], "rv:u:1"),
         (bot.t("review.btn.all_units"), "rv:u:all"),
+        (bot.t("review.btn.back"), "rv:q"),
     ]
     await bot.press(admin, f"rv:u:{listed.index(units[1])}")
     queue = bot.last_text(ADMIN_ID)
@@ -872,6 +873,22 @@ async def test_a_filter_question_keeps_what_is_typed_to_it(
     await bot.say(admin, "đã duyệt")  # qa20: «Được công nhận»
     assert bot.last_text(ADMIN_ID).startswith(
         bot.t("review.queue_title", statuses=status(bot, Status.RECOGNISED), unit=units[0])
+    )
+    # qa20: a way back from both questions, and the other filter typed to one of them.
+    for question in ("lọc theo trạng thái", "lọc theo đơn vị"):
+        await bot.say(admin, question)
+        assert data_of(bot, ADMIN_ID)[-1] == "rv:q"
+        await bot.say(admin, "quay lại")
+        assert bot.last_text(ADMIN_ID).startswith(
+            bot.t("review.queue_title", statuses="x", unit="y")[:20]
+        )
+    await bot.say(admin, "lọc theo trạng thái")
+    await bot.say(admin, "thanh tra sở")
+    assert bot.last_text(ADMIN_ID).split("\n")[1].endswith("Thanh tra Sở")
+    await bot.say(admin, "lọc theo đơn vị")
+    await bot.say(admin, "đang xét")
+    assert bot.last_text(ADMIN_ID).startswith(
+        bot.t("review.queue_title", statuses=status(bot, Status.REVIEWING), unit="Thanh tra Sở")
     )
     # The short forms offices write units in (qa20: «vp», «P.QLKH» were refused).
     for typed, unit in (("P.QLKH", "Phòng Quản lý khoa học"), ("vp", "Văn phòng Sở")):
